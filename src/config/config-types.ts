@@ -1,0 +1,137 @@
+/**
+ * The parsed, validated configuration. It is built once at start-up (file, then environment, then
+ * flags) and passed down; nothing reads process.env or files after that.
+ */
+
+export type SipTransport = 'udp' | 'tcp';
+
+export interface ListenSpec {
+  transport: SipTransport;
+  /** Literal IP address without brackets, e.g. "0.0.0.0" or "::1". */
+  host: string;
+  port: number;
+  family: 4 | 6;
+  /** The text the operator wrote, for logs and errors. */
+  text: string;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export type CliSource = 'pai' | 'rpid' | 'from';
+export type RejectCode = 486 | 603;
+
+export interface TrunkConfig {
+  name: string;
+  /** CIDRs or single addresses, IPv4 or IPv6. */
+  sources: string[];
+  /** ISO 3166-1 alpha-2 country for national number forms, e.g. "US", "GB". */
+  defaultCountry: string;
+  rejectCode: RejectCode;
+  cliSources: CliSource[];
+}
+
+export interface SipConfig {
+  engine: 'native' | 'drachtio';
+  listen: ListenSpec[];
+  /** What INVITEs from sources outside every trunk get: a 403, or nothing at all. */
+  unknownSource: 'reject' | 'drop';
+  /** UDP datagrams / TCP messages larger than this are dropped and counted. */
+  maxMessageBytes: number;
+  /** Upper bound on server transactions held in memory; past it new INVITEs are answered statelessly. */
+  maxTransactions: number;
+  /** RFC 3261 T1/T2/T4 in milliseconds (timers G, H, I, J derive from them). */
+  t1Ms: number;
+  t2Ms: number;
+  t4Ms: number;
+  tcpIdleTimeoutMs: number;
+  maxTcpConnections: number;
+  /** User-Agent substrings (case-insensitive) of SIP scanners whose requests are dropped silently. */
+  scannerUserAgents: string[];
+  /** Value of the Server header; empty string sends none. */
+  serverHeader: string;
+  drachtio: DrachtioConfig;
+}
+
+export interface DrachtioConfig {
+  host: string;
+  port: number;
+  secret: string;
+}
+
+export interface HttpConfig {
+  listen: HostPort;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface LogConfig {
+  level: LogLevel;
+}
+
+export interface RedisConfig {
+  /** redis://, rediss://, redis-sentinel:// or redis-cluster:// URL; undefined = embedded redis-server. */
+  url: string | undefined;
+  /** Key prefix; wrapped in {braces} so BullMQ works on Cluster. */
+  keyPrefix: string;
+  /** Path of the redis-server binary for the embedded mode. */
+  embeddedBinary: string;
+}
+
+export interface SpoolConfig {
+  /** Most events held on disk while Redis is unreachable. */
+  maxEvents: number;
+  /** Largest batch handed to addBulk, and the longest wait to fill one. */
+  batchSize: number;
+  batchDelayMs: number;
+}
+
+export interface ApiKeyConfig {
+  name: string;
+  /** "sha256:<hex>" of the bearer token. */
+  hash: string;
+}
+
+export interface ApiConfig {
+  keys: ApiKeyConfig[];
+}
+
+export interface WebhookConfig {
+  /** Used when a session has no callbackUrl. */
+  defaultUrl: string | undefined;
+  /** "whsec_..." secrets; the first signs, all are listed in rotation (every one signs). */
+  secrets: string[];
+  maxAttempts: number;
+  timeoutMs: number;
+}
+
+export interface VerificationConfig {
+  defaultTtlSeconds: number;
+  minTtlSeconds: number;
+  maxTtlSeconds: number;
+}
+
+export type Role = 'all' | 'edge' | 'worker' | 'api';
+
+export interface RingproofConfig {
+  role: Role;
+  /** Directory for the embedded Redis data, the spool and other state. */
+  stateDir: string;
+  sip: SipConfig;
+  http: HttpConfig;
+  log: LogConfig;
+  trunks: TrunkConfig[];
+  redis: RedisConfig;
+  spool: SpoolConfig;
+  /** The DID pool verification numbers are drawn from, E.164. */
+  dids: string[];
+  api: ApiConfig;
+  webhooks: WebhookConfig;
+  verification: VerificationConfig;
+  /** Seconds granted to in-flight work on SIGTERM before exit. */
+  shutdownGraceSeconds: number;
+  /** Source of the settings, for the start-up log line. */
+  sourceFile: string | undefined;
+}

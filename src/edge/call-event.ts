@@ -1,0 +1,35 @@
+import type { SipTransport } from '../config/config-types.js';
+
+/** Where the CLI was read from; "withheld" when the caller hid it (Privacy: id, anonymous URI). */
+export type CliOrigin = 'pai' | 'rpid' | 'from' | 'withheld';
+
+export type Verstat = 'TN-Validation-Passed' | 'TN-Validation-Failed' | 'No-TN-Validation' | string;
+
+/**
+ * One INVITE as the rest of the system sees it. Produced once per call (never per retransmission)
+ * after the reject is on the wire. Serializable as JSON.
+ */
+export interface CallEvent {
+  /** Schema version of this object, bumped on incompatible change. */
+  v: 1;
+  trunk: string;
+  source: { address: string; port: number };
+  transport: SipTransport;
+  callId: string;
+  /** E.164 ("+15551234567") or null when withheld or not a phone number. */
+  cli: string | null;
+  cliOrigin: CliOrigin;
+  /** The CLI as found in the header (user part), for audit; null when withheld. */
+  cliRaw: string | null;
+  /** Called DID in E.164, or null when the Request-URI/To holds no phone number. */
+  did: string | null;
+  didRaw: string | null;
+  verstat: Verstat | null;
+  /** Raw STIR/SHAKEN Identity header value(s), if present. */
+  identity: string | null;
+  userAgent: string | null;
+  /** SIP code we rejected the call with. */
+  rejectCode: number;
+  /** Receive time: Unix epoch milliseconds with sub-millisecond fraction. */
+  receivedAt: number;
+}

@@ -1,0 +1,40 @@
+/**
+ * The error catalogue. Codes are stable: operators grep logs for them and tests assert on them.
+ * Add new codes here, never reuse a retired one.
+ */
+export const ErrorCodes = {
+  /** A configuration key has a bad value or is unknown. */
+  CONFIG_INVALID: 'RP_CONFIG_INVALID',
+  /** The configuration file cannot be read or parsed. */
+  CONFIG_UNREADABLE: 'RP_CONFIG_UNREADABLE',
+  /** A listen address cannot be bound (in use, no permission, bad address). */
+  LISTEN_FAILED: 'RP_LISTEN_FAILED',
+  /** A SIP message could not be parsed. */
+  SIP_PARSE: 'RP_SIP_PARSE',
+  /** A phone number could not be normalized to E.164. */
+  NUMBER_INVALID: 'RP_NUMBER_INVALID',
+  /** redis-server is needed (embedded mode) but not installed. */
+  REDIS_MISSING: 'RP_REDIS_MISSING',
+  /** The embedded redis-server failed to start or died. */
+  REDIS_EMBEDDED_FAILED: 'RP_REDIS_EMBEDDED_FAILED',
+  /** The local event spool is full; an event was not stored. */
+  SPOOL_FULL: 'RP_SPOOL_FULL',
+  /** HTTP API: request body or parameters failed validation. */
+  API_VALIDATION: 'RP_API_VALIDATION',
+  /** HTTP API: missing or unknown credentials. */
+  API_UNAUTHORIZED: 'RP_API_UNAUTHORIZED',
+  /** HTTP API: credentials valid but not allowed. */
+  API_FORBIDDEN: 'RP_API_FORBIDDEN',
+  /** HTTP API: no such resource. */
+  API_NOT_FOUND: 'RP_API_NOT_FOUND',
+  /** HTTP API: request conflicts with the resource state. */
+  API_CONFLICT: 'RP_API_CONFLICT',
+  /** Webhook delivery failed (non-2xx, timeout, connection error). */
+  WEBHOOK_DELIVERY: 'RP_WEBHOOK_DELIVERY',
+  /** The drachtio-server connection failed or was lost. */
+  DRACHTIO_CONNECTION: 'RP_DRACHTIO_CONNECTION',
+  /** Internal invariant broken; a bug. */
+  INTERNAL: 'RP_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,0 +1,96 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * All metrics of one process, on one registry (not prom-client's global one, so tests can run
+ * several daemons in one process). Created once at start-up and passed down.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly sipRequests: Counter<'method' | 'transport' | 'trunk'>;
+  readonly sipResponses: Counter<'code' | 'transport'>;
+  readonly sipDrops: Counter<'reason' | 'transport'>;
+  readonly sipRetransmissions: Counter<'kind' | 'transport'>;
+  readonly inviteToFinal: Histogram<'transport'>;
+  readonly sipTransactions: Gauge;
+  readonly tcpConnections: Gauge;
+  readonly callEvents: Counter<'trunk' | 'cli_origin'>;
+}
+
+/** Methods we name in labels; anything else is "other" so a sender cannot blow up cardinality. */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER', 'INFO', 'PRACK', 'UPDATE',
+  'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH',
+]);
+
+export function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : 'other';
+}
+
+/** Fine enough to see 100 µs steps near the bottom, coarse up to a second. */
+export const INVITE_TO_FINAL_BUCKETS = [
+  0.000025, 0.00005, 0.0001, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
+  0.1, 0.25, 1,
+];
+
+export interface MetricsOptions {
+  /** Collect process/Node.js default metrics (event-loop lag among them). */
+  defaults?: boolean;
+}
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaults !== false) {
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  }
+  const m: Metrics = {
+    registry,
+    sipRequests: new Counter({
+      name: 'ringproof_sip_requests_total',
+      help: 'SIP requests received, by method, transport and trunk (retransmissions included)',
+      labelNames: ['method', 'transport', 'trunk'] as const,
+      registers: [registry],
+    }),
+    sipResponses: new Counter({
+      name: 'ringproof_sip_responses_total',
+      help: 'SIP responses sent, by status code and transport (retransmissions included)',
+      labelNames: ['code', 'transport'] as const,
+      registers: [registry],
+    }),
+    sipDrops: new Counter({
+      name: 'ringproof_sip_drops_total',
+      help: 'SIP messages dropped without a response, by reason',
+      labelNames: ['reason', 'transport'] as const,
+      registers: [registry],
+    }),
+    sipRetransmissions: new Counter({
+      name: 'ringproof_sip_retransmissions_total',
+      help: 'Retransmissions: kind=request_in (absorbed duplicate requests), kind=response_out (timer G)',
+      labelNames: ['kind', 'transport'] as const,
+      registers: [registry],
+    }),
+    inviteToFinal: new Histogram({
+      name: 'ringproof_sip_invite_to_final_seconds',
+      help: 'Time from INVITE receipt to its final response handed to the socket',
+      labelNames: ['transport'] as const,
+      buckets: INVITE_TO_FINAL_BUCKETS,
+      registers: [registry],
+    }),
+    sipTransactions: new Gauge({
+      name: 'ringproof_sip_transactions',
+      help: 'SIP server transactions held in memory',
+      registers: [registry],
+    }),
+    tcpConnections: new Gauge({
+      name: 'ringproof_sip_tcp_connections',
+      help: 'Open SIP TCP connections',
+      registers: [registry],
+    }),
+    callEvents: new Counter({
+      name: 'ringproof_call_events_total',
+      help: 'CallEvents produced (one per call, not per retransmission), by trunk and CLI origin',
+      labelNames: ['trunk', 'cli_origin'] as const,
+      registers: [registry],
+    }),
+  };
+  return m;
+}

@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'node:net';
+import { freePort } from './free-port.js';
+
+/** A real redis-server started for a test run, on a free loopback port, in a temp dir. */
+export interface TestRedis {
+  url: string;
+  port: number;
+  dir: string;
+  process: ChildProcess;
+  /** Kill it (SIGKILL when hard, to simulate a crash). */
+  stop(hard?: boolean): Promise<void>;
+  /** Start again on the same port and dir (AOF kept), after stop(). */
+  restart(): Promise<void>;
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createConnection({ port, host: '127.0.0.1' });
+      s.once('connect', () => { s.end(); resolve(true); });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function startTestRedis(opts: { appendonly?: boolean } = {}): Promise<TestRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'rp-redis-'));
+  const args = [
+    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
+    '--appendonly', opts.appendonly === false ? 'no' : 'yes', '--appendfsync', 'everysec',
+    '--daemonize', 'no', '--loglevel', 'warning', '--protected-mode', 'yes',
+  ];
+  const launch = async (): Promise<ChildProcess> => {
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    child.once('error', (err) => { throw new Error(`cannot start redis-server: ${err.message}`); });
+    await waitForPort(port, 10_000);
+    return child;
+  };
+  const handle: TestRedis = {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    process: await launch(),
+    async stop(hard = false) {
+      const child = handle.process;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill(hard ? 'SIGKILL' : 'SIGTERM');
+      });
+    },
+    async restart() {
+      handle.process = await launch();
+    },
+  };
+  return handle;
+}
+
+export async function stopAndClean(redis: TestRedis): Promise<void> {
+  await redis.stop(true);
+  rmSync(redis.dir, { recursive: true, force: true });
+}
