@@ -35,6 +35,8 @@ export const ErrorCodes = {
   DRACHTIO_CONNECTION: 'RP_DRACHTIO_CONNECTION',
   /** Internal invariant broken; a bug. */
   INTERNAL: 'RP_INTERNAL',
+  /** CLI: the ringproof HTTP API could not be reached (connection refused, timeout, bad reply). */
+  API_UNREACHABLE: 'RP_API_UNREACHABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

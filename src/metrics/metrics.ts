@@ -14,6 +14,8 @@ export interface Metrics {
   readonly sipTransactions: Gauge;
   readonly tcpConnections: Gauge;
   readonly callEvents: Counter<'trunk' | 'cli_origin'>;
+  /** Read at scrape time for the transactions gauge (set by the SIP engine). */
+  transactionSource: () => number;
 }
 
 /** Methods we name in labels; anything else is "other" so a sender cannot blow up cardinality. */
@@ -79,6 +81,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       name: 'ringproof_sip_transactions',
       help: 'SIP server transactions held in memory',
       registers: [registry],
+      collect() {
+        this.set(m.transactionSource());
+      },
     }),
     tcpConnections: new Gauge({
       name: 'ringproof_sip_tcp_connections',
@@ -91,6 +96,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       labelNames: ['trunk', 'cli_origin'] as const,
       registers: [registry],
     }),
+    transactionSource: () => 0,
   };
   return m;
 }

@@ -1,0 +1,13 @@
+import type { Registry } from 'prom-client';
+import type { RingproofConfig } from '../config/config-types.js';
+import type { Logger } from '../log/logger.js';
+import type { VerificationStore } from '../verify/verification-types.js';
+
+/** What the HTTP API needs from the daemon; the integrator builds these once and passes them in. */
+export interface ApiDeps {
+  store: VerificationStore;
+  config: RingproofConfig;
+  logger: Logger;
+  /** The process's private metrics registry (Metrics.registry). */
+  registry: Registry;
+}

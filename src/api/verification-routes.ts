@@ -1,0 +1,82 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { VerificationConfig } from '../config/config-types.js';
+import type { Logger } from '../log/logger.js';
+import type { Verification, VerificationStore } from '../verify/verification-types.js';
+import type { ApiPrincipal } from './api-authenticator.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { ApiRequestError, notFoundError } from './api-request-error.js';
+import { normalizePhoneNumber } from './normalize-phone-number.js';
+import { rejectUnknownProperties } from './reject-unknown-properties.js';
+import { validateCallbackUrl } from './validate-callback-url.js';
+import { validateMetadata } from './validate-metadata.js';
+import { CREATE_BODY_PROPERTIES, verificationRouteSchemas } from './verification-schemas.js';
+
+export interface CreateVerificationBody {
+  phoneNumber: string;
+  country?: string;
+  ttlSeconds?: number;
+  callbackUrl?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface VerificationRoutesOptions {
+  store: VerificationStore;
+  verification: VerificationConfig;
+  logger: Logger;
+  /** Who the request acts as; set by the auth hook. */
+  principalOf: (request: FastifyRequest) => ApiPrincipal;
+}
+
+/** POST/GET/DELETE of verification sessions, mounted under /v1 by registerApi. */
+export async function verificationRoutes(app: FastifyInstance, opts: VerificationRoutesOptions): Promise<void> {
+  const { store, verification, logger, principalOf } = opts;
+  const schemas = verificationRouteSchemas(verification);
+
+  app.post<{ Body: CreateVerificationBody; Headers: { 'idempotency-key'?: string } }>('/verifications', {
+    schema: schemas.create,
+    // Metadata is capped at 4 KB; nothing legitimate comes close to this.
+    bodyLimit: 16 * 1024,
+    preValidation: rejectUnknownProperties(CREATE_BODY_PROPERTIES),
+  }, async (request, reply) => {
+    const body = request.body;
+    const phoneNumber = normalizePhoneNumber(body.phoneNumber, body.country);
+    const callbackUrl = body.callbackUrl === undefined ? undefined : validateCallbackUrl(body.callbackUrl);
+    if (body.metadata !== undefined) validateMetadata(body.metadata);
+    const idempotencyKey = request.headers['idempotency-key'];
+    const { verification: v, replayed } = await store.create({
+      phoneNumber,
+      ttlSeconds: body.ttlSeconds ?? verification.defaultTtlSeconds,
+      ...(callbackUrl === undefined ? {} : { callbackUrl }),
+      ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      owner: principalOf(request).name,
+    });
+    if (replayed && (v.phoneNumber !== phoneNumber || v.callbackUrl !== callbackUrl)) {
+      // Replaying a session for another number would silently verify the wrong one.
+      throw new ApiRequestError(ErrorCodes.API_CONFLICT, 409, 'Idempotency-Key was already used for a different phoneNumber or callbackUrl', 'idempotency-key');
+    }
+    if (!replayed) logger.info({ verificationId: v.id, phoneNumber: v.phoneNumber, ttlSeconds: body.ttlSeconds }, 'verification created');
+    reply.header('location', `/v1/verifications/${encodeURIComponent(v.id)}`);
+    if (replayed) reply.header('idempotency-replayed', 'true');
+    return send(reply, replayed ? 200 : 201, v);
+  });
+
+  app.get<{ Params: { id: string } }>('/verifications/:id', { schema: schemas.get }, async (request, reply) => {
+    const v = await store.get(request.params.id);
+    if (!v) throw notFoundError(`verification ${request.params.id} not found`);
+    return send(reply, 200, v);
+  });
+
+  // DELETE is idempotent: a session that already finished (or was cancelled before) comes back
+  // unchanged with 200, and its status tells the caller what it is.
+  app.delete<{ Params: { id: string } }>('/verifications/:id', { schema: schemas.cancel }, async (request, reply) => {
+    const v = await store.cancel(request.params.id);
+    if (!v) throw notFoundError(`verification ${request.params.id} not found`);
+    if (v.status === 'cancelled') logger.info({ verificationId: v.id }, 'verification cancelled');
+    return send(reply, 200, v);
+  });
+}
+
+function send(reply: FastifyReply, status: number, v: Verification): FastifyReply {
+  return reply.code(status).send(v);
+}

@@ -1,0 +1,145 @@
+import type { VerificationConfig } from '../config/config-types.js';
+import { MAX_METADATA_KEYS } from './validate-metadata.js';
+
+/**
+ * JSON Schemas of the /v1/verifications routes. Fastify validates and serializes with them, and the
+ * OpenAPI document is built from the very same objects, so the two cannot drift apart.
+ * TTL bounds come from the configuration, so the document states the limits actually enforced.
+ */
+
+export const ID_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+
+const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'Stable error code, e.g. RP_API_VALIDATION' },
+        message: { type: 'string' },
+        field: { type: 'string', description: 'The body property, header or path parameter to blame' },
+      },
+    },
+  },
+} as const;
+
+const verificationSchema = {
+  type: 'object',
+  required: ['id', 'status', 'phoneNumber', 'callTo', 'createdAt', 'expiresAt'],
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'verified', 'expired', 'cancelled', 'blocked'] },
+    phoneNumber: { type: 'string', description: 'The number being verified, E.164' },
+    callTo: { type: 'string', description: 'The number the user must call, E.164' },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    verifiedAt: { type: 'string', format: 'date-time' },
+    callbackUrl: { type: 'string', format: 'uri' },
+    metadata: { type: 'object', additionalProperties: true },
+    callId: { type: 'string', description: 'SIP Call-ID of the call that verified the session' },
+  },
+} as const;
+
+export const CREATE_BODY_PROPERTIES = ['phoneNumber', 'country', 'ttlSeconds', 'callbackUrl', 'metadata'] as const;
+
+function createBodySchema(v: VerificationConfig) {
+  return {
+    type: 'object',
+    required: ['phoneNumber'],
+    additionalProperties: false,
+    properties: {
+      phoneNumber: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 40,
+        description: 'International form ("+15551234567"), or a national form when country is given',
+      },
+      country: {
+        type: 'string',
+        pattern: '^[A-Z]{2}$',
+        description: 'ISO 3166-1 alpha-2 country for a national phoneNumber',
+      },
+      ttlSeconds: {
+        type: 'integer',
+        minimum: v.minTtlSeconds,
+        maximum: v.maxTtlSeconds,
+        default: v.defaultTtlSeconds,
+      },
+      callbackUrl: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 2048,
+        description: 'Webhook URL for this session: https, or http to a loopback host',
+      },
+      metadata: {
+        type: 'object',
+        maxProperties: MAX_METADATA_KEYS,
+        additionalProperties: true,
+        description: 'Opaque to ringproof, echoed in webhooks; at most 4096 bytes as JSON',
+      },
+    },
+  } as const;
+}
+
+const idempotencyHeaders = {
+  type: 'object',
+  properties: {
+    'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 },
+  },
+} as const;
+
+const idParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: ID_PATTERN } },
+} as const;
+
+const errorResponses = {
+  400: errorSchema,
+  401: errorSchema,
+  403: errorSchema,
+  404: errorSchema,
+  500: errorSchema,
+} as const;
+
+export interface VerificationRouteSchemas {
+  create: Record<string, unknown>;
+  get: Record<string, unknown>;
+  cancel: Record<string, unknown>;
+}
+
+export function verificationRouteSchemas(v: VerificationConfig): VerificationRouteSchemas {
+  return {
+    create: {
+      operationId: 'createVerification',
+      summary: 'Start a verification: the user must call `callTo` from `phoneNumber` before `expiresAt`',
+      headers: idempotencyHeaders,
+      body: createBodySchema(v),
+      response: {
+        200: { ...verificationSchema, description: 'Replay of an earlier request with the same Idempotency-Key' },
+        201: verificationSchema,
+        ...errorResponses,
+        409: errorSchema,
+        413: errorSchema,
+        415: errorSchema,
+        422: errorSchema,
+      },
+    },
+    get: {
+      operationId: 'getVerification',
+      summary: 'Read a verification',
+      params: idParams,
+      response: { 200: verificationSchema, ...errorResponses },
+    },
+    cancel: {
+      operationId: 'cancelVerification',
+      summary: 'Cancel a pending verification; a finished one is returned unchanged',
+      params: idParams,
+      response: { 200: verificationSchema, ...errorResponses },
+    },
+  };
+}
+
+export { errorSchema, verificationSchema };

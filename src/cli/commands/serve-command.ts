@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { loadConfig, type FlagOverrides } from '../../config/load-config.js';
+import { startDaemon } from '../../daemon/daemon.js';
+import { isRingproofError } from '../../errors/ringproof-error.js';
+import { createLogger } from '../../log/logger.js';
+import { VERSION } from '../version.js';
+
+interface ServeOptions {
+  config?: string;
+  sipListen?: string[];
+  httpListen?: string;
+  logLevel?: string;
+  role?: string;
+  stateDir?: string;
+  engine?: string;
+}
+
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the daemon (SIP edge, workers and HTTP API, per --role)')
+    .option('-c, --config <file>', 'YAML configuration file (env RINGPROOF_CONFIG)')
+    .option('--sip-listen <spec>', 'SIP listen address, e.g. udp:0.0.0.0:5060 (repeatable or comma-separated)', collect)
+    .option('--http-listen <host:port>', 'HTTP listen address for metrics, health and API')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
+    .option('--role <role>', 'all|edge|worker|api')
+    .option('--state-dir <dir>', 'directory for embedded Redis data and the event spool')
+    .option('--engine <engine>', 'SIP engine: native|drachtio')
+    .action(async (opts: ServeOptions) => {
+      await serve(opts);
+    });
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  const flags: Partial<FlagOverrides> = {};
+  if (opts.sipListen) flags.sipListen = opts.sipListen;
+  if (opts.httpListen) flags.httpListen = opts.httpListen;
+  if (opts.logLevel) flags.logLevel = opts.logLevel;
+  if (opts.role) flags.role = opts.role;
+  if (opts.stateDir) flags.stateDir = opts.stateDir;
+  if (opts.engine) flags.engine = opts.engine;
+  let config;
+  try {
+    config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: process.env, flags });
+  } catch (err) {
+    fatal(err);
+    return;
+  }
+  const logger = createLogger({ level: config.log.level });
+  logger.info({ version: VERSION, config: config.sourceFile ?? '(defaults)', role: config.role, pid: process.pid }, 'ringproof starting');
+  let daemon;
+  try {
+    daemon = await startDaemon(config, logger);
+  } catch (err) {
+    logger.fatal({ err, code: isRingproofError(err) ? err.code : undefined }, 'start-up failed');
+    logger.flush?.();
+    fatal(err);
+    return;
+  }
+  const d = daemon;
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
+    const hard = setTimeout(() => {
+      logger.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, (config.shutdownGraceSeconds + 5) * 1000);
+    hard.unref();
+    d.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  // Without a handler SIGHUP would kill the daemon; reload is not implemented yet, so say so.
+  process.on('SIGHUP', () => logger.warn('SIGHUP received: configuration reload is not supported yet; restart to apply changes'));
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err, code: 'RP_INTERNAL' }, 'uncaught exception');
+    shutdown('uncaughtException');
+  });
+  process.on('unhandledRejection', (err) => logger.error({ err, code: 'RP_INTERNAL' }, 'unhandled rejection'));
+}
+
+/** Start-up errors: one line on stderr naming what is wrong, non-zero exit. */
+function fatal(err: unknown): void {
+  const msg = err instanceof Error ? err.message : String(err);
+  const code = isRingproofError(err) ? `${err.code}: ` : '';
+  process.stderr.write(`ringproof: ${code}${msg.split('\n')[0]}\n`);
+  process.exitCode = 78; // EX_CONFIG, what systemd and sysexits use for configuration errors
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerConfigCommands } from './commands/config-command.js';
+import { registerServeCommand } from './commands/serve-command.js';
+import { VERSION } from './version.js';
+
+const program = new Command();
+program.name('ringproof').description('SIP edge daemon for missed-call phone verification').version(VERSION);
+registerServeCommand(program);
+registerConfigCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`ringproof: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,60 @@
+import type { ListenSpec, RingproofConfig } from './config-types.js';
+
+/**
+ * A demo pool from the fictional +1 555 01xx range (reserved for fiction, never routed), so the daemon
+ * starts with no configuration at all. Real deployments list their own DIDs.
+ */
+export const DEMO_DIDS: readonly string[] = ['+15550100001', '+15550100002', '+15550100003'];
+
+/** Well-known User-Agent substrings of SIP scanners and war-diallers; matched case-insensitively. */
+export const DEFAULT_SCANNER_USER_AGENTS: readonly string[] = [
+  'friendly-scanner',
+  'sipvicious',
+  'sipcli',
+  'sip-scan',
+  'sundayddr',
+  'iwar',
+  'vaxsipuseragent',
+  'pplsip',
+  'sipsak',
+  'sip-sip',
+  'smap',
+];
+
+function listen(transport: 'udp' | 'tcp', host: string, port: number): ListenSpec {
+  return { transport, host, port, family: 4, text: `${transport}:${host}:${port}` };
+}
+
+/** Every setting's default; a fresh object each call so callers may not share mutable state. */
+export function defaultConfig(): RingproofConfig {
+  return {
+    role: 'all',
+    stateDir: './var',
+    sip: {
+      engine: 'native',
+      listen: [listen('udp', '0.0.0.0', 5060), listen('tcp', '0.0.0.0', 5060)],
+      unknownSource: 'reject',
+      maxMessageBytes: 8192,
+      maxTransactions: 200_000,
+      t1Ms: 500,
+      t2Ms: 4000,
+      t4Ms: 5000,
+      tcpIdleTimeoutMs: 120_000,
+      maxTcpConnections: 1024,
+      scannerUserAgents: [...DEFAULT_SCANNER_USER_AGENTS],
+      serverHeader: 'ringproof',
+      drachtio: { host: '127.0.0.1', port: 9022, secret: 'cymru' },
+    },
+    http: { listen: { host: '127.0.0.1', port: 8080 } },
+    log: { level: 'info' },
+    trunks: [],
+    redis: { url: undefined, keyPrefix: '{ringproof}', embeddedBinary: 'redis-server' },
+    spool: { maxEvents: 1_000_000, batchSize: 200, batchDelayMs: 5 },
+    dids: [...DEMO_DIDS],
+    api: { keys: [] },
+    webhooks: { defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000 },
+    verification: { defaultTtlSeconds: 120, minTtlSeconds: 60, maxTtlSeconds: 300 },
+    shutdownGraceSeconds: 10,
+    sourceFile: undefined,
+  };
+}

@@ -1,0 +1,30 @@
+import type { Logger } from 'pino';
+import type { RingproofConfig } from '../config/config-types.js';
+import { Edge } from '../edge/edge.js';
+import type { EventSink } from '../edge/event-sink.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { NativeEngine } from '../sip/native-engine.js';
+import type { SipEngine } from '../sip/sip-engine.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { RingproofError } from '../errors/ringproof-error.js';
+
+/** The SIP side of a process: an engine answering SIP and the edge turning INVITEs into CallEvents. */
+export interface EdgeRole {
+  engine: SipEngine;
+  edge: Edge;
+  sipPorts(): { udp: number[]; tcp: number[] };
+}
+
+export async function startEdgeRole(config: RingproofConfig, metrics: Metrics, logger: Logger, sink: EventSink): Promise<EdgeRole> {
+  const edge = new Edge({ config, metrics, logger, sink });
+  if (edge.usingLoopbackDefault) {
+    logger.warn('no trunks configured: only loopback sources (127.0.0.0/8, ::1) are served; add trunks to accept carrier traffic');
+  }
+  if (config.sip.engine !== 'native') {
+    throw new RingproofError(ErrorCodes.CONFIG_INVALID, `sip.engine: "${config.sip.engine}" is not available in this build yet; use "native"`);
+  }
+  const engine = new NativeEngine(config.sip, metrics, logger);
+  await engine.start(edge);
+  logger.info({ listen: config.sip.listen.map((l) => l.text), ports: engine.boundPorts(), trunks: edge.trunks.map((t) => t.name) }, 'SIP engine native listening');
+  return { engine, edge, sipPorts: () => engine.boundPorts() };
+}

@@ -1,0 +1,47 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { HostPort } from '../config/config-types.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { RingproofError } from '../errors/ringproof-error.js';
+import type { Metrics } from '../metrics/metrics.js';
+
+/** A named readiness condition; /readyz is 200 only when every check passes. */
+export interface ReadinessCheck {
+  name: string;
+  ready(): boolean;
+}
+
+export interface HttpServerDeps {
+  metrics: Metrics;
+  checks: ReadinessCheck[];
+}
+
+/** The HTTP listener for operators (metrics, health) and, in API roles, the verification API. */
+export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, boolean> = {};
+    let ok = true;
+    for (const c of deps.checks) {
+      const r = c.ready();
+      checks[c.name] = r;
+      ok &&= r;
+    }
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const body = await deps.metrics.registry.metrics();
+    return reply.header('content-type', deps.metrics.registry.contentType).send(body);
+  });
+  return app;
+}
+
+export async function listenHttp(app: FastifyInstance, at: HostPort): Promise<number> {
+  try {
+    await app.listen({ host: at.host, port: at.port });
+  } catch (err) {
+    throw new RingproofError(ErrorCodes.LISTEN_FAILED, `http.listen: cannot bind ${at.host}:${at.port}: ${(err as Error).message}`, { cause: err });
+  }
+  const addr = app.server.address();
+  return typeof addr === 'object' && addr ? addr.port : at.port;
+}

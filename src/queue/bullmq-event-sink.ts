@@ -1,0 +1,257 @@
+import { Queue } from 'bullmq';
+import type { CallEvent } from '../edge/call-event.js';
+import type { EventSink } from '../edge/event-sink.js';
+import type { Logger } from '../log/logger.js';
+import { isRedisReady, type RedisConnection } from '../redis/redis-connection.js';
+import type { DiskSpool } from '../spool/disk-spool.js';
+import { callJobId } from './call-job-id.js';
+import { CALL_JOB_OPTIONS } from './call-job-options.js';
+import { CALL_JOB_NAME, CALLS_QUEUE } from './queue-names.js';
+import type { QueueMetrics } from './queue-metrics.js';
+
+export interface BullmqEventSinkOptions {
+  /** A `createRedis(url, {role: 'producer'})` connection; the caller keeps ownership. */
+  connection: RedisConnection;
+  /** BullMQ prefix: `bullmqPrefix(config.redis.keyPrefix)`. */
+  prefix: string;
+  /** Where batches go while Redis is unreachable. The sink closes it in close(). */
+  spool: DiskSpool<CallEvent>;
+  batchSize: number;
+  batchDelayMs: number;
+  metrics: QueueMetrics;
+  logger: Logger;
+  /** Events held in memory at most; past it the buffer is written to the spool at once. */
+  maxBuffered?: number;
+  /** A batch not acknowledged by Redis within this time is treated as failed (and spooled). */
+  addTimeoutMs?: number;
+  /** Backoff between attempts to drain the spool while Redis stays unreachable. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+}
+
+/**
+ * EventSink that turns CallEvents into jobs of the BullMQ "calls" queue.
+ *
+ * publish() only appends to an in-memory batch; one timer (batchDelayMs) or a full batch
+ * (batchSize) starts a single flush loop, so at most one addBulk is in flight and, under load,
+ * batches grow to batchSize by themselves while the previous one is on the wire.
+ *
+ * When Redis is unreachable (or does not answer within addTimeoutMs) the batch is appended to the
+ * DiskSpool. While the spool holds anything, new batches go to the spool too, and the loop sends
+ * the spool to Redis first, oldest first, once Redis is back (on the connection's "ready" event,
+ * and on a capped backoff timer). Job ids derive from the Call-ID, so a batch that reached Redis
+ * although its reply was lost is deduplicated when it is sent again: every event becomes one job.
+ */
+export class BullmqEventSink implements EventSink {
+  private readonly queue: Queue;
+  private readonly conn: RedisConnection;
+  private readonly spool: DiskSpool<CallEvent>;
+  private readonly metrics: QueueMetrics;
+  private readonly logger: Logger;
+  private readonly batchSize: number;
+  private readonly batchDelayMs: number;
+  private readonly maxBuffered: number;
+  private readonly addTimeoutMs: number;
+  private readonly retryMinMs: number;
+  private readonly retryMaxMs: number;
+  private buffer: CallEvent[] = [];
+  private batchTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay: number;
+  private immediate: NodeJS.Immediate | undefined;
+  private pumping: Promise<void> | undefined;
+  private closing = false;
+  private closingDone: Promise<void> | undefined;
+  private closed = false;
+  private lastFailureLog = 0;
+  private readonly onReady = (): void => {
+    this.retryDelay = this.retryMinMs;
+    if (this.spool.size > 0 || this.buffer.length > 0) this.kick();
+  };
+
+  constructor(opts: BullmqEventSinkOptions) {
+    this.conn = opts.connection;
+    this.spool = opts.spool;
+    this.metrics = opts.metrics;
+    this.logger = opts.logger;
+    this.batchSize = Math.max(1, opts.batchSize);
+    this.batchDelayMs = Math.max(0, opts.batchDelayMs);
+    this.maxBuffered = Math.max(this.batchSize, opts.maxBuffered ?? Math.max(10_000, this.batchSize * 50));
+    this.addTimeoutMs = opts.addTimeoutMs ?? 5000;
+    this.retryMinMs = opts.retryMinMs ?? 100;
+    this.retryMaxMs = opts.retryMaxMs ?? 5000;
+    this.retryDelay = this.retryMinMs;
+    this.queue = new Queue(CALLS_QUEUE, { connection: opts.connection, prefix: opts.prefix });
+    // Queue re-emits connection errors; the connection's owner logs those.
+    this.queue.on('error', () => undefined);
+    this.conn.on('ready', this.onReady);
+    this.metrics.watchSpool(this.spool);
+    if (this.spool.size > 0) {
+      this.logger.info({ spooled: this.spool.size }, 'calls sink: spooled events from a previous run will be sent first');
+      this.kick();
+    }
+  }
+
+  /** Redis connectivity (see createRedis role "producer"). */
+  get ready(): boolean {
+    return !this.closed && isRedisReady(this.conn);
+  }
+
+  /** Events not yet in Redis: in memory plus on disk. */
+  get backlog(): number {
+    return this.buffer.length + this.spool.size;
+  }
+
+  publish(event: CallEvent): void {
+    if (this.closed) {
+      this.metrics.eventsPublished.inc({ result: 'overflow' });
+      this.logger.error({ callId: event.callId }, 'calls sink: event published after close; dropped');
+      return;
+    }
+    this.buffer.push(event);
+    if (this.buffer.length >= this.maxBuffered) {
+      // Redis is slow or gone and the loop is stuck on it: keep memory bounded by going to disk now.
+      this.toSpool(this.buffer.splice(0));
+      return;
+    }
+    if (this.buffer.length >= this.batchSize) this.kick();
+    else this.batchTimer ??= setTimeout(() => { this.batchTimer = undefined; this.kick(); }, this.batchDelayMs);
+  }
+
+  /** Memory goes to Redis (if it is up and nothing older is spooled) or else to the spool, which is synced. */
+  close(): Promise<void> {
+    this.closingDone ??= this.doClose();
+    return this.closingDone;
+  }
+
+  private async doClose(): Promise<void> {
+    this.closing = true;
+    this.clearTimers();
+    await this.pumping;
+    await this.pump();
+    this.closed = true;
+    this.conn.off('ready', this.onReady);
+    // With Redis down, Queue.close() may wait on its connection: do not let that hold shutdown.
+    await Promise.race([this.queue.close().catch(() => undefined), delay(2000)]);
+    await this.spool.close();
+  }
+
+  private kick(): void {
+    if (this.closing || this.pumping || this.immediate) return;
+    // Deferred so publish() returns at once; the flush runs on the next loop turn.
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined;
+      this.startPump();
+    });
+  }
+
+  private startPump(): void {
+    if (this.pumping || this.closing) return;
+    if (this.batchTimer) { clearTimeout(this.batchTimer); this.batchTimer = undefined; }
+    this.pumping = this.pump().finally(() => {
+      this.pumping = undefined;
+      // Events published while the last send was in flight.
+      if (this.buffer.length > 0 && !this.closing) this.kick();
+    });
+  }
+
+  /** Sends until memory and spool are empty or Redis fails; never throws. */
+  private async pump(): Promise<void> {
+    for (;;) {
+      if (this.spool.size > 0) {
+        // Older events first: whatever is in memory joins the spool's tail.
+        if (this.buffer.length > 0) this.toSpool(this.buffer.splice(0));
+        if (this.closing || !isRedisReady(this.conn)) {
+          this.scheduleRetry();
+          return;
+        }
+        const batch = this.spool.read(this.batchSize);
+        if (batch.records.length === 0) continue;
+        if (!(await this.send(batch.records))) {
+          this.scheduleRetry();
+          return;
+        }
+        this.spool.ack(batch);
+        this.metrics.spoolDrained.inc(batch.records.length);
+        this.retryDelay = this.retryMinMs;
+        if (this.spool.size === 0) this.logger.info('calls sink: spool drained to Redis');
+        continue;
+      }
+      if (this.buffer.length === 0) return;
+      const batch = this.buffer.splice(0, this.batchSize);
+      if (isRedisReady(this.conn) && (await this.send(batch))) {
+        this.metrics.eventsPublished.inc({ result: 'queued' }, batch.length);
+        continue;
+      }
+      this.toSpool(batch);
+      this.scheduleRetry();
+      if (!this.closing) return;
+    }
+  }
+
+  private async send(events: readonly CallEvent[]): Promise<boolean> {
+    const jobs = events.map((e) => ({
+      name: CALL_JOB_NAME,
+      data: e,
+      opts: { ...CALL_JOB_OPTIONS, jobId: callJobId(e.callId) },
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    const added = this.queue.addBulk(jobs);
+    try {
+      await Promise.race([
+        added,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`addBulk not acknowledged within ${this.addTimeoutMs} ms`)), this.addTimeoutMs);
+        }),
+      ]);
+      return true;
+    } catch (err) {
+      added.catch(() => undefined); // a late outcome is irrelevant: the batch is re-sent from the spool
+      this.logFailure(err as Error, events.length);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private toSpool(events: CallEvent[]): void {
+    if (events.length === 0) return;
+    const r = this.spool.append(events);
+    if (r.stored > 0) this.metrics.eventsPublished.inc({ result: 'spooled' }, r.stored);
+    if (r.dropped > 0) {
+      this.metrics.eventsPublished.inc({ result: 'overflow' }, r.dropped);
+      this.metrics.spoolOverflow.inc(r.dropped);
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closing) return;
+    const d = this.retryDelay;
+    this.retryDelay = Math.min(this.retryDelay * 2, this.retryMaxMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, d);
+  }
+
+  private clearTimers(): void {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.batchTimer = undefined;
+    this.retryTimer = undefined;
+    this.immediate = undefined;
+  }
+
+  private logFailure(err: Error, events: number): void {
+    const now = Date.now();
+    if (now - this.lastFailureLog < 10_000) return;
+    this.lastFailureLog = now;
+    this.logger.warn({ err: err.message, events, redisStatus: this.conn.status, spooled: this.spool.size },
+      'calls sink: Redis did not take a batch; spooling until it is back');
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((res) => setTimeout(res, ms).unref());
+}

@@ -1,0 +1,26 @@
+import type { ReplyPath } from './reply-path.js';
+
+export const TxState = {
+  /** Final response sent, waiting for ACK (timers G and H run). */
+  Completed: 0,
+  /** ACK received; absorbing retransmissions until timer I. */
+  Confirmed: 1,
+  Terminated: 2,
+} as const;
+export type TxState = (typeof TxState)[keyof typeof TxState];
+
+/** A UAS INVITE server transaction that was answered with a non-2xx final response (RFC 3261 §17.2.1). */
+export interface InviteTransaction {
+  key: string;
+  callId: string;
+  trunk: string;
+  state: TxState;
+  /** The exact bytes of the final response, resent for retransmitted INVITEs and by timer G. */
+  response: Buffer;
+  code: number;
+  reply: ReplyPath;
+  /** Current timer G interval (ms), doubling up to T2. */
+  gInterval: number;
+  /** Due time of the pending timer G entry; other entries for this tx are stale. */
+  gDue: number;
+}

@@ -1,0 +1,142 @@
+import { canonicalHeaderName } from './header-names.js';
+import { SipMessage } from './sip-message.js';
+
+/**
+ * Why a message could not be used. `bad_request` messages are still answered 400 when they carry a
+ * Via to answer along; `version` gets 505; `unparseable` is dropped and counted.
+ */
+export type ParseProblem = 'bad_request' | 'version' | 'unparseable';
+
+export interface ParseResult {
+  msg: SipMessage;
+  problem: ParseProblem | undefined;
+  /** Human-readable detail for 400 reason / debug log. */
+  detail: string;
+}
+
+// RFC 3261 token characters for the method name.
+const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+const DIGITS = /^\d+$/;
+
+/**
+ * Parses one SIP message from its latin1 text (one UDP datagram, or one TCP-framed message).
+ * Never throws: every defect comes back as a problem so the caller can answer 400 or drop.
+ */
+export function parseMessage(text: string): ParseResult {
+  const msg = new SipMessage();
+  const res: ParseResult = { msg, problem: undefined, detail: '' };
+  let pos = 0;
+  const len = text.length;
+  // Leading blank lines (keep-alives, stream padding) are ignored (RFC 3261 §7.5).
+  while (pos < len && (text.charCodeAt(pos) === 13 || text.charCodeAt(pos) === 10)) pos++;
+  let eol = text.indexOf('\n', pos);
+  if (eol === -1) return fail(res, 'unparseable', 'no line end');
+  const startLine = text.slice(pos, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol);
+  pos = eol + 1;
+
+  if (startLine.startsWith('SIP/')) {
+    msg.isRequest = false;
+    const sp = startLine.indexOf(' ');
+    msg.status = sp > 0 ? Number.parseInt(startLine.slice(sp + 1, sp + 4), 10) : Number.NaN;
+  } else {
+    const sp1 = startLine.indexOf(' ');
+    const sp2 = sp1 === -1 ? -1 : startLine.indexOf(' ', sp1 + 1);
+    if (sp1 <= 0 || sp2 === -1) return fail(res, 'unparseable', 'malformed request line');
+    msg.method = startLine.slice(0, sp1);
+    msg.requestUri = startLine.slice(sp1 + 1, sp2);
+    const version = startLine.slice(sp2 + 1);
+    if (!TOKEN.test(msg.method)) return fail(res, 'unparseable', 'malformed method');
+    if (msg.requestUri.length === 0 || version.indexOf(' ') !== -1 || msg.requestUri.indexOf(' ') !== -1) {
+      res.problem = 'bad_request';
+      res.detail = 'malformed request line';
+    } else if (version.toUpperCase() !== 'SIP/2.0') {
+      res.problem = 'version';
+      res.detail = 'unsupported SIP version';
+    }
+  }
+
+  // Header lines up to the first empty line; continuation lines fold into the previous value.
+  const names = msg.names;
+  const values = msg.values;
+  let headerBroken = false;
+  for (;;) {
+    if (pos >= len) { msg.bodyStart = len; break; }
+    eol = text.indexOf('\n', pos);
+    const lineEnd = eol === -1 ? len : eol;
+    const contentEnd = lineEnd > pos && text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
+    const next = eol === -1 ? len : eol + 1;
+    if (contentEnd === pos) { msg.bodyStart = next; break; }
+    const first = text.charCodeAt(pos);
+    if (first === 32 || first === 9) {
+      const last = values.length - 1;
+      if (last < 0) headerBroken = true;
+      else values[last] = `${values[last]} ${text.slice(pos, contentEnd).trim()}`.trim();
+    } else {
+      const colon = text.indexOf(':', pos);
+      if (colon === -1 || colon >= contentEnd) headerBroken = true;
+      else {
+        const rawName = text.slice(pos, colon).trim();
+        if (rawName.length === 0 || !TOKEN.test(rawName)) headerBroken = true;
+        else {
+          names.push(canonicalHeaderName(rawName));
+          values.push(text.slice(colon + 1, contentEnd).trim());
+        }
+      }
+    }
+    pos = next;
+  }
+
+  let contentLengths = 0;
+  for (let i = 0; i < names.length; i++) {
+    const v = values[i] as string;
+    switch (names[i]) {
+      case 'via': msg.via.push(v); break;
+      case 'from': if (msg.from === undefined) msg.from = v; else setBad(res, 'duplicate From'); break;
+      case 'to': if (msg.to === undefined) msg.to = v; else setBad(res, 'duplicate To'); break;
+      case 'call-id': if (msg.callId === '') msg.callId = v; else setBad(res, 'duplicate Call-ID'); break;
+      case 'cseq': if (msg.cseq === undefined) msg.cseq = v; else setBad(res, 'duplicate CSeq'); break;
+      case 'max-forwards':
+        msg.maxForwards = DIGITS.test(v) ? Number.parseInt(v, 10) : Number.NaN;
+        if (Number.isNaN(msg.maxForwards) || msg.maxForwards > 255) setBad(res, 'bad Max-Forwards');
+        break;
+      case 'content-length':
+        contentLengths++;
+        msg.contentLength = DIGITS.test(v) ? Number.parseInt(v, 10) : Number.NaN;
+        if (Number.isNaN(msg.contentLength) || contentLengths > 1) setBad(res, 'bad Content-Length');
+        break;
+      case 'user-agent': msg.userAgent = v; break;
+      default: break;
+    }
+  }
+  if (headerBroken) setBad(res, 'malformed header line');
+  if (msg.cseq !== undefined) {
+    const m = /^(\d{1,10})\s+(\S+)$/.exec(msg.cseq);
+    if (m) {
+      msg.cseqNum = Number.parseInt(m[1] as string, 10);
+      msg.cseqMethod = m[2] as string;
+      if (msg.cseqNum > 0xffffffff) setBad(res, 'CSeq number too large');
+    } else setBad(res, 'bad CSeq');
+  }
+  if (msg.isRequest) {
+    if (msg.via.length === 0) return fail(res, 'unparseable', 'no Via');
+    if (msg.from === undefined || msg.to === undefined || msg.callId === '' || msg.cseq === undefined) {
+      setBad(res, 'missing mandatory header');
+    } else if (msg.cseqMethod !== msg.method && !(msg.method === 'ACK' && msg.cseqMethod === 'INVITE')) {
+      setBad(res, 'CSeq method does not match');
+    }
+  }
+  return res;
+}
+
+function setBad(res: ParseResult, detail: string): void {
+  if (res.problem === undefined) {
+    res.problem = 'bad_request';
+    res.detail = detail;
+  }
+}
+
+function fail(res: ParseResult, problem: ParseProblem, detail: string): ParseResult {
+  res.problem = problem;
+  res.detail = detail;
+  return res;
+}

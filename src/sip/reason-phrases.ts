@@ -1,0 +1,20 @@
+export const REASON_PHRASES: Readonly<Record<number, string>> = {
+  200: 'OK',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  405: 'Method Not Allowed',
+  481: 'Call/Transaction Does Not Exist',
+  483: 'Too Many Hops',
+  486: 'Busy Here',
+  501: 'Not Implemented',
+  503: 'Service Unavailable',
+  505: 'Version Not Supported',
+  513: 'Message Too Large',
+  603: 'Decline',
+};
+
+/** Reason header (RFC 3326) with the Q.850 cause carriers map these codes to. */
+export const Q850_REASON: Readonly<Record<number, string>> = {
+  486: 'Q.850;cause=17;text="User busy"',
+  603: 'Q.850;cause=21;text="Call rejected"',
+};

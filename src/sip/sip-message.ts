@@ -1,0 +1,50 @@
+import type { InboundInvite, SourceAddress } from './sip-engine.js';
+import { splitHeaderValues } from './split-header-values.js';
+
+/**
+ * A parsed SIP message. Header names are canonical (lowercase, compact forms expanded); values are the
+ * raw latin1 text (folded lines joined by a space, outer whitespace trimmed), so they can be written
+ * back byte for byte. The fields the UAS needs on every request are lifted out at parse time; the rest
+ * is looked up lazily, which is what the edge does for CLI/DID headers.
+ */
+export class SipMessage implements InboundInvite {
+  isRequest = true;
+  method = '';
+  requestUri = '';
+  status = 0;
+  readonly names: string[] = [];
+  readonly values: string[] = [];
+  /** Every Via header line's value, top first. */
+  readonly via: string[] = [];
+  from: string | undefined;
+  to: string | undefined;
+  callId = '';
+  cseq: string | undefined;
+  cseqNum = -1;
+  cseqMethod = '';
+  maxForwards: number | undefined;
+  userAgent: string | undefined;
+  contentLength: number | undefined;
+  /** Offsets of the body in the decoded text. */
+  bodyStart = 0;
+  /** Set by the engine on receipt. */
+  source: SourceAddress = NO_SOURCE;
+  receivedAt = 0;
+
+  header(name: string): string | undefined {
+    const i = this.names.indexOf(name);
+    return i === -1 ? undefined : this.values[i];
+  }
+
+  headerValues(name: string): readonly string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.names.length; i++) {
+      if (this.names[i] === name) {
+        for (const v of splitHeaderValues(this.values[i] ?? '')) out.push(v);
+      }
+    }
+    return out;
+  }
+}
+
+const NO_SOURCE: SourceAddress = Object.freeze({ address: '', port: 0, transport: 'udp' });

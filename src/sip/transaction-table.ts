@@ -1,0 +1,134 @@
+import { DelayQueue } from './delay-queue.js';
+import { TxState, type InviteTransaction } from './invite-transaction.js';
+
+export interface TransactionTimersConfig {
+  t1Ms: number;
+  t2Ms: number;
+  t4Ms: number;
+  maxTransactions: number;
+  /** Tick of the timer sweep; SIP timers are coarse (500 ms and up), 20 ms is plenty. */
+  tickMs?: number;
+}
+
+export interface TransactionEvents {
+  /** Timer G fired: the final response goes out again. */
+  retransmit(tx: InviteTransaction): void;
+  /** Timer H fired: the ACK never came. */
+  ackTimeout(tx: InviteTransaction): void;
+}
+
+/**
+ * INVITE server transactions with their timers. One interval sweeps a handful of FIFO delay queues
+ * (one per timer G back-off step, one for H, one for I) instead of one setTimeout per transaction,
+ * which keeps per-call cost flat at thousands of calls per second. State is bounded by maxTransactions.
+ */
+export class TransactionTable {
+  private readonly byKey = new Map<string, InviteTransaction>();
+  /** Live transactions per Call-ID: a carrier resending the same call on a new branch is one call. */
+  private readonly callIds = new Map<string, number>();
+  private readonly gQueues = new Map<number, DelayQueue<InviteTransaction>>();
+  private readonly hQueue: DelayQueue<InviteTransaction>;
+  private readonly iQueue: DelayQueue<InviteTransaction>;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly cfg: TransactionTimersConfig,
+    private readonly events: TransactionEvents,
+  ) {
+    this.hQueue = new DelayQueue(64 * cfg.t1Ms);
+    this.iQueue = new DelayQueue(cfg.t4Ms);
+    for (let d = cfg.t1Ms; ; d = Math.min(d * 2, cfg.t2Ms)) {
+      this.gQueues.set(d, new DelayQueue(d));
+      if (d >= cfg.t2Ms) break;
+    }
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.sweep(performance.now()), this.cfg.tickMs ?? 20);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get full(): boolean {
+    return this.byKey.size >= this.cfg.maxTransactions;
+  }
+
+  get(key: string): InviteTransaction | undefined {
+    return this.byKey.get(key);
+  }
+
+  /** True when another live transaction already carries this Call-ID. */
+  hasCall(callId: string): boolean {
+    return this.callIds.has(callId);
+  }
+
+  /** Waiting for an ACK (Completed): what a graceful stop waits for. */
+  awaitingAck(): number {
+    let n = 0;
+    for (const tx of this.byKey.values()) if (tx.state === TxState.Completed) n++;
+    return n;
+  }
+
+  /** Adds a transaction that has just sent its final response. UDP runs timer G; both run timer H. */
+  add(tx: InviteTransaction, now: number): void {
+    this.byKey.set(tx.key, tx);
+    this.callIds.set(tx.callId, (this.callIds.get(tx.callId) ?? 0) + 1);
+    if (tx.reply.transport === 'udp') {
+      tx.gInterval = this.cfg.t1Ms;
+      tx.gDue = (this.gQueues.get(this.cfg.t1Ms) as DelayQueue<InviteTransaction>).push(tx, now);
+    }
+    this.hQueue.push(tx, now);
+  }
+
+  /** ACK received: Confirmed, then gone after T4 on UDP, at once on TCP (timer I). */
+  confirm(tx: InviteTransaction, now: number): void {
+    if (tx.state !== TxState.Completed) return;
+    tx.state = TxState.Confirmed;
+    if (tx.reply.transport === 'udp') this.iQueue.push(tx, now);
+    else this.remove(tx);
+  }
+
+  sweep(now: number): void {
+    for (const q of this.gQueues.values()) {
+      q.expire(now, (tx, due) => {
+        if (tx.state !== TxState.Completed || tx.gDue !== due) return;
+        this.events.retransmit(tx);
+        tx.gInterval = Math.min(tx.gInterval * 2, this.cfg.t2Ms);
+        tx.gDue = (this.gQueues.get(tx.gInterval) as DelayQueue<InviteTransaction>).push(tx, now);
+      });
+    }
+    this.hQueue.expire(now, (tx) => {
+      if (tx.state !== TxState.Completed) return;
+      this.events.ackTimeout(tx);
+      this.remove(tx);
+    });
+    this.iQueue.expire(now, (tx) => {
+      if (tx.state === TxState.Confirmed) this.remove(tx);
+    });
+  }
+
+  clear(): void {
+    this.byKey.clear();
+    this.callIds.clear();
+    for (const q of this.gQueues.values()) q.clear();
+    this.hQueue.clear();
+    this.iQueue.clear();
+  }
+
+  private remove(tx: InviteTransaction): void {
+    tx.state = TxState.Terminated;
+    if (this.byKey.get(tx.key) === tx) this.byKey.delete(tx.key);
+    const n = (this.callIds.get(tx.callId) ?? 1) - 1;
+    if (n <= 0) this.callIds.delete(tx.callId);
+    else this.callIds.set(tx.callId, n);
+  }
+}

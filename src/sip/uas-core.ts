@@ -1,0 +1,205 @@
+import type { Logger } from 'pino';
+import type { SipConfig, SipTransport } from '../config/config-types.js';
+import { TxState, type InviteTransaction } from './invite-transaction.js';
+import { buildResponse } from './build-response.js';
+import { parseMessage } from './parse-message.js';
+import type { ReplyPath } from './reply-path.js';
+import { Q850_REASON } from './reason-phrases.js';
+import type { EdgeHandler } from './sip-engine.js';
+import type { SipCounters } from './sip-counters.js';
+import type { SipMessage } from './sip-message.js';
+import { ToTagGenerator } from './to-tag.js';
+import { parseTopVia, type TopVia } from './top-via.js';
+import { TransactionTable } from './transaction-table.js';
+
+const ALLOW = 'Allow: INVITE, ACK, CANCEL, OPTIONS, BYE\r\n';
+const OPTIONS_EXTRA = `${ALLOW}Accept: application/sdp\r\n`;
+/** Methods we know but do not serve: 405 with Allow. Anything else: 501. */
+const KNOWN_UNSUPPORTED = new Set([
+  'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'PUBLISH',
+]);
+const MAGIC_COOKIE = 'z9hG4bK';
+const FROM_TAG = /;\s*tag\s*=\s*([^;\s]+)/i;
+
+/**
+ * The UAS logic of the native engine, independent of sockets: one call per received message.
+ * Every INVITE gets the edge's reject at once; no 1xx or 2xx is ever sent to an INVITE.
+ */
+export class UasCore {
+  readonly transactions: TransactionTable;
+  private readonly tags = new ToTagGenerator();
+  private readonly serverLine: string;
+  private readonly timeOrigin = performance.timeOrigin;
+  private handler: EdgeHandler | undefined;
+
+  constructor(
+    private readonly cfg: SipConfig,
+    private readonly counters: SipCounters,
+    private readonly logger: Logger,
+  ) {
+    this.serverLine = cfg.serverHeader ? `Server: ${cfg.serverHeader}\r\n` : '';
+    this.transactions = new TransactionTable(cfg, {
+      retransmit: (tx) => {
+        tx.reply.send(tx.response);
+        this.counters.retransmission('response_out', tx.reply.transport);
+        this.counters.response(tx.code, tx.reply.transport);
+      },
+      ackTimeout: (tx) => this.counters.drop('ack_timeout', tx.reply.transport),
+    });
+  }
+
+  start(handler: EdgeHandler): void {
+    this.handler = handler;
+    this.transactions.start();
+  }
+
+  stop(): void {
+    this.transactions.stop();
+    this.transactions.clear();
+  }
+
+  /** One received SIP message (a UDP datagram or a TCP-framed message). Never throws. */
+  handle(data: Buffer, reply: ReplyPath, address: string, port: number): void {
+    const t0 = performance.now();
+    const transport = reply.transport;
+    const handler = this.handler;
+    if (!handler) return;
+    if (data.length > this.cfg.maxMessageBytes) {
+      this.counters.drop('oversize', transport);
+      return;
+    }
+    let text: string;
+    let parsed;
+    try {
+      text = data.toString('latin1');
+      parsed = parseMessage(text);
+    } catch (err) {
+      this.logger.warn({ err, code: 'RP_SIP_PARSE' }, 'SIP parser failed on a message; dropped');
+      this.counters.drop('malformed', transport);
+      return;
+    }
+    const { msg, problem } = parsed;
+    if (!msg.isRequest) {
+      this.counters.drop('response', transport);
+      return;
+    }
+    const top = problem === 'unparseable' ? undefined : parseTopVia(msg.via[0] as string);
+    if (!top) {
+      this.counters.drop('malformed', transport);
+      return;
+    }
+    msg.source = { address, port, transport };
+    msg.receivedAt = this.timeOrigin + t0;
+    const method = msg.method;
+
+    if (method === 'ACK') {
+      // ACKs are never answered. One for our final response ends its retransmissions.
+      const tx = problem === undefined ? this.transactions.get(this.txKey(top, msg)) : undefined;
+      this.counters.request('ACK', transport, tx ? tx.trunk : 'none');
+      if (tx) this.transactions.confirm(tx, t0);
+      else this.counters.drop('stray_ack', transport);
+      return;
+    }
+
+    const decision = handler.admit(msg.source, method, msg.userAgent);
+    if (decision.kind === 'drop') {
+      this.counters.drop(decision.reason, transport);
+      return;
+    }
+    if (decision.kind === 'forbid') {
+      this.counters.request(method, transport, 'unknown');
+      this.respond(msg, top, reply, 403, '');
+      return;
+    }
+    const trunk = decision.trunk;
+    this.counters.request(method, transport, trunk);
+
+    if (problem === 'version') return this.respond(msg, top, reply, 505, '');
+    if (problem === 'bad_request') return this.respond(msg, top, reply, 400, '');
+    // A datagram shorter than its Content-Length was truncated somewhere: RFC 3261 §18.3 says 400.
+    if (transport === 'udp' && msg.contentLength !== undefined && text.length - msg.bodyStart < msg.contentLength) {
+      return this.respond(msg, top, reply, 400, '');
+    }
+    // A UAS may answer an OPTIONS with Max-Forwards 0 itself (RFC 3261 §16.3 step 2); nothing else.
+    if (msg.maxForwards === 0 && method !== 'OPTIONS') return this.respond(msg, top, reply, 483, '');
+
+    switch (method) {
+      case 'INVITE':
+        return this.invite(msg, top, reply, trunk, decision.rejectCode, t0);
+      case 'OPTIONS':
+        return this.respond(msg, top, reply, 200, OPTIONS_EXTRA);
+      case 'CANCEL': {
+        // The INVITE was answered at once, so CANCEL only learns whether we know it (RFC 3261 §9.2).
+        const known = this.transactions.get(this.txKey(top, msg)) !== undefined;
+        return this.respond(msg, top, reply, known ? 200 : 481, '');
+      }
+      case 'BYE':
+        return this.respond(msg, top, reply, 481, '');
+      default:
+        return this.respond(msg, top, reply, KNOWN_UNSUPPORTED.has(method) ? 405 : 501, KNOWN_UNSUPPORTED.has(method) ? ALLOW : '');
+    }
+  }
+
+  private invite(msg: SipMessage, top: TopVia, reply: ReplyPath, trunk: string, code: number, t0: number): void {
+    const transport = reply.transport;
+    const key = this.txKey(top, msg);
+    const known = this.transactions.get(key);
+    if (known) {
+      this.counters.retransmission('request_in', transport);
+      // Completed: the same bytes again (timer G's job too). Confirmed: absorb (RFC 3261 §17.2.1).
+      if (known.state === TxState.Completed) {
+        known.reply.send(known.response);
+        this.counters.response(known.code, transport);
+      }
+      return;
+    }
+    const duplicateCall = this.transactions.hasCall(msg.callId);
+    const text = buildResponse(msg, top, {
+      code,
+      toTag: this.tags.tagFor(key),
+      extraHeaders: `Reason: ${Q850_REASON[code] ?? `SIP;cause=${code}`}\r\n`,
+      serverLine: this.serverLine,
+    });
+    const response = Buffer.from(text, 'latin1');
+    reply.send(response);
+    const now = performance.now();
+    this.counters.response(code, transport);
+    this.counters.inviteToFinal((now - t0) / 1000, transport);
+    if (this.transactions.full) {
+      // Past the bound we still reject, statelessly: no retransmission, no ACK matching.
+      this.counters.drop('tx_table_full', transport);
+    } else {
+      const tx: InviteTransaction = {
+        key, callId: msg.callId, trunk, state: TxState.Completed, response, code, reply, gInterval: 0, gDue: 0,
+      };
+      this.transactions.add(tx, now);
+    }
+    if (duplicateCall) {
+      this.counters.retransmission('duplicate_call', transport);
+      return;
+    }
+    this.handler?.onInviteAnswered(msg, trunk, code);
+  }
+
+  private respond(msg: SipMessage, top: TopVia, reply: ReplyPath, code: number, extra: string): void {
+    const text = buildResponse(msg, top, {
+      code,
+      toTag: this.tags.tagFor(`${msg.callId}|${top.branch ?? msg.cseq ?? ''}`),
+      extraHeaders: extra,
+      serverLine: this.serverLine,
+    });
+    reply.send(Buffer.from(text, 'latin1'));
+    this.counters.response(code, reply.transport);
+  }
+
+  /** RFC 3261 §17.2.3 matching; RFC 2543 peers (no magic cookie) by Call-ID, CSeq and From tag. */
+  private txKey(top: TopVia, msg: SipMessage): string {
+    const sentBy = `${top.host}:${top.port ?? ''}`;
+    const branch = top.branch;
+    if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) return `${branch}|${sentBy}`;
+    const fromTag = msg.from === undefined ? '' : (FROM_TAG.exec(msg.from)?.[1] ?? '');
+    return `2543|${msg.callId}|${msg.cseqNum}|${fromTag}|${sentBy}`;
+  }
+}
+
+export type { SipTransport };

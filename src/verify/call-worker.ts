@@ -1,0 +1,182 @@
+import { Worker, type Job } from 'bullmq';
+import type { Cluster, Redis } from 'ioredis';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { CallEvent } from '../edge/call-event.js';
+import type { Logger } from '../log/logger.js';
+import { maskNumber } from '../log/mask.js';
+import { CALLS_QUEUE } from './queue-names.js';
+import { DEFAULT_CALL_RECORD_TTL_SECONDS, DEFAULT_RETENTION_SECONDS, DEFAULT_SKEW_MS } from './verify-defaults.js';
+import { emitOnce } from './emit-once.js';
+import { pairsToRecord, runScript } from './scripts/lua-script.js';
+import { processCallScript } from './scripts/process-call.js';
+import { toVerification } from './session-record.js';
+import type { CallOutcome, Verification, WebhookEmitter } from './verification-types.js';
+import { verifyKeys, type VerifyKeys } from './verify-keys.js';
+import type { VerifyMetrics } from './verify-metrics.js';
+import { verificationEvent } from './webhook-events.js';
+
+export interface CallWorkerOptions {
+  /** Connection for BullMQ (an ioredis instance with maxRetriesPerRequest: null). */
+  connection: Redis | Cluster;
+  /** Connection for the verify scripts; defaults to `connection`. */
+  redis?: Redis | Cluster;
+  /** Hash-tagged prefix, also BullMQ's `prefix`. */
+  prefix: string;
+  emitter: WebhookEmitter;
+  /** webhooks.defaultUrl: used when the session has no callbackUrl. */
+  defaultWebhookUrl?: string;
+  metrics: VerifyMetrics;
+  audit: AuditLog;
+  concurrency?: number;
+  clock?: () => number;
+  logger?: Logger;
+  skewMs?: number;
+  callRecordTtlSeconds?: number;
+  retentionSeconds?: number;
+  /** False to build without starting (call run() later, or use handle() directly). */
+  autorun?: boolean;
+}
+
+export interface CallResult {
+  /** What this delivery of the call did ('duplicate' when an earlier delivery decided). */
+  outcome: CallOutcome;
+  /** The decision of the first delivery, when this one is a duplicate. */
+  firstOutcome?: CallOutcome;
+  sessionId?: string;
+  /** Why, for non-verified outcomes: no_session, call_before_session, after_expiry, … */
+  detail?: string;
+  /** True when this delivery handed a verified webhook to the emitter. */
+  emitted: boolean;
+}
+
+function isCallEvent(e: unknown): e is CallEvent {
+  const c = e as Partial<CallEvent> | null;
+  return !!c && typeof c === 'object' && c.v === 1 && typeof c.callId === 'string' && c.callId !== ''
+    && typeof c.receivedAt === 'number' && Number.isFinite(c.receivedAt);
+}
+
+/**
+ * Consumes the 'calls' queue: dedupe by Call-ID, match (DID, CLI), verify atomically, emit the
+ * verified webhook, audit and count every outcome.
+ *
+ * Crash safety: the decision and the Call-ID record are written by one script, and the webhook is
+ * marked as handed over only after emit() resolved. A delivery that finds a verified decision whose
+ * webhook was not marked (the previous one died, or emit failed and the job is retried) emits again
+ * with the same event id; delivery is at-least-once and receivers/queue dedupe by that id.
+ */
+export class CallWorker {
+  readonly worker: Worker<CallEvent, CallResult>;
+  private readonly redis: Redis | Cluster;
+  private readonly keys: VerifyKeys;
+  private readonly opts: CallWorkerOptions;
+  private readonly clock: () => number;
+
+  constructor(opts: CallWorkerOptions) {
+    this.opts = opts;
+    this.redis = opts.redis ?? opts.connection;
+    this.keys = verifyKeys(opts.prefix);
+    this.clock = opts.clock ?? Date.now;
+    this.worker = new Worker<CallEvent, CallResult>(CALLS_QUEUE, (job: Job<CallEvent>) => this.handle(job.data), {
+      connection: opts.connection,
+      prefix: opts.prefix,
+      concurrency: opts.concurrency ?? 16,
+      autorun: opts.autorun ?? true,
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 100_000 },
+    });
+    this.worker.on('error', (err) => opts.logger?.error({ err }, 'calls worker error'));
+    this.worker.on('failed', (job, err) =>
+      opts.logger?.warn({ err, jobId: job?.id, attempts: job?.attemptsMade }, 'call job failed'));
+  }
+
+  run(): Promise<void> {
+    return this.worker.run();
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close();
+  }
+
+  /** Processes one CallEvent; what the BullMQ processor runs, exposed for tests and tools. */
+  async handle(event: CallEvent): Promise<CallResult> {
+    if (!isCallEvent(event)) {
+      // Not retryable: a malformed job never becomes valid.
+      await this.record(event as unknown as Record<string, unknown>, { outcome: 'invalid', detail: 'malformed_event', emitted: false });
+      this.opts.metrics.callOutcomes.inc({ outcome: 'invalid' });
+      return { outcome: 'invalid', detail: 'malformed_event', emitted: false };
+    }
+    const preset: '' | CallOutcome =
+      event.cli === null ? (event.cliOrigin === 'withheld' ? 'withheld' : 'invalid') : event.did === null ? 'invalid' : '';
+    const now = this.clock();
+    const reply = (await runScript(
+      this.redis,
+      processCallScript,
+      [this.keys.callKey(event.callId), this.keys.matchKey(event.did ?? '', event.cli ?? '')],
+      [
+        this.keys.session, event.callId, event.receivedAt, this.opts.skewMs ?? DEFAULT_SKEW_MS,
+        this.opts.callRecordTtlSeconds ?? DEFAULT_CALL_RECORD_TTL_SECONDS,
+        this.opts.retentionSeconds ?? DEFAULT_RETENTION_SECONDS, preset, now,
+      ],
+    )) as [number, string, string, string, string, unknown];
+    const decidedAt = this.clock();
+    const fresh = Number(reply[0]) === 1;
+    const decided = reply[1] as CallOutcome;
+    const sessionId = reply[2] || undefined;
+    const detail = reply[3] || undefined;
+    const notified = reply[4] === 'verified';
+    const session = toVerification(pairsToRecord(reply[5]));
+
+    const result: CallResult = fresh
+      ? { outcome: decided, sessionId, detail, emitted: false }
+      : { outcome: 'duplicate', firstOutcome: decided, sessionId, detail, emitted: false };
+    if (fresh && decided === 'verified') {
+      this.opts.metrics.inviteToVerified.observe(Math.max(0, decidedAt - event.receivedAt) / 1000);
+    }
+    // Audit before emitting: if the append fails the job is retried, and the retry still emits.
+    await this.record(event, result);
+    this.opts.metrics.callOutcomes.inc({ outcome: result.outcome });
+
+    if (decided === 'verified' && session && session.status === 'verified' && !notified) {
+      result.emitted = await this.emitVerified(session);
+    }
+    this.opts.logger?.debug(
+      { callId: event.callId, cli: maskNumber(event.cli), did: maskNumber(event.did), outcome: result.outcome, detail, sessionId },
+      'call processed',
+    );
+    return result;
+  }
+
+  private async emitVerified(session: Verification): Promise<boolean> {
+    const url = session.callbackUrl ?? this.opts.defaultWebhookUrl;
+    if (!url) {
+      this.opts.logger?.warn({ sessionId: session.id }, 'verified session has no callbackUrl and no webhooks.defaultUrl');
+    }
+    const at = session.verifiedAt ? Date.parse(session.verifiedAt) : this.clock();
+    const emitted = await emitOnce(this.redis, this.keys, session.id, 'verified', async () => {
+      if (url) await this.opts.emitter.emit(verificationEvent('verification.verified', session, at), url);
+    });
+    return emitted && url !== undefined;
+  }
+
+  private async record(event: Record<string, unknown> | CallEvent, result: CallResult): Promise<void> {
+    const e = event as Partial<CallEvent>;
+    await this.opts.audit.append({
+      type: 'call',
+      at: this.clock(),
+      data: {
+        ...e,
+        outcome: result.outcome,
+        firstOutcome: result.firstOutcome,
+        detail: result.detail,
+        sessionId: result.sessionId,
+      },
+    });
+    if (result.outcome === 'verified' && result.sessionId) {
+      await this.opts.audit.append({
+        type: 'session.verified',
+        at: this.clock(),
+        data: { id: result.sessionId, callId: e.callId, callReceivedAt: e.receivedAt },
+      });
+    }
+  }
+}

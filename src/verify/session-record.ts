@@ -1,0 +1,60 @@
+import type { CancelReason, Verification, VerificationStatus } from './verification-types.js';
+
+/**
+ * How a session is stored: one Redis hash, times as epoch milliseconds (so Lua can compare them),
+ * metadata as JSON. The owner (API key name) is kept for audit but not exposed.
+ */
+export interface SessionHash {
+  id: string;
+  status: VerificationStatus;
+  phoneNumber: string;
+  callTo: string;
+  owner: string;
+  createdAt: number;
+  expiresAt: number;
+  callbackUrl?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** Field/value list for HSET. */
+export function sessionFields(s: SessionHash): string[] {
+  const f = [
+    'id', s.id, 'status', s.status, 'phoneNumber', s.phoneNumber, 'callTo', s.callTo,
+    'owner', s.owner, 'createdAt', String(s.createdAt), 'expiresAt', String(s.expiresAt),
+    'updatedAt', String(s.createdAt),
+  ];
+  if (s.callbackUrl !== undefined) f.push('callbackUrl', s.callbackUrl);
+  if (s.metadata !== undefined) f.push('metadata', JSON.stringify(s.metadata));
+  return f;
+}
+
+const STATUSES: ReadonlySet<string> = new Set(['pending', 'verified', 'expired', 'cancelled', 'blocked']);
+
+function iso(ms: string | undefined): string | undefined {
+  if (ms === undefined || ms === '') return undefined;
+  const n = Number(ms);
+  return Number.isFinite(n) ? new Date(n).toISOString() : undefined;
+}
+
+/** Hash → public shape; null when the hash is empty or not a session. */
+export function toVerification(h: Record<string, string>): Verification | null {
+  if (!h.id || !h.status || !STATUSES.has(h.status)) return null;
+  const v: Verification = {
+    id: h.id,
+    status: h.status as VerificationStatus,
+    phoneNumber: h.phoneNumber ?? '',
+    callTo: h.callTo ?? '',
+    createdAt: iso(h.createdAt) ?? '',
+    expiresAt: iso(h.expiresAt) ?? '',
+  };
+  const verifiedAt = iso(h.verifiedAt);
+  if (verifiedAt) v.verifiedAt = verifiedAt;
+  if (h.callbackUrl) v.callbackUrl = h.callbackUrl;
+  if (h.metadata) v.metadata = JSON.parse(h.metadata) as Record<string, unknown>;
+  if (h.callId) v.callId = h.callId;
+  if (h.callReceivedAt) v.callReceivedAt = Number(h.callReceivedAt);
+  if (h.cancelReason === 'superseded' || h.cancelReason === 'requested') {
+    v.cancelReason = h.cancelReason as CancelReason;
+  }
+  return v;
+}

@@ -1,0 +1,66 @@
+/** Verification sessions: the shapes shared by the store, the worker, the API and webhooks. */
+
+export type VerificationStatus = 'pending' | 'verified' | 'expired' | 'cancelled' | 'blocked';
+
+export interface Verification {
+  id: string;
+  status: VerificationStatus;
+  /** E.164 number being verified. */
+  phoneNumber: string;
+  /** E.164 DID the user must call. */
+  callTo: string;
+  /** ISO 8601 times. */
+  createdAt: string;
+  expiresAt: string;
+  verifiedAt?: string;
+  callbackUrl?: string;
+  metadata?: Record<string, unknown>;
+  /** Call-ID of the call that verified it. */
+  callId?: string;
+  /** Epoch ms (fraction allowed) the verifying INVITE was received. */
+  callReceivedAt?: number;
+  /** Why a cancelled session was cancelled: a newer session for the number, or a DELETE. */
+  cancelReason?: CancelReason;
+}
+
+export type CancelReason = 'superseded' | 'requested';
+
+export interface CreateVerificationInput {
+  phoneNumber: string;
+  ttlSeconds: number;
+  callbackUrl?: string;
+  metadata?: Record<string, unknown>;
+  idempotencyKey?: string;
+  /** API key name, to scope idempotency keys. */
+  owner: string;
+}
+
+/** What a call did to the sessions. */
+export type CallOutcome = 'verified' | 'unsolicited' | 'withheld' | 'duplicate' | 'late' | 'invalid';
+
+export interface VerificationStore {
+  create(input: CreateVerificationInput): Promise<{ verification: Verification; replayed: boolean }>;
+  get(id: string): Promise<Verification | null>;
+  /** Cancels a pending session; returns the session after, or null when unknown. */
+  cancel(id: string): Promise<Verification | null>;
+}
+
+export type WebhookEventType = 'verification.verified' | 'verification.expired';
+
+/** The JSON body of a webhook. `id` is stable across retries so receivers can dedupe. */
+export interface WebhookEvent {
+  id: string;
+  type: WebhookEventType;
+  /** ISO time the event happened. */
+  timestamp: string;
+  data: {
+    verification: Verification;
+    /** On expiry: tells the app to fall back to another channel. */
+    fallback?: { suggested: 'sms'; reason: string };
+  };
+}
+
+/** The seam from the verify worker to webhook delivery. */
+export interface WebhookEmitter {
+  emit(event: WebhookEvent, url: string): Promise<void>;
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Redis key names of the verification data. Every key starts with the hash-tagged prefix (e.g.
+ * "{ringproof}") so all of them live in one Cluster slot: the Lua scripts touch several at once, and
+ * derive session keys from `session` + id inside the script, as BullMQ's own scripts do.
+ */
+export interface VerifyKeys {
+  /** Prefix of session hashes: `${session}${id}`. */
+  readonly session: string;
+  sessionKey(id: string): string;
+  /** The newest session for a phone number (for supersede). */
+  phoneKey(phoneNumber: string): string;
+  /** (DID, phone number) → session id: what the call worker looks up. */
+  matchKey(did: string, phoneNumber: string): string;
+  /** Idempotency key of one API key owner. Hashed so client-chosen text never shapes key names. */
+  idempotencyKey(owner: string, key: string): string;
+  /** Outcome record of one Call-ID. */
+  callKey(callId: string): string;
+  /** Lease held while one delivery emits a session's webhook for a status. */
+  emitClaimKey(sessionId: string, status: string): string;
+  /** The audit stream. */
+  readonly audit: string;
+}
+
+export function sha1Hex(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
+
+export function verifyKeys(prefix: string): VerifyKeys {
+  const session = `${prefix}:vrf:`;
+  return {
+    session,
+    sessionKey: (id) => session + id,
+    phoneKey: (phoneNumber) => `${prefix}:vphone:${phoneNumber}`,
+    matchKey: (did, phoneNumber) => `${prefix}:vmatch:${did}:${phoneNumber}`,
+    idempotencyKey: (owner, key) =>
+      `${prefix}:idem:${createHash('sha256').update(owner).update('\n').update(key).digest('hex')}`,
+    callKey: (callId) => `${prefix}:call:${sha1Hex(callId)}`,
+    emitClaimKey: (sessionId, status) => `${prefix}:vemit:${sessionId}:${status}`,
+    audit: `${prefix}:audit`,
+  };
+}

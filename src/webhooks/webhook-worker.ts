@@ -1,0 +1,149 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Registry } from 'prom-client';
+import type { RingproofConfig } from '../config/config-types.js';
+import { ErrorCodes } from '../errors/codes.js';
+import { RingproofError } from '../errors/ringproof-error.js';
+import type { Logger } from '../log/logger.js';
+import { pushDeadLetter, countDeadLetters } from './dead-letters.js';
+import { resolveConnection, type WebhookConnection, type WebhookRedis } from './webhook-connection.js';
+import { postWebhook } from './webhook-http.js';
+import {
+  DEFAULT_DEAD_LETTER_MAX,
+  WEBHOOK_QUEUE,
+  type WebhookJobData,
+  type WebhookJobResult,
+} from './webhook-job.js';
+import { createWebhookMetrics, statusClass, type WebhookMetrics } from './webhook-metrics.js';
+import { WebhookSigner } from './sign.js';
+
+export interface WebhookWorkerOptions {
+  /** A client with `maxRetriesPerRequest: null`, or options (we then create and own the client). */
+  connection: WebhookConnection;
+  /** RingproofConfig.redis.keyPrefix. */
+  prefix: string;
+  signer: WebhookSigner;
+  /** Per-attempt HTTP timeout (headers and error body). */
+  timeoutMs: number;
+  /** ringproof's version, sent as `User-Agent: ringproof/<version>`. */
+  version: string;
+  /** metrics.registry from src/metrics/metrics.ts. */
+  registry: Registry;
+  logger?: Logger;
+  /** Deliveries in flight at once; they are I/O-bound. Default 16. */
+  concurrency?: number;
+  deadLetterMax?: number;
+  /** Start consuming at once (default true). */
+  autorun?: boolean;
+}
+
+function host(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(invalid)';
+  }
+}
+
+/**
+ * Consumer side: POSTs each event, signed per Standard Webhooks. A non-2xx answer throws so BullMQ
+ * retries with backoff; the last failed attempt is written to the dead-letter list first.
+ */
+export class WebhookWorker {
+  readonly worker: Worker<WebhookJobData, WebhookJobResult>;
+  readonly metrics: WebhookMetrics;
+  private readonly client: WebhookRedis;
+  private readonly owned: boolean;
+  private readonly userAgent: string;
+
+  constructor(private readonly opts: WebhookWorkerOptions) {
+    const { client, owned } = resolveConnection(opts.connection, true);
+    this.client = client;
+    this.owned = owned;
+    this.userAgent = `ringproof/${opts.version}`;
+    this.metrics = createWebhookMetrics(opts.registry);
+    this.metrics.setDeadLetterSource(() => countDeadLetters(client, opts.prefix));
+    this.worker = new Worker<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, (job) => this.deliver(job), {
+      connection: client,
+      prefix: opts.prefix,
+      concurrency: opts.concurrency ?? 16,
+      autorun: opts.autorun ?? true,
+    });
+    // Without a listener an 'error' event (Redis blip) would crash the process.
+    this.worker.on('error', (err: Error) => opts.logger?.warn({ err: err.message }, 'webhook worker: redis error'));
+  }
+
+  static fromConfig(
+    config: Pick<RingproofConfig, 'webhooks' | 'redis'>,
+    deps: { connection: WebhookConnection; registry: Registry; version: string; logger?: Logger; concurrency?: number },
+  ): WebhookWorker {
+    return new WebhookWorker({
+      ...deps,
+      prefix: config.redis.keyPrefix,
+      signer: WebhookSigner.fromConfig(config.webhooks),
+      timeoutMs: config.webhooks.timeoutMs,
+    });
+  }
+
+  /** Resolves once the worker's Redis connections are up. */
+  async waitUntilReady(): Promise<void> {
+    await this.worker.waitUntilReady();
+  }
+
+  /** Waits for deliveries in flight (each bounded by timeoutMs), then disconnects. */
+  async close(): Promise<void> {
+    await this.worker.close();
+    if (this.owned) await this.client.quit().catch(() => undefined);
+  }
+
+  private async deliver(job: Job<WebhookJobData, WebhookJobResult>): Promise<WebhookJobResult> {
+    const { event, url } = job.data;
+    const attempt = job.attemptsMade + 1;
+    const maxAttempts = job.opts.attempts ?? 1;
+    const body = JSON.stringify(event);
+    // A fresh timestamp per attempt: receivers reject stale ones (5 min tolerance) and a retry hours
+    // later must still verify. The id stays the event id, so receivers can dedupe retries.
+    const ts = Math.floor(Date.now() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': this.userAgent,
+      ...this.opts.signer.headers(event.id, ts, body),
+    };
+    const res = await postWebhook(url, body, headers, this.opts.timeoutMs);
+    this.metrics.deliverySeconds.observe({ status_class: statusClass(res.status) }, res.seconds);
+
+    if (res.ok) {
+      this.metrics.deliveries.inc({ type: event.type, result: 'success' });
+      const callAt = event.data.verification.callReceivedAt;
+      if (event.type === 'verification.verified' && typeof callAt === 'number') {
+        // Wall clock, not performance.now(): callReceivedAt comes from another process (the edge),
+        // and the monotonic clock drifts from wall time over a long uptime.
+        this.metrics.inviteToWebhook.observe(Math.max(0, (Date.now() - callAt) / 1000));
+      }
+      return { status: res.status ?? 0, attempt };
+    }
+
+    const error = res.error ?? 'delivery failed';
+    const log = { eventId: event.id, type: event.type, host: host(url), attempt, maxAttempts, error };
+    if (!res.permanent && attempt < maxAttempts) {
+      this.metrics.deliveries.inc({ type: event.type, result: 'retry' });
+      this.opts.logger?.info(log, 'webhook delivery failed, will retry');
+      throw new RingproofError(ErrorCodes.WEBHOOK_DELIVERY, error);
+    }
+
+    // Record before failing the job: once BullMQ marks it failed, nothing else knows to keep it.
+    try {
+      await pushDeadLetter(
+        this.client,
+        this.opts.prefix,
+        { event, url, attempts: attempt, lastError: error, failedAt: new Date().toISOString() },
+        this.opts.deadLetterMax ?? DEFAULT_DEAD_LETTER_MAX,
+      );
+    } catch (err) {
+      this.opts.logger?.error({ ...log, err: (err as Error).message }, 'webhook dead letter could not be stored');
+    }
+    this.metrics.deliveries.inc({ type: event.type, result: 'dead' });
+    this.opts.logger?.warn(log, 'webhook delivery gave up; moved to dead letters');
+    // Unrecoverable: a permanent failure must not be retried even with attempts left.
+    throw new UnrecoverableError(`${ErrorCodes.WEBHOOK_DELIVERY}: ${error}`);
+  }
+}

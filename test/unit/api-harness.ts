@@ -1,0 +1,57 @@
+import { Writable } from 'node:stream';
+import { Queue } from 'bullmq';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { registerApi } from '../../src/api/register-api.js';
+import type { ApiKeyConfig, RingproofConfig } from '../../src/config/config-types.js';
+import { defaultConfig } from '../../src/config/defaults.js';
+import { createLogger } from '../../src/log/logger.js';
+import { EXPIRY_QUEUE, type ExpiryJobData } from '../../src/verify/queue-names.js';
+import { RedisVerificationStore } from '../../src/verify/redis-verification-store.js';
+import type { TestRedis } from '../helpers/redis-server.js';
+
+/** A real fastify server on a random loopback port, with the real Redis store behind the API. */
+export interface ApiHarness {
+  baseUrl: string;
+  app: FastifyInstance;
+  config: RingproofConfig;
+  registry: Registry;
+  redis: Redis;
+  store: RedisVerificationStore;
+  prefix: string;
+  /** Everything the logger wrote, one JSON object per entry. */
+  logLines(): Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+let harnessCount = 0;
+
+export async function startApiHarness(testRedis: TestRedis, opts: { keys?: ApiKeyConfig[] } = {}): Promise<ApiHarness> {
+  const config = defaultConfig();
+  config.api.keys = opts.keys ?? [];
+  // One prefix per harness, so servers sharing a redis-server never see each other's sessions.
+  const prefix = `{rpapi${++harnessCount}}`;
+  const redis = new Redis(testRedis.url, { maxRetriesPerRequest: 2 });
+  const expiryQueue = new Queue<ExpiryJobData>(EXPIRY_QUEUE, { connection: redis, prefix });
+  const store = new RedisVerificationStore({ redis, prefix, dids: config.dids, expiryQueue });
+  const written: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, cb) { written.push(String(chunk)); cb(); } });
+  const logger = createLogger({ level: 'info', destination: sink });
+  const registry = new Registry();
+  const app = Fastify({ logger: false });
+  await registerApi(app, { store, config, logger, registry });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  if (!addr || typeof addr !== 'object') throw new Error('server has no address');
+  return {
+    baseUrl: `http://127.0.0.1:${addr.port}`,
+    app, config, registry, redis, store, prefix,
+    logLines: () => written.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>),
+    async close() {
+      await app.close();
+      await expiryQueue.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { compileScannerDetector } from '../../src/edge/scanner-detect.js';
+
+describe('compileScannerDetector', () => {
+  const d = compileScannerDetector(['friendly-scanner', 'sipvicious', 'sipcli', 'VaxSIPUserAgent', 'a.b(c)']);
+
+  it('matches substrings case-insensitively', () => {
+    expect(d.isScanner('friendly-scanner')).toBe(true);
+    expect(d.isScanner('Friendly-Scanner/1.0')).toBe(true);
+    expect(d.isScanner('sipcli/v1.8')).toBe(true);
+    expect(d.isScanner('vaxsipuseragent/3.1')).toBe(true);
+    expect(d.isScanner('x SIPVicious y')).toBe(true);
+  });
+
+  it('does not match carriers or missing User-Agent', () => {
+    expect(d.isScanner('Sonus SBC')).toBe(false);
+    expect(d.isScanner('')).toBe(false);
+    expect(d.isScanner(undefined)).toBe(false);
+  });
+
+  it('treats configured text literally, not as a regex', () => {
+    expect(d.isScanner('zz a.b(c) zz')).toBe(true);
+    expect(d.isScanner('axb(c)')).toBe(false);
+  });
+
+  it('matches nothing when the list is empty or blank', () => {
+    expect(compileScannerDetector([]).isScanner('friendly-scanner')).toBe(false);
+    expect(compileScannerDetector(['', '  ']).isScanner('anything')).toBe(false);
+  });
+});

@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import { Registry } from 'prom-client';
+import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
+import { RedisVerificationStore } from '../../src/verify/redis-verification-store.js';
+import { CallWorker } from '../../src/verify/call-worker.js';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import { createVerifyMetrics, type VerifyMetrics } from '../../src/verify/verify-metrics.js';
+import { CALLS_QUEUE, EXPIRY_QUEUE, type ExpiryJobData } from '../../src/verify/queue-names.js';
+import { sha1Hex, verifyKeys } from '../../src/verify/verify-keys.js';
+import { runScript } from '../../src/verify/scripts/lua-script.js';
+import { processCallScript } from '../../src/verify/scripts/process-call.js';
+import { webhookEventId } from '../../src/verify/webhook-events.js';
+import type { CallEvent } from '../../src/edge/call-event.js';
+import type { WebhookEmitter, WebhookEvent } from '../../src/verify/verification-types.js';
+
+const PREFIX = '{rpcall}';
+const DID = '+15550001000';
+const OTHER_DID = '+15550001001';
+const DEFAULT_URL = 'http://127.0.0.1:9/default';
+
+/** Our own seam: collects what would go to the webhook queue. Can be told to fail the next N emits. */
+class CollectingEmitter implements WebhookEmitter {
+  readonly sent: { event: WebhookEvent; url: string }[] = [];
+  failNext = 0;
+  async emit(event: WebhookEvent, url: string): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('webhook queue unavailable');
+    }
+    this.sent.push({ event, url });
+  }
+}
+
+function callEvent(over: Partial<CallEvent> = {}): CallEvent {
+  return {
+    v: 1, trunk: 'carrier-a', source: { address: '127.0.0.1', port: 5060 }, transport: 'udp',
+    callId: randomUUID(), cli: '+447700900001', cliOrigin: 'pai', cliRaw: '+447700900001',
+    did: DID, didRaw: DID, verstat: null, identity: null, userAgent: 'test', rejectCode: 486,
+    receivedAt: Date.now(), ...over,
+  };
+}
+
+let server: TestRedis;
+let redis: Redis;
+let expiryQueue: Queue<ExpiryJobData>;
+let callsQueue: Queue<CallEvent>;
+let store: RedisVerificationStore;
+let emitter: CollectingEmitter;
+let metrics: VerifyMetrics;
+let worker: CallWorker;
+
+beforeAll(async () => {
+  server = await startTestRedis({ appendonly: false });
+  redis = new Redis(server.url, { maxRetriesPerRequest: null });
+  expiryQueue = new Queue<ExpiryJobData>(EXPIRY_QUEUE, { connection: redis, prefix: PREFIX });
+  callsQueue = new Queue<CallEvent>(CALLS_QUEUE, { connection: redis, prefix: PREFIX });
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await callsQueue.close();
+  await expiryQueue.close();
+  redis.disconnect();
+  await stopAndClean(server);
+});
+
+beforeEach(async () => {
+  await worker?.close();
+  await redis.flushall();
+  metrics = createVerifyMetrics(new Registry());
+  const audit = new AuditLog({ redis, prefix: PREFIX });
+  store = new RedisVerificationStore({ redis, prefix: PREFIX, dids: [DID], expiryQueue, metrics, audit });
+  emitter = new CollectingEmitter();
+  worker = new CallWorker({
+    connection: redis, prefix: PREFIX, emitter, defaultWebhookUrl: DEFAULT_URL, metrics, audit, concurrency: 4,
+  });
+});
+
+/** Adds the event as the edge's producer does (jobId = sha1(callId)) and waits for the job's result. */
+async function viaQueue(ev: CallEvent, jobId = sha1Hex(ev.callId), attempts = 1): Promise<unknown> {
+  const job = await callsQueue.add('call', ev, { jobId, attempts, backoff: { type: 'fixed', delay: 20 } });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') {
+      const fresh = await callsQueue.getJob(job.id as string);
+      return state === 'completed' ? fresh?.returnvalue : { failed: fresh?.failedReason };
+    }
+    if (Date.now() > deadline) throw new Error(`job ${job.id} stuck in ${state}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function outcomeCount(outcome: string): Promise<number> {
+  const m = await metrics.callOutcomes.get();
+  return m.values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+}
+
+describe('CallWorker', () => {
+  it('a matching call verifies the session and emits one verified webhook to its callbackUrl', async () => {
+    const { verification: v } = await store.create({
+      phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a', callbackUrl: 'http://127.0.0.1:9/cb',
+    });
+    const ev = callEvent();
+    const result = await viaQueue(ev);
+    expect(result).toMatchObject({ outcome: 'verified', sessionId: v.id, emitted: true });
+    const after = await store.get(v.id);
+    expect(after).toMatchObject({ status: 'verified', callId: ev.callId, callReceivedAt: ev.receivedAt });
+    expect(Date.parse(after!.verifiedAt!)).toBeGreaterThanOrEqual(Math.floor(ev.receivedAt));
+    expect(emitter.sent).toHaveLength(1);
+    const { event, url } = emitter.sent[0]!;
+    expect(url).toBe('http://127.0.0.1:9/cb');
+    expect(event).toMatchObject({
+      id: webhookEventId(v.id, 'verification.verified'), type: 'verification.verified',
+      timestamp: after!.verifiedAt, data: { verification: { id: v.id, status: 'verified', callId: ev.callId } },
+    });
+    expect(event.id).toMatch(/^evt_[0-9a-f]{40}$/);
+    expect(await outcomeCount('verified')).toBe(1);
+    const hist = await metrics.inviteToVerified.get();
+    expect(hist.values.find((x) => x.metricName === 'ringproof_invite_to_verified_seconds_count')?.value).toBe(1);
+  });
+
+  it('uses webhooks.defaultUrl when the session has no callbackUrl', async () => {
+    await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    expect(await worker.handle(callEvent())).toMatchObject({ outcome: 'verified', emitted: true });
+    expect(emitter.sent.map((s) => s.url)).toEqual([DEFAULT_URL]);
+  });
+
+  it('wrong CLI, wrong DID, withheld, invalid, before the session, after expiry: nothing is verified', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const created = Date.parse(v.createdAt);
+    const cases: [Partial<CallEvent>, string, string | undefined][] = [
+      [{ cli: '+447700900002' }, 'unsolicited', 'no_session'],
+      [{ did: OTHER_DID }, 'unsolicited', 'no_session'],
+      [{ cli: null, cliRaw: null, cliOrigin: 'withheld' }, 'withheld', undefined],
+      [{ cli: null, cliRaw: 'anonymous', cliOrigin: 'from' }, 'invalid', undefined],
+      [{ did: null }, 'invalid', undefined],
+      [{ receivedAt: created - 5000 }, 'unsolicited', 'call_before_session'],
+      [{ receivedAt: Date.parse(v.expiresAt) + 1 }, 'late', 'after_expiry'],
+    ];
+    for (const [over, outcome, detail] of cases) {
+      const r = await viaQueue(callEvent(over));
+      expect(r, JSON.stringify(over)).toMatchObject({ outcome, emitted: false });
+      expect((r as { detail?: string }).detail).toBe(detail);
+    }
+    expect((await store.get(v.id))?.status).toBe('pending');
+    expect(emitter.sent).toHaveLength(0);
+    expect(await outcomeCount('unsolicited')).toBe(3);
+    expect(await outcomeCount('withheld')).toBe(1);
+    expect(await outcomeCount('invalid')).toBe(2);
+    expect(await outcomeCount('late')).toBe(1);
+    // Within the skew allowance a call stamped slightly before createdAt (other node's clock) still verifies.
+    expect(await worker.handle(callEvent({ receivedAt: created - 500 }))).toMatchObject({ outcome: 'verified' });
+  });
+
+  it('an expired or cancelled session is not verified (late / unsolicited)', async () => {
+    const { verification: a } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    await redis.hset(`${PREFIX}:vrf:${a.id}`, 'status', 'expired');
+    expect(await worker.handle(callEvent())).toMatchObject({ outcome: 'late', detail: 'expired' });
+    const { verification: b } = await store.create({ phoneNumber: '+447700900003', ttlSeconds: 60, owner: 'a' });
+    await store.cancel(b.id);
+    expect(await worker.handle(callEvent({ cli: '+447700900003' }))).toMatchObject({ outcome: 'unsolicited', detail: 'cancelled' });
+    expect(emitter.sent).toHaveLength(0);
+  });
+
+  it('a call to the DID of a superseded session does not verify the new one', async () => {
+    const { verification: old } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    // Same single-DID pool, so the newer session shares the DID: the match key moves to it.
+    const { verification: fresh } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    expect(await worker.handle(callEvent())).toMatchObject({ outcome: 'verified', sessionId: fresh.id });
+    expect((await store.get(old.id))?.status).toBe('cancelled');
+  });
+
+  it('the same CallEvent processed twice verifies once and emits once', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const ev = callEvent();
+    expect(await viaQueue(ev)).toMatchObject({ outcome: 'verified', emitted: true });
+    // Replayed from a spool after the first job was removed: a new job, same Call-ID.
+    expect(await viaQueue(ev, 'replay-' + sha1Hex(ev.callId))).toMatchObject({
+      outcome: 'duplicate', firstOutcome: 'verified', sessionId: v.id, emitted: false,
+    });
+    expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', emitted: false });
+    // A second, different call from the same user (redial) after verification: no second webhook.
+    expect(await worker.handle(callEvent())).toMatchObject({ outcome: 'duplicate', detail: 'already_verified', emitted: false });
+    expect(emitter.sent).toHaveLength(1);
+    expect(await outcomeCount('verified')).toBe(1);
+    expect(await outcomeCount('duplicate')).toBe(3);
+  });
+
+  it('a non-verifying outcome is decided once per Call-ID too', async () => {
+    const ev = callEvent({ cli: '+447700900099' });
+    expect(await worker.handle(ev)).toMatchObject({ outcome: 'unsolicited' });
+    // A session created afterwards is not verified by the old call replayed.
+    await store.create({ phoneNumber: '+447700900099', ttlSeconds: 60, owner: 'a' });
+    expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'unsolicited' });
+  });
+
+  it('crash safety: emit fails → the retried job still emits, exactly once', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    emitter.failNext = 2;
+    const r = await viaQueue(callEvent(), undefined, 5);
+    expect(r).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
+    expect(emitter.sent).toHaveLength(1);
+    expect(emitter.sent[0]!.event.id).toBe(webhookEventId(v.id, 'verification.verified'));
+    expect(await outcomeCount('verified')).toBe(1);
+  });
+
+  it('crash safety: the worker died after the script verified, before emitting → the retry emits', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const ev = callEvent();
+    const keys = verifyKeys(PREFIX);
+    // What the dead worker got done: the atomic decision only.
+    await runScript(redis, processCallScript, [keys.callKey(ev.callId), keys.matchKey(DID, ev.cli!)], [
+      keys.session, ev.callId, ev.receivedAt, 1000, 3600, 3600, '', Date.now(),
+    ]);
+    expect((await store.get(v.id))?.status).toBe('verified');
+    expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
+    expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', emitted: false });
+    expect(emitter.sent).toHaveLength(1);
+    // The call record lost (TTL) but the session names this Call-ID: still no second verification.
+    await redis.del(keys.callKey(ev.callId));
+    expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: false });
+    expect(emitter.sent).toHaveLength(1);
+  });
+
+  it('a malformed job is answered invalid without throwing', async () => {
+    const r = await viaQueue({ hello: 'world' } as unknown as CallEvent, 'malformed-1');
+    expect(r).toMatchObject({ outcome: 'invalid', detail: 'malformed_event' });
+  });
+
+  it('audits every call with its full numbers and outcome', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const ev = callEvent();
+    await worker.handle(ev);
+    await worker.handle(callEvent({ cli: '+447700900777' }));
+    const entries = (await redis.xrange(`${PREFIX}:audit`, '-', '+')).map(([, f]) => ({ type: f[1], data: JSON.parse(f[5]!) }));
+    const calls = entries.filter((e) => e.type === 'call');
+    expect(calls).toHaveLength(2);
+    expect(calls[0]!.data).toMatchObject({ callId: ev.callId, cli: '+447700900001', did: DID, outcome: 'verified', sessionId: v.id });
+    expect(calls[1]!.data).toMatchObject({ cli: '+447700900777', outcome: 'unsolicited' });
+    expect(entries.some((e) => e.type === 'session.verified' && e.data.id === v.id)).toBe(true);
+  });
+});
