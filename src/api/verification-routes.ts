@@ -43,9 +43,10 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     const callbackUrl = body.callbackUrl === undefined ? undefined : validateCallbackUrl(body.callbackUrl);
     if (body.metadata !== undefined) validateMetadata(body.metadata);
     const idempotencyKey = request.headers['idempotency-key'];
+    const ttlSeconds = body.ttlSeconds ?? verification.defaultTtlSeconds;
     const { verification: v, replayed } = await store.create({
       phoneNumber,
-      ttlSeconds: body.ttlSeconds ?? verification.defaultTtlSeconds,
+      ttlSeconds,
       ...(callbackUrl === undefined ? {} : { callbackUrl }),
       ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
@@ -55,7 +56,7 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
       // Replaying a session for another number would silently verify the wrong one.
       throw new ApiRequestError(ErrorCodes.API_CONFLICT, 409, 'Idempotency-Key was already used for a different phoneNumber or callbackUrl', 'idempotency-key');
     }
-    if (!replayed) logger.info({ verificationId: v.id, phoneNumber: v.phoneNumber, ttlSeconds: body.ttlSeconds }, 'verification created');
+    if (!replayed) logger.info({ verificationId: v.id, phoneNumber: v.phoneNumber, ttlSeconds }, 'verification created');
     reply.header('location', `/v1/verifications/${encodeURIComponent(v.id)}`);
     if (replayed) reply.header('idempotency-replayed', 'true');
     return send(reply, replayed ? 200 : 201, v);

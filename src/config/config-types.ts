@@ -115,6 +115,14 @@ export interface VerificationConfig {
 
 export type Role = 'all' | 'edge' | 'worker' | 'api';
 
+export interface EventsConfig {
+  /**
+   * Where the edge hands CallEvents: 'queue' (BullMQ on Redis, the product) or 'log' (log and count
+   * only: a SIP-only edge for load tests and trunk bring-up, no Redis needed).
+   */
+  sink: 'queue' | 'log';
+}
+
 export interface RingproofConfig {
   role: Role;
   /** Directory for the embedded Redis data, the spool and other state. */
@@ -125,6 +133,7 @@ export interface RingproofConfig {
   trunks: TrunkConfig[];
   redis: RedisConfig;
   spool: SpoolConfig;
+  events: EventsConfig;
   /** The DID pool verification numbers are drawn from, E.164. */
   dids: string[];
   api: ApiConfig;

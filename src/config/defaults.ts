@@ -50,6 +50,7 @@ export function defaultConfig(): RingproofConfig {
     trunks: [],
     redis: { url: undefined, keyPrefix: '{ringproof}', embeddedBinary: 'redis-server' },
     spool: { maxEvents: 1_000_000, batchSize: 200, batchDelayMs: 5 },
+    events: { sink: 'queue' },
     dids: [...DEMO_DIDS],
     api: { keys: [] },
     webhooks: { defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000 },

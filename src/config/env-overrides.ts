@@ -17,6 +17,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: readonly string[]; ki
   { name: 'RINGPROOF_DRACHTIO_PORT', path: ['sip', 'drachtio', 'port'], kind: 'text' },
   { name: 'RINGPROOF_DRACHTIO_SECRET', path: ['sip', 'drachtio', 'secret'], kind: 'text' },
   { name: 'RINGPROOF_HTTP_LISTEN', path: ['http', 'listen'], kind: 'text' },
+  { name: 'RINGPROOF_EVENT_SINK', path: ['events', 'sink'], kind: 'text' },
   { name: 'RINGPROOF_LOG_LEVEL', path: ['log', 'level'], kind: 'text' },
   // REDIS_URL is the common convention (Heroku, compose files); the prefixed name wins when both are set.
   { name: 'REDIS_URL', path: ['redis', 'url'], kind: 'text' },

@@ -1,7 +1,7 @@
 import { parsePhoneNumberWithError } from 'libphonenumber-js';
 import type { ConfigChecker, ConfigPath } from './config-checker.js';
 import type {
-  ApiConfig, ApiKeyConfig, HttpConfig, LogConfig, LogLevel, RedisConfig, RingproofConfig, Role, SpoolConfig,
+  ApiConfig, ApiKeyConfig, EventsConfig, HttpConfig, LogConfig, LogLevel, RedisConfig, RingproofConfig, Role, SpoolConfig,
   VerificationConfig, WebhookConfig,
 } from './config-types.js';
 import { defaultConfig } from './defaults.js';
@@ -10,7 +10,7 @@ import { readSip } from './validate-sip.js';
 import { readTrunks } from './validate-trunks.js';
 
 const ROOT_KEYS = [
-  'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'dids', 'api', 'webhooks', 'verification',
+  'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'events', 'dids', 'api', 'webhooks', 'verification',
   'shutdownGraceSeconds',
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
@@ -27,6 +27,12 @@ function readHttp(c: ConfigChecker, value: unknown, d: HttpConfig): HttpConfig {
       return parsed.value;
     }),
   };
+}
+
+function readEvents(c: ConfigChecker, value: unknown, d: EventsConfig): EventsConfig {
+  const path = ['events'];
+  const o = c.mapping(value, path, ['sink']);
+  return { sink: c.pick(o, path, 'sink', d.sink, (v, p) => c.oneOf(v, p, ['queue', 'log'] as const)) };
 }
 
 function readLog(c: ConfigChecker, value: unknown, d: LogConfig): LogConfig {
@@ -184,6 +190,7 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
     trunks: c.pick(o, [], 'trunks', d.trunks, (v, p) => readTrunks(c, v, p)),
     redis: readRedis(c, o.redis, d.redis),
     spool: readSpool(c, o.spool, d.spool),
+    events: readEvents(c, o.events, d.events),
     dids: c.pick(o, [], 'dids', d.dids, (v, p) => readDids(c, v, p)),
     api: readApi(c, o.api, d.api),
     webhooks: readWebhooks(c, o.webhooks, d.webhooks),

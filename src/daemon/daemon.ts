@@ -1,14 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AuditLog } from '../audit/audit-log.js';
 import type { RingproofConfig } from '../config/config-types.js';
 import type { EventSink } from '../edge/event-sink.js';
 import { LogSink } from '../edge/log-sink.js';
 import { createHttpServer, listenHttp, type ReadinessCheck } from '../http/http-server.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import { QueueDepthProbe } from '../queue/queue-depth-probe.js';
+import { createQueueMetrics } from '../queue/queue-metrics.js';
+import { CALLS_QUEUE, WEBHOOKS_QUEUE } from '../queue/queue-names.js';
+import { bullmqPrefix, createRedis, isRedisReady, type RedisConnection } from '../redis/redis-connection.js';
+import { EXPIRY_QUEUE } from '../verify/queue-names.js';
+import { createVerifyMetrics } from '../verify/verify-metrics.js';
+import { startApiRole } from './api-role.js';
+import { demoWebhookSecret } from './demo-webhook-secret.js';
 import { startEdgeRole, type EdgeRole } from './edge-role.js';
+import { createQueueSink } from './edge-sink.js';
+import { resolveRedis, type RedisEndpoint } from './redis-setup.js';
+import { startWorkerRole } from './worker-role.js';
 
 export interface DaemonOptions {
-  /** Overrides the event sink (tests); by default a log-only sink. */
+  /** Overrides the event sink (tests). */
   sink?: EventSink;
 }
 
@@ -17,35 +29,82 @@ export interface Daemon {
   readonly http: FastifyInstance;
   readonly httpPort: number;
   sipPorts(): { udp: number[]; tcp: number[] };
-  /** Graceful: readiness false, SIP stops taking work, sinks flush; bounded by shutdownGraceSeconds. */
+  /** Graceful: readiness false, SIP stops taking work, sinks flush, workers finish; bounded by the caller. */
   stop(): Promise<void>;
 }
 
-const hasEdge = (c: RingproofConfig): boolean => c.role === 'all' || c.role === 'edge';
+const runs = (c: RingproofConfig, role: 'edge' | 'worker' | 'api'): boolean => c.role === 'all' || c.role === role;
 
 /** Starts every part the configured role needs, in dependency order, and returns a handle to stop it. */
 export async function startDaemon(config: RingproofConfig, logger: Logger, opts: DaemonOptions = {}): Promise<Daemon> {
   const metrics = createMetrics();
   const checks: ReadinessCheck[] = [];
-  const stoppers: Array<() => Promise<void>> = [];
-  let edgeRole: EdgeRole | undefined;
+  // Stopped in reverse order of start.
+  const stoppers: Array<{ name: string; stop: () => Promise<void> }> = [];
   let stopping = false;
   checks.push({ name: 'running', ready: () => !stopping });
   const http = createHttpServer({ metrics, checks });
 
+  const edgeQueued = runs(config, 'edge') && config.events.sink === 'queue' && opts.sink === undefined;
+  const needsRedis = edgeQueued || runs(config, 'worker') || runs(config, 'api');
+  let edgeRole: EdgeRole | undefined;
+  const stopAll = async (): Promise<void> => {
+    for (const s of [...stoppers].reverse()) {
+      try {
+        await s.stop();
+      } catch (err) {
+        logger.error({ err, part: s.name }, 'error while stopping');
+      }
+    }
+    stoppers.length = 0;
+  };
+
   try {
-    if (hasEdge(config)) {
-      const sink = opts.sink ?? new LogSink(logger);
+    let endpoint: RedisEndpoint | undefined;
+    let shared: RedisConnection | undefined;
+    const prefix = bullmqPrefix(config.redis.keyPrefix);
+    const queueMetrics = needsRedis ? createQueueMetrics(metrics.registry) : undefined;
+    if (needsRedis) {
+      endpoint = await resolveRedis(config, logger);
+      stoppers.push({ name: 'redis', stop: () => (endpoint as RedisEndpoint).stop() });
+      // Workers and the API share one connection that waits out Redis outages instead of failing jobs.
+      const conn = createRedis(endpoint.url, { role: 'worker', logger });
+      shared = conn;
+      stoppers.push({ name: 'redis-connection', stop: async () => { await conn.quit().catch(() => conn.disconnect()); } });
+      checks.push({ name: 'redis', ready: () => isRedisReady(conn) });
+      const probe = new QueueDepthProbe({ connection: conn, prefix, queues: [CALLS_QUEUE, WEBHOOKS_QUEUE, EXPIRY_QUEUE] });
+      queueMetrics?.watchQueues(probe);
+      stoppers.push({ name: 'queue-probe', stop: () => probe.close() });
+    }
+
+    const verifyMetrics = shared ? createVerifyMetrics(metrics.registry) : undefined;
+    const audit = shared ? new AuditLog({ redis: shared, prefix }) : undefined;
+
+    if (runs(config, 'worker') && shared && verifyMetrics && audit) {
+      const secrets = config.webhooks.secrets.length > 0 ? config.webhooks.secrets : [demoWebhookSecret(config.stateDir, logger)];
+      const stop = await startWorkerRole(config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, webhookSecrets: secrets });
+      stoppers.push({ name: 'workers', stop });
+    }
+    if (runs(config, 'api') && shared && verifyMetrics && audit) {
+      const stop = await startApiRole(http, config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger });
+      stoppers.push({ name: 'api', stop });
+    }
+    if (runs(config, 'edge')) {
+      let sink: EventSink;
+      if (opts.sink) sink = opts.sink;
+      else if (edgeQueued && endpoint && queueMetrics) sink = createQueueSink(config, endpoint.url, queueMetrics, logger);
+      else sink = new LogSink(logger);
+      // The sink must flush after the engine stops handing it events, so it is stopped later.
+      stoppers.push({ name: 'event-sink', stop: () => sink.close() });
       edgeRole = await startEdgeRole(config, metrics, logger, sink);
       const engine = edgeRole.engine;
-      checks.push({ name: 'sip', ready: () => engine.ready }, { name: 'events', ready: () => sink.ready });
-      stoppers.push(async () => {
-        await engine.stop(config.shutdownGraceSeconds * 1000);
-        await sink.close();
-      });
+      checks.push({ name: 'sip', ready: () => engine.ready });
+      // The spool covers Redis outages, so the edge stays ready while it can spool: readiness
+      // here only reflects the SIP side; /readyz "redis" tells the rest.
+      stoppers.push({ name: 'sip', stop: () => engine.stop(config.shutdownGraceSeconds * 1000) });
     }
     const httpPort = await listenHttp(http, config.http.listen);
-    logger.info({ http: `${config.http.listen.host}:${httpPort}`, role: config.role }, 'HTTP listening (/metrics, /healthz, /readyz)');
+    logger.info({ http: `${config.http.listen.host}:${httpPort}`, role: config.role }, 'HTTP listening');
     const role = edgeRole;
     return {
       metrics,
@@ -55,18 +114,13 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       async stop() {
         if (stopping) return;
         stopping = true;
-        for (const s of stoppers.reverse()) {
-          try {
-            await s();
-          } catch (err) {
-            logger.error({ err }, 'error while stopping');
-          }
-        }
+        await stopAll();
         await http.close();
       },
     };
   } catch (err) {
-    for (const s of stoppers.reverse()) await s().catch(() => undefined);
+    stopping = true;
+    await stopAll();
     await http.close().catch(() => undefined);
     throw err;
   }

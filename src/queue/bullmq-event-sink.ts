@@ -128,7 +128,8 @@ export class BullmqEventSink implements EventSink {
     this.closing = true;
     this.clearTimers();
     await this.pumping;
-    await this.pump();
+    // Events published while the last pass awaited Redis are taken by the next pass.
+    do await this.pump(); while (this.buffer.length > 0);
     this.closed = true;
     this.conn.off('ready', this.onReady);
     // With Redis down, Queue.close() may wait on its connection: do not let that hold shutdown.
@@ -166,7 +167,12 @@ export class BullmqEventSink implements EventSink {
           return;
         }
         const batch = this.spool.read(this.batchSize);
-        if (batch.records.length === 0) continue;
+        if (batch.records.length === 0) {
+          // size says records remain but none can be read: never spin on it.
+          this.logger.error({ spooled: this.spool.size }, 'calls sink: spool reports records but returned none');
+          this.scheduleRetry();
+          return;
+        }
         if (!(await this.send(batch.records))) {
           this.scheduleRetry();
           return;

@@ -79,6 +79,7 @@ export class EmbeddedRedis extends EventEmitter {
 
   /** Resolves once redis answers PING on its socket. */
   async start(): Promise<void> {
+    if (this.running) return;
     const binary = this.resolveBinary();
     if (this.socketPath.length > MAX_SOCKET_PATH) {
       throw new RingproofError(ErrorCodes.REDIS_EMBEDDED_FAILED,

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbeddedRedis } from '../../src/redis/embedded-redis.js';
 import { createRedis } from '../../src/redis/redis-connection.js';
@@ -42,7 +43,19 @@ describe('EmbeddedRedis', () => {
     } finally {
       conn.disconnect();
     }
+    // The SIP side's producer role and BullMQ work over the socket too.
+    const producer = createRedis(r.url, { role: 'producer' });
+    const q = new Queue('calls', { connection: producer, prefix: '{rp}' });
+    try {
+      await q.add('call', { x: 1 }, { jobId: 'abc' });
+      expect(await q.getWaitingCount()).toBe(1);
+    } finally {
+      await q.close();
+      producer.disconnect();
+    }
     const pid = r.pid!;
+    await r.start(); // already running: a no-op, not a second server
+    expect(r.pid).toBe(pid);
     await r.stop();
     expect(r.running).toBe(false);
     expect(() => process.kill(pid, 0)).toThrow();

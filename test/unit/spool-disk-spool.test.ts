@@ -128,6 +128,20 @@ describe('DiskSpool', () => {
     expect(s.append(recs(20, 2)).ok).toBe(true);
   });
 
+  it('reads records that straddle read-chunk boundaries', async () => {
+    const s1 = openSpool();
+    const big = Array.from({ length: 8 }, (_, i) => ({ n: i, pad: String(i).repeat(300_000 + i) }));
+    s1.append(big);
+    await s1.close();
+    open.splice(0);
+    const s2 = openSpool();
+    const b = s2.read(100);
+    expect(b.records.map((r) => r.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(b.records.every((r, i) => r.pad === String(i).repeat(300_000 + i))).toBe(true);
+    s2.ack(b);
+    expect(s2.size).toBe(0);
+  });
+
   it('sync() flushes to disk and a stale batch cannot be acked twice', async () => {
     const s = openSpool();
     s.append(recs(0, 4));

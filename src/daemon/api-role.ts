@@ -1,0 +1,33 @@
+import { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { registerApi } from '../api/register-api.js';
+import { AuditLog } from '../audit/audit-log.js';
+import type { RingproofConfig } from '../config/config-types.js';
+import type { RedisConnection } from '../redis/redis-connection.js';
+import { EXPIRY_QUEUE } from '../verify/queue-names.js';
+import { RedisVerificationStore } from '../verify/redis-verification-store.js';
+import type { VerifyMetrics } from '../verify/verify-metrics.js';
+
+/** The verification API on the shared HTTP server; sessions live in Redis. */
+export async function startApiRole(
+  app: FastifyInstance,
+  config: RingproofConfig,
+  deps: { connection: RedisConnection; prefix: string; registry: Registry; verifyMetrics: VerifyMetrics; audit: AuditLog; logger: Logger },
+): Promise<() => Promise<void>> {
+  const expiryQueue = new Queue(EXPIRY_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+  expiryQueue.on('error', (err) => deps.logger.warn({ err }, 'expiry queue error'));
+  const store = new RedisVerificationStore({
+    redis: deps.connection,
+    prefix: deps.prefix,
+    dids: [...config.dids],
+    expiryQueue,
+    metrics: deps.verifyMetrics,
+    audit: deps.audit,
+  });
+  await registerApi(app, { store, config, logger: deps.logger, registry: deps.registry });
+  return async () => {
+    await expiryQueue.close();
+  };
+}

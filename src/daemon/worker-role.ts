@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { RingproofConfig } from '../config/config-types.js';
+import type { RedisConnection } from '../redis/redis-connection.js';
+import { CallWorker } from '../verify/call-worker.js';
+import { ExpiryWorker } from '../verify/expiry-worker.js';
+import type { VerifyMetrics } from '../verify/verify-metrics.js';
+import { WebhookSigner } from '../webhooks/sign.js';
+import { WebhookQueue } from '../webhooks/webhook-queue.js';
+import { WebhookWorker } from '../webhooks/webhook-worker.js';
+import { VERSION } from '../cli/version.js';
+
+export interface WorkerRoleDeps {
+  /** A worker-role connection (maxRetriesPerRequest: null). */
+  connection: RedisConnection;
+  prefix: string;
+  registry: Registry;
+  verifyMetrics: VerifyMetrics;
+  audit: AuditLog;
+  logger: Logger;
+  /** Signing secrets in force (configured, or the demo one). */
+  webhookSecrets: readonly string[];
+}
+
+/** Workers: calls → match/verify → webhooks queue; session expiry; webhook delivery. */
+export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleDeps): Promise<() => Promise<void>> {
+  const { connection, prefix, logger } = deps;
+  const emitter = new WebhookQueue({ connection, prefix, maxAttempts: config.webhooks.maxAttempts, logger });
+  const common = {
+    connection,
+    prefix,
+    emitter,
+    metrics: deps.verifyMetrics,
+    audit: deps.audit,
+    logger,
+    ...(config.webhooks.defaultUrl !== undefined ? { defaultWebhookUrl: config.webhooks.defaultUrl } : {}),
+  };
+  const calls = new CallWorker(common);
+  const expiry = new ExpiryWorker(common);
+  const webhooks = new WebhookWorker({
+    connection,
+    prefix,
+    signer: new WebhookSigner(deps.webhookSecrets),
+    timeoutMs: config.webhooks.timeoutMs,
+    version: VERSION,
+    registry: deps.registry,
+    logger,
+  });
+  logger.info('workers running: calls, expiry, webhooks');
+  return async () => {
+    // Stop taking jobs first; jobs in flight finish (BullMQ close waits for them).
+    await Promise.allSettled([calls.close(), expiry.close()]);
+    await webhooks.close();
+    await emitter.close();
+  };
+}

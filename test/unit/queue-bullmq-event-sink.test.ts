@@ -1,0 +1,228 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Registry } from 'prom-client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CallEvent } from '../../src/edge/call-event.js';
+import { createLogger } from '../../src/log/logger.js';
+import { BullmqEventSink } from '../../src/queue/bullmq-event-sink.js';
+import { callJobId } from '../../src/queue/call-job-id.js';
+import { createQueueMetrics, type QueueMetrics } from '../../src/queue/queue-metrics.js';
+import { QueueDepthProbe } from '../../src/queue/queue-depth-probe.js';
+import { CALLS_QUEUE, WEBHOOKS_QUEUE } from '../../src/queue/queue-names.js';
+import { bullmqPrefix } from '../../src/redis/bullmq-prefix.js';
+import { createRedis, type RedisConnection } from '../../src/redis/redis-connection.js';
+import { DiskSpool } from '../../src/spool/disk-spool.js';
+import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
+
+const logger = createLogger({ level: 'silent' });
+const prefix = bullmqPrefix('{rp-test}');
+
+function event(callId: string, i = 0): CallEvent {
+  return {
+    v: 1, trunk: 'carrier-a', source: { address: '127.0.0.1', port: 5060 }, transport: 'udp', callId,
+    cli: '+15551230000', cliOrigin: 'pai', cliRaw: '5551230000', did: '+15559870000', didRaw: '5559870000',
+    verstat: null, identity: null, userAgent: 'test', rejectCode: 486, receivedAt: 1_700_000_000_000 + i,
+  };
+}
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Harness {
+  sink: BullmqEventSink;
+  spool: DiskSpool<CallEvent>;
+  producer: RedisConnection;
+  metrics: QueueMetrics;
+  registry: Registry;
+}
+
+describe('BullmqEventSink with a real redis-server', () => {
+  let redis: TestRedis;
+  let inspector: RedisConnection;
+  let calls: Queue;
+  let stateDir: string;
+  const cleanups: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    inspector = createRedis(redis.url, { role: 'client' });
+    calls = new Queue(CALLS_QUEUE, { connection: inspector, prefix });
+    calls.on('error', () => undefined); // outages below are on purpose
+  });
+  afterAll(async () => {
+    await calls.close();
+    inspector.disconnect();
+    await stopAndClean(redis);
+  });
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+    await calls.obliterate({ force: true });
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  function harness(opts: { batchSize?: number; spoolDir?: string; maxEvents?: number; maxBuffered?: number } = {}): Harness {
+    const registry = new Registry();
+    const metrics = createQueueMetrics(registry);
+    const spool = DiskSpool.open<CallEvent>({ dir: opts.spoolDir ?? join(stateDir, 'spool'), maxEvents: opts.maxEvents ?? 100_000, logger });
+    const producer = createRedis(redis.url, { role: 'producer' });
+    const sink = new BullmqEventSink({
+      connection: producer, prefix, spool, metrics, logger,
+      batchSize: opts.batchSize ?? 100, batchDelayMs: 5, retryMinMs: 50, retryMaxMs: 300, addTimeoutMs: 2000,
+      maxBuffered: opts.maxBuffered,
+    });
+    cleanups.push(async () => { await sink.close(); producer.disconnect(); });
+    return { sink, spool, producer, metrics, registry };
+  }
+
+  const newStateDir = (): void => { stateDir = mkdtempSync(join(tmpdir(), 'rp-sink-')); };
+
+  it('turns 1000 events into 1000 jobs, deduplicating a repeated Call-ID', async () => {
+    newStateDir();
+    const { sink, producer, registry } = harness();
+    await until(() => sink.ready, 5000, 'producer ready');
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < 1000; i++) sink.publish(event(`call-${i}@10.0.0.1`, i));
+    const publishNs = Number(process.hrtime.bigint() - t0);
+    expect(publishNs / 1000).toBeLessThan(50_000); // 1000 publishes are buffer pushes, not Redis round trips
+    sink.publish(event('call-7@10.0.0.1', 7)); // carrier resend of the same call, in a later batch
+    await until(async () => (await calls.getWaitingCount()) >= 1000 && sink.backlog === 0, 10_000, '1000 jobs');
+    await sleep(50);
+    expect(await calls.getWaitingCount()).toBe(1000);
+    const job = await calls.getJob(callJobId('call-42@10.0.0.1'));
+    expect(job?.data).toEqual(event('call-42@10.0.0.1', 42));
+    expect(job?.name).toBe('call');
+    expect(job?.opts.attempts).toBe(5);
+    expect(job?.opts.removeOnComplete).toEqual({ age: 3600, count: 100_000 });
+    expect(callJobId('a:b:c')).toMatch(/^[0-9a-f]{40}$/);
+    expect(producer.status).toBe('ready');
+
+    const text = await registry.metrics();
+    expect(text).toContain('ringproof_events_published_total{result="queued"} 1001');
+    expect(text).toContain('ringproof_spool_events 0');
+  });
+
+  it('spools during a hard Redis outage mid-burst and delivers every event exactly once after restart', async () => {
+    newStateDir();
+    // Acknowledged = on disk, so the SIGKILL below cannot lose jobs Redis already confirmed.
+    await inspector.config('SET', 'appendfsync', 'always');
+    const { sink, spool, registry } = harness({ batchSize: 50 });
+    await until(() => sink.ready, 5000, 'producer ready');
+
+    const published: string[] = [];
+    const burst = async (from: number, count: number): Promise<void> => {
+      for (let i = from; i < from + count; i++) {
+        const id = `burst-${i}@edge`;
+        published.push(id);
+        sink.publish(event(id, i));
+        if (i % 25 === 0) await sleep(2);
+      }
+    };
+    await burst(0, 600);
+    const killed = redis.stop(true);
+    await burst(600, 600); // keeps going while Redis dies and is gone
+    await killed;
+    await burst(1200, 400);
+    await until(() => spool.size > 0, 5000, 'events spooled');
+    expect(sink.ready).toBe(false);
+    await redis.restart();
+    await burst(1600, 400); // new events while the spool drains
+    await until(() => sink.backlog === 0, 15_000, 'spool drained');
+
+    await until(async () => (await calls.getWaitingCount()) >= 2000, 5000, '2000 jobs');
+    const jobs = await calls.getJobs(['waiting'], 0, -1);
+    const ids = jobs.map((j) => (j.data as CallEvent).callId);
+    expect(ids).toHaveLength(2000);
+    expect(new Set(ids).size).toBe(2000);
+    expect([...ids].sort()).toEqual([...published].sort());
+    expect(jobs.every((j) => j.id === callJobId((j.data as CallEvent).callId))).toBe(true);
+    expect(spool.size).toBe(0);
+
+    const text = await registry.metrics();
+    expect(text).toContain('ringproof_spool_events 0');
+    const spooled = Number(/ringproof_events_published_total\{result="spooled"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const queued = Number(/ringproof_events_published_total\{result="queued"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const drained = Number(/ringproof_spool_drained_total (\d+)/.exec(text)?.[1] ?? 0);
+    expect(spooled).toBeGreaterThan(0);
+    expect(queued + spooled).toBe(2000);
+    expect(drained).toBe(spooled);
+  }, 30_000);
+
+  it('close() with Redis down keeps the buffer on disk; the next run sends it first', async () => {
+    newStateDir();
+    const spoolDir = join(stateDir, 'spool');
+    const first = harness({ spoolDir });
+    await until(() => first.sink.ready, 5000, 'producer ready');
+    await redis.stop(true);
+    await until(() => !first.sink.ready, 5000, 'producer notices');
+    for (let i = 0; i < 30; i++) first.sink.publish(event(`closing-${i}`, i));
+    await first.sink.close(); // also closes the spool
+    const reopened = DiskSpool.open<CallEvent>({ dir: spoolDir, maxEvents: 1000, logger });
+    expect(reopened.size).toBe(30);
+    await reopened.close();
+
+    await redis.restart();
+    const second = harness({ spoolDir });
+    expect(second.spool.size).toBe(30);
+    await until(() => second.sink.backlog === 0, 10_000, 'previous run drained');
+    expect(await calls.getWaitingCount()).toBe(30);
+    const job = await calls.getJob(callJobId('closing-29'));
+    expect((job?.data as CallEvent).receivedAt).toBe(1_700_000_000_029);
+  }, 20_000);
+
+  it('starts while Redis is down: events are spooled, then sent once Redis appears', async () => {
+    newStateDir();
+    await redis.stop(true);
+    const { sink, spool } = harness();
+    for (let i = 0; i < 20; i++) sink.publish(event(`early-${i}`, i));
+    await until(() => spool.size === 20, 5000, 'events spooled');
+    expect(sink.ready).toBe(false);
+    await redis.restart();
+    await until(() => sink.backlog === 0, 10_000, 'spool drained');
+    expect(sink.ready).toBe(true);
+    expect(await calls.getWaitingCount()).toBe(20);
+  }, 20_000);
+
+  it('keeps memory bounded when Redis stalls: the buffer overflows to the spool, nothing is lost', async () => {
+    newStateDir();
+    const { sink, spool, registry } = harness({ batchSize: 20, maxBuffered: 100 });
+    await until(() => sink.ready, 5000, 'producer ready');
+    await inspector.call('CLIENT', 'PAUSE', '700', 'WRITE'); // Redis accepts commands but holds writes
+    for (let i = 0; i < 500; i++) {
+      sink.publish(event(`stall-${i}`, i));
+      if (i % 50 === 0) await sleep(5);
+    }
+    expect(sink.backlog - spool.size).toBeLessThanOrEqual(100); // in memory: at most maxBuffered
+    expect(spool.size).toBeGreaterThan(0);
+    expect(sink.ready).toBe(true); // Redis never went away: the spool took the overflow of memory
+    await until(() => sink.backlog === 0, 10_000, 'backlog drained');
+    await until(async () => (await calls.getWaitingCount()) === 500, 5000, '500 jobs');
+    expect((await registry.metrics())).toMatch(/ringproof_events_published_total\{result="spooled"\} [1-9]/);
+  }, 20_000);
+
+  it('reports queue depth for calls and webhooks, cached between scrapes', async () => {
+    newStateDir();
+    const { sink, metrics, registry, producer } = harness();
+    const probe = new QueueDepthProbe({ connection: producer, prefix, queues: [CALLS_QUEUE, WEBHOOKS_QUEUE] });
+    cleanups.push(() => probe.close());
+    metrics.watchQueues(probe);
+    await until(() => sink.ready, 5000, 'producer ready');
+    for (let i = 0; i < 5; i++) sink.publish(event(`depth-${i}`, i));
+    await until(async () => (await calls.getWaitingCount()) === 5, 5000, '5 jobs');
+    expect(await registry.metrics()).toContain('ringproof_queue_depth{queue="calls"} 5');
+    expect(await registry.metrics()).toContain('ringproof_queue_depth{queue="webhooks"} 0');
+    for (let i = 5; i < 8; i++) sink.publish(event(`depth-${i}`, i));
+    await until(async () => (await calls.getWaitingCount()) === 8, 5000, '8 jobs');
+    expect(await registry.metrics()).toContain('ringproof_queue_depth{queue="calls"} 5'); // still the cached value
+    await sleep(1100);
+    expect(await registry.metrics()).toContain('ringproof_queue_depth{queue="calls"} 8');
+  });
+});
