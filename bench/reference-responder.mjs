@@ -46,7 +46,8 @@ function reject(head) {
   }
   if (to === null) return null;
   if (!/;\s*tag=/i.test(to)) to += `;tag=${tagOf(callId)}`;
-  return `${out}To: ${to}\r\nServer: reference-responder\r\nContent-Length: 0\r\n\r\n`;
+  // The Reason line ringproof sends too (RFC 3326), and that the shared SIPp scenarios check for.
+  return `${out}To: ${to}\r\nReason: Q.850;cause=17;text="User busy"\r\nServer: reference-responder\r\nContent-Length: 0\r\n\r\n`;
 }
 
 const udp = dgram.createSocket('udp4');

@@ -17,6 +17,7 @@ import { demoWebhookSecret } from './demo-webhook-secret.js';
 import { startEdgeRole, type EdgeRole } from './edge-role.js';
 import { createQueueSink } from './edge-sink.js';
 import { resolveRedis, type RedisEndpoint } from './redis-setup.js';
+import { lockStateDir } from './state-dir-lock.js';
 import { startWorkerRole } from './worker-role.js';
 
 export interface DaemonOptions {
@@ -65,6 +66,11 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
     const prefix = bullmqPrefix(config.redis.keyPrefix);
     const queueMetrics = needsRedis ? createQueueMetrics(metrics.registry) : undefined;
     if (needsRedis) {
+      // The embedded redis-server and the edge's spool live in stateDir: one owner at a time.
+      if (config.redis.url === undefined || edgeQueued) {
+        const unlock = lockStateDir(config.stateDir);
+        stoppers.push({ name: 'state-dir-lock', stop: async () => unlock() });
+      }
       endpoint = await resolveRedis(config, logger);
       stoppers.push({ name: 'redis', stop: () => (endpoint as RedisEndpoint).stop() });
       // Workers and the API share one connection that waits out Redis outages instead of failing jobs.

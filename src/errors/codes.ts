@@ -33,6 +33,8 @@ export const ErrorCodes = {
   WEBHOOK_DELIVERY: 'RP_WEBHOOK_DELIVERY',
   /** The drachtio-server connection failed or was lost. */
   DRACHTIO_CONNECTION: 'RP_DRACHTIO_CONNECTION',
+  /** Another ringproof process owns the state directory. */
+  STATE_DIR_LOCKED: 'RP_STATE_DIR_LOCKED',
   /** Internal invariant broken; a bug. */
   INTERNAL: 'RP_INTERNAL',
   /** CLI: the ringproof HTTP API could not be reached (connection refused, timeout, bad reply). */

@@ -164,7 +164,9 @@ export class EmbeddedRedis extends EventEmitter {
   private async launch(binary: string): Promise<void> {
     this.recentLines.length = 0;
     let spawnError: Error | undefined;
-    const child = spawn(binary, this.args(), { stdio: ['ignore', 'pipe', 'pipe'], env: this.opts.env });
+    // Own process group: a Ctrl-C at the terminal reaches the daemon only, which stops redis after
+    // draining instead of losing it first.
+    const child = spawn(binary, this.args(), { stdio: ['ignore', 'pipe', 'pipe'], env: this.opts.env, detached: true });
     this.child = child;
     child.once('error', (err) => { spawnError = err; });
     for (const stream of [child.stdout, child.stderr]) {

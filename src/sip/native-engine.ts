@@ -69,7 +69,9 @@ export class NativeEngine implements SipEngine {
     // No new TCP connections; UDP keeps answering while final responses wait for their ACKs, so
     // carriers do not see a transaction die half-way.
     for (const l of this.tcp) await l.stopAccepting();
-    const deadline = performance.now() + graceMs;
+    // A lost final response is re-sent by timer G within T2; past that, waiting longer for ACKs
+    // that may never come (a broken peer) only delays the shutdown.
+    const deadline = performance.now() + Math.min(graceMs, 2 * this.cfg.t2Ms);
     while (this.core.transactions.awaitingAck() > 0 && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
     }

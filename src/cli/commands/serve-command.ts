@@ -100,5 +100,8 @@ function fatal(err: unknown): void {
   const msg = err instanceof Error ? err.message : String(err);
   const code = isRingproofError(err) ? `${err.code}: ` : '';
   process.stderr.write(`ringproof: ${code}${msg.split('\n')[0]}\n`);
-  process.exitCode = 78; // EX_CONFIG, what systemd and sysexits use for configuration errors
+  // 78 (EX_CONFIG) only for configuration errors, so systemd's RestartPreventExitStatus=78 does not
+  // also stop retries of passing failures such as a port still in use.
+  const configError = isRingproofError(err) && (err.code === 'RP_CONFIG_INVALID' || err.code === 'RP_CONFIG_UNREADABLE');
+  process.exitCode = configError ? 78 : 1;
 }

@@ -1,0 +1,87 @@
+import { cpuRatio } from './verdicts.mjs';
+
+const f = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : v === Infinity ? '>1000' : '–');
+const ms = (seconds) => (Number.isFinite(seconds) ? (seconds * 1000).toFixed(2) : seconds === Infinity ? '>1000' : '–');
+
+function table(head, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function targetTable(results, name) {
+  const rows = results.filter((r) => r.target === name);
+  const rp = name === 'ringproof';
+  const head = [
+    'rate target', 'achieved cps', 'calls ok', 'failed', 'SIPp rtd p50/p90/p99 ms',
+    ...(rp ? ['daemon p50/p99 ms'] : []),
+    'CPU µs/call (net of idle)', ...(rp ? ['ratio vs ref'] : []), 'CPU % core', 'RSS MB (peak)',
+    ...(rp ? ['timer-G retrans', 'INVITE retrans in', 'drops'] : []),
+    'SIPp retrans', 'SIPp CPU %', 'other load (cores)',
+  ];
+  const body = rows.map((r) => {
+    const s = r.sipp;
+    const d = r.daemon;
+    return [
+      String(r.rate),
+      f(s.achievedCps),
+      String(s.successful),
+      `${s.failed}${r.alive ? '' : ' (target died)'}${s.killed ? ' (SIPp killed)' : ''}`,
+      `${f(s.rtt.p50)}/${f(s.rtt.p90)}/${f(s.rtt.p99)}`,
+      ...(rp ? [d ? `${ms(d.p50)}/${ms(d.p99)}` : '–'] : []),
+      `${f(r.cpuUsPerCall, 1)} (${f(r.netCpuUsPerCall, 1)})`,
+      ...(rp ? [f(cpuRatio(results, r.rate), 2)] : []),
+      f(r.cpuPctLoad),
+      `${f(r.rssMb)} (${f(r.hwmMb)})`,
+      ...(rp ? [d ? String(d.timerG) : '–', d ? String(d.retransIn) : '–', d ? String(d.drops) : '–'] : []),
+      f(s.retransmissions),
+      f(r.sippCpuPct),
+      f(r.otherCores, 2),
+    ];
+  });
+  return table(head, body);
+}
+
+function tickText(results) {
+  const q = [...new Set(results.map((r) => r.sipp.rtt.quantumMs).filter((x) => Number.isFinite(x)))];
+  return q.length ? `here ${q.join(' / ')} ms` : 'no non-zero value seen';
+}
+
+/** The whole markdown report. */
+export function renderReport({ info, opts, scenario, results, verdictList, idle, problems, startedAt, finishedAt, labels }) {
+  const out = [];
+  out.push(`# ringproof bench — ${startedAt.toISOString()}`, '');
+  out.push('SIPp drives each target on loopback at a ladder of call rates; every call is INVITE → 486 → ACK.', '');
+  out.push('## Targets', '');
+  for (const v of verdictList) out.push(`- **${v.status}** — ${v.name}: ${v.detail}`);
+  out.push('');
+  for (const name of ['ringproof', 'reference']) {
+    if (!results.some((r) => r.target === name)) continue;
+    out.push(`## ${labels[name] ?? name}`, '', targetTable(results, name), '');
+  }
+  out.push('## Run', '');
+  out.push(`- rates ${opts.rates.join(', ')} calls/s, ${opts.duration} s each, transport ${opts.transport}, engine ${opts.engine}, targets ${opts.targets.join(', ')}`);
+  out.push(`- scenario \`${scenario.label}\``);
+  out.push(`- duration ${((finishedAt - startedAt) / 1000).toFixed(0)} s in all`);
+  if (idle.length) out.push(`- idle CPU before the ladder: ${idle.map((i) => `${i.target} ${f(i.usPerS)} µs/s`).join(', ')}`);
+  out.push('');
+  out.push('## Machine', '');
+  out.push(`- ${info.nproc} CPUs, ${info.model}, ${f(info.memGb)} GiB, ${info.kernel}`);
+  out.push(`- node ${info.node}, ${info.sipp}, ringproof ${info.ringproof}`);
+  out.push(`- load average at start ${info.loadAvg.map((x) => x.toFixed(2)).join(' / ')}`);
+  out.push('');
+  out.push('## How to read this', '');
+  out.push(
+    '- **Noisy, shared machine.** SIPp, the target and whatever else runs on the box share its cores; "other load" is the busy CPU time of everything else during the step, in cores. Compare ringproof and the reference row by row (they ran back to back at each rate), not across runs.',
+    '- **achieved cps** = SIPp successful calls / SIPp elapsed time. **failed** = SIPp failed calls plus calls it never finished.',
+    '- **SIPp rtd** = INVITE sent → final response received, as SIPp measures it, with SIPp\'s clock: a coarse kernel clock, so values are whole ticks (' + tickText(results) + '); a fast reply that straddles a tick reads as one tick, so a p99 of one tick says little, and the daemon-side figures are the precise ones. **daemon p50/p99** = ringproof\'s own INVITE → final histogram (`ringproof_sip_invite_to_final_seconds`), bucket deltas over the step, interpolated.',
+    '- **CPU µs/call** = the target\'s utime+stime (`/proc/PID/stat`) over the step / successful calls. For ringproof the window runs until its transactions have expired (UDP timer I = T4 after the ACK) or the settle limit, so that work is counted too. In brackets: the same less the target\'s idle CPU (measured before the ladder) over the same window; the ratio uses the gross figure. **CPU % core** = the target\'s CPU while SIPp was sending, in % of one core: near 100 % means the single Node.js thread is saturated.',
+    '- **timer-G retrans** = ringproof\'s 486 retransmissions (`ringproof_sip_retransmissions_total{kind="response_out"}`): the ACK came late or was lost. **INVITE retrans in** = duplicate INVITEs absorbed (SIPp retransmitted after 500 ms without an answer).',
+    '- The reference is `bench/reference-responder.mjs`: stateless, no transactions, no metrics — a floor, not a competitor.',
+  );
+  if (problems.length) {
+    out.push('', '## Problems seen', '');
+    for (const p of problems) out.push(`- ${p}`);
+  }
+  out.push('');
+  return out.join('\n');
+}

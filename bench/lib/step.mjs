@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './free-port.mjs';
+import { cpuTicks, machineTicks, memoryKb } from './proc-stats.mjs';
+import { scrape, stepDelta, sum } from './prom-scrape.mjs';
+import { runSipp } from './sipp-run.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * After the load, ringproof still holds its transactions (UDP: timer I, T4 = 5 s, after the ACK).
+ * Expiring them is work done for those calls, so the CPU window runs until they are gone (or the
+ * settle limit). Polled once a second: each scrape costs the daemon CPU too.
+ */
+export async function settle(target, limitS) {
+  const started = Date.now();
+  for (;;) {
+    const s = await scrape(target.httpPort);
+    const open = sum(s, 'ringproof_sip_transactions');
+    if (s === undefined || !(open > 0) || Date.now() - started >= limitS * 1000) {
+      return { samples: s, settleS: (Date.now() - started) / 1000, openAfter: open };
+    }
+    await sleep(1000);
+  }
+}
+
+/** One rung of the ladder against one target: SIPp load, then the target's CPU, memory and metrics. */
+export async function measureStep({ target, rate, opts, scenario, workRoot, ticksPerS, idleUsPerS = 0, tag = '' }) {
+  const workDir = join(workRoot, `${target.name}-${rate}${tag}`);
+  mkdirSync(workDir, { recursive: true });
+  const before = target.httpPort ? await scrape(target.httpPort) : undefined;
+  const localPort = await freePort();
+  const cpu0 = cpuTicks(target.pid);
+  const box0 = machineTicks();
+  const t0 = Date.now();
+  const sipp = await runSipp({
+    ...scenario,
+    rate,
+    duration: opts.duration,
+    transport: opts.transport,
+    localPort,
+    targetPort: target.sipPort,
+    workDir,
+  });
+  const cpuLoadEnd = cpuTicks(target.pid);
+  const box1 = machineTicks();
+  let after;
+  let settleS = 0;
+  let openAfter = NaN;
+  if (target.httpPort) {
+    const s = await settle(target, opts.settle);
+    after = s.samples;
+    settleS = s.settleS;
+    openAfter = s.openAfter;
+  }
+  const cpu1 = cpuTicks(target.pid);
+  const windowS = (Date.now() - t0) / 1000;
+  const mem = memoryKb(target.pid);
+
+  const alive = cpu1 !== undefined && target.alive();
+  const cpuS = alive ? (cpu1 - cpu0) / ticksPerS : NaN;
+  const loadCpuS = alive ? (cpuLoadEnd - cpu0) / ticksPerS : NaN;
+  const boxBusyCores = (box1.busy - box0.busy) / ticksPerS / sipp.wallS;
+  return {
+    target: target.name,
+    rate,
+    alive,
+    sipp,
+    cpuS,
+    cpuUsPerCall: sipp.successful > 0 ? (cpuS * 1e6) / sipp.successful : NaN,
+    // The same less what the target burns when idle over the same window (timers, event-loop monitor).
+    netCpuUsPerCall: sipp.successful > 0 ? (cpuS * 1e6 - idleUsPerS * windowS) / sipp.successful : NaN,
+    windowS,
+    // Share of one core while SIPp was sending: near 100 % means the single-threaded target is saturated.
+    cpuPctLoad: (loadCpuS / sipp.wallS) * 100,
+    sippCpuPct: (sipp.sippCpuS / sipp.wallS) * 100,
+    // Everything else on the box (other engineers' work): busy cores minus the target and SIPp.
+    otherCores: Math.max(0, boxBusyCores - (Number.isFinite(loadCpuS) ? loadCpuS : 0) / sipp.wallS - (Number.isFinite(sipp.sippCpuS) ? sipp.sippCpuS / sipp.wallS : 0)),
+    rssMb: mem ? mem.rssKb / 1024 : NaN,
+    hwmMb: mem ? mem.hwmKb / 1024 : NaN,
+    settleS,
+    openAfter,
+    daemon: target.httpPort && before && after ? stepDelta(before, after, opts.transport) : undefined,
+  };
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+// `npm run bench`: SIPp at a ladder of call rates against ringproof and against a minimal stateless
+// Node.js responder, on loopback; writes a markdown report. A measurement, not a test: it exits 0
+// when it completes, whether or not the targets were met (each is printed PASS or MISS).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, USAGE } from './lib/args.mjs';
+import { machineInfo } from './lib/machine-info.mjs';
+import { clockTicks, cpuTicks } from './lib/proc-stats.mjs';
+import { renderReport } from './lib/report.mjs';
+import { chooseScenario } from './lib/scenario.mjs';
+import { measureStep, settle } from './lib/step.mjs';
+import { startReference, startRingproof } from './lib/targets.mjs';
+import { cpuRatio, verdicts } from './lib/verdicts.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const WARMUP = { rate: 1000, seconds: 2 };
+const log = (msg) => process.stderr.write(`${msg}\n`);
+
+function fail(msg) {
+  log(`bench: ${msg}`);
+  process.exit(1);
+}
+
+function progressLine(r) {
+  const s = r.sipp;
+  const d = r.daemon ? ` daemon p99 ${(r.daemon.p99 * 1000).toFixed(2)} ms, timer-G ${r.daemon.timerG},` : '';
+  return (
+    `  ${r.target.padEnd(9)} ${String(r.rate).padStart(6)}/s: achieved ${s.achievedCps.toFixed(0)}/s, ok ${s.successful}, failed ${s.failed},` +
+    ` rtd p50/p99 ${s.rtt.p50}/${s.rtt.p99} ms,${d} CPU ${r.cpuUsPerCall.toFixed(1)} µs/call (${r.cpuPctLoad.toFixed(0)} % core),` +
+    ` RSS ${r.rssMb.toFixed(0)} MB, SIPp CPU ${r.sippCpuPct.toFixed(0)} %`
+  );
+}
+
+/** Idle CPU of each target over a short quiet period, to show how much of a step's CPU is not calls. */
+async function idleBaseline(targets, ticksPerS, seconds = 5) {
+  const t0 = targets.map((t) => cpuTicks(t.pid));
+  await sleep(seconds * 1000);
+  return targets.map((t, i) => ({ target: t.name, usPerS: (((cpuTicks(t.pid) ?? NaN) - (t0[i] ?? NaN)) / ticksPerS / seconds) * 1e6 }));
+}
+
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    fail(`${err.message}\n${USAGE}`);
+  }
+  if (opts.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (!existsSync(join(root, 'dist/cli/main.js'))) fail('dist/cli/main.js is missing: run `npm run build` (npm run bench does)');
+  if (spawnSync('sipp', ['-v'], { stdio: 'ignore' }).error) fail('sipp is not on PATH (apt-get install sip-tester)');
+  let scenario;
+  try {
+    scenario = chooseScenario(root, opts.scenario);
+  } catch (err) {
+    fail(err.message);
+  }
+
+  const startedAt = new Date();
+  const info = machineInfo(root);
+  const ticksPerS = clockTicks();
+  const workRoot = mkdtempSync(join(tmpdir(), 'ringproof-bench-'));
+  const problems = [];
+  const targets = [];
+  const labels = {};
+  log(`bench: rates ${opts.rates.join(',')} calls/s × ${opts.duration} s, ${opts.transport}, targets ${opts.targets.join(',')}, scenario ${scenario.label}`);
+  log(`bench: ${info.nproc} CPUs (${info.model}), load average ${info.loadAvg.map((x) => x.toFixed(2)).join(' ')}; SIPp work files in ${workRoot}`);
+
+  // Both targets stay up for the whole ladder and run back to back at each rate (reference first, so
+  // ringproof's settle time doubles as the pause before the next rung): the ratio then compares
+  // measurements taken under nearly the same background load.
+  const order = ['reference', 'ringproof'].filter((t) => opts.targets.includes(t));
+  for (const name of order) {
+    try {
+      const t =
+        name === 'ringproof'
+          ? await startRingproof({ root, engine: opts.engine, cpuProfDir: opts.cpuProf })
+          : await startReference({ root, transport: opts.transport });
+      targets.push(t);
+      labels[name] = t.label;
+      log(`bench: ${t.label} pid ${t.pid} on ${opts.transport}:127.0.0.1:${t.sipPort}${t.httpPort ? `, http ${t.httpPort}` : ''}`);
+    } catch (err) {
+      problems.push(`${name} did not start: ${err.message.split('\n').slice(0, 6).join(' / ')}`);
+      log(`bench: ${name} did not start: ${err.message}`);
+    }
+  }
+
+  const results = [];
+  let idle = [];
+  try {
+    // Warm-up, not reported: lets V8 optimise the hot paths so the first rung is not charged for JIT.
+    for (const target of targets) {
+      const w = await measureStep({ target, rate: WARMUP.rate, opts: { ...opts, duration: WARMUP.seconds }, scenario, workRoot, ticksPerS, tag: '-warmup' });
+      log(`  warm-up ${target.name}: ${w.sipp.successful}/${w.sipp.calls} calls ok`);
+    }
+    for (const t of targets) if (t.httpPort) await settle(t, opts.settle);
+    idle = targets.length ? await idleBaseline(targets, ticksPerS) : [];
+    const idleOf = new Map(idle.map((i) => [i.target, Number.isFinite(i.usPerS) ? i.usPerS : 0]));
+    for (const rate of opts.rates) {
+      for (const target of targets) {
+        if (!target.alive()) continue;
+        const r = await measureStep({ target, rate, opts, scenario, workRoot, ticksPerS, idleUsPerS: idleOf.get(target.name) });
+        results.push(r);
+        log(progressLine(r));
+        if (r.sipp.exitCode !== 0 && r.sipp.exitCode !== 1) {
+          problems.push(`${target.name} at ${rate}/s: SIPp exit code ${r.sipp.exitCode}${r.sipp.stderr ? `: ${r.sipp.stderr.split('\n').slice(-3).join(' / ')}` : ''}`);
+        }
+        if (r.sipp.errorSample) problems.push(`${target.name} at ${rate}/s: SIPp errors, first lines: ${r.sipp.errorSample.split('\n').join(' / ').slice(0, 400)}`);
+        if (!r.alive) problems.push(`${target.name} died during the ${rate}/s step: ${target.output().split('\n').slice(-5).join(' / ')}`);
+        if (r.daemon && r.openAfter > 0) problems.push(`ringproof at ${rate}/s: ${r.openAfter} transactions still open after the ${opts.settle} s settle limit`);
+      }
+    }
+  } finally {
+    for (const t of targets) await t.stop();
+  }
+  if (!opts.keep) rmSync(workRoot, { recursive: true, force: true });
+
+  const finishedAt = new Date();
+  const verdictList = verdicts(results);
+  const md = renderReport({ info, opts, scenario, results, verdictList, idle, problems, startedAt, finishedAt, labels });
+  const stamp = startedAt.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const outPath = resolve(opts.out ?? join(root, 'bench/reports', `bench-${stamp}.md`));
+  mkdirSync(dirname(outPath), { recursive: true });
+  writeFileSync(outPath, md);
+  console.log(md);
+  for (const v of verdictList) log(`${v.status.padEnd(4)} ${v.name} — ${v.detail}`);
+  for (const rate of opts.rates) {
+    const ratio = cpuRatio(results, rate);
+    if (Number.isFinite(ratio)) log(`     CPU ratio ringproof/reference at ${rate}/s: ${ratio.toFixed(2)}x`);
+  }
+  log(`bench: report written to ${relative(process.cwd(), outPath) || outPath}${opts.keep ? `; SIPp files kept in ${workRoot}` : ''}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => fail(err.stack ?? String(err)),
+);

@@ -1,0 +1,179 @@
+/**
+ * The native engine's SIPp scenarios (sipp-scenarios/*.xml) against a REAL drachtio-server with
+ * ringproof's drachtio engine connected to it, over UDP and TCP.
+ *
+ * Runs only under test/drachtio/vitest.drachtio.config.ts (`npm run test:drachtio`), never in the
+ * default run: it needs RINGPROOF_TEST_DRACHTIO=host:port[:secret] pointing at the admin port of a
+ * drachtio-server whose SIP contacts are reachable from here (see README, "drachtio engine").
+ * Without it this file fails at once, saying so: running the suite is asking for a drachtio-server.
+ *
+ * Where drachtio-server's transaction layer answers instead of ringproof, the expectations say so.
+ */
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SipConfig, TrunkConfig } from '../../src/config/config-types.js';
+import type { CallEvent } from '../../src/edge/call-event.js';
+import { Edge } from '../../src/edge/edge.js';
+import type { EventSink } from '../../src/edge/event-sink.js';
+import { createLogger } from '../../src/log/logger.js';
+import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
+import { DrachtioEngine } from '../../src/sip/drachtio/drachtio-engine.js';
+import { describeSipp, runSipp, sippMessage, type SippResult, type SippRunOptions } from '../helpers/sipp.js';
+import { DRACHTIO_TARGET_ENV, parseDrachtioTarget } from './drachtio-target.js';
+
+const target = parseDrachtioTarget(process.env[DRACHTIO_TARGET_ENV]);
+if (!target) {
+  throw new Error(`${DRACHTIO_TARGET_ENV} is not set: this suite needs a drachtio-server admin address (host:port[:secret])`);
+}
+
+class CollectingSink implements EventSink {
+  readonly events: CallEvent[] = [];
+  readonly ready = true;
+  publish(event: CallEvent): void {
+    this.events.push(event);
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const TRUNK: TrunkConfig = { name: 'loopback', sources: ['127.0.0.0/8', '::1'], defaultCountry: 'GB', rejectCode: 486, cliSources: ['pai', 'rpid', 'from'] };
+
+type Transport = 'udp' | 'tcp';
+
+/** Results per scenario and transport, printed at the end for the record. */
+const record: Record<string, unknown>[] = [];
+
+describe.each<Transport>(['udp', 'tcp'])('SIPp scenarios through drachtio-server over %s', (transport) => {
+  let engine: DrachtioEngine;
+  let metrics: Metrics;
+  let sink: CollectingSink;
+  let sipTarget: string;
+
+  beforeAll(async () => {
+    metrics = createMetrics({ defaults: false });
+    sink = new CollectingSink();
+    const logger = createLogger({ level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+    const cfg: SipConfig = {
+      engine: 'drachtio', listen: [], unknownSource: 'reject', maxMessageBytes: 65_535, maxTransactions: 10_000,
+      t1Ms: 500, t2Ms: 4_000, t4Ms: 5_000, tcpIdleTimeoutMs: 60_000, maxTcpConnections: 100,
+      scannerUserAgents: ['friendly-scanner', 'sipvicious'], serverHeader: '',
+      drachtio: { host: target.host, port: target.port, secret: target.secret },
+    };
+    const edge = new Edge({ config: { trunks: [TRUNK], sip: cfg }, metrics, logger, sink });
+    engine = new DrachtioEngine(cfg, metrics, logger, { pingIntervalMs: 1_000, pingTimeoutMs: 2_000, reconnectMaxDelayMs: 500 });
+    await engine.start(edge);
+    expect(await engine.waitReady(5_000), `no connection to drachtio-server at ${target.host}:${target.port}`).toBe(true);
+    const contact = engine.serverContacts.find((c) => c.startsWith(`${transport}/`));
+    expect(contact, `drachtio-server has no ${transport} contact: ${engine.serverContacts.join(', ')}`).toBeDefined();
+    sipTarget = (contact as string).slice(transport.length + 1);
+  });
+
+  afterAll(async () => {
+    await engine?.stop(0);
+    // eslint-disable-next-line no-console
+    if (transport === 'tcp') console.log(`drachtio SIPp results:\n${record.map((r) => JSON.stringify(r)).join('\n')}`);
+  });
+
+  const sipp = async (name: string, opts: Omit<SippRunOptions, 'transport' | 'target' | 'scenario'>): Promise<SippResult> => {
+    const r = await runSipp({ transport, target: sipTarget, scenario: name, timeoutMs: 25_000, ...opts });
+    record.push({ transport, scenario: name, exit: r.exitCode, created: r.stats.created, ok: r.stats.successful, failed: r.stats.failed, screen: r.messages });
+    return r;
+  };
+
+  const counter = async (name: string, labels: Record<string, string> = {}): Promise<number> => {
+    const m = await metrics.registry.getSingleMetric(name)?.get();
+    return (m?.values ?? [])
+      .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+      .reduce((s, v) => s + v.value, 0);
+  };
+
+  const expectAllPassed = (r: SippResult, calls: number): void => {
+    expect(r.exitCode, describeSipp(r)).toBe(0);
+    expect(r.stats.successful, describeSipp(r)).toBe(calls);
+  };
+
+  it('uac-reject.xml: every call rejected with a Q.850 Reason and ACKed, one CallEvent per INVITE', async () => {
+    const calls = 50;
+    const events = sink.events.length;
+    const invites = await counter('ringproof_sip_requests_total', { method: 'INVITE', transport });
+    const r = await sipp('uac-reject.xml', { injection: 'callers.csv', calls, rate: 100 });
+    expectAllPassed(r, calls);
+    expect(sippMessage(r, '486').messages).toBe(calls);
+    expect(sink.events.length - events).toBe(calls);
+    expect(sink.events.at(-1)).toMatchObject({ trunk: 'loopback', cliOrigin: 'from', transport, rejectCode: 486 });
+    expect(await counter('ringproof_sip_requests_total', { method: 'INVITE', transport }) - invites).toBe(calls);
+    // drachtio-server absorbs the ACKs of our non-2xx responses in its transaction layer.
+    expect(await counter('ringproof_sip_requests_total', { method: 'ACK' })).toBe(0);
+  });
+
+  it('uac-reject-pai.xml: CLI from P-Asserted-Identity when From is anonymous', async () => {
+    const calls = 30;
+    const before = sink.events.length;
+    const r = await sipp('uac-reject-pai.xml', { injection: 'callers.csv', calls, rate: 100 });
+    expectAllPassed(r, calls);
+    const mine = sink.events.slice(before);
+    expect(mine).toHaveLength(calls);
+    expect(mine.every((e) => e.cliOrigin === 'pai')).toBe(true);
+  });
+
+  it('uac-retransmit.xml: the retransmitted INVITE gets the same answer from drachtio-server, one call reaches ringproof', async () => {
+    const calls = 20;
+    const before = sink.events.length;
+    const r = await sipp('uac-retransmit.xml', { calls, rate: 50, extraArgs: ['-nr'] });
+    expectAllPassed(r, calls);
+    expect(sippMessage(r, '486', 1).messages).toBe(calls);
+    expect(sink.events.length - before).toBe(calls);
+  });
+
+  it('uac-cancel.xml: CANCEL after the reject is answered by drachtio-server', async () => {
+    const calls = 10;
+    const before = sink.events.length;
+    const r = await sipp('uac-cancel.xml', { calls, rate: 50 });
+    expectAllPassed(r, calls);
+    expect(sink.events.length - before).toBe(calls);
+  });
+
+  it('uac-options.xml: OPTIONS answered 200 by ringproof (claimed route), Max-Forwards 0 included', async () => {
+    const calls = 10;
+    const before = await counter('ringproof_sip_responses_total', { code: '200', transport });
+    const r = await sipp('uac-options.xml', { calls, rate: 50 });
+    expectAllPassed(r, calls);
+    expect(await counter('ringproof_sip_responses_total', { code: '200', transport }) - before).toBeGreaterThanOrEqual(calls);
+  });
+
+  it('uac-anonymous.xml: a withheld caller is rejected like any other and marked withheld', async () => {
+    const calls = 10;
+    const before = sink.events.length;
+    const r = await sipp('uac-anonymous.xml', { calls, rate: 50 });
+    expectAllPassed(r, calls);
+    expect(sink.events.slice(before).every((e) => e.cliOrigin === 'withheld')).toBe(true);
+    expect(sink.events.length - before).toBe(calls);
+  });
+
+  it('uac-compact.xml: compact header forms', async () => {
+    const calls = 10;
+    const before = sink.events.length;
+    const r = await sipp('uac-compact.xml', { calls, rate: 50 });
+    expectAllPassed(r, calls);
+    expect(sink.events.slice(before).every((e) => e.cliOrigin === 'from')).toBe(true);
+    expect(sink.events.length - before).toBe(calls);
+  });
+
+  it('uac-bad-requests.xml: bad requests as drachtio-server answers them (recorded, see README)', async () => {
+    const r = await sipp('uac-bad-requests.xml', { calls: 5, rate: 20, recvTimeoutMs: 3_000 });
+    // drachtio-server's own parser and routing answer most of these before ringproof sees them.
+    expect(r.stats.created).toBe(5);
+    expect(engine.ready).toBe(true);
+  });
+
+  it('uac-no-ack.xml: without the ACK, drachtio-server retransmits our reject over UDP only', async () => {
+    const calls = 5;
+    const r = await sipp('uac-no-ack.xml', { calls, rate: 50 });
+    expectAllPassed(r, calls);
+    const reject = sippMessage(r, '486');
+    expect(reject.messages).toBe(calls);
+    if (transport === 'udp') expect(reject.retrans).toBeGreaterThanOrEqual(calls);
+    else expect(reject.retrans).toBe(0);
+  });
+});
