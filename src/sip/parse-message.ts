@@ -36,8 +36,9 @@ export function parseMessage(text: string): ParseResult {
 
   if (startLine.startsWith('SIP/')) {
     msg.isRequest = false;
-    const sp = startLine.indexOf(' ');
-    msg.status = sp > 0 ? Number.parseInt(startLine.slice(sp + 1, sp + 4), 10) : Number.NaN;
+    // Status-Code is exactly three digits (RFC 3261 §25.1); anything else is not a status we know.
+    const m = /^SIP\/2\.0 (\d{3})(?: |$)/.exec(startLine);
+    msg.status = m ? Number.parseInt(m[1] as string, 10) : Number.NaN;
   } else {
     const sp1 = startLine.indexOf(' ');
     const sp2 = sp1 === -1 ? -1 : startLine.indexOf(' ', sp1 + 1);
@@ -66,6 +67,11 @@ export function parseMessage(text: string): ParseResult {
     const contentEnd = lineEnd > pos && text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
     const next = eol === -1 ? len : eol + 1;
     if (contentEnd === pos) { msg.bodyStart = next; break; }
+    // CR is only legal as part of CRLF (RFC 3261 §25.1): a bare one would become a line break,
+    // and so a header injection, at the next hop if we echoed the value. Such a message is not
+    // answered at all (even a 400 echoes From/To/Call-ID).
+    const cr = text.indexOf('\r', pos);
+    if (cr !== -1 && cr < contentEnd) return fail(res, 'unparseable', 'bare CR in header');
     const first = text.charCodeAt(pos);
     if (first === 32 || first === 9) {
       const last = values.length - 1;
@@ -109,6 +115,9 @@ export function parseMessage(text: string): ParseResult {
     }
   }
   if (headerBroken) setBad(res, 'malformed header line');
+  if ((msg.from !== undefined && !quotesBalanced(msg.from)) || (msg.to !== undefined && !quotesBalanced(msg.to))) {
+    setBad(res, 'unbalanced quotes in From/To');
+  }
   if (msg.cseq !== undefined) {
     const m = /^(\d{1,10})\s+(\S+)$/.exec(msg.cseq);
     if (m) {
@@ -126,6 +135,18 @@ export function parseMessage(text: string): ParseResult {
     }
   }
   return res;
+}
+
+/** Quoted strings closed (backslash escapes honoured): an open one swallows the rest of the header. */
+function quotesBalanced(v: string): boolean {
+  if (v.indexOf('"') === -1) return true;
+  let inQuote = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (inQuote && c === 0x5c) i++;
+    else if (c === 0x22) inQuote = !inQuote;
+  }
+  return !inQuote;
 }
 
 function setBad(res: ParseResult, detail: string): void {

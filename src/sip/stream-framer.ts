@@ -25,9 +25,11 @@ export class StreamFramer {
       let start = 0;
       const b = this.buf;
       while (start < b.length && (b[start] === 13 || b[start] === 10)) start++;
-      if (start >= 4 && b[0] === 13 && b[1] === 10 && b[2] === 13 && b[3] === 10) out.push({ kind: 'ping' });
+      // A double CRLF between messages is a keep-alive ping (it may arrive split over reads).
+      if (start >= 4 && b.indexOf(CRLFCRLF) !== -1 && b.indexOf(CRLFCRLF) < start) out.push({ kind: 'ping' });
       if (start === b.length) {
-        this.buf = Buffer.alloc(0);
+        // Keep a short run of line ends: the rest of a ping may be in the next read.
+        this.buf = start >= 4 || start === 0 ? Buffer.alloc(0) : b;
         return out;
       }
       const crlf = b.indexOf(CRLFCRLF, start);

@@ -9,6 +9,8 @@ export interface TopVia {
   port: number | undefined;
   branch: string | undefined;
   hasRport: boolean;
+  /** False when the Via has empty parameters or list items (";;", ",,"): answer 400. */
+  wellFormed: boolean;
 }
 
 // sent-protocol "SIP / 2.0 / UDP" may carry LWS around the slashes (RFC 4475 wsinv).
@@ -23,11 +25,13 @@ export function parseTopVia(line: string): TopVia | undefined {
   if (!m) return undefined;
   let branch: string | undefined;
   let hasRport = false;
+  let wellFormed = !/,\s*(,|;|$)/.test(rest);
   const params = m[4];
   if (params !== undefined) {
-    for (const p of params.split(';')) {
+    for (const p of params.slice(1).split(';')) {
       const eq = p.indexOf('=');
       const name = (eq === -1 ? p : p.slice(0, eq)).trim().toLowerCase();
+      if (name === '') wellFormed = false;
       if (name === 'branch' && eq !== -1) branch = p.slice(eq + 1).trim();
       else if (name === 'rport') hasRport = true;
     }
@@ -35,7 +39,7 @@ export function parseTopVia(line: string): TopVia | undefined {
   const portText = m[3];
   const port = portText === undefined ? undefined : Number.parseInt(portText, 10);
   if (port !== undefined && (port < 1 || port > 65535)) return undefined;
-  return { raw, rest, transport: (m[1] as string).toUpperCase(), host: m[2] as string, port, branch, hasRport };
+  return { raw, rest, transport: (m[1] as string).toUpperCase(), host: m[2] as string, port, branch, hasRport, wellFormed };
 }
 
 function firstTopLevelComma(s: string): number {

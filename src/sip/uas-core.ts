@@ -115,7 +115,7 @@ export class UasCore {
     this.counters.request(method, transport, trunk);
 
     if (problem === 'version') return this.respond(msg, top, reply, 505, '');
-    if (problem === 'bad_request') return this.respond(msg, top, reply, 400, '');
+    if (problem === 'bad_request' || !top.wellFormed) return this.respond(msg, top, reply, 400, '');
     // A datagram shorter than its Content-Length was truncated somewhere: RFC 3261 §18.3 says 400.
     if (transport === 'udp' && msg.contentLength !== undefined && text.length - msg.bodyStart < msg.contentLength) {
       return this.respond(msg, top, reply, 400, '');
@@ -196,7 +196,8 @@ export class UasCore {
   private txKey(top: TopVia, msg: SipMessage): string {
     const sentBy = `${top.host}:${top.port ?? ''}`;
     const branch = top.branch;
-    if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) return `${branch}|${sentBy}`;
+    // A branch that is only the cookie identifies nothing (RFC 4475 §3.2.1): match the 2543 way.
+    if (branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE)) return `${branch}|${sentBy}`;
     const fromTag = msg.from === undefined ? '' : (FROM_TAG.exec(msg.from)?.[1] ?? '');
     return `2543|${msg.callId}|${msg.cseqNum}|${fromTag}|${sentBy}`;
   }

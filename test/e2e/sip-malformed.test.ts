@@ -384,7 +384,7 @@ describe('mutated and truncated SIP messages', () => {
       expect(answered, detail).toBeGreaterThan(UDP_MESSAGES / 10);
       expect(dropped, detail).toBeGreaterThan(UDP_MESSAGES / 10);
       // Every message carries its own Call-ID: none is a retransmission of another, whatever its branch.
-      expect(absorbed, detail).toBe(0);
+      expect.soft(absorbed, detail).toBe(0);
 
       // Every datagram the daemon counted arrived at the sending socket, and nothing else did.
       expect(received).toBeGreaterThanOrEqual(m1.responses - base.responses);

@@ -1,7 +1,7 @@
 /**
- * The user-facing SIPp scenarios (sipp-scenarios/) against the real daemon (`ringproof serve`, built
- * CLI, log sink, no Redis), over UDP and over TCP. Each test asserts on SIPp's own verdict (exit code,
- * statistics, per-message screen) AND on what the daemon counted (/metrics deltas).
+ * The user-facing SIPp scenarios (sipp-scenarios/) against the real daemon (`ringproof serve`, role
+ * edge, built CLI, log sink, no Redis), over UDP and over TCP. Each test asserts on SIPp's own verdict
+ * (exit code, statistics, per-message screen) AND on what the daemon counted (/metrics deltas).
  *
  * The daemon is shared within a transport; tests read metric deltas, and the one that leaves
  * transactions behind on purpose (no ACK) runs last.
@@ -30,7 +30,8 @@ describe.each<Transport>(['udp', 'tcp'])('SIPp scenarios over %s', (transport) =
     configDir = mkdtempSync(join(tmpdir(), 'rp-sip-e2e-'));
     const configFile = join(configDir, 'ringproof.yaml');
     writeFileSync(configFile, 'shutdownGraceSeconds: 1\n');
-    daemon = await startDaemonProcess({ configFile });
+    // role edge: the SIP side alone, no Redis (the log sink counts and logs the CallEvents).
+    daemon = await startDaemonProcess({ configFile, env: { RINGPROOF_ROLE: 'edge' } });
   });
 
   afterAll(async () => {

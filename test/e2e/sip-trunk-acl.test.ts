@@ -12,6 +12,8 @@ import { metricDelta } from '../helpers/metrics-scrape.js';
 import { describeSipp, runSipp, sippMessage } from '../helpers/sipp.js';
 
 const TRANSPORTS = ['udp', 'tcp'] as const;
+/** The SIP side alone: no Redis needed, CallEvents go to the log sink. */
+const EDGE_ONLY = { RINGPROOF_ROLE: 'edge' };
 
 let dir: string;
 let daemon: DaemonProcess | undefined;
@@ -50,6 +52,7 @@ const FOREIGN_TRUNK = `trunks:
 describe('trunk ACL and reject code', () => {
   it('answers with the trunk rejectCode 603 (the load scenario accepts it) and labels the trunk', async () => {
     daemon = await startDaemonProcess({
+      env: EDGE_ONLY,
       configFile: writeConfig('lab.yaml', `trunks:
   - name: lab
     sources: [127.0.0.0/8]
@@ -76,7 +79,7 @@ describe('trunk ACL and reject code', () => {
   });
 
   it('answers 403 to an INVITE from outside every trunk, counts it and makes no CallEvent', async () => {
-    daemon = await startDaemonProcess({ configFile: writeConfig('reject.yaml', `${FOREIGN_TRUNK}sip:\n  unknownSource: reject\n`) });
+    daemon = await startDaemonProcess({ env: EDGE_ONLY, configFile: writeConfig('reject.yaml', `${FOREIGN_TRUNK}sip:\n  unknownSource: reject\n`) });
     for (const transport of TRANSPORTS) {
       const calls = 5;
       const before = await daemon.metrics();
@@ -96,7 +99,7 @@ describe('trunk ACL and reject code', () => {
   });
 
   it('with sip.unknownSource: drop, answers nothing and counts the drops', async () => {
-    daemon = await startDaemonProcess({ configFile: writeConfig('drop.yaml', `${FOREIGN_TRUNK}sip:\n  unknownSource: drop\n`) });
+    daemon = await startDaemonProcess({ env: EDGE_ONLY, configFile: writeConfig('drop.yaml', `${FOREIGN_TRUNK}sip:\n  unknownSource: drop\n`) });
     for (const transport of TRANSPORTS) {
       const calls = 3;
       const before = await daemon.metrics();

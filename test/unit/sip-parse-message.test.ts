@@ -216,12 +216,13 @@ describe('parseMessage: defects', () => {
     expect(parseMessage(msg([...OPTIONS_LINES, ': no name'])).problem).toBe('bad_request');
   });
 
-  it('flags a bare CR inside a header value (RFC 3261 §25.1: CR only as part of CRLF, not even quoted)', () => {
-    // Echoed into a response, such a value would become an extra header line at the next hop.
+  it('refuses a bare CR inside a header value (RFC 3261 §25.1: CR only as part of CRLF, not even quoted)', () => {
+    // Echoed into a response, even a 400, such a value would become an extra header line at the
+    // next hop: the message is dropped (and counted) rather than answered.
     const r = parseMessage(msg(with_({ From: 'From: "Calle\rX-Injected: 1" <sip:alice@example.com>;tag=a1' })));
-    expect(r.problem).toBe('bad_request');
+    expect(r.problem).toBe('unparseable');
     const c = parseMessage(msg(with_({ 'Call-ID': 'Call-ID: abc\rdef@example.com' })));
-    expect(c.problem).toBe('bad_request');
+    expect(c.problem).toBe('unparseable');
   });
 
   it('flags a request line with two spaces between elements (RFC 4475 lwsstart)', () => {

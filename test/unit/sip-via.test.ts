@@ -12,7 +12,14 @@ describe('parseTopVia', () => {
       port: 5070,
       branch: 'z9hG4bKabc',
       hasRport: true,
+      wellFormed: true,
     });
+  });
+
+  it('marks empty parameters and empty list items as not well formed (RFC 4475 badinv01)', () => {
+    expect(parseTopVia('SIP/2.0/UDP 127.0.2.15;;,;,,')?.wellFormed).toBe(false);
+    expect(parseTopVia('SIP/2.0/UDP 127.0.2.15;branch=z9hG4bKx;')?.wellFormed).toBe(false);
+    expect(parseTopVia('SIP/2.0/UDP 127.0.2.15;branch=z9hG4bKx, SIP/2.0/UDP b.example.com')?.wellFormed).toBe(true);
   });
 
   it('leaves the port undefined when the Via names none', () => {

@@ -233,6 +233,12 @@ export class DrachtioEngine implements SipEngine {
         return;
       }
       this.counters.request(method, source.transport, decision.trunk);
+      // drachtio-server does not check Max-Forwards on requests it hands to an app; a UAS may answer
+      // OPTIONS with 0 itself (RFC 3261 §16.3), anything else is a loop (as in the native engine).
+      if (method !== 'OPTIONS' && req.get('max-forwards')?.trim() === '0') {
+        this.reply(req, res, 483, {}, source.transport);
+        return;
+      }
       switch (method) {
         case 'INVITE': {
           const code = decision.rejectCode;
