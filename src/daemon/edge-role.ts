@@ -5,8 +5,7 @@ import type { EventSink } from '../edge/event-sink.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { NativeEngine } from '../sip/native-engine.js';
 import type { SipEngine } from '../sip/sip-engine.js';
-import { ErrorCodes } from '../errors/codes.js';
-import { RingproofError } from '../errors/ringproof-error.js';
+import { DrachtioEngine } from '../sip/drachtio/drachtio-engine.js';
 
 /** The SIP side of a process: an engine answering SIP and the edge turning INVITEs into CallEvents. */
 export interface EdgeRole {
@@ -20,8 +19,13 @@ export async function startEdgeRole(config: RingproofConfig, metrics: Metrics, l
   if (edge.usingLoopbackDefault) {
     logger.warn('no trunks configured: only loopback sources (127.0.0.0/8, ::1) are served; add trunks to accept carrier traffic');
   }
-  if (config.sip.engine !== 'native') {
-    throw new RingproofError(ErrorCodes.CONFIG_INVALID, `sip.engine: "${config.sip.engine}" is not available in this build yet; use "native"`);
+  if (config.sip.engine === 'drachtio') {
+    const engine = new DrachtioEngine(config.sip, metrics, logger);
+    // Returns at once and keeps reconnecting while drachtio-server is down; /readyz follows it.
+    await engine.start(edge);
+    const up = await engine.waitReady(5_000);
+    logger.info({ drachtio: `${config.sip.drachtio.host}:${config.sip.drachtio.port}`, connected: up, contacts: engine.serverContacts }, 'SIP engine drachtio');
+    return { engine, edge, sipPorts: () => ({ udp: [], tcp: [] }) };
   }
   const engine = new NativeEngine(config.sip, metrics, logger);
   await engine.start(edge);

@@ -2,6 +2,8 @@ export const REASON_PHRASES: Readonly<Record<number, string>> = {
   200: 'OK',
   400: 'Bad Request',
   403: 'Forbidden',
+  416: 'Unsupported URI Scheme',
+  420: 'Bad Extension',
   405: 'Method Not Allowed',
   481: 'Call/Transaction Does Not Exist',
   483: 'Too Many Hops',

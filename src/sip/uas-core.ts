@@ -8,7 +8,7 @@ import { Q850_REASON } from './reason-phrases.js';
 import type { EdgeHandler } from './sip-engine.js';
 import type { SipCounters } from './sip-counters.js';
 import type { SipMessage } from './sip-message.js';
-import { ToTagGenerator } from './to-tag.js';
+import { hasTag, ToTagGenerator } from './to-tag.js';
 import { parseTopVia, type TopVia } from './top-via.js';
 import { TransactionTable } from './transaction-table.js';
 
@@ -19,6 +19,8 @@ const KNOWN_UNSUPPORTED = new Set([
   'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'PUBLISH',
 ]);
 const MAGIC_COOKIE = 'z9hG4bK';
+const URI_SCHEME = /^(sips?|tel):/i;
+const ANY_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const FROM_TAG = /;\s*tag\s*=\s*([^;\s]+)/i;
 
 /**
@@ -123,15 +125,22 @@ export class UasCore {
     // A UAS may answer an OPTIONS with Max-Forwards 0 itself (RFC 3261 §16.3 step 2); nothing else.
     if (msg.maxForwards === 0 && method !== 'OPTIONS') return this.respond(msg, top, reply, 483, '');
 
+    // We only serve SIP and tel URIs (RFC 3261 §8.2.2.1); what is not a URI at all is a 400.
+    if (!URI_SCHEME.test(msg.requestUri)) return this.respond(msg, top, reply, ANY_SCHEME.test(msg.requestUri) ? 416 : 400, '');
+
     switch (method) {
       case 'INVITE':
+        // An INVITE inside a dialog we never made (To-tag present) is not a new call (§12.2.2).
+        if (msg.to !== undefined && hasTag(msg.to)) return this.respond(msg, top, reply, 481, '');
         return this.invite(msg, top, reply, trunk, decision.rejectCode, t0);
       case 'OPTIONS':
         return this.respond(msg, top, reply, 200, OPTIONS_EXTRA);
       case 'CANCEL': {
-        // The INVITE was answered at once, so CANCEL only learns whether we know it (RFC 3261 §9.2).
-        const known = this.transactions.get(this.txKey(top, msg)) !== undefined;
-        return this.respond(msg, top, reply, known ? 200 : 481, '');
+        // The INVITE was answered at once, so CANCEL only learns whether we know it (RFC 3261 §9.2);
+        // its 200 carries the INVITE response's To-tag.
+        const key = this.txKey(top, msg);
+        const known = this.transactions.get(key) !== undefined;
+        return this.respond(msg, top, reply, known ? 200 : 481, '', known ? this.tags.tagFor(key) : undefined);
       }
       case 'BYE':
         return this.respond(msg, top, reply, 481, '');
@@ -146,18 +155,23 @@ export class UasCore {
     const known = this.transactions.get(key);
     if (known) {
       this.counters.retransmission('request_in', transport);
-      // Completed: the same bytes again (timer G's job too). Confirmed: absorb (RFC 3261 §17.2.1).
+      // Completed: the same bytes again (timer G's job too), on the path this copy came by (a TCP
+      // peer may have reconnected). Confirmed: absorb (RFC 3261 §17.2.1).
       if (known.state === TxState.Completed) {
-        known.reply.send(known.response);
+        reply.send(known.response);
         this.counters.response(known.code, transport);
       }
       return;
     }
     const duplicateCall = this.transactions.hasCall(msg.callId);
+    // Extensions the caller requires cannot be honoured: 420 (RFC 3261 §8.2.2.3). The call still
+    // happened, so it is still a CallEvent.
+    const required = msg.header('require');
+    if (required !== undefined && required.trim() !== '') code = 420;
     const text = buildResponse(msg, top, {
       code,
       toTag: this.tags.tagFor(key),
-      extraHeaders: `Reason: ${Q850_REASON[code] ?? `SIP;cause=${code}`}\r\n`,
+      extraHeaders: code === 420 ? `Unsupported: ${required}\r\n` : `Reason: ${Q850_REASON[code] ?? `SIP;cause=${code}`}\r\n`,
       serverLine: this.serverLine,
     });
     const response = Buffer.from(text, 'latin1');
@@ -181,10 +195,10 @@ export class UasCore {
     this.handler?.onInviteAnswered(msg, trunk, code);
   }
 
-  private respond(msg: SipMessage, top: TopVia, reply: ReplyPath, code: number, extra: string): void {
+  private respond(msg: SipMessage, top: TopVia, reply: ReplyPath, code: number, extra: string, toTag?: string): void {
     const text = buildResponse(msg, top, {
       code,
-      toTag: this.tags.tagFor(`${msg.callId}|${top.branch ?? msg.cseq ?? ''}`),
+      toTag: toTag ?? this.tags.tagFor(`${msg.callId}|${top.branch ?? msg.cseq ?? ''}`),
       extraHeaders: extra,
       serverLine: this.serverLine,
     });

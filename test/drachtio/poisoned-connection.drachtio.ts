@@ -40,7 +40,7 @@ let seq = 0;
 /** Unique per run: drachtio-server treats a repeated Call-ID/From-tag/CSeq as a retransmission (491). */
 const RUN = `${process.pid}-${Date.now()}`;
 function invite(callId: Buffer, local: number): { bytes: Buffer; branch: string } {
-  const branch = `z9hG4bK-poison-${process.pid}-${++seq}`;
+  const branch = `z9hG4bK-poison-${RUN}-${++seq}`;
   const head = [
     `INVITE sip:+442079460000@${sipHost}:${sipPort} SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=${branch};rport`,

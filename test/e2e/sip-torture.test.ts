@@ -42,7 +42,7 @@ interface Expectation {
 
 const EXPECT: Record<string, Expectation> = {
   // §3.1.1 Valid messages
-  'wsinv.dat': { kind: 'valid', udp: ['486'], why: '§3.1.1.1 short tortuous INVITE: valid, so it gets the trunk reject (486)' },
+  'wsinv.dat': { kind: 'valid', udp: ['481'], why: '§3.1.1.1 short tortuous INVITE: valid; its To carries a tag, so to a UAS it is a request inside a dialog it does not know: 481 (RFC 3261 §12.2.2)' },
   'intmeth.dat': { kind: 'valid', udp: ['501'], why: '§3.1.1.2 valid; the method is unknown, RFC 3261 §8.2.1: 501' },
   'esc01.dat': { kind: 'valid', udp: ['486'], why: '§3.1.1.3 valid use of % escapes: an INVITE like any other' },
   'escnull.dat': { kind: 'valid', udp: ['405'], why: '§3.1.1.4 valid REGISTER with escaped NULs: we are no registrar, 405' },

@@ -1,21 +1,19 @@
 /**
- * Shared pieces of the verification end-to-end tests (test/e2e/verify-*.test.ts): the built daemon as
- * a real child process, real SIPp runs, the HTTP API, Prometheus scrapes, the audit export, and
- * Standard Webhooks checks. Everything binds to 127.0.0.1 and every wait is bounded.
+ * Shared pieces of the verification end-to-end tests (test/e2e/verify-*.test.ts), on top of the
+ * generic helpers (daemon-process.ts, sipp.ts, metrics-scrape.ts): daemons wired to a Redis for
+ * verification, SIPp calls made from sessions, the HTTP API, the audit export, and Standard Webhooks
+ * checks. Everything binds to 127.0.0.1 and every wait is bounded.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { freePort } from './free-port.js';
+import { expect } from 'vitest';
+import { runRingproof, startDaemonProcess, type DaemonProcess } from './daemon-process.js';
+import type { Labels } from './metrics-scrape.js';
+import { describeSipp, runSipp, type SippResult } from './sipp.js';
 import type { ReceivedWebhook } from './webhook-receiver.js';
-
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI_MAIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
-export const SCENARIO_DIR = join(REPO_ROOT, 'sipp-scenarios');
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -49,115 +47,64 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The daemon
+// The daemon (test/helpers/daemon-process.ts), set up for verification
 
 export type DaemonRole = 'all' | 'edge' | 'worker' | 'api';
 
-export interface DaemonSpawnOptions {
-  /** For logs and error messages. */
+export interface VerifyDaemonOptions {
+  /** For failure messages. */
   name: string;
   role: DaemonRole;
   redisUrl: string;
-  stateDir: string;
   webhookSecret: string;
   /** Default callback (RINGPROOF_WEBHOOK_URL). */
   webhookUrl?: string;
   dids: readonly string[];
-  /** YAML configuration passed with --config (written to the state dir). */
+  /** YAML configuration passed with --config (written to a temp file next to the process's state). */
   configYaml?: string;
   logLevel?: string;
-  /** Milliseconds to wait for /readyz. */
-  readyTimeoutMs?: number;
 }
 
-export interface DaemonProcess {
+/** A daemon process and its name. sipPort is only served by roles that run the edge. */
+export interface VerifyDaemon extends DaemonProcess {
   readonly name: string;
-  readonly child: ChildProcess;
-  readonly httpUrl: string;
-  /** The SIP port (UDP and TCP), for roles that run the edge. */
-  readonly sipPort: number | undefined;
-  /** The last ~256 KB of stdout+stderr, for failure messages. */
-  output(): string;
-  /** Resolves once the process has exited. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGKILL, as a crash would; resolves on exit. */
-  kill(): Promise<void>;
-  /** SIGTERM and wait (bounded; SIGKILL after graceMs). */
-  stop(graceMs?: number): Promise<void>;
+  /** The last `n` lines of its stdout and stderr. */
+  tail(n?: number): string;
 }
 
-const OUTPUT_KEEP = 256 * 1024;
-
-/** Spawns `node dist/cli/main.js serve` for one role and waits until /readyz answers 200. */
-export async function spawnDaemon(opts: DaemonSpawnOptions): Promise<DaemonProcess> {
-  if (!existsSync(CLI_MAIN)) throw new Error(`${CLI_MAIN} is missing: run "npx tsc -p ." first`);
-  const httpPort = await freePort();
-  const runsEdge = opts.role === 'all' || opts.role === 'edge';
-  const sipPort = runsEdge ? await freePort() : undefined;
-  const args = [CLI_MAIN, 'serve'];
+/** `ringproof serve` for one role, with the calls queue in the given Redis (not the log sink). */
+export async function startVerifyDaemon(opts: VerifyDaemonOptions): Promise<VerifyDaemon> {
+  let configFile: string | undefined;
+  let configDir: { dir: string; remove(): void } | undefined;
   if (opts.configYaml !== undefined) {
-    const file = join(opts.stateDir, `${opts.name}.yaml`);
-    writeFileSync(file, opts.configYaml);
-    args.push('--config', file);
+    configDir = tempDir('config');
+    configFile = join(configDir.dir, `${opts.name}.yaml`);
+    writeFileSync(configFile, opts.configYaml);
   }
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    REDIS_URL: opts.redisUrl,
-    RINGPROOF_ROLE: opts.role,
-    RINGPROOF_STATE_DIR: opts.stateDir,
-    RINGPROOF_WEBHOOK_SECRETS: opts.webhookSecret,
-    RINGPROOF_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
-    RINGPROOF_DIDS: opts.dids.join(','),
-    RINGPROOF_LOG_LEVEL: opts.logLevel ?? 'warn',
-    // Only the edge binds SIP; other roles get a listen spec that is never used.
-    RINGPROOF_SIP_LISTEN: sipPort !== undefined ? `udp:127.0.0.1:${sipPort},tcp:127.0.0.1:${sipPort}` : undefined,
-    RINGPROOF_WEBHOOK_URL: opts.webhookUrl,
-  };
-  const child = spawn(process.execPath, args, { cwd: opts.stateDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (b: Buffer): void => {
-    out += b.toString('utf8');
-    if (out.length > OUTPUT_KEEP * 2) out = out.slice(-OUTPUT_KEEP);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
-    child.once('exit', (code, signal) => res({ code, signal }));
-  });
-  let gone = false;
-  void exited.then(() => { gone = true; });
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const handle: DaemonProcess = {
-    name: opts.name,
-    child,
-    httpUrl,
-    sipPort,
-    output: () => out.slice(-OUTPUT_KEEP),
-    exited,
-    async kill() {
-      if (!gone) child.kill('SIGKILL');
-      await exited;
-    },
-    async stop(graceMs = 15_000) {
-      if (gone) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(t);
-    },
-  };
   try {
-    await waitUntil(`${opts.name} /readyz`, async () => {
-      if (gone) throw new Error(`${opts.name} exited during start-up:\n${out.slice(-4000)}`);
-      const r = await fetch(`${httpUrl}/readyz`).catch(() => undefined);
-      return r?.status === 200 ? true : undefined;
-    }, opts.readyTimeoutMs ?? 30_000, 100);
+    const d = await startDaemonProcess({
+      ...(configFile !== undefined ? { configFile } : {}),
+      readyTimeoutMs: 30_000,
+      env: {
+        REDIS_URL: opts.redisUrl,
+        RINGPROOF_ROLE: opts.role,
+        RINGPROOF_EVENT_SINK: 'queue',
+        RINGPROOF_WEBHOOK_SECRETS: opts.webhookSecret,
+        RINGPROOF_WEBHOOK_URL: opts.webhookUrl,
+        RINGPROOF_DIDS: opts.dids.join(','),
+        RINGPROOF_LOG_LEVEL: opts.logLevel ?? 'warn',
+      },
+    });
+    // The config file is read once at start (a SIGHUP reload is not part of these tests).
+    configDir?.remove();
+    return Object.assign(d, {
+      name: opts.name,
+      tail: (n = 20) => [...d.logs.stdout.slice(-n), ...d.logs.stderr.slice(-n)].join('\n'),
+    });
   } catch (err) {
-    await handle.kill();
-    throw new Error(`${(err as Error).message}\n--- ${opts.name} output ---\n${out.slice(-4000)}`);
+    configDir?.remove();
+    throw new Error(`${opts.name}: ${(err as Error).message}`);
   }
-  return handle;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -217,37 +164,16 @@ export function phoneNumbers(block: number, n: number): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Metrics
+// Metrics (test/helpers/metrics-scrape.ts) summed over processes
 
-/** GET /metrics as text. */
-export async function scrape(httpUrl: string): Promise<string> {
-  const r = await fetch(`${httpUrl}/metrics`);
-  if (r.status !== 200) throw new Error(`GET ${httpUrl}/metrics → ${r.status}`);
-  return r.text();
-}
-
-/** Sum of the samples of `name` whose labels include `labels` (0 when there is none). */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || !line.startsWith(name)) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = new Map<string, string>();
-    for (const lm of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) have.set(lm[1] as string, lm[2] as string);
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum += Number(m[4]);
-  }
-  return sum;
-}
-
-/** Sum of one metric over several processes. */
-export async function metricSum(urls: readonly string[], name: string, labels: Record<string, string> = {}): Promise<number> {
-  const texts = await Promise.all(urls.map(scrape));
-  return texts.reduce((s, t) => s + metricValue(t, name, labels), 0);
+/** Sum of one metric over several processes (e.g. outcome counters of every worker). */
+export async function metricSum(daemons: readonly DaemonProcess[], name: string, labels: Labels = {}): Promise<number> {
+  const snaps = await Promise.all(daemons.map((d) => d.metrics()));
+  return snaps.reduce((sum, m) => sum + m.get(name, labels), 0);
 }
 
 // ---------------------------------------------------------------------------------------------------
-// SIPp
+// SIPp (test/helpers/sipp.ts) with calls made for sessions
 
 /** One call of an injection file: field0 = CLI, field1 = DID. */
 export interface CallRow {
@@ -255,92 +181,60 @@ export interface CallRow {
   did: string;
 }
 
-export interface SippRunOptions {
-  /** Path of a scenario file, or the XML text (written to a temp file). */
+export interface PlaceCallsOptions {
+  /** A scenario in sipp-scenarios/ ("uac-reject.xml"), a path, or XML text (written to a temp file). */
   scenario: string;
-  sipPort: number;
+  /** The edge to call. */
+  daemon: DaemonProcess;
   transport?: 'udp' | 'tcp';
   rows: readonly CallRow[];
-  /** Calls to place (default rows.length). */
-  calls?: number;
   /** Calls per second (default 50). */
   rate?: number;
-  /** Kill SIPp after this long (default 60 s). */
-  timeoutMs?: number;
   /** SIPp's local port (default: a free one). */
   localPort?: number;
   /** SIPp -cid_str: the Call-ID pattern (default SIPp's, unique per call). */
   callIdPattern?: string;
-  /** Resolves after SIPp started, for fault injection during a run. */
-  onStarted?: (child: ChildProcess) => void;
+  timeoutMs?: number;
 }
 
-export interface SippResult {
-  exitCode: number | null;
-  successful: number;
-  failed: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs SIPp as a UAC against the daemon and reads its final counters from the -stf statistics file. */
-export async function runSipp(opts: SippRunOptions): Promise<SippResult> {
-  const tmp = tempDir('sipp');
+/** One SIPp run placing one call per row (the injection file's lines in order). */
+export async function placeCalls(opts: PlaceCallsOptions): Promise<SippResult> {
+  const tmp = tempDir('calls');
   try {
-    const scenarioFile = opts.scenario.trimStart().startsWith('<') ? join(tmp.dir, 'scenario.xml') : opts.scenario;
-    if (scenarioFile !== opts.scenario) writeFileSync(scenarioFile, opts.scenario);
-    const csv = join(tmp.dir, 'calls.csv');
-    writeFileSync(csv, ['SEQUENTIAL', ...opts.rows.map((r) => `${r.cli};${r.did}`)].join('\n') + '\n');
-    const stf = join(tmp.dir, 'stats.csv');
-    const calls = opts.calls ?? opts.rows.length;
-    const localPort = opts.localPort ?? await freePort();
-    const timeoutMs = opts.timeoutMs ?? 60_000;
-    const args = [
-      '-sf', scenarioFile, '-inf', csv,
-      `127.0.0.1:${opts.sipPort}`,
-      '-i', '127.0.0.1', '-p', String(localPort),
-      '-t', opts.transport === 'tcp' ? 't1' : 'u1',
-      '-m', String(calls), '-r', String(opts.rate ?? 50), '-rp', '1000',
-      '-l', String(Math.max(10, opts.rate ?? 50)),
-      '-trace_stat', '-stf', stf, '-fd', '1',
-      // SIPp's own bound: calls still open then are failed, and SIPp exits.
-      '-timeout', `${Math.ceil(timeoutMs / 1000)}s`, '-timeout_error',
-      '-nostdin',
-    ];
-    if (opts.callIdPattern !== undefined) args.push('-cid_str', opts.callIdPattern);
-    const child = spawn('sipp', args, { cwd: tmp.dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (b: Buffer) => { stdout = (stdout + b.toString('utf8')).slice(-64 * 1024); });
-    child.stderr?.on('data', (b: Buffer) => { stderr = (stderr + b.toString('utf8')).slice(-64 * 1024); });
-    opts.onStarted?.(child);
-    const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 10_000);
-    const exitCode = await new Promise<number | null>((res) => {
-      child.once('exit', (code) => res(code));
-      child.once('error', (err) => { stderr += String(err); res(null); });
+    let scenario = opts.scenario;
+    if (scenario.trimStart().startsWith('<')) {
+      scenario = join(tmp.dir, 'scenario.xml');
+      writeFileSync(scenario, opts.scenario);
+    }
+    const injection = join(tmp.dir, 'calls.csv');
+    writeFileSync(injection, ['SEQUENTIAL', ...opts.rows.map((r) => `${r.cli};${r.did}`)].join('\n') + '\n');
+    const rate = opts.rate ?? 50;
+    return await runSipp({
+      scenario,
+      injection,
+      transport: opts.transport ?? 'udp',
+      target: `127.0.0.1:${opts.daemon.sipPort}`,
+      calls: opts.rows.length,
+      rate,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
+      extraArgs: ['-rp', '1000', '-l', String(Math.max(20, rate)), ...(opts.callIdPattern !== undefined ? ['-cid_str', opts.callIdPattern] : [])],
     });
-    clearTimeout(killer);
-    const stats = existsSync(stf) ? parseSippStats(readFileSync(stf, 'utf8')) : { successful: -1, failed: -1 };
-    return { exitCode, ...stats, stdout, stderr };
   } finally {
     tmp.remove();
   }
 }
 
-/** The cumulative successful/failed call counters of the last line of a SIPp -stf file. */
-export function parseSippStats(text: string): { successful: number; failed: number } {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  const header = (lines[0] ?? '').split(';');
-  const last = (lines[lines.length - 1] ?? '').split(';');
-  const col = (name: string): number => {
-    const i = header.indexOf(name);
-    return i < 0 || lines.length < 2 ? -1 : Number(last[i]);
-  };
-  return { successful: col('SuccessfulCall(C)'), failed: col('FailedCall(C)') };
+/** SIPp ran every call to its end: each INVITE got the edge's reject and was ACKed. */
+export function expectAllCallsRejected(r: SippResult, calls: number): void {
+  const why = describeSipp(r);
+  expect(r.exitCode, why).toBe(0);
+  expect(r.stats.successful, why).toBe(calls);
+  expect(r.stats.failed, why).toBe(0);
 }
 
 /** The repository's plain scenario: CLI in From (field0), DID in the Request-URI (field1). */
-export const SCENARIO_FROM_CLI = join(SCENARIO_DIR, 'uac-reject.xml');
+export const SCENARIO_FROM_CLI = 'uac-reject.xml';
 
 // The scenarios below are specific to these tests (withheld CLI, duplicate INVITEs); they live here,
 // not in sipp-scenarios/, which holds the scenarios users run.
@@ -504,19 +398,8 @@ export interface AuditLine {
 }
 
 /** `ringproof audit export` against the given Redis, parsed. */
-export async function exportAuditTrail(redisUrl: string, cwd: string): Promise<AuditLine[]> {
-  const child = spawn(process.execPath, [CLI_MAIN, 'audit', 'export'], {
-    cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, REDIS_URL: redisUrl, RINGPROOF_STATE_DIR: cwd, RINGPROOF_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const chunks: Buffer[] = [];
-  let stderr = '';
-  child.stdout?.on('data', (b: Buffer) => chunks.push(b));
-  child.stderr?.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
-  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const code = await new Promise<number | null>((res) => child.once('exit', (c) => res(c)));
-  clearTimeout(killer);
-  if (code !== 0) throw new Error(`audit export exited ${code}: ${stderr}`);
-  return Buffer.concat(chunks).toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as AuditLine);
+export async function exportAuditTrail(redisUrl: string): Promise<AuditLine[]> {
+  const r = await runRingproof(['audit', 'export'], { env: { REDIS_URL: redisUrl, RINGPROOF_LOG_LEVEL: 'warn' }, timeoutMs: 30_000 });
+  if (r.exitCode !== 0) throw new Error(`audit export exited ${r.exitCode}: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as AuditLine);
 }

@@ -42,7 +42,7 @@ interface Rig {
 
 const rigs: Rig[] = [];
 
-async function rig(opts: { secret?: string; peerSecret?: string; ping?: { intervalMs: number; timeoutMs: number } } = {}): Promise<Rig> {
+async function rig(opts: { secret?: string; peerSecret?: string; serverHeader?: string; ping?: { intervalMs: number; timeoutMs: number } } = {}): Promise<Rig> {
   const peer = new WirePeer(opts.peerSecret ?? 's3cret');
   const port = await peer.listen();
   const metrics = createMetrics({ defaults: false });
@@ -54,7 +54,7 @@ async function rig(opts: { secret?: string; peerSecret?: string; ping?: { interv
     },
   });
   const logger = createLogger({ level: 'debug', destination });
-  const cfg = sipConfig(port, opts.secret ?? 's3cret');
+  const cfg = { ...sipConfig(port, opts.secret ?? 's3cret'), serverHeader: opts.serverHeader ?? '' };
   const sink = new CollectingSink();
   const edge = new Edge({ config: { trunks: [trunk], sip: cfg }, metrics, logger, sink });
   const engine = new DrachtioEngine(cfg, metrics, logger, {
@@ -170,6 +170,19 @@ describe('drachtio engine over a real drachtio-srf and wire-protocol socket', ()
     expect(sink.events.map((e) => e.callId)).toContain('after-poison@test');
   });
 
+  it('never sends a frame drachtio-server cannot read: an oversize response is counted, not sent, and the connection lives', async () => {
+    const { peer, engine, metrics } = await rig({ serverHeader: 'x'.repeat(12_500) });
+    await engine.waitReady(3_000);
+    peer.sendSip({ transactionId: 'big1', raw: invite('big@test') });
+    await expect(peer.next(sipFrame('big1'), 500)).rejects.toThrow(/no matching frame/);
+    expect(await metric(metrics, 'ringproof_drachtio_unframeable_total')).toBe(1);
+    const drops = await metrics.registry.getSingleMetric('ringproof_sip_drops_total')?.get();
+    expect(drops?.values.find((v) => v.labels.reason === 'unframeable')?.value).toBe(1);
+    // srf forgot the INVITE anyway, and the connection still carries pings and requests.
+    expect(engine.transactionCount()).toBe(0);
+    expect(engine.ready).toBe(true);
+  });
+
   it('drops a connection whose server stops answering pings, reconnects, and counts it', async () => {
     const { peer, engine, metrics, logs } = await rig({ ping: { intervalMs: 100, timeoutMs: 150 } });
     expect(await engine.waitReady(3_000)).toBe(true);
@@ -218,5 +231,19 @@ describe('drachtio engine over a real drachtio-srf and wire-protocol socket', ()
     expect(peer.connections).toBe(1);
     expect(peer.sockets.size).toBe(0);
   });
-});
 
+  it('stops while drachtio-server is unreachable: no connection is made afterwards', async () => {
+    const { peer, engine, serverPort } = await rig();
+    await engine.waitReady(3_000);
+    await peer.close();
+    const t = Date.now();
+    while (engine.ready && Date.now() - t < 3_000) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 200)); // a retry is now scheduled
+    await engine.stop(0);
+    const before = peer.connections;
+    await peer.listen(serverPort);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(peer.connections).toBe(before);
+    expect(engine.ready).toBe(false);
+  });
+});

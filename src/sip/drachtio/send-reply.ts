@@ -23,7 +23,7 @@ export function sendReply(
 ): ReplyOutcome {
   try {
     const own = res.msg.headers;
-    void ECHOED;
+    for (const name of ECHOED) delete own[name];
     let bytes = FRAME_OVERHEAD_BYTES;
     for (const [k, v] of Object.entries(own)) bytes += Buffer.byteLength(k) + Buffer.byteLength(String(v)) + 4;
     for (const [k, v] of Object.entries(headers)) bytes += Buffer.byteLength(k) + Buffer.byteLength(v) + 4;

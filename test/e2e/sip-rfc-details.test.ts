@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.js';
+import { header, parseResponse, UdpSipClient, type SipResponse } from '../helpers/sip-client.js';
+
+// RFC 3261 details of the native UAS beyond the SIPp scenarios: 420 for required extensions,
+// 481 for in-dialog INVITEs we never made, 416/400 for Request-URIs, the CANCEL 200 To-tag.
+let daemon: DaemonProcess;
+let client: UdpSipClient;
+let seq = 0;
+
+function request(method: string, opts: { uri?: string; branch?: string; extra?: string; toTag?: string; callId?: string; cseqMethod?: string } = {}): string {
+  seq++;
+  const uri = opts.uri ?? 'sip:+15550100001@127.0.0.1';
+  return [
+    `${method} ${uri} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${client.port};branch=${opts.branch ?? `z9hG4bK-rfc-${seq}`};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:+14155550123@127.0.0.1>;tag=f${seq}`,
+    `To: <sip:+15550100001@127.0.0.1>${opts.toTag ? `;tag=${opts.toTag}` : ''}`,
+    `Call-ID: ${opts.callId ?? `rfc-${seq}@test`}`,
+    `CSeq: 1 ${opts.cseqMethod ?? method}`,
+    ...(opts.extra ? [opts.extra] : []),
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+async function exchange(msg: string, expected = 1): Promise<SipResponse[]> {
+  const before = client.received.length;
+  await client.send(msg, daemon.sipPort);
+  await client.waitFor(before + expected, 3000);
+  return client.received.slice(before).map((r) => parseResponse(r.data) as SipResponse);
+}
+
+beforeAll(async () => {
+  daemon = await startDaemonProcess({ env: { RINGPROOF_ROLE: 'edge', RINGPROOF_EVENT_SINK: 'log' } });
+  client = await UdpSipClient.open();
+});
+
+afterAll(async () => {
+  await client?.close();
+  await daemon?.stop();
+});
+
+describe('native UAS RFC 3261 details', () => {
+  it('answers an INVITE that requires an unsupported extension with 420 and Unsupported, still one CallEvent', async () => {
+    const before = (await daemon.metrics()).get('ringproof_call_events_total');
+    const [r] = await exchange(request('INVITE', { extra: 'Require: 100rel' }));
+    expect(r?.status).toBe(420);
+    expect(header(r as SipResponse, 'unsupported')).toBe('100rel');
+    const after = (await daemon.metrics()).get('ringproof_call_events_total');
+    expect(after - before).toBe(1);
+  });
+
+  it('answers an INVITE inside an unknown dialog (To-tag present) with 481 and makes no CallEvent', async () => {
+    const before = (await daemon.metrics()).get('ringproof_call_events_total');
+    const [r] = await exchange(request('INVITE', { toTag: 'not-ours' }));
+    expect(r?.status).toBe(481);
+    expect((await daemon.metrics()).get('ringproof_call_events_total')).toBe(before);
+  });
+
+  it('answers unknown URI schemes with 416 and what is no URI at all with 400', async () => {
+    expect((await exchange(request('OPTIONS', { uri: 'mailto:someone@example.com' })))[0]?.status).toBe(416);
+    expect((await exchange(request('INVITE', { uri: '<sip:user@example.com>' })))[0]?.status).toBe(400);
+  });
+
+  it("gives the CANCEL's 200 the To-tag of the INVITE's final response", async () => {
+    const branch = `z9hG4bK-cancel-${Date.now()}`;
+    const callId = `cancel-${Date.now()}@test`;
+    const [inv] = await exchange(request('INVITE', { branch, callId }));
+    expect(inv?.status).toBe(486);
+    const [ok] = await exchange(request('CANCEL', { branch, callId }));
+    expect(ok?.status).toBe(200);
+    const tag = (v: string | undefined): string | undefined => /;tag=([^;]+)/.exec(v ?? '')?.[1];
+    expect(tag(header(ok as SipResponse, 'to'))).toBe(tag(header(inv as SipResponse, 'to')));
+  });
+});
