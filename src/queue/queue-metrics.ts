@@ -43,27 +43,12 @@ export function createQueueMetrics(registry: Registry): QueueMetrics {
     return depths;
   };
 
-  const queueDepth: Gauge<'queue'> = new Gauge({
-    name: 'ringproof_queue_depth',
-    help: 'BullMQ jobs waiting, prioritized or active, by queue',
-    labelNames: ['queue'] as const,
-    registers: [registry],
-    collect: refreshDepths,
-  });
-  const queueDelayed: Gauge<'queue'> = new Gauge({
-    name: 'ringproof_queue_delayed',
-    help: 'BullMQ jobs scheduled for later (retry backoff, expiry timers), by queue',
-    labelNames: ['queue'] as const,
-    registers: [registry],
-    collect: refreshDepths,
-  });
-  const queueFailed: Gauge<'queue'> = new Gauge({
-    name: 'ringproof_queue_failed',
-    help: 'BullMQ jobs failed for good and kept for inspection, by queue',
-    labelNames: ['queue'] as const,
-    registers: [registry],
-    collect: refreshDepths,
-  });
+  // The three gauges are filled together by one probe read per scrape.
+  const queueGauge = (name: string, help: string): Gauge<'queue'> =>
+    new Gauge({ name, help, labelNames: ['queue'] as const, registers: [registry], collect: refreshDepths });
+  const queueDepth = queueGauge('ringproof_queue_depth', 'BullMQ jobs waiting, prioritized or active, by queue');
+  const queueDelayed = queueGauge('ringproof_queue_delayed', 'BullMQ jobs scheduled for later (retry backoff, expiry timers), by queue');
+  const queueFailed = queueGauge('ringproof_queue_failed', 'BullMQ jobs failed for good and kept for inspection, by queue');
 
   return {
     eventsPublished: new Counter({

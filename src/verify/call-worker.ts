@@ -1,8 +1,6 @@
 import { Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import type { AuditLog } from '../audit/audit-log.js';
 import type { CallEvent } from '../edge/call-event.js';
-import type { Logger } from '../log/logger.js';
 import { maskNumber } from '../log/mask.js';
 import { CALLS_QUEUE } from './queue-names.js';
 import { DEFAULT_CALL_RECORD_TTL_SECONDS, DEFAULT_RETENTION_SECONDS, DEFAULT_SKEW_MS } from './verify-defaults.js';
@@ -10,31 +8,14 @@ import { emitOnce } from './emit-once.js';
 import { pairsToRecord, runScript } from './scripts/lua-script.js';
 import { processCallScript } from './scripts/process-call.js';
 import { toVerification } from './session-record.js';
-import type { CallOutcome, Verification, WebhookEmitter } from './verification-types.js';
+import type { CallOutcome, Verification } from './verification-types.js';
 import { verifyKeys, type VerifyKeys } from './verify-keys.js';
-import type { VerifyMetrics } from './verify-metrics.js';
 import { verificationEvent } from './webhook-events.js';
+import type { VerifyWorkerOptions } from './worker-options.js';
 
-export interface CallWorkerOptions {
-  /** Connection for BullMQ (an ioredis instance with maxRetriesPerRequest: null). */
-  connection: Redis | Cluster;
-  /** Connection for the verify scripts; defaults to `connection`. */
-  redis?: Redis | Cluster;
-  /** Hash-tagged prefix, also BullMQ's `prefix`. */
-  prefix: string;
-  emitter: WebhookEmitter;
-  /** webhooks.defaultUrl: used when the session has no callbackUrl. */
-  defaultWebhookUrl?: string;
-  metrics: VerifyMetrics;
-  audit: AuditLog;
-  concurrency?: number;
-  clock?: () => number;
-  logger?: Logger;
+export interface CallWorkerOptions extends VerifyWorkerOptions {
   skewMs?: number;
   callRecordTtlSeconds?: number;
-  retentionSeconds?: number;
-  /** False to build without starting (call run() later, or use handle() directly). */
-  autorun?: boolean;
 }
 
 export interface CallResult {

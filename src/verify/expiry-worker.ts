@@ -1,7 +1,5 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
-import type { AuditLog } from '../audit/audit-log.js';
-import type { Logger } from '../log/logger.js';
 import { EXPIRY_QUEUE, type ExpiryJobData } from './queue-names.js';
 import { DEFAULT_EXPIRY_GRACE_MS, DEFAULT_RETENTION_SECONDS } from './verify-defaults.js';
 import { expireSessionScript } from './scripts/expire-session.js';
@@ -9,28 +7,13 @@ import { pairsToRecord, runScript } from './scripts/lua-script.js';
 import { emitOnce } from './emit-once.js';
 import { isPlausibleId } from './session-id.js';
 import { toVerification } from './session-record.js';
-import type { WebhookEmitter } from './verification-types.js';
 import { verifyKeys, type VerifyKeys } from './verify-keys.js';
-import type { VerifyMetrics } from './verify-metrics.js';
 import { verificationEvent } from './webhook-events.js';
+import type { VerifyWorkerOptions } from './worker-options.js';
 
-export interface ExpiryWorkerOptions {
-  /** Connection for BullMQ (an ioredis instance with maxRetriesPerRequest: null). */
-  connection: Redis | Cluster;
-  /** Connection for the scripts; defaults to `connection`. */
-  redis?: Redis | Cluster;
-  prefix: string;
-  emitter: WebhookEmitter;
-  defaultWebhookUrl?: string;
-  metrics: VerifyMetrics;
-  audit: AuditLog;
-  concurrency?: number;
-  clock?: () => number;
-  logger?: Logger;
-  retentionSeconds?: number;
+export interface ExpiryWorkerOptions extends VerifyWorkerOptions {
   /** Same grace as the store's: an early job is re-delayed to expiresAt + grace. */
   expiryGraceMs?: number;
-  autorun?: boolean;
 }
 
 export type ExpiryOutcome = 'expired' | 'already' | 'not_yet' | 'terminal' | 'missing';

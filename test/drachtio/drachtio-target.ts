@@ -18,3 +18,15 @@ export function parseDrachtioTarget(value: string | undefined): DrachtioTarget |
   if (port < 1 || port > 65_535) throw new Error(`${DRACHTIO_TARGET_ENV}="${value}": port out of range`);
   return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port, secret: m[3] ?? 'cymru' };
 }
+
+/**
+ * The target from the environment; throws at once when it is not set, since running a drachtio suite
+ * is asking for a drachtio-server.
+ */
+export function requireDrachtioTarget(env: NodeJS.ProcessEnv = process.env): DrachtioTarget {
+  const target = parseDrachtioTarget(env[DRACHTIO_TARGET_ENV]);
+  if (!target) {
+    throw new Error(`${DRACHTIO_TARGET_ENV} is not set: this suite needs a drachtio-server admin address (host:port[:secret])`);
+  }
+  return target;
+}

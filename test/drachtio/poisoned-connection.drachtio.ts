@@ -5,34 +5,19 @@
  * usable, and must notice and repair a connection wedged anyway.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SipConfig, TrunkConfig } from '../../src/config/config-types.js';
-import type { CallEvent } from '../../src/edge/call-event.js';
+import type { TrunkConfig } from '../../src/config/config-types.js';
 import { Edge } from '../../src/edge/edge.js';
-import type { EventSink } from '../../src/edge/event-sink.js';
-import { createLogger } from '../../src/log/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { DrachtioEngine } from '../../src/sip/drachtio/drachtio-engine.js';
 import { DRACHTIO_SERVER_READ_BUFFER_BYTES } from '../../src/sip/drachtio/drachtio-options.js';
 import type { SrfInstance } from '../../src/sip/drachtio/srf-seam.js';
-import { DRACHTIO_TARGET_ENV, parseDrachtioTarget } from './drachtio-target.js';
+import { CollectingSink } from '../helpers/collecting-sink.js';
+import { discardLogger } from '../helpers/log-capture.js';
+import { drachtioSipConfig } from '../helpers/test-config.js';
+import { requireDrachtioTarget } from './drachtio-target.js';
 
-const target = parseDrachtioTarget(process.env[DRACHTIO_TARGET_ENV]);
-if (!target) {
-  throw new Error(`${DRACHTIO_TARGET_ENV} is not set: this suite needs a drachtio-server admin address (host:port[:secret])`);
-}
-
-class CollectingSink implements EventSink {
-  readonly events: CallEvent[] = [];
-  readonly ready = true;
-  publish(event: CallEvent): void {
-    this.events.push(event);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+const target = requireDrachtioTarget();
 
 const TRUNK: TrunkConfig = { name: 'loopback', sources: ['127.0.0.0/8'], defaultCountry: 'GB', rejectCode: 486, cliSources: ['pai', 'from'] };
 
@@ -87,12 +72,8 @@ describe('poisoned drachtio connection', () => {
   beforeAll(async () => {
     metrics = createMetrics({ defaults: false });
     sink = new CollectingSink();
-    const logger = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-    const cfg: SipConfig = {
-      engine: 'drachtio', listen: [], unknownSource: 'reject', maxMessageBytes: 65_535, maxTransactions: 10_000,
-      t1Ms: 500, t2Ms: 4_000, t4Ms: 5_000, tcpIdleTimeoutMs: 60_000, maxTcpConnections: 100,
-      scannerUserAgents: [], serverHeader: '', drachtio: { host: target.host, port: target.port, secret: target.secret },
-    };
+    const logger = discardLogger('silent');
+    const cfg = drachtioSipConfig({ host: target.host, port: target.port, secret: target.secret });
     engine = new DrachtioEngine(cfg, metrics, logger, { pingIntervalMs: 500, pingTimeoutMs: 1_000, reconnectMaxDelayMs: 300 });
     await engine.start(new Edge({ config: { trunks: [TRUNK], sip: cfg }, metrics, logger, sink }));
     expect(await engine.waitReady(5_000)).toBe(true);

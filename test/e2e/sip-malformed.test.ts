@@ -6,20 +6,14 @@
  * The daemon must stay up, keep answering OPTIONS over UDP and TCP, never answer an INVITE with 1xx/2xx,
  * send only to the sender, and account for every datagram: answered or counted as dropped.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/free-port.js';
+import type { DaemonProcess } from '../helpers/daemon-process.js';
 import {
-  cseqMethod, parseResponse, scrapeMetrics, sipCounters, sleep, sumMetric, TcpSipClient, UdpSipClient,
-  type SipCounterSnapshot, type SipResponse,
+  cseqMethod, daemonOutput, listenTcpDecoy, optionsRequest, optionsStatus, parseResponse, scrapeMetrics, sipCounters,
+  sleep, startEdgeDaemon, sumMetric, TcpSipClient, UdpSipClient, type SipCounterSnapshot, type SipResponse, type TcpDecoy,
 } from '../helpers/sip-client.js';
 
-const REPO = resolve(import.meta.dirname, '..', '..');
-const CLI = join(REPO, 'dist', 'cli', 'main.js');
 const SEED = 0x5eed4475;
 const UDP_MESSAGES = 3000;
 const TCP_CONNECTIONS = 200;
@@ -207,66 +201,6 @@ function mutated(rng: Rng, i: number, transport: 'UDP' | 'TCP', decoyPort: numbe
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The daemon as a child process (a private copy: no shared daemon helper existed when this was written).
-
-interface Daemon {
-  child: ChildProcess;
-  sipPort: number;
-  httpBase: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-async function startDaemon(): Promise<Daemon> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npx tsc -p ." first`);
-  const sipPort = await freePort();
-  const httpPort = await freePort();
-  const stateDir = mkdtempSync(join(tmpdir(), 'rp-malformed-'));
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RINGPROOF_') && k !== 'REDIS_URL') env[k] = v;
-  Object.assign(env, {
-    RINGPROOF_SIP_LISTEN: `udp:127.0.0.1:${sipPort},tcp:127.0.0.1:${sipPort}`,
-    RINGPROOF_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
-    RINGPROOF_EVENT_SINK: 'log',
-    RINGPROOF_LOG_LEVEL: 'warn',
-    RINGPROOF_STATE_DIR: stateDir,
-  });
-  const child = spawn(process.execPath, [CLI, 'serve'], { cwd: stateDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (b: Buffer): void => {
-    out = (out + b.toString()).slice(-64_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const httpBase = `http://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`daemon exited at start-up:\n${out}`);
-    const ok = await fetch(`${httpBase}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`daemon not ready within 20 s:\n${out}`);
-    }
-    await sleep(100);
-  }
-  return {
-    child,
-    sipPort,
-    httpBase,
-    output: () => out,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGKILL');
-        await exited;
-      }
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------
 
 /** Kernel UDP receive-buffer overflows so far (explains a gap in the accounting if there is one). */
 function udpRcvbufErrors(): number {
@@ -278,24 +212,6 @@ function udpRcvbufErrors(): number {
   } catch {
     return -1;
   }
-}
-
-let probeCount = 0;
-
-function optionsRequest(transport: 'udp' | 'tcp', port: number, extra = '', id = `${transport}-${port}-${++probeCount}`): string {
-  return [
-    'OPTIONS sip:ping@127.0.0.1 SIP/2.0',
-    `Via: SIP/2.0/${transport.toUpperCase()} 127.0.0.1:${port};branch=z9hG4bK-probe-${id};rport`,
-    'Max-Forwards: 70',
-    'From: <sip:probe@127.0.0.1>;tag=probe',
-    'To: <sip:ping@127.0.0.1>',
-    `Call-ID: probe-${id}`,
-    'CSeq: 1 OPTIONS',
-    ...(extra === '' ? [] : [extra]),
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
 }
 
 /** What no response from this daemon may ever be: a 1xx/2xx to an INVITE, or 200 to anything but OPTIONS. */
@@ -323,24 +239,15 @@ const delta = (a: SipCounterSnapshot, b: SipCounterSnapshot, reason: string): nu
   (b.dropsByReason.get(reason) ?? 0) - (a.dropsByReason.get(reason) ?? 0);
 
 describe('mutated and truncated SIP messages', () => {
-  let daemon: Daemon;
+  let daemon: DaemonProcess;
   let decoyUdp: UdpSipClient;
-  let decoyTcp: Server | undefined;
-  let decoyTcpConnections = 0;
+  let decoyTcp: TcpDecoy | undefined;
 
   beforeAll(async () => {
-    daemon = await startDaemon();
+    daemon = await startEdgeDaemon();
     decoyUdp = await UdpSipClient.open(DECOY_HOST, 0);
     try {
-      const server = createServer((c) => {
-        decoyTcpConnections++;
-        c.destroy();
-      });
-      await new Promise<void>((res, rej) => {
-        server.once('error', rej);
-        server.listen(decoyUdp.port, DECOY_HOST, () => res());
-      });
-      decoyTcp = server;
+      decoyTcp = await listenTcpDecoy(DECOY_HOST, decoyUdp.port);
     } catch {
       // The same TCP port being taken on that address is unlikely; the UDP decoy still watches.
     }
@@ -348,15 +255,15 @@ describe('mutated and truncated SIP messages', () => {
 
   afterAll(async () => {
     await decoyUdp?.close();
-    if (decoyTcp) await new Promise<void>((r) => decoyTcp?.close(() => r()));
-    await daemon?.stop();
+    await decoyTcp?.close();
+    await daemon?.stop('SIGKILL');
   });
 
   it(`accounts for every one of ${UDP_MESSAGES} mutated UDP datagrams and answers only the sender`, async () => {
     const rng = new Rng(SEED);
     const client = await UdpSipClient.open();
     try {
-      const base = sipCounters(await scrapeMetrics(daemon.httpBase), 'udp');
+      const base = sipCounters(await scrapeMetrics(daemon.baseUrl), 'udp');
       const rcvbufBefore = udpRcvbufErrors();
       for (let i = 0; i < UDP_MESSAGES; i++) {
         await client.send(Buffer.from(mutated(rng, i, 'UDP', decoyUdp.port), 'latin1'), daemon.sipPort);
@@ -364,10 +271,10 @@ describe('mutated and truncated SIP messages', () => {
         if (i % 25 === 24) await sleep(10);
       }
       await client.settle(250, 10_000);
-      const m1 = sipCounters(await scrapeMetrics(daemon.httpBase), 'udp');
+      const m1 = sipCounters(await scrapeMetrics(daemon.baseUrl), 'udp');
       await sleep(150);
       const received = client.received.length;
-      const m2 = sipCounters(await scrapeMetrics(daemon.httpBase), 'udp');
+      const m2 = sipCounters(await scrapeMetrics(daemon.baseUrl), 'udp');
       const rcvbufErrors = udpRcvbufErrors() - rcvbufBefore;
 
       // Every datagram is either answered (once; timer G repeats are not answers) or counted as dropped.
@@ -402,7 +309,7 @@ describe('mutated and truncated SIP messages', () => {
         }
       }
       expect(bad.slice(0, 5)).toEqual([]);
-      expect(daemon.child.exitCode, daemon.output()).toBeNull();
+      expect(daemon.child.exitCode, daemonOutput(daemon)).toBeNull();
     } finally {
       await client.close();
     }
@@ -410,7 +317,7 @@ describe('mutated and truncated SIP messages', () => {
 
   it(`survives ${TCP_CONNECTIONS * TCP_PER_CONNECTION} mutated messages over ${TCP_CONNECTIONS} TCP streams cut at random`, async () => {
     const rng = new Rng(SEED ^ 0x7c9);
-    const base = await scrapeMetrics(daemon.httpBase);
+    const base = await scrapeMetrics(daemon.baseUrl);
     const baseTcp = sipCounters(base, 'tcp');
     const results: Array<{ responses: SipResponse[]; messages: number; closedByPeer: boolean }> = [];
     const runOne = async (c: number): Promise<void> => {
@@ -440,7 +347,7 @@ describe('mutated and truncated SIP messages', () => {
       await Promise.all(batch.map((k) => runOne(k)));
     }
     await sleep(100);
-    const after = await scrapeMetrics(daemon.httpBase);
+    const after = await scrapeMetrics(daemon.baseUrl);
     const afterTcp = sipCounters(after, 'tcp');
 
     const received = results.reduce((n, r) => n + r.responses.length, 0);
@@ -462,16 +369,16 @@ describe('mutated and truncated SIP messages', () => {
     expect(received + (afterTcp.drops - baseTcp.drops), detail).toBeGreaterThan(TCP_CONNECTIONS);
     // The daemon closes a stream only for a message past the size cap, and counts it.
     expect(delta(baseTcp, afterTcp, 'oversize'), detail).toBe(closedByDaemon);
-    expect(decoyTcpConnections).toBe(0);
+    expect(decoyTcp?.connections ?? 0).toBe(0);
     expect(decoyUdp.received).toEqual([]);
     // No connection is left behind once the clients are gone.
     let open = -1;
     for (let i = 0; i < 40 && open !== 0; i++) {
-      open = sumMetric(await scrapeMetrics(daemon.httpBase), 'ringproof_sip_tcp_connections');
+      open = sumMetric(await scrapeMetrics(daemon.baseUrl), 'ringproof_sip_tcp_connections');
       if (open !== 0) await sleep(50);
     }
     expect(open).toBe(0);
-    expect(daemon.child.exitCode, daemon.output()).toBeNull();
+    expect(daemon.child.exitCode, daemonOutput(daemon)).toBeNull();
   });
 
   it('does not take two different INVITEs whose branch is only the magic cookie for one transaction (RFC 4475 badbranch)', async () => {
@@ -512,7 +419,7 @@ describe('mutated and truncated SIP messages', () => {
         const bare = optionsRequest('udp', client.port, 'X-Pad: ', id);
         return optionsRequest('udp', client.port, `X-Pad: ${'p'.repeat(total - bare.length)}`, id);
       };
-      const before = sipCounters(await scrapeMetrics(daemon.httpBase), 'udp');
+      const before = sipCounters(await scrapeMetrics(daemon.baseUrl), 'udp');
       const exact = pad(8192, 'cap-exact');
       expect(exact.length).toBe(8192);
       await client.send(exact, daemon.sipPort);
@@ -524,7 +431,7 @@ describe('mutated and truncated SIP messages', () => {
       await client.send(over, daemon.sipPort);
       await sleep(300);
       expect(client.received).toHaveLength(1);
-      const after = sipCounters(await scrapeMetrics(daemon.httpBase), 'udp');
+      const after = sipCounters(await scrapeMetrics(daemon.baseUrl), 'udp');
       expect(delta(before, after, 'oversize')).toBe(1);
     } finally {
       await client.close();
@@ -532,7 +439,7 @@ describe('mutated and truncated SIP messages', () => {
   });
 
   it('closes only the TCP connection that sends an oversize message, and counts it', async () => {
-    const before = sipCounters(await scrapeMetrics(daemon.httpBase), 'tcp');
+    const before = sipCounters(await scrapeMetrics(daemon.baseUrl), 'tcp');
     const good = await TcpSipClient.connect(daemon.sipPort);
     const bad = await TcpSipClient.connect(daemon.sipPort);
     const bad2 = await TcpSipClient.connect(daemon.sipPort);
@@ -552,7 +459,7 @@ describe('mutated and truncated SIP messages', () => {
       const msgs = await good.waitFor(2, 2000);
       expect(msgs.map((m) => parseResponse(m)?.status)).toEqual([200, 200]);
       expect(good.closed).toBe(false);
-      const after = sipCounters(await scrapeMetrics(daemon.httpBase), 'tcp');
+      const after = sipCounters(await scrapeMetrics(daemon.baseUrl), 'tcp');
       expect(delta(before, after, 'oversize')).toBe(2);
     } finally {
       good.close();
@@ -562,25 +469,11 @@ describe('mutated and truncated SIP messages', () => {
   });
 
   it('is still alive afterwards: OPTIONS over UDP and TCP get 200, /healthz and /readyz 200', async () => {
-    expect(daemon.child.exitCode, daemon.output()).toBeNull();
+    expect(daemon.child.exitCode, daemonOutput(daemon)).toBeNull();
     expect(daemon.child.signalCode).toBeNull();
-    const u = await UdpSipClient.open();
-    try {
-      await u.send(optionsRequest('udp', u.port), daemon.sipPort);
-      const [d] = await u.waitFor(1, 2000);
-      expect(d && parseResponse(d.data)?.status).toBe(200);
-    } finally {
-      await u.close();
-    }
-    const t = await TcpSipClient.connect(daemon.sipPort);
-    try {
-      await t.write(optionsRequest('tcp', t.localPort));
-      const [m] = await t.waitFor(1, 2000);
-      expect(m && parseResponse(m)?.status).toBe(200);
-    } finally {
-      t.close();
-    }
-    expect((await fetch(`${daemon.httpBase}/healthz`)).status).toBe(200);
-    expect((await fetch(`${daemon.httpBase}/readyz`)).status).toBe(200);
+    expect(await optionsStatus(daemon.sipPort, 'udp')).toBe(200);
+    expect(await optionsStatus(daemon.sipPort, 'tcp')).toBe(200);
+    expect((await fetch(`${daemon.baseUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${daemon.baseUrl}/readyz`)).status).toBe(200);
   });
 });

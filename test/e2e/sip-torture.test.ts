@@ -9,21 +9,16 @@
  * answer is counted as a drop; and nothing is ever sent to the addresses the messages name in Via
  * (loopback listeners sit there), only back to the sender.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/free-port.js';
+import { REPO_ROOT, type DaemonProcess } from '../helpers/daemon-process.js';
 import {
-  cseqMethod, header, parseResponse, scrapeMetrics, sipCounters, sleep, TcpSipClient, UdpSipClient,
-  type SipCounterSnapshot, type SipResponse,
+  cseqMethod, daemonOutput, header, listenTcpDecoy, optionsStatus, parseResponse, scrapeMetrics, sipCounters, sleep,
+  startEdgeDaemon, TcpSipClient, UdpSipClient, type SipCounterSnapshot, type SipResponse, type TcpDecoy,
 } from '../helpers/sip-client.js';
 
-const REPO = resolve(import.meta.dirname, '..', '..');
-const CLI = join(REPO, 'dist', 'cli', 'main.js');
-const FIXTURES = join(REPO, 'test', 'fixtures', 'rfc4475');
+const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'rfc4475');
 
 // ---------------------------------------------------------------------------------------------------
 // The expectation table. An outcome is the statuses of the distinct responses, in order, joined by
@@ -144,76 +139,15 @@ function methodOf(data: Buffer): string {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The daemon as a child process (a private copy: no shared daemon helper existed when this was written).
-
-interface Daemon {
-  child: ChildProcess;
-  sipPort: number;
-  httpBase: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-async function startDaemon(): Promise<Daemon> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npx tsc -p ." first`);
-  const sipPort = await freePort();
-  const httpPort = await freePort();
-  const stateDir = mkdtempSync(join(tmpdir(), 'rp-torture-'));
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RINGPROOF_') && k !== 'REDIS_URL') env[k] = v;
-  Object.assign(env, {
-    RINGPROOF_SIP_LISTEN: `udp:127.0.0.1:${sipPort},tcp:127.0.0.1:${sipPort}`,
-    RINGPROOF_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
-    RINGPROOF_EVENT_SINK: 'log',
-    RINGPROOF_LOG_LEVEL: 'warn',
-    RINGPROOF_STATE_DIR: stateDir,
-  });
-  const child = spawn(process.execPath, [CLI, 'serve'], { cwd: stateDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (b: Buffer): void => {
-    out = (out + b.toString()).slice(-64_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const httpBase = `http://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`daemon exited at start-up:\n${out}`);
-    const ok = await fetch(`${httpBase}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status === 200, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`daemon not ready within 20 s:\n${out}`);
-    }
-    await sleep(100);
-  }
-  return {
-    child,
-    sipPort,
-    httpBase,
-    output: () => out,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGKILL');
-        await exited;
-      }
-      rmSync(stateDir, { recursive: true, force: true });
-    },
-  };
-}
-
-const alive = (d: Daemon): boolean => d.child.exitCode === null && d.child.signalCode === null;
-
-// ---------------------------------------------------------------------------------------------------
 // Listeners on every loopback address the fixtures name: a UAS that answered to a Via host, a
 // received/maddr or an SDP address instead of the request's source would be caught here.
 
 interface Sniffers {
   udp: UdpSipClient[];
-  tcp: Server[];
-  tcpConnections: number;
+  tcp: TcpDecoy[];
   bound: string[];
+  /** Connections made to any of the TCP listeners. */
+  tcpConnections(): number;
   close(): Promise<void>;
 }
 
@@ -227,10 +161,11 @@ async function startSniffers(): Promise<Sniffers> {
     }
   }
   const s: Sniffers = {
-    udp: [], tcp: [], tcpConnections: 0, bound: [],
+    udp: [], tcp: [], bound: [],
+    tcpConnections: () => s.tcp.reduce((n, t) => n + t.connections, 0),
     async close() {
       for (const u of s.udp) await u.close();
-      for (const t of s.tcp) await new Promise<void>((r) => t.close(() => r()));
+      for (const t of s.tcp) await t.close();
     },
   };
   for (const t of targets) {
@@ -244,15 +179,7 @@ async function startSniffers(): Promise<Sniffers> {
       /* address in use or not bindable: the packet count below still covers it */
     }
     try {
-      const server = createServer((c) => {
-        s.tcpConnections++;
-        c.destroy();
-      });
-      await new Promise<void>((res, rej) => {
-        server.once('error', rej);
-        server.listen(port, host, () => res());
-      });
-      s.tcp.push(server);
+      s.tcp.push(await listenTcpDecoy(host, port));
       s.bound.push(`tcp:${t}`);
     } catch {
       /* as above */
@@ -311,28 +238,28 @@ describe('RFC 4475 torture messages', () => {
   });
 
   describe('over UDP', () => {
-    let daemon: Daemon;
+    let daemon: DaemonProcess;
     const clients: UdpSipClient[] = [];
 
     beforeAll(async () => {
-      daemon = await startDaemon();
+      daemon = await startEdgeDaemon();
     });
 
     afterAll(async () => {
       for (const c of clients) await c.close();
-      await daemon?.stop();
+      await daemon?.stop('SIGKILL');
     });
 
     it.each(FILES)('%s', async (file) => {
       const exp = EXPECT[file] as Expectation;
       const client = await UdpSipClient.open();
       clients.push(client);
-      const before = sipCounters(await scrapeMetrics(daemon.httpBase), 'udp');
+      const before = sipCounters(await scrapeMetrics(daemon.baseUrl), 'udp');
       await client.send(fixture(file), daemon.sipPort);
       if (exp.udp.includes('none')) await sleep(250);
       else await client.waitFor(1, 2000);
       await client.settle(60, 1000);
-      const after = sipCounters(await scrapeMetrics(daemon.httpBase), 'udp');
+      const after = sipCounters(await scrapeMetrics(daemon.baseUrl), 'udp');
       const responses = client.distinctResponses();
       const outcome = responses.length === 0 ? 'none' : responses.map((r) => r.status).join(',');
 
@@ -357,46 +284,39 @@ describe('RFC 4475 torture messages', () => {
     });
 
     it('sends nothing but the counted responses, all to the test sockets, none to Via/SDP addresses', async () => {
-      const m1 = sipCounters(await scrapeMetrics(daemon.httpBase), 'udp');
+      const m1 = sipCounters(await scrapeMetrics(daemon.baseUrl), 'udp');
       await sleep(150);
       const received = clients.reduce((n, c) => n + c.received.length, 0);
-      const m2 = sipCounters(await scrapeMetrics(daemon.httpBase), 'udp');
+      const m2 = sipCounters(await scrapeMetrics(daemon.baseUrl), 'udp');
       // Timer G keeps resending 486s to the test sockets; every counted datagram arrived, nothing else did.
       expect(received).toBeGreaterThanOrEqual(m1.responses);
       expect(received).toBeLessThanOrEqual(m2.responses);
       for (const s of sniffers.udp) expect(s.received, `sniffer ${s.address}:${s.port}`).toEqual([]);
-      expect(sniffers.tcpConnections).toBe(0);
+      expect(sniffers.tcpConnections()).toBe(0);
     });
 
     it('is still alive and answers OPTIONS over UDP and /healthz afterwards', async () => {
-      expect(alive(daemon), daemon.output()).toBe(true);
-      const c = await UdpSipClient.open();
-      try {
-        await c.send(optionsRequest('udp', c.port), daemon.sipPort);
-        const [d] = await c.waitFor(1, 2000);
-        expect(d && parseResponse(d.data)?.status).toBe(200);
-      } finally {
-        await c.close();
-      }
-      expect((await fetch(`${daemon.httpBase}/healthz`)).status).toBe(200);
+      expect(daemon.running(), daemonOutput(daemon)).toBe(true);
+      expect(await optionsStatus(daemon.sipPort, 'udp')).toBe(200);
+      expect((await fetch(`${daemon.baseUrl}/healthz`)).status).toBe(200);
     });
   });
 
   describe('over TCP', () => {
-    let daemon: Daemon;
+    let daemon: DaemonProcess;
 
     beforeAll(async () => {
-      daemon = await startDaemon();
+      daemon = await startEdgeDaemon();
     });
 
     afterAll(async () => {
-      await daemon?.stop();
+      await daemon?.stop('SIGKILL');
     });
 
     it.each(FILES)('%s', async (file) => {
       const exp = EXPECT[file] as Expectation;
       const allowed = exp.tcp ?? exp.udp;
-      const before = sipCounters(await scrapeMetrics(daemon.httpBase), 'tcp');
+      const before = sipCounters(await scrapeMetrics(daemon.baseUrl), 'tcp');
       const conn = await TcpSipClient.connect(daemon.sipPort);
       try {
         await conn.write(fixture(file));
@@ -404,7 +324,7 @@ describe('RFC 4475 torture messages', () => {
         if (allowed.includes('none')) await sleep(250);
         else await conn.waitFor(Math.min(...allowed.map((o) => o.split(',').length)), 2000);
         await conn.settle(60, 1000);
-        const after = sipCounters(await scrapeMetrics(daemon.httpBase), 'tcp');
+        const after = sipCounters(await scrapeMetrics(daemon.baseUrl), 'tcp');
         const responses = conn.responses();
         expect(responses.length, `${file}: everything on the connection is a SIP response`).toBe(conn.messages.length);
         const outcome = responses.length === 0 ? 'none' : responses.map((r) => r.status).join(',');
@@ -423,36 +343,13 @@ describe('RFC 4475 torture messages', () => {
 
     it('never connected or sent to a Via/SDP address', async () => {
       for (const s of sniffers.udp) expect(s.received, `sniffer ${s.address}:${s.port}`).toEqual([]);
-      expect(sniffers.tcpConnections).toBe(0);
+      expect(sniffers.tcpConnections()).toBe(0);
     });
 
     it('is still alive and answers OPTIONS over TCP and /healthz afterwards', async () => {
-      expect(alive(daemon), daemon.output()).toBe(true);
-      const c = await TcpSipClient.connect(daemon.sipPort);
-      try {
-        await c.write(optionsRequest('tcp', c.localPort));
-        const [m] = await c.waitFor(1, 2000);
-        expect(m && parseResponse(m)?.status).toBe(200);
-      } finally {
-        c.close();
-      }
-      expect((await fetch(`${daemon.httpBase}/healthz`)).status).toBe(200);
+      expect(daemon.running(), daemonOutput(daemon)).toBe(true);
+      expect(await optionsStatus(daemon.sipPort, 'tcp')).toBe(200);
+      expect((await fetch(`${daemon.baseUrl}/healthz`)).status).toBe(200);
     });
   });
 });
-
-function optionsRequest(transport: 'udp' | 'tcp', port: number): string {
-  const id = `${transport}-${port}-${Date.now()}`;
-  return [
-    'OPTIONS sip:ping@127.0.0.1 SIP/2.0',
-    `Via: SIP/2.0/${transport.toUpperCase()} 127.0.0.1:${port};branch=z9hG4bK-alive-${id};rport`,
-    'Max-Forwards: 70',
-    'From: <sip:probe@127.0.0.1>;tag=alive',
-    'To: <sip:ping@127.0.0.1>',
-    `Call-ID: alive-${id}`,
-    'CSeq: 1 OPTIONS',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}

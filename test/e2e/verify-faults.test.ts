@@ -81,13 +81,19 @@ async function diagnose(sessions: readonly VerificationView[]): Promise<string> 
   const lines: string[] = [];
   try {
     const audit = await exportAuditTrail(redis.url);
+    const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     for (const s of missing) {
       const got = await getVerification(api.baseUrl, s.id).catch((e: Error) => e.message);
       lines.push(`session ${s.id} ${s.phoneNumber} → ${s.callTo}: ${JSON.stringify(got)}`);
+      // Internal state of the webhook hand-over (src/verify/emit-once.ts), read for the report only.
+      const notified = await probe.hget(`{ringproof}:vrf:${s.id}`, 'notified').catch(() => '?');
+      const claimTtl = await probe.pttl(`{ringproof}:vemit:${s.id}:verified`).catch(() => '?');
+      lines.push(`  notified=${String(notified)} emit-claim pttl=${String(claimTtl)}`);
       for (const r of audit) {
         if (r.data.cli === s.phoneNumber || r.data.id === s.id) lines.push(`  audit ${JSON.stringify(r)}`);
       }
     }
+    probe.disconnect();
     const m = await edge.metrics();
     lines.push(...m.samples.filter((x) => /^ringproof_(queue_|spool_|events_published)/.test(x.name)).map((x) => JSON.stringify(x)));
   } catch (err) {

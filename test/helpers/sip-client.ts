@@ -4,7 +4,8 @@
  * there cannot hide itself in the test. Loopback only.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect, type Socket as TcpSocket } from 'node:net';
+import { connect, createServer, type Server, type Socket as TcpSocket } from 'node:net';
+import { startDaemonProcess, type DaemonProcess } from './daemon-process.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -360,4 +361,86 @@ export function sipCounters(samples: MetricSamples, transport: 'udp' | 'tcp'): S
     ackRequests: sumMetric(samples, 'ringproof_sip_requests_total', { method: 'ACK', transport }),
     responsesByCode,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The daemon under test and probes of it, shared by the robustness tests.
+
+/**
+ * Starts the built daemon as an edge only (native engine, events logged: no Redis), on UDP and TCP
+ * on one port. Logs at warn, so thousands of bad messages do not flood the test's memory.
+ */
+export function startEdgeDaemon(): Promise<DaemonProcess> {
+  return startDaemonProcess({ env: { RINGPROOF_ROLE: 'edge', RINGPROOF_EVENT_SINK: 'log', RINGPROOF_LOG_LEVEL: 'warn' } });
+}
+
+/** The daemon's recent output, for assertion messages. */
+export function daemonOutput(d: DaemonProcess): string {
+  return [...d.logs.stdout.slice(-200), ...d.logs.stderr.slice(-200)].join('\n');
+}
+
+let optionsCount = 0;
+
+/** A well-formed OPTIONS from 127.0.0.1:port; `extra` is one more header line, `id` makes branch and Call-ID. */
+export function optionsRequest(transport: 'udp' | 'tcp', port: number, extra = '', id = `${transport}-${port}-${++optionsCount}`): string {
+  return [
+    'OPTIONS sip:ping@127.0.0.1 SIP/2.0',
+    `Via: SIP/2.0/${transport.toUpperCase()} 127.0.0.1:${port};branch=z9hG4bK-probe-${id};rport`,
+    'Max-Forwards: 70',
+    'From: <sip:probe@127.0.0.1>;tag=probe',
+    'To: <sip:ping@127.0.0.1>',
+    `Call-ID: probe-${id}`,
+    'CSeq: 1 OPTIONS',
+    ...(extra === '' ? [] : [extra]),
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+/** Sends one OPTIONS over a fresh socket and returns the status of the first answer (undefined: none in 2 s). */
+export async function optionsStatus(sipPort: number, transport: 'udp' | 'tcp'): Promise<number | undefined> {
+  if (transport === 'udp') {
+    const c = await UdpSipClient.open();
+    try {
+      await c.send(optionsRequest('udp', c.port), sipPort);
+      const [d] = await c.waitFor(1, 2000);
+      return d && parseResponse(d.data)?.status;
+    } finally {
+      await c.close();
+    }
+  }
+  const c = await TcpSipClient.connect(sipPort);
+  try {
+    await c.write(optionsRequest('tcp', c.localPort));
+    const [m] = await c.waitFor(1, 2000);
+    return m && parseResponse(m)?.status;
+  } finally {
+    c.close();
+  }
+}
+
+/** A TCP listener that only counts and drops connections: a place the daemon must never connect to. */
+export interface TcpDecoy {
+  readonly server: Server;
+  connections: number;
+  close(): Promise<void>;
+}
+
+/** Listens on host:port; rejects when the address is taken. */
+export async function listenTcpDecoy(host: string, port: number): Promise<TcpDecoy> {
+  const server = createServer((c) => {
+    decoy.connections++;
+    c.destroy();
+  });
+  const decoy: TcpDecoy = {
+    server,
+    connections: 0,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, host, () => res());
+  });
+  return decoy;
 }

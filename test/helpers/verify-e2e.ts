@@ -60,7 +60,7 @@ export interface VerifyDaemonOptions {
   /** Default callback (RINGPROOF_WEBHOOK_URL). */
   webhookUrl?: string;
   dids: readonly string[];
-  /** YAML configuration passed with --config (written to a temp file next to the process's state). */
+  /** YAML configuration passed with --config (written to a temp file, removed once the daemon is up). */
   configYaml?: string;
   logLevel?: string;
 }

@@ -1,35 +1,16 @@
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SipConfig, TrunkConfig } from '../../src/config/config-types.js';
+import type { TrunkConfig } from '../../src/config/config-types.js';
 import type { CallEvent } from '../../src/edge/call-event.js';
 import { Edge } from '../../src/edge/edge.js';
-import type { EventSink } from '../../src/edge/event-sink.js';
-import { createLogger } from '../../src/log/logger.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { DrachtioEngine } from '../../src/sip/drachtio/drachtio-engine.js';
 import { DRACHTIO_SERVER_READ_BUFFER_BYTES } from '../../src/sip/drachtio/drachtio-options.js';
+import { CollectingSink } from '../helpers/collecting-sink.js';
+import { logCapture } from '../helpers/log-capture.js';
+import { drachtioSipConfig } from '../helpers/test-config.js';
 import { type AppFrame, WirePeer } from './drachtio-wire-peer.js';
 
-class CollectingSink implements EventSink {
-  readonly events: CallEvent[] = [];
-  readonly ready = true;
-  publish(event: CallEvent): void {
-    this.events.push(event);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 const trunk: TrunkConfig = { name: 'carrier', sources: ['127.0.0.1/32'], defaultCountry: 'GB', rejectCode: 603, cliSources: ['pai', 'rpid', 'from'] };
-
-function sipConfig(port: number, secret: string): SipConfig {
-  return {
-    engine: 'drachtio', listen: [], unknownSource: 'reject', maxMessageBytes: 65_535, maxTransactions: 1_000,
-    t1Ms: 500, t2Ms: 4_000, t4Ms: 5_000, tcpIdleTimeoutMs: 60_000, maxTcpConnections: 100,
-    scannerUserAgents: ['friendly-scanner'], serverHeader: '', drachtio: { host: '127.0.0.1', port, secret },
-  };
-}
 
 interface Rig {
   peer: WirePeer;
@@ -46,15 +27,11 @@ async function rig(opts: { secret?: string; peerSecret?: string; serverHeader?: 
   const peer = new WirePeer(opts.peerSecret ?? 's3cret');
   const port = await peer.listen();
   const metrics = createMetrics({ defaults: false });
-  const logs: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _e, cb) {
-      for (const l of String(chunk).split('\n')) if (l.trim()) logs.push(JSON.parse(l));
-      cb();
-    },
-  });
-  const logger = createLogger({ level: 'debug', destination });
-  const cfg = { ...sipConfig(port, opts.secret ?? 's3cret'), serverHeader: opts.serverHeader ?? '' };
+  const { lines: logs, logger } = logCapture('debug');
+  const cfg = drachtioSipConfig(
+    { host: '127.0.0.1', port, secret: opts.secret ?? 's3cret' },
+    { maxTransactions: 1_000, scannerUserAgents: ['friendly-scanner'], serverHeader: opts.serverHeader ?? '' },
+  );
   const sink = new CollectingSink();
   const edge = new Edge({ config: { trunks: [trunk], sip: cfg }, metrics, logger, sink });
   const engine = new DrachtioEngine(cfg, metrics, logger, {

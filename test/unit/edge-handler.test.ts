@@ -1,34 +1,12 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { RingproofConfig, TrunkConfig } from '../../src/config/config-types.js';
 import type { CallEvent } from '../../src/edge/call-event.js';
 import { Edge } from '../../src/edge/edge.js';
 import type { EventSink } from '../../src/edge/event-sink.js';
-import { createLogger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import type { InboundInvite, SourceAddress } from '../../src/sip/sip-engine.js';
-
-class CollectingSink implements EventSink {
-  readonly events: CallEvent[] = [];
-  readonly ready = true;
-  publish(event: CallEvent): void {
-    this.events.push(event);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-function logCapture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'debug', destination }) };
-}
+import { CollectingSink } from '../helpers/collecting-sink.js';
+import { logCapture } from '../helpers/log-capture.js';
 
 const carrier: TrunkConfig = {
   name: 'carrier-gb', sources: ['198.51.100.0/24', '2001:db8::/32'], defaultCountry: 'GB', rejectCode: 603, cliSources: ['pai', 'from'],

@@ -5,14 +5,9 @@ import { isRingproofError } from '../../errors/ringproof-error.js';
 import { createLogger } from '../../log/logger.js';
 import { VERSION } from '../version.js';
 
-interface ServeOptions {
+/** What commander hands the action: one field per flag override, plus --config. */
+interface ServeOptions extends FlagOverrides {
   config?: string;
-  sipListen?: string[];
-  httpListen?: string;
-  logLevel?: string;
-  role?: string;
-  stateDir?: string;
-  engine?: string;
 }
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
