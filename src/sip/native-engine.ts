@@ -17,8 +17,8 @@ export class NativeEngine implements SipEngine {
 
   constructor(
     private readonly cfg: SipConfig,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
+    metrics: Metrics,
+    logger: Logger,
   ) {
     const counters = new SipCounters(metrics);
     this.core = new UasCore(cfg, counters, logger);
