@@ -48,3 +48,15 @@ export function machineTicks() {
   const total = nums.reduce((a, b) => a + b, 0);
   return { busy: total - idle, total };
 }
+
+/** Machine-wide UDP datagrams dropped because a socket's receive buffer was full (/proc/net/snmp). */
+export function udpRcvbufErrors() {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:'));
+    const names = lines[0].split(/\s+/);
+    const values = lines[1].split(/\s+/);
+    return Number(values[names.indexOf('RcvbufErrors')]);
+  } catch {
+    return NaN;
+  }
+}

@@ -16,7 +16,7 @@ function targetTable(results, name) {
     ...(rp ? ['daemon p50/p99 ms'] : []),
     'CPU µs/call (net of idle)', ...(rp ? ['ratio vs ref'] : []), 'CPU % core', 'RSS MB (peak)',
     ...(rp ? ['timer-G retrans', 'INVITE retrans in', 'drops'] : []),
-    'SIPp retrans', 'SIPp CPU %', 'other load (cores)',
+    'SIPp retrans', 'UDP rcvbuf drops (box)', 'SIPp CPU %', 'other load (cores)',
   ];
   const body = rows.map((r) => {
     const s = r.sipp;
@@ -34,6 +34,7 @@ function targetTable(results, name) {
       `${f(r.rssMb)} (${f(r.hwmMb)})`,
       ...(rp ? [d ? String(d.timerG) : '–', d ? String(d.retransIn) : '–', d ? String(d.drops) : '–'] : []),
       f(s.retransmissions),
+      f(r.udpRcvbufDrops),
       f(r.sippCpuPct),
       f(r.otherCores, 2),
     ];
@@ -76,6 +77,7 @@ export function renderReport({ info, opts, scenario, results, verdictList, idle,
     '- **SIPp rtd** = INVITE sent → final response received, as SIPp measures it, with SIPp\'s clock: a coarse kernel clock, so values are whole ticks (' + tickText(results) + '); a fast reply that straddles a tick reads as one tick, so a p99 of one tick says little, and the daemon-side figures are the precise ones. **daemon p50/p99** = ringproof\'s own INVITE → final histogram (`ringproof_sip_invite_to_final_seconds`), bucket deltas over the step, interpolated.',
     '- **CPU µs/call** = the target\'s utime+stime (`/proc/PID/stat`) over the step / successful calls. For ringproof the window runs until its transactions have expired (UDP timer I = T4 after the ACK) or the settle limit, so that work is counted too. In brackets: the same less the target\'s idle CPU (measured before the ladder) over the same window; the ratio uses the gross figure. **CPU % core** = the target\'s CPU while SIPp was sending, in % of one core: near 100 % means the single Node.js thread is saturated.',
     '- **timer-G retrans** = ringproof\'s 486 retransmissions (`ringproof_sip_retransmissions_total{kind="response_out"}`): the ACK came late or was lost. **INVITE retrans in** = duplicate INVITEs absorbed (SIPp retransmitted after 500 ms without an answer).',
+    '- **SIPp retrans** = INVITEs SIPp sent again after 500 ms without a final response. **UDP rcvbuf drops (box)** = datagrams the kernel dropped on a full socket receive buffer during the step (`RcvbufErrors` in /proc/net/snmp, machine-wide: SIPp\'s socket, the target\'s, or anyone else\'s). Together they show stalls that the daemon\'s own histogram cannot see, since it starts timing when JavaScript reads the datagram.',
     '- The reference is `bench/reference-responder.mjs`: stateless, no transactions, no metrics — a floor, not a competitor.',
   );
   if (problems.length) {

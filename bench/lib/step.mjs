@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.mjs';
-import { cpuTicks, machineTicks, memoryKb } from './proc-stats.mjs';
+import { cpuTicks, machineTicks, memoryKb, udpRcvbufErrors } from './proc-stats.mjs';
 import { scrape, stepDelta, sum } from './prom-scrape.mjs';
 import { runSipp } from './sipp-run.mjs';
 
@@ -32,6 +33,7 @@ export async function measureStep({ target, rate, opts, scenario, workRoot, tick
   const localPort = await freePort();
   const cpu0 = cpuTicks(target.pid);
   const box0 = machineTicks();
+  const drops0 = udpRcvbufErrors();
   const t0 = Date.now();
   const sipp = await runSipp({
     ...scenario,
@@ -44,6 +46,7 @@ export async function measureStep({ target, rate, opts, scenario, workRoot, tick
   });
   const cpuLoadEnd = cpuTicks(target.pid);
   const box1 = machineTicks();
+  const drops1 = udpRcvbufErrors();
   let after;
   let settleS = 0;
   let openAfter = NaN;
@@ -60,7 +63,9 @@ export async function measureStep({ target, rate, opts, scenario, workRoot, tick
   const alive = cpu1 !== undefined && target.alive();
   const cpuS = alive ? (cpu1 - cpu0) / ticksPerS : NaN;
   const loadCpuS = alive ? (cpuLoadEnd - cpu0) / ticksPerS : NaN;
-  const boxBusyCores = (box1.busy - box0.busy) / ticksPerS / sipp.wallS;
+  // As a share of all CPU time, times the CPU count: on these VMs /proc/stat loses ticks of idle
+  // time in absolute terms, but the busy share stays right.
+  const boxBusyCores = ((box1.busy - box0.busy) / Math.max(1, box1.total - box0.total)) * os.availableParallelism();
   return {
     target: target.name,
     rate,
@@ -76,6 +81,8 @@ export async function measureStep({ target, rate, opts, scenario, workRoot, tick
     sippCpuPct: (sipp.sippCpuS / sipp.wallS) * 100,
     // Everything else on the box (other engineers' work): busy cores minus the target and SIPp.
     otherCores: Math.max(0, boxBusyCores - (Number.isFinite(loadCpuS) ? loadCpuS : 0) / sipp.wallS - (Number.isFinite(sipp.sippCpuS) ? sipp.sippCpuS / sipp.wallS : 0)),
+    // Any socket on the box (SIPp's, the target's, or someone else's): a lost INVITE or 486 costs SIPp a 500 ms retransmission.
+    udpRcvbufDrops: drops1 - drops0,
     rssMb: mem ? mem.rssKb / 1024 : NaN,
     hwmMb: mem ? mem.hwmKb / 1024 : NaN,
     settleS,

@@ -32,9 +32,9 @@ const HEALTHY_UPTIME_MS = 30_000;
 
 /**
  * A private redis-server child for the no-REDIS_URL mode: unix socket only (no TCP port, so nothing
- * else on the host or network can reach it), AOF persistence with fsync every second (at most ~1 s
- * of acknowledged writes lost if the host crashes; nothing lost when redis itself is stopped with
- * SIGTERM), supervised: an unexpected exit is logged and redis is restarted with capped backoff.
+ * else on the host or network can reach it), AOF persistence with fsync before every reply (nothing
+ * it acknowledged is lost when redis or the host crashes), supervised: an unexpected exit is logged
+ * and redis is restarted with capped backoff.
  *
  * Events: "exit" ({code, signal}) on an unexpected exit, "restarted" when it is back.
  */
@@ -134,7 +134,9 @@ export class EmbeddedRedis extends EventEmitter {
       '--daemonize', 'no',
       '--supervised', 'no',
       '--appendonly', 'yes',
-      '--appendfsync', 'everysec',
+      // fsync before acknowledging (Redis groups the writes of one event-loop pass into one
+      // fsync): a crash of redis or the host loses no call event or verification it confirmed.
+      '--appendfsync', 'always',
       // The AOF is the persistence; periodic RDB snapshots would only add fork()s and disk writes.
       '--save', '',
       '--logfile', '',

@@ -5,6 +5,7 @@ import { maskNumber } from '../log/mask.js';
 import { CALLS_QUEUE } from './queue-names.js';
 import { DEFAULT_CALL_RECORD_TTL_SECONDS, DEFAULT_RETENTION_SECONDS, DEFAULT_SKEW_MS } from './verify-defaults.js';
 import { emitOnce } from './emit-once.js';
+import { WORKER_TIMING } from './worker-timing.js';
 import { pairsToRecord, runScript } from './scripts/lua-script.js';
 import { processCallScript } from './scripts/process-call.js';
 import { toVerification } from './session-record.js';
@@ -61,6 +62,7 @@ export class CallWorker {
       connection: opts.connection,
       prefix: opts.prefix,
       concurrency: opts.concurrency ?? 16,
+      ...WORKER_TIMING,
       autorun: opts.autorun ?? true,
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600, count: 100_000 },
@@ -133,7 +135,7 @@ export class CallWorker {
       this.opts.logger?.warn({ sessionId: session.id }, 'verified session has no callbackUrl and no webhooks.defaultUrl');
     }
     const at = session.verifiedAt ? Date.parse(session.verifiedAt) : this.clock();
-    const emitted = await emitOnce(this.redis, this.keys, session.id, 'verified', async () => {
+    const emitted = await emitOnce(this.redis, this.keys, session.id, 'verified', `call:${session.callId ?? ''}`, async () => {
       if (url) await this.opts.emitter.emit(verificationEvent('verification.verified', session, at), url);
     });
     return emitted && url !== undefined;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { claimEmitScript, releaseEmitScript } from './scripts/claim-emit.js';
 import { runScript } from './scripts/lua-script.js';
@@ -13,18 +12,24 @@ export const DEFAULT_EMIT_LEASE_MS = 15_000;
  * Runs `emit` for a session's terminal status unless it was already done or another delivery holds
  * the claim. Resolves true when this call emitted. On failure the claim is released and the error
  * rethrown so the job is retried.
+ *
+ * `token` names the work that owns the emit (derived from the job: the verifying Call-ID, or the
+ * expiry), not the attempt: a retry of the same job — after a worker crash, or after Redis died
+ * between the claim and the emit and ioredis replayed the script — finds its own claim and emits,
+ * instead of taking the claim for someone else's and completing without a webhook. Two deliveries of
+ * the same job may then both emit; the webhook queue dedupes by event id.
  */
 export async function emitOnce(
   redis: Redis | Cluster,
   keys: VerifyKeys,
   sessionId: string,
   status: VerificationStatus,
+  token: string,
   emit: () => Promise<void>,
   leaseMs = DEFAULT_EMIT_LEASE_MS,
 ): Promise<boolean> {
   const sessionKey = keys.sessionKey(sessionId);
   const claimKey = keys.emitClaimKey(sessionId, status);
-  const token = randomBytes(8).toString('hex');
   const claimed = Number(await runScript(redis, claimEmitScript, [sessionKey, claimKey], [status, token, leaseMs]));
   if (claimed !== 1) return false;
   try {

@@ -5,6 +5,7 @@ import { DEFAULT_EXPIRY_GRACE_MS, DEFAULT_RETENTION_SECONDS } from './verify-def
 import { expireSessionScript } from './scripts/expire-session.js';
 import { pairsToRecord, runScript } from './scripts/lua-script.js';
 import { emitOnce } from './emit-once.js';
+import { WORKER_TIMING } from './worker-timing.js';
 import { isPlausibleId } from './session-id.js';
 import { toVerification } from './session-record.js';
 import { verifyKeys, type VerifyKeys } from './verify-keys.js';
@@ -50,6 +51,7 @@ export class ExpiryWorker {
         connection: opts.connection,
         prefix: opts.prefix,
         concurrency: opts.concurrency ?? 8,
+        ...WORKER_TIMING,
         autorun: opts.autorun ?? true,
         removeOnComplete: { age: 3600, count: 10_000 },
         removeOnFail: { age: 7 * 24 * 3600 },
@@ -98,7 +100,7 @@ export class ExpiryWorker {
     const url = session.callbackUrl ?? this.opts.defaultWebhookUrl;
     if (!url) this.opts.logger?.warn({ sessionId }, 'expired session has no callbackUrl and no webhooks.defaultUrl');
     const at = h.expiredAt ? Number(h.expiredAt) : now;
-    const emitted = await emitOnce(this.redis, this.keys, sessionId, 'expired', async () => {
+    const emitted = await emitOnce(this.redis, this.keys, sessionId, 'expired', 'expiry', async () => {
       if (url) await this.opts.emitter.emit(verificationEvent('verification.expired', session, at), url);
     });
     return { outcome, emitted: emitted && url !== undefined };

@@ -66,6 +66,9 @@ export class WebhookWorker {
       connection: client,
       prefix: opts.prefix,
       concurrency: opts.concurrency ?? 16,
+      // Deliveries are bounded by timeoutMs; take over a dead worker's jobs quickly (see verify/worker-timing).
+      lockDuration: Math.max(10_000, opts.timeoutMs * 2),
+      stalledInterval: 5_000,
       autorun: opts.autorun ?? true,
     });
     // Without a listener an 'error' event (Redis blip) would crash the process.

@@ -47,6 +47,16 @@ interface Deliveries {
   bodies: Map<string, Set<string>>;
 }
 
+/** ms from `since` to the last verified delivery for these sessions (reported when recovery is slow). */
+function lastDeliveryAfter(sessionIds: ReadonlySet<string>, since: number): number {
+  let last = since;
+  for (const w of receiver.received) {
+    const v = verifyWebhook(secret, w);
+    if (v.type === 'verification.verified' && sessionIds.has(v.sessionId)) last = Math.max(last, w.receivedAt);
+  }
+  return last - since;
+}
+
 /** Signature-checked verified webhooks of the given sessions. */
 function deliveries(sessionIds: ReadonlySet<string>): Deliveries {
   const out: Deliveries = { raw: new Map(), ids: new Map(), bodies: new Map() };
@@ -192,6 +202,7 @@ describe('verification under faults (edge, api and worker processes, one Redis)'
     // Jobs the killed worker held stay active until their BullMQ lock (30 s) lapses and the new
     // worker's stalled-job check (every 30 s) moves them back: up to about a minute.
     await waitAllDelivered(sessions, 90_000);
+    console.info(`b) last verified webhook ${lastDeliveryAfter(ids, killedAt)} ms after the SIGKILL`);
     await sleep(1000);
     const d = deliveries(ids);
     for (const s of sessions) {
@@ -260,6 +271,7 @@ describe('verification under faults (edge, api and worker processes, one Redis)'
 
     // A job in flight when Redis died can be left active until its lock lapses (see b).
     await waitAllDelivered(sessions, 100_000);
+    console.info(`c) last verified webhook ${lastDeliveryAfter(ids, upAt)} ms after Redis came back`);
     const m = await waitUntil('spool drained', async () => {
       const x = await edge.metrics();
       return x.get('ringproof_spool_events') === 0 ? x : undefined;

@@ -109,10 +109,15 @@ describe('two CallWorkers on a burst', () => {
     expect(byOutcome('duplicate')).toBe(100);
     for (const v of sessions) expect((await store.get(v.id))?.status).toBe('verified');
 
-    expect(emitter.sent).toHaveLength(100);
+    // Deliveries of the same call that run at the same moment may both hand the webhook over (a
+    // retry must never be starved by its own earlier attempt); they carry one event id, which the
+    // webhook queue uses as its job id, so receivers get one webhook per session.
     expect(new Set(emitter.sent.map((e) => e.id)).size).toBe(100);
     expect(new Set(emitter.sent.map((e) => e.data.verification.id))).toEqual(new Set(sessions.map((s) => s.id)));
-    expect(results.filter((r) => r.emitted)).toHaveLength(100);
+    for (const v of sessions) {
+      expect(new Set(emitter.sent.filter((e) => e.data.verification.id === v.id).map((e) => e.id)).size).toBe(1);
+    }
+    expect(emitter.sent.length).toBeLessThanOrEqual(results.filter((r) => r.emitted).length);
 
     const outcomes = await metrics.callOutcomes.get();
     expect(outcomes.values.find((x) => x.labels.outcome === 'verified')?.value).toBe(100);

@@ -226,6 +226,28 @@ describe('CallWorker', () => {
     expect(emitter.sent).toHaveLength(1);
   });
 
+  it('crash safety: Redis died between the emit claim and the emit → the retry finds its own claim and emits', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const ev = callEvent();
+    const keys = verifyKeys(PREFIX);
+    await runScript(redis, processCallScript, [keys.callKey(ev.callId), keys.matchKey(DID, ev.cli!)], [
+      keys.session, ev.callId, ev.receivedAt, 1000, 3600, 3600, '', Date.now(),
+    ]);
+    // The dead attempt's claim is still leased (the release never reached Redis).
+    await redis.set(keys.emitClaimKey(v.id, 'verified'), `call:${ev.callId}`, 'PX', 15_000);
+    expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
+    expect(emitter.sent).toHaveLength(1);
+    expect(emitter.sent[0]!.event.id).toBe(webhookEventId(v.id, 'verification.verified'));
+  });
+
+  it('an emit claim held by other work is respected (no second webhook)', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const ev = callEvent();
+    await redis.set(verifyKeys(PREFIX).emitClaimKey(v.id, 'verified'), 'call:someone-else', 'PX', 15_000);
+    expect(await worker.handle(ev)).toMatchObject({ outcome: 'verified', emitted: false });
+    expect(emitter.sent).toHaveLength(0);
+  });
+
   it('a malformed job is answered invalid without throwing', async () => {
     const r = await viaQueue({ hello: 'world' } as unknown as CallEvent, 'malformed-1');
     expect(r).toMatchObject({ outcome: 'invalid', detail: 'malformed_event' });

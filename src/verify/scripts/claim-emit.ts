@@ -7,7 +7,8 @@ import type { LuaScript } from './lua-script.js';
  *
  * KEYS: 1 session hash, 2 claim key
  * ARGV: 1 status the webhook is about, 2 claim token, 3 lease ms
- * Returns 1 when claimed, 0 when already notified or claimed by another delivery.
+ * Returns 1 when claimed (also when this token already holds the claim), 0 when already notified
+ * or claimed by other work.
  */
 export const claimEmitScript: LuaScript = {
   name: 'rpClaimVerificationEmit',
@@ -15,6 +16,10 @@ export const claimEmitScript: LuaScript = {
   lua: `
 if redis.call('HGET', KEYS[1], 'notified') == ARGV[1] then return 0 end
 if redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX') then return 1 end
+if redis.call('GET', KEYS[2]) == ARGV[2] then
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  return 1
+end
 return 0
 `,
 };
