@@ -23,4 +23,6 @@ export interface InviteTransaction {
   gInterval: number;
   /** Due time of the pending timer G entry; other entries for this tx are stale. */
   gDue: number;
+  /** performance.now() when the final response was first sent (timer H counts from here). */
+  sentAt: number;
 }

@@ -1,5 +1,9 @@
 import { DelayQueue } from './delay-queue.js';
 import { TxState, type InviteTransaction } from './invite-transaction.js';
+import type { ReplyPath } from './reply-path.js';
+
+const RELEASED = Buffer.alloc(0);
+const GONE: ReplyPath = Object.freeze({ transport: 'udp' as const, send: () => false });
 
 export interface TransactionTimersConfig {
   t1Ms: number;
@@ -21,6 +25,12 @@ export interface TransactionEvents {
  * INVITE server transactions with their timers. One interval sweeps a handful of FIFO delay queues
  * (one per timer G back-off step, one for H, one for I) instead of one setTimeout per transaction,
  * which keeps per-call cost flat at thousands of calls per second. State is bounded by maxTransactions.
+ *
+ * Queue entries cannot be removed early, so an entry keeps its transaction reachable until it is
+ * due. On UDP timer H is therefore checked when timer G fires (G runs for exactly as long as H
+ * matters) rather than by a 32 s queue that would keep every call of the last 32 s in memory; only
+ * TCP transactions, which have no timer G, sit in the H queue. A finished transaction also lets go
+ * of its response bytes and reply path at once.
  */
 export class TransactionTable {
   private readonly byKey = new Map<string, InviteTransaction>();
@@ -82,11 +92,13 @@ export class TransactionTable {
   add(tx: InviteTransaction, now: number): void {
     this.byKey.set(tx.key, tx);
     this.callIds.set(tx.callId, (this.callIds.get(tx.callId) ?? 0) + 1);
+    tx.sentAt = now;
     if (tx.reply.transport === 'udp') {
       tx.gInterval = this.cfg.t1Ms;
       tx.gDue = (this.gQueues.get(this.cfg.t1Ms) as DelayQueue<InviteTransaction>).push(tx, now);
+    } else {
+      this.hQueue.push(tx, now);
     }
-    this.hQueue.push(tx, now);
   }
 
   /** ACK received: Confirmed, then gone after T4 on UDP, at once on TCP (timer I). */
@@ -101,6 +113,11 @@ export class TransactionTable {
     for (const q of this.gQueues.values()) {
       q.expire(now, (tx, due) => {
         if (tx.state !== TxState.Completed || tx.gDue !== due) return;
+        if (now - tx.sentAt >= this.hQueue.delayMs) {
+          this.events.ackTimeout(tx);
+          this.remove(tx);
+          return;
+        }
         this.events.retransmit(tx);
         tx.gInterval = Math.min(tx.gInterval * 2, this.cfg.t2Ms);
         tx.gDue = (this.gQueues.get(tx.gInterval) as DelayQueue<InviteTransaction>).push(tx, now);
@@ -126,6 +143,8 @@ export class TransactionTable {
 
   private remove(tx: InviteTransaction): void {
     tx.state = TxState.Terminated;
+    tx.response = RELEASED;
+    tx.reply = GONE;
     if (this.byKey.get(tx.key) === tx) this.byKey.delete(tx.key);
     const n = (this.callIds.get(tx.callId) ?? 1) - 1;
     if (n <= 0) this.callIds.delete(tx.callId);

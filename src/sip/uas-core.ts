@@ -184,7 +184,7 @@ export class UasCore {
       this.counters.drop('tx_table_full', transport);
     } else {
       const tx: InviteTransaction = {
-        key, callId: msg.callId, trunk, state: TxState.Completed, response, code, reply, gInterval: 0, gDue: 0,
+        key, callId: msg.callId, trunk, state: TxState.Completed, response, code, reply, gInterval: 0, gDue: 0, sentAt: now,
       };
       this.transactions.add(tx, now);
     }
