@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, USAGE } from './lib/args.mjs';
+import { pidListeningOn, tolerate100 } from './lib/drachtio.mjs';
+import { runE2e } from './lib/e2e-run.mjs';
 import { machineInfo } from './lib/machine-info.mjs';
 import { clockTicks, cpuTicks } from './lib/proc-stats.mjs';
 import { renderReport } from './lib/report.mjs';
@@ -30,17 +32,27 @@ function progressLine(r) {
   const s = r.sipp;
   const d = r.daemon ? ` daemon p99 ${(r.daemon.p99 * 1000).toFixed(2)} ms, timer-G ${r.daemon.timerG},` : '';
   return (
-    `  ${r.target.padEnd(9)} ${String(r.rate).padStart(6)}/s: achieved ${s.achievedCps.toFixed(0)}/s, ok ${s.successful}, failed ${s.failed},` +
-    ` rtd p50/p99 ${s.rtt.p50}/${s.rtt.p99} ms,${d} CPU ${r.cpuUsPerCall.toFixed(1)} µs/call (${r.cpuPctLoad.toFixed(0)} % core),` +
+    `  ${r.target.padEnd(18)} ${String(r.rate).padStart(6)}/s: achieved ${s.achievedCps.toFixed(0)}/s, ok ${s.successful}, failed ${s.failed},` +
+    ` rtd p50/p99 ${s.rtt.p50}/${s.rtt.p99} ms,${d} CPU ${r.cpuUsPerCall.toFixed(1)} µs/call` +
+    `${r.parts.length > 1 ? ` [${r.parts.map((p) => `${p.name} ${p.usPerCall.toFixed(1)}`).join(' + ')}]` : ''} (${r.cpuPctLoad.toFixed(0)} % core),` +
     ` RSS ${r.rssMb.toFixed(0)} MB, SIPp CPU ${r.sippCpuPct.toFixed(0)} %`
   );
 }
 
 /** Idle CPU of each target over a short quiet period, to show how much of a step's CPU is not calls. */
 async function idleBaseline(targets, ticksPerS, seconds = 5) {
-  const t0 = targets.map((t) => cpuTicks(t.pid));
+  // Every process doing a target's work (ringproof and, for the drachtio engine, drachtio-server).
+  const ticks = (t) => [t.pid, ...(t.extraPids ?? []).map((p) => p.pid)].reduce((a, pid) => a + (cpuTicks(pid) ?? NaN), 0);
+  const t0 = targets.map(ticks);
   await sleep(seconds * 1000);
-  return targets.map((t, i) => ({ target: t.name, usPerS: (((cpuTicks(t.pid) ?? NaN) - (t0[i] ?? NaN)) / ticksPerS / seconds) * 1e6 }));
+  return targets.map((t, i) => ({ target: t.name, usPerS: ((ticks(t) - t0[i]) / ticksPerS / seconds) * 1e6 }));
+}
+
+/** drachtio-server's connection details for startRingproof, with its pid (found from the admin port unless given). */
+function drachtioTarget(opts) {
+  const pid = opts.drachtioPid ?? pidListeningOn(opts.drachtio.port);
+  if (!pid) log(`bench: no process found listening on TCP port ${opts.drachtio.port}: drachtio-server's CPU will not be counted (give --drachtio-pid)`);
+  return { ...opts.drachtio, sipHost: opts.drachtioSip.host, sipPort: opts.drachtioSip.port, pid };
 }
 
 async function main() {
@@ -56,6 +68,10 @@ async function main() {
   }
   if (!existsSync(join(root, 'dist/cli/main.js'))) fail('dist/cli/main.js is missing: run `npm run build` (npm run bench does)');
   if (spawnSync('sipp', ['-v'], { stdio: 'ignore' }).error) fail('sipp is not on PATH (apt-get install sip-tester)');
+  if (opts.mode === 'e2e') {
+    await runE2e({ root, opts, log });
+    return;
+  }
   let scenario;
   try {
     scenario = chooseScenario(root, opts.scenario);
@@ -70,22 +86,27 @@ async function main() {
   const problems = [];
   const targets = [];
   const labels = {};
-  log(`bench: rates ${opts.rates.join(',')} calls/s × ${opts.duration} s, ${opts.transport}, targets ${opts.targets.join(',')}, scenario ${scenario.label}`);
+  log(`bench: rates ${opts.rates.join(',')} calls/s × ${opts.duration} s, ${opts.transport}, targets ${opts.targets.join(',')}, engine ${opts.engine}, scenario ${scenario.label}`);
   log(`bench: ${info.nproc} CPUs (${info.model}), load average ${info.loadAvg.map((x) => x.toFixed(2)).join(' ')}; SIPp work files in ${workRoot}`);
 
   // Both targets stay up for the whole ladder and run back to back at each rate (reference first, so
   // ringproof's settle time doubles as the pause before the next rung): the ratio then compares
   // measurements taken under nearly the same background load.
-  const order = ['reference', 'ringproof'].filter((t) => opts.targets.includes(t));
-  for (const name of order) {
+  // With --engine native,drachtio both ringproof targets run at each rate, so they sit side by side.
+  const order = [
+    ...(opts.targets.includes('reference') ? [{ name: 'reference' }] : []),
+    ...(opts.targets.includes('ringproof') ? opts.engines.map((engine) => ({ name: engine === 'native' ? 'ringproof' : `ringproof-${engine}`, engine })) : []),
+  ];
+  for (const { name, engine } of order) {
     try {
-      const t =
-        name === 'ringproof'
-          ? await startRingproof({ root, engine: opts.engine, cpuProfDir: opts.cpuProf })
-          : await startReference({ root, transport: opts.transport });
+      const t = engine
+        ? await startRingproof({ root, engine, cpuProfDir: opts.cpuProf, drachtio: engine === 'drachtio' ? drachtioTarget(opts) : undefined })
+        : await startReference({ root, transport: opts.transport });
+      if (engine === 'drachtio') t.scenario = { ...scenario, scenario: tolerate100(scenario.scenario, workRoot), label: `${scenario.label} (+ optional 100 Trying)` };
       targets.push(t);
-      labels[name] = t.label;
-      log(`bench: ${t.label} pid ${t.pid} on ${opts.transport}:127.0.0.1:${t.sipPort}${t.httpPort ? `, http ${t.httpPort}` : ''}`);
+      labels[t.name] = t.label;
+      const extras = t.extraPids.map((p) => `, ${p.name} pid ${p.pid}`).join('');
+      log(`bench: ${t.label} pid ${t.pid}${extras} on ${opts.transport}:${t.sipHost}:${t.sipPort}${t.httpPort ? `, http ${t.httpPort}` : ''}`);
     } catch (err) {
       problems.push(`${name} did not start: ${err.message.split('\n').slice(0, 6).join(' / ')}`);
       log(`bench: ${name} did not start: ${err.message}`);
@@ -114,7 +135,7 @@ async function main() {
         }
         if (r.sipp.errorSample) problems.push(`${target.name} at ${rate}/s: SIPp errors, first lines: ${r.sipp.errorSample.split('\n').join(' / ').slice(0, 400)}`);
         if (!r.alive) problems.push(`${target.name} died during the ${rate}/s step: ${target.output().split('\n').slice(-5).join(' / ')}`);
-        if (r.daemon && r.openAfter > 0) problems.push(`ringproof at ${rate}/s: ${r.openAfter} transactions still open after the ${opts.settle} s settle limit`);
+        if (r.daemon && r.openAfter > 0) problems.push(`${target.name} at ${rate}/s: ${r.openAfter} transactions still open after the ${opts.settle} s settle limit`);
       }
     }
   } finally {
@@ -123,7 +144,8 @@ async function main() {
   if (!opts.keep) rmSync(workRoot, { recursive: true, force: true });
 
   const finishedAt = new Date();
-  const verdictList = verdicts(results);
+  const verdictList = [...new Set(results.map((r) => r.target).filter((t) => t.startsWith('ringproof')))].flatMap((t) => verdicts(results, t));
+  if (verdictList.length === 0) verdictList.push(...verdicts(results));
   const md = renderReport({ info, opts, scenario, results, verdictList, idle, problems, startedAt, finishedAt, labels });
   const stamp = startedAt.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
   const outPath = resolve(opts.out ?? join(root, 'bench/reports', `bench-${stamp}.md`));
@@ -132,8 +154,10 @@ async function main() {
   console.log(md);
   for (const v of verdictList) log(`${v.status.padEnd(4)} ${v.name} — ${v.detail}`);
   for (const rate of opts.rates) {
-    const ratio = cpuRatio(results, rate);
-    if (Number.isFinite(ratio)) log(`     CPU ratio ringproof/reference at ${rate}/s: ${ratio.toFixed(2)}x`);
+    for (const name of ['ringproof', 'ringproof-drachtio']) {
+      const ratio = cpuRatio(results, rate, name);
+      if (Number.isFinite(ratio)) log(`     CPU ratio ${name}/reference at ${rate}/s: ${ratio.toFixed(2)}x`);
+    }
   }
   log(`bench: report written to ${relative(process.cwd(), outPath) || outPath}${opts.keep ? `; SIPp files kept in ${workRoot}` : ''}`);
 }

@@ -1,14 +1,24 @@
 // Command-line flags of `npm run bench -- ...`; no dependency, so the bench runs from a bare checkout.
+import { parseDrachtioAdmin, parseHostPort } from './drachtio.mjs';
 
 export const DEFAULT_RATES = [1000, 2000, 4000, 8000, 12000, 16000];
 export const QUICK_RATES = [1000, 4000, 8000];
 export const ALL_TARGETS = ['ringproof', 'reference'];
+export const E2E_RATES = [250, 500, 1000, 2000];
+export const ENGINES = ['native', 'drachtio'];
+export const MODES = ['sip', 'e2e'];
 
 export const USAGE = `usage: npm run bench -- [options]
-  --rates <list>       call rates (calls/s), comma-separated   (default ${DEFAULT_RATES.join(',')})
+  --mode sip|e2e       sip: SIP edge alone (reject latency, CPU/call); e2e: sessions created through the
+                       API, calls, webhooks at a real receiver, with Redis (default sip)
+  --rates <list>       call rates (calls/s), comma-separated   (default sip ${DEFAULT_RATES.join(',')}; e2e ${E2E_RATES.join(',')})
   --duration <s>       seconds of load per rate                 (default 10; --quick: 4)
   --transport udp|tcp  SIP transport for SIPp and the targets   (default udp)
-  --engine <name>      ringproof SIP engine                     (default native)
+  --engine <list>      ringproof SIP engine(s), native,drachtio: both run side by side (default native; sip mode)
+  --drachtio <h:p:s>   drachtio-server admin address and secret (or env RINGPROOF_BENCH_DRACHTIO)
+  --drachtio-sip <h:p> drachtio-server's SIP address SIPp calls (or env RINGPROOF_BENCH_DRACHTIO_SIP;
+                       default <admin host>:5060)
+  --drachtio-pid <pid> drachtio-server's pid, for its CPU (default: the process listening on the admin port)
   --targets <list>     ringproof,reference                      (default both)
   --scenario <which>   auto|shared|bench|<file.xml>: auto = sipp-scenarios/uac-reject.xml + callers.csv
                        when present, else bench/uac-load.xml   (default auto)
@@ -17,6 +27,11 @@ export const USAGE = `usage: npm run bench -- [options]
   --cpu-prof <dir>     run the daemon under node --cpu-prof, profiles written to <dir>
   --out <file>         report path (default bench/reports/bench-<date>.md)
   --keep               keep the SIPp work directory (stat/rtt CSV files) for inspection
+  e2e mode:
+  --wait <s>           max seconds to wait after the calls for every verified webhook (default 60)
+  --sample <n>         sessions read back with GET per rate (default 200)
+  --concurrency <n>    parallel POST /v1/verifications while creating sessions (default 32)
+  --dids <n>           size of the DID pool given to the daemon (default 3)
   -h, --help           this text`;
 
 function positiveNumber(flag, text) {
@@ -26,8 +41,17 @@ function positiveNumber(flag, text) {
 }
 
 /** Parses argv (without node and script) into bench options; throws Error with a readable message. */
-export function parseArgs(argv) {
+export function parseArgs(argv, env = process.env) {
   const o = {
+    mode: 'sip',
+    engines: ['native'],
+    drachtio: undefined,
+    drachtioSip: undefined,
+    drachtioPid: undefined,
+    wait: 60,
+    sample: 200,
+    concurrency: 32,
+    dids: 3,
     rates: undefined,
     duration: undefined,
     transport: 'udp',
@@ -62,8 +86,38 @@ export function parseArgs(argv) {
         o.transport = t;
         break;
       }
-      case '--engine':
-        o.engine = value();
+      case '--engine': {
+        const list = value().split(',').map((s) => s.trim()).filter((s) => s !== '');
+        for (const e of list) if (!ENGINES.includes(e)) throw new Error(`--engine: unknown engine "${e}" (known: ${ENGINES.join(', ')})`);
+        o.engines = [...new Set(list)];
+        break;
+      }
+      case '--mode': {
+        const m = value();
+        if (!MODES.includes(m)) throw new Error(`--mode: "${m}" is not one of ${MODES.join(', ')}`);
+        o.mode = m;
+        break;
+      }
+      case '--drachtio':
+        o.drachtio = parseDrachtioAdmin(value());
+        break;
+      case '--drachtio-sip':
+        o.drachtioSip = parseHostPort(value());
+        break;
+      case '--drachtio-pid':
+        o.drachtioPid = Math.round(positiveNumber('--drachtio-pid', value()));
+        break;
+      case '--wait':
+        o.wait = positiveNumber('--wait', value());
+        break;
+      case '--sample':
+        o.sample = Math.round(positiveNumber('--sample', value()));
+        break;
+      case '--concurrency':
+        o.concurrency = Math.round(positiveNumber('--concurrency', value()));
+        break;
+      case '--dids':
+        o.dids = Math.round(positiveNumber('--dids', value()));
         break;
       case '--targets': {
         const list = value().split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -97,7 +151,16 @@ export function parseArgs(argv) {
         throw new Error(`unknown option "${a}"`);
     }
   }
-  o.rates ??= o.quick ? [...QUICK_RATES] : [...DEFAULT_RATES];
+  if (o.engines.length === 0) throw new Error('--engine: no engine given');
+  o.engine = o.engines.join(',');
+  if (o.engines.includes('drachtio')) {
+    if (!o.drachtio && env.RINGPROOF_BENCH_DRACHTIO) o.drachtio = parseDrachtioAdmin(env.RINGPROOF_BENCH_DRACHTIO, 'RINGPROOF_BENCH_DRACHTIO');
+    if (!o.drachtio) throw new Error('--engine drachtio needs --drachtio host:port[:secret] (drachtio-server admin address) or RINGPROOF_BENCH_DRACHTIO');
+    if (!o.drachtioSip && env.RINGPROOF_BENCH_DRACHTIO_SIP) o.drachtioSip = parseHostPort(env.RINGPROOF_BENCH_DRACHTIO_SIP, 'RINGPROOF_BENCH_DRACHTIO_SIP');
+    o.drachtioSip ??= { host: o.drachtio.host, port: 5060 };
+  }
+  if (o.mode === 'e2e' && o.engines.some((e) => e !== 'native')) throw new Error('--mode e2e runs the native engine only');
+  o.rates ??= o.mode === 'e2e' ? [...E2E_RATES] : o.quick ? [...QUICK_RATES] : [...DEFAULT_RATES];
   o.duration ??= o.quick ? 4 : 10;
   if (o.rates.length === 0) throw new Error('--rates: no rate given');
   if (o.targets.length === 0) throw new Error('--targets: no target given');

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 /** Clock ticks per second of /proc/PID/stat times (getconf CLK_TCK; 100 on Linux almost always). */
@@ -59,4 +59,22 @@ export function udpRcvbufErrors() {
   } catch {
     return NaN;
   }
+}
+
+/** Pids of the live children of `ppid` whose command name (comm) is `comm`, from /proc/PID/stat. */
+export function childrenNamed(ppid, comm) {
+  const out = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let text;
+    try {
+      text = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    const ppidField = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppidField === ppid && name === comm) out.push(Number(d));
+  }
+  return out;
 }

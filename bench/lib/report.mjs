@@ -8,13 +8,20 @@ function table(head, rows) {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** "ringproof 30.1 + drachtio-server 45.2" for targets whose calls cost several processes. */
+function partsText(r, key, digits) {
+  return r.parts.map((p) => `${p.name.replace(/^ringproof-drachtio$/, 'ringproof')} ${f(p[key], digits)}`).join(' + ');
+}
+
 function targetTable(results, name) {
   const rows = results.filter((r) => r.target === name);
-  const rp = name === 'ringproof';
+  const rp = name.startsWith('ringproof');
+  const multi = rows.some((r) => r.parts && r.parts.length > 1);
   const head = [
     'rate target', 'achieved cps', 'calls ok', 'failed', 'SIPp rtd p50/p90/p99 ms',
     ...(rp ? ['daemon p50/p99 ms'] : []),
-    'CPU µs/call (net of idle)', ...(rp ? ['ratio vs ref'] : []), 'CPU % core', 'RSS MB (peak)',
+    'CPU µs/call (net of idle)', ...(multi ? ['CPU µs/call per process'] : []), ...(rp ? ['ratio vs ref'] : []), 'CPU % core',
+    ...(multi ? ['CPU % core per process'] : []), 'RSS MB (peak)', ...(multi ? ['RSS MB per process'] : []),
     ...(rp ? ['timer-G retrans', 'INVITE retrans in', 'drops'] : []),
     'SIPp retrans', 'UDP rcvbuf drops (box)', 'SIPp CPU %', 'other load (cores)',
   ];
@@ -29,9 +36,12 @@ function targetTable(results, name) {
       `${f(s.rtt.p50)}/${f(s.rtt.p90)}/${f(s.rtt.p99)}`,
       ...(rp ? [d ? `${ms(d.p50)}/${ms(d.p99)}` : '–'] : []),
       `${f(r.cpuUsPerCall, 1)} (${f(r.netCpuUsPerCall, 1)})`,
-      ...(rp ? [f(cpuRatio(results, r.rate), 2)] : []),
+      ...(multi ? [partsText(r, 'usPerCall', 1)] : []),
+      ...(rp ? [f(cpuRatio(results, r.rate, name), 2)] : []),
       f(r.cpuPctLoad),
+      ...(multi ? [partsText(r, 'pctLoad', 0)] : []),
       `${f(r.rssMb)} (${f(r.hwmMb)})`,
+      ...(multi ? [partsText(r, 'rssMb', 0)] : []),
       ...(rp ? [d ? String(d.timerG) : '–', d ? String(d.retransIn) : '–', d ? String(d.drops) : '–'] : []),
       f(s.retransmissions),
       f(r.udpRcvbufDrops),
@@ -47,6 +57,38 @@ function tickText(results) {
   return q.length ? `here ${q.join(' / ')} ms` : 'no non-zero value seen';
 }
 
+/** Native engine and drachtio engine at each rate, next to each other (only when both ran). */
+function sideBySide(results) {
+  const rates = [...new Set(results.filter((r) => r.target === 'ringproof-drachtio').map((r) => r.rate))];
+  const rows = [];
+  for (const rate of rates) {
+    const n = results.find((r) => r.target === 'ringproof' && r.rate === rate);
+    const d = results.find((r) => r.target === 'ringproof-drachtio' && r.rate === rate);
+    const ref = results.find((r) => r.target === 'reference' && r.rate === rate);
+    if (!n || !d) continue;
+    const dp = (name) => d.parts.find((p) => p.name === name);
+    rows.push([
+      String(rate),
+      `${f(n.sipp.achievedCps)} / ${f(d.sipp.achievedCps)}`,
+      `${n.sipp.failed} / ${d.sipp.failed}`,
+      `${f(n.sipp.rtt.p99)} / ${f(d.sipp.rtt.p99)}`,
+      `${n.daemon ? ms(n.daemon.p99) : '–'} / ${d.daemon ? ms(d.daemon.p99) : '–'}`,
+      f(n.cpuUsPerCall, 1),
+      f(dp('ringproof-drachtio')?.usPerCall, 1),
+      f(dp('drachtio-server')?.usPerCall, 1),
+      f(d.cpuUsPerCall, 1),
+      f(d.cpuUsPerCall / n.cpuUsPerCall, 2),
+      ref ? f(ref.cpuUsPerCall, 1) : '–',
+    ]);
+  }
+  if (rows.length === 0) return '';
+  return table(
+    ['rate target', 'achieved cps native / drachtio', 'failed native / drachtio', 'SIPp rtd p99 ms native / drachtio', 'daemon p99 ms native / drachtio',
+      'native CPU µs/call', 'drachtio: ringproof µs/call', 'drachtio: drachtio-server µs/call', 'drachtio: total µs/call', 'total drachtio / native', 'reference µs/call'],
+    rows,
+  );
+}
+
 /** The whole markdown report. */
 export function renderReport({ info, opts, scenario, results, verdictList, idle, problems, startedAt, finishedAt, labels }) {
   const out = [];
@@ -55,7 +97,9 @@ export function renderReport({ info, opts, scenario, results, verdictList, idle,
   out.push('## Targets', '');
   for (const v of verdictList) out.push(`- **${v.status}** — ${v.name}: ${v.detail}`);
   out.push('');
-  for (const name of ['ringproof', 'reference']) {
+  const both = sideBySide(results);
+  if (both) out.push('## native vs drachtio engine', '', both, '');
+  for (const name of ['ringproof', 'ringproof-drachtio', 'reference']) {
     if (!results.some((r) => r.target === name)) continue;
     out.push(`## ${labels[name] ?? name}`, '', targetTable(results, name), '');
   }
@@ -80,6 +124,11 @@ export function renderReport({ info, opts, scenario, results, verdictList, idle,
     '- **SIPp retrans** = INVITEs SIPp sent again after 500 ms without a final response. **UDP rcvbuf drops (box)** = datagrams the kernel dropped on a full socket receive buffer during the step (`RcvbufErrors` in /proc/net/snmp, machine-wide: SIPp\'s socket, the target\'s, or anyone else\'s). Together they show stalls that the daemon\'s own histogram cannot see, since it starts timing when JavaScript reads the datagram.',
     '- The reference is `bench/reference-responder.mjs`: stateless, no transactions, no metrics — a floor, not a competitor.',
   );
+  if (results.some((r) => r.target === 'ringproof-drachtio')) {
+    out.push(
+      '- **drachtio engine**: SIPp calls drachtio-server, which answers 100 Trying, hands the INVITE to ringproof over its admin TCP link, sends ringproof\'s 486 and absorbs the ACK. A call therefore costs CPU in both processes: **CPU µs/call** and **CPU % core** are the sum of ringproof\'s and drachtio-server\'s (each shown per process; drachtio-server is multi-threaded, so the sum can exceed 100 %). The CPU window waits at least 5.5 s after the load (drachtio-server\'s timer I), so its transaction expiry is counted. **daemon p50/p99** is ringproof\'s own histogram (from the INVITE reaching ringproof over the admin link to its reply being written back), so it leaves out drachtio-server\'s part; SIPp\'s rtd includes it. The scenario is the shared one with an optional 100 Trying inserted (and the ACK\'s `[branch-N]` moved by one).',
+    );
+  }
   if (problems.length) {
     out.push('', '## Problems seen', '');
     for (const p of problems) out.push(`- ${p}`);

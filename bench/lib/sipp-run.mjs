@@ -72,7 +72,7 @@ export function runSipp(o) {
     '-max_socket', '4096',
     '-recv_timeout', '5000',
     '-timeout', `${Math.ceil(o.duration + 30)}s`,
-    `127.0.0.1:${o.targetPort}`,
+    `${o.targetHost ?? '127.0.0.1'}:${o.targetPort}`,
   ];
   const useTime = existsSync(TIME_BIN);
   const timeFile = join(o.workDir, 'time.txt');

@@ -1,53 +1,22 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cleanEnv, spawnTail, stopChild, waitReady } from './child-process.mjs';
 import { freePort } from './free-port.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Spawns a child, keeping the tail of its output for error messages. */
-function spawnTail(cmd, args, opts) {
-  const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-  const tail = { out: '', exited: undefined };
-  const keep = (c) => {
-    tail.out = (tail.out + c.toString()).slice(-4000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  child.on('exit', (code, signal) => {
-    tail.exited = { code, signal };
-  });
-  return { child, tail };
-}
-
-/** SIGTERM, then SIGKILL if the process has not exited in time. */
-async function stopChild(child, tail, graceMs) {
-  if (tail.exited) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const ok = await Promise.race([done.then(() => true), sleep(graceMs).then(() => false)]);
-  if (!ok) {
-    child.kill('SIGKILL');
-    await done;
-  }
-}
-
-/** The daemon's environment: the caller's, minus any ringproof/Redis settings that would change what is measured. */
-function cleanEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('RINGPROOF_') || k === 'REDIS_URL') continue;
-    env[k] = v;
-  }
-  return env;
-}
+/** drachtio-server expires a transaction T4 (5 s) after the ACK: wait that long so its CPU is charged to the step. */
+const DRACHTIO_MIN_SETTLE_S = 5.5;
 
 /**
  * Starts `node dist/cli/main.js serve` on free loopback ports with the log event sink (no Redis), so
  * the bench measures the SIP edge alone. Resolves once /readyz answers 200.
+ * engine 'drachtio': ringproof connects to the drachtio-server `drachtio` = {host, port, secret,
+ * sipHost, sipPort, pid} (started by the user), and SIPp is aimed at drachtio-server's SIP port; the
+ * target then also carries drachtio-server's pid, so its CPU is counted with ringproof's.
  */
-export async function startRingproof({ root, engine, cpuProfDir }) {
+export async function startRingproof({ root, engine, cpuProfDir, drachtio }) {
   const sipPort = await freePort();
   const httpPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'ringproof-bench-state-'));
@@ -60,32 +29,37 @@ export async function startRingproof({ root, engine, cpuProfDir }) {
     RINGPROOF_SIP_ENGINE: engine,
     RINGPROOF_STATE_DIR: stateDir,
   };
+  if (engine === 'drachtio') {
+    if (!drachtio) throw new Error('engine drachtio needs --drachtio host:port:secret (or RINGPROOF_BENCH_DRACHTIO)');
+    Object.assign(env, {
+      RINGPROOF_ROLE: 'edge',
+      RINGPROOF_DRACHTIO_HOST: drachtio.host,
+      RINGPROOF_DRACHTIO_PORT: String(drachtio.port),
+      RINGPROOF_DRACHTIO_SECRET: drachtio.secret,
+    });
+  }
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
   const { child, tail } = spawnTail(process.execPath, [...nodeArgs, join(root, 'dist/cli/main.js'), 'serve'], { cwd: root, env });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (tail.exited) throw new Error(`ringproof exited during start-up (${JSON.stringify(tail.exited)}):\n${tail.out}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) {
-      await stopChild(child, tail, 2000);
-      throw new Error(`ringproof not ready within 20 s:\n${tail.out}`);
-    }
-    await sleep(200);
-  }
+  // With drachtio, /readyz only turns 200 once the admin connection is up.
+  await waitReady({ httpPort, child, tail, what: `ringproof (${engine})`, timeoutMs: 20_000 });
+  const viaDrachtio = engine === 'drachtio';
   return {
-    name: 'ringproof',
-    label: `ringproof (${engine})`,
+    name: viaDrachtio ? 'ringproof-drachtio' : 'ringproof',
+    engine,
+    label: viaDrachtio ? `ringproof (drachtio engine) behind drachtio-server ${drachtio.sipHost}:${drachtio.sipPort}` : `ringproof (${engine})`,
     pid: child.pid,
-    sipPort,
+    // Other processes doing this target's work: their CPU is part of the cost of a call.
+    extraPids: viaDrachtio && drachtio.pid ? [{ name: 'drachtio-server', pid: drachtio.pid }] : [],
+    sipHost: viaDrachtio ? drachtio.sipHost : '127.0.0.1',
+    sipPort: viaDrachtio ? drachtio.sipPort : sipPort,
     httpPort,
+    minSettleS: viaDrachtio ? DRACHTIO_MIN_SETTLE_S : 0,
     output: () => tail.out,
     alive: () => tail.exited === undefined,
-    stop: () => stopChild(child, tail, 20_000),
+    stop: async () => {
+      await stopChild(child, tail, 20_000);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -106,10 +80,14 @@ export async function startReference({ root, transport }) {
   }
   return {
     name: 'reference',
+    engine: undefined,
     label: 'reference (minimal stateless Node.js responder)',
     pid: child.pid,
+    extraPids: [],
+    sipHost: '127.0.0.1',
     sipPort: port,
     httpPort: undefined,
+    minSettleS: 0,
     output: () => tail.out,
     alive: () => tail.exited === undefined,
     stop: () => stopChild(child, tail, 5000),

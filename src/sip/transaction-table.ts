@@ -105,8 +105,13 @@ export class TransactionTable {
   confirm(tx: InviteTransaction, now: number): void {
     if (tx.state !== TxState.Completed) return;
     tx.state = TxState.Confirmed;
-    if (tx.reply.transport === 'udp') this.iQueue.push(tx, now);
-    else this.remove(tx);
+    if (tx.reply.transport === 'udp') {
+      // Confirmed only absorbs retransmissions: the response bytes and reply path are not needed
+      // again, and letting go now keeps them out of the old generation for the T4 wait.
+      tx.response = RELEASED;
+      tx.reply = GONE;
+      this.iQueue.push(tx, now);
+    } else this.remove(tx);
   }
 
   sweep(now: number): void {
