@@ -3,6 +3,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError, isRingproofError } from '../errors/ringproof-error.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { CountBatch, type PendingCount } from '../sip/count-batch.js';
 import type { AdmitDecision, EdgeHandler, InboundInvite, SourceAddress } from '../sip/sip-engine.js';
 import type { CallEvent } from './call-event.js';
 import { extractCli } from './cli-extract.js';
@@ -25,6 +26,8 @@ interface TrunkContext {
   config: TrunkConfig;
   normalizer: PhoneNormalizer;
   accept: AdmitDecision;
+  /** call_events_total slots by CLI origin, counted locally and flushed when metrics are read. */
+  events: Map<string, PendingCount>;
 }
 
 // Decisions are shared frozen objects so admit() allocates nothing per request.
@@ -54,9 +57,11 @@ export class Edge implements EdgeHandler {
   private readonly metrics: Metrics;
   private readonly logger: Logger;
   private readonly sink: EventSink;
+  private readonly counts: CountBatch;
 
   constructor(opts: EdgeOptions) {
     this.metrics = opts.metrics;
+    this.counts = new CountBatch(opts.metrics);
     this.logger = opts.logger;
     this.sink = opts.sink;
     this.acl = createTrunkAcl(opts.config.trunks);
@@ -88,6 +93,7 @@ export class Edge implements EdgeHandler {
         config: trunk,
         normalizer,
         accept: Object.freeze({ kind: 'accept', trunk: trunk.name, rejectCode: trunk.rejectCode }),
+        events: new Map(),
       };
       this.byConfig.set(trunk, ctx);
       this.byName.set(trunk.name, ctx);
@@ -108,7 +114,12 @@ export class Edge implements EdgeHandler {
         throw new RingproofError(ErrorCodes.INTERNAL, `onInviteAnswered for unknown trunk "${trunk}"`);
       }
       const event = this.buildEvent(invite, ctx, code);
-      this.metrics.callEvents.inc({ trunk: ctx.config.name, cli_origin: event.cliOrigin });
+      let count = ctx.events.get(event.cliOrigin);
+      if (count === undefined) {
+        count = this.counts.track(this.metrics.callEvents.labels({ trunk: ctx.config.name, cli_origin: event.cliOrigin }));
+        ctx.events.set(event.cliOrigin, count);
+      }
+      count.n++;
       this.sink.publish(event);
     } catch (err) {
       this.failed(invite, err);

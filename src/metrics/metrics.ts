@@ -14,6 +14,11 @@ export interface Metrics {
   readonly sipTransactions: Gauge;
   readonly tcpConnections: Gauge;
   readonly callEvents: Counter<'trunk' | 'cli_origin'>;
+  /**
+   * Run before the SIP and call-event counters are read (scrape, get()): hot paths count in plain
+   * numbers and add them to prom-client here, since every prom-client inc() hashes its label set.
+   */
+  readonly flushHooks: Array<() => void>;
   /** Read at scrape time for the transactions gauge (set by the SIP engine). */
   transactionSource: () => number;
 }
@@ -41,6 +46,10 @@ export interface MetricsOptions {
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
+  const flushHooks: Array<() => void> = [];
+  const flush = (): void => {
+    for (const f of flushHooks) f();
+  };
   if (opts.defaults !== false) {
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   }
@@ -51,24 +60,28 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       help: 'SIP requests received, by method, transport and trunk (retransmissions included)',
       labelNames: ['method', 'transport', 'trunk'] as const,
       registers: [registry],
+      collect: flush,
     }),
     sipResponses: new Counter({
       name: 'ringproof_sip_responses_total',
       help: 'SIP responses sent, by status code and transport (retransmissions included)',
       labelNames: ['code', 'transport'] as const,
       registers: [registry],
+      collect: flush,
     }),
     sipDrops: new Counter({
       name: 'ringproof_sip_drops_total',
       help: 'SIP messages dropped without a response, by reason',
       labelNames: ['reason', 'transport'] as const,
       registers: [registry],
+      collect: flush,
     }),
     sipRetransmissions: new Counter({
       name: 'ringproof_sip_retransmissions_total',
       help: 'Retransmissions: kind=request_in (absorbed duplicate requests), kind=response_out (timer G)',
       labelNames: ['kind', 'transport'] as const,
       registers: [registry],
+      collect: flush,
     }),
     inviteToFinal: new Histogram({
       name: 'ringproof_sip_invite_to_final_seconds',
@@ -95,8 +108,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       help: 'CallEvents produced (one per call, not per retransmission), by trunk and CLI origin',
       labelNames: ['trunk', 'cli_origin'] as const,
       registers: [registry],
+      collect: flush,
     }),
     transactionSource: () => 0,
+    flushHooks,
   };
   return m;
 }

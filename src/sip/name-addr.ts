@@ -13,6 +13,8 @@ export interface NameAddr {
   params: ReadonlyMap<string, string>;
 }
 
+const NO_PARAMS: ReadonlyMap<string, string> = new Map();
+
 /** Reads a quoted-string starting at `start` (on the opening quote); returns its text and end index. */
 function readQuoted(s: string, start: number): { text: string; end: number } | undefined {
   let text = '';
@@ -67,5 +69,5 @@ export function parseNameAddr(value: string): NameAddr | undefined {
   }
   const uri = parseUri(uriText);
   if (uri === undefined) return undefined;
-  return { displayName, uri, params: parseParams(paramText) };
+  return { displayName, uri, params: paramText === '' ? NO_PARAMS : parseParams(paramText) };
 }

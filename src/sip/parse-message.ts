@@ -1,4 +1,4 @@
-import { canonicalHeaderName } from './header-names.js';
+import { canonicalHeaderName, knownHeaderNameAt } from './header-names.js';
 import { SipMessage } from './sip-message.js';
 
 /**
@@ -50,7 +50,7 @@ export function parseMessage(text: string): ParseResult {
     if (msg.requestUri.length === 0 || version.indexOf(' ') !== -1 || msg.requestUri.indexOf(' ') !== -1) {
       res.problem = 'bad_request';
       res.detail = 'malformed request line';
-    } else if (version.toUpperCase() !== 'SIP/2.0') {
+    } else if (version !== 'SIP/2.0' && version.toUpperCase() !== 'SIP/2.0') {
       res.problem = 'version';
       res.detail = 'unsupported SIP version';
     }
@@ -81,11 +81,24 @@ export function parseMessage(text: string): ParseResult {
       const colon = text.indexOf(':', pos);
       if (colon === -1 || colon >= contentEnd) headerBroken = true;
       else {
-        const rawName = text.slice(pos, colon).trim();
-        if (rawName.length === 0 || !TOKEN.test(rawName)) headerBroken = true;
-        else {
-          names.push(canonicalHeaderName(rawName));
-          values.push(text.slice(colon + 1, contentEnd).trim());
+        // Trim by index and match common names in place: one string per value, none per name.
+        let ns = pos;
+        let ne = colon;
+        while (ns < ne && isTrimSpace(text.charCodeAt(ns))) ns++;
+        while (ne > ns && isTrimSpace(text.charCodeAt(ne - 1))) ne--;
+        let name = knownHeaderNameAt(text, ns, ne);
+        if (name === undefined) {
+          const rawName = text.slice(ns, ne);
+          if (rawName.length === 0 || !TOKEN.test(rawName)) headerBroken = true;
+          else name = canonicalHeaderName(rawName);
+        }
+        if (name !== undefined) {
+          let vs = colon + 1;
+          let ve = contentEnd;
+          while (vs < ve && isTrimSpace(text.charCodeAt(vs))) vs++;
+          while (ve > vs && isTrimSpace(text.charCodeAt(ve - 1))) ve--;
+          names.push(name);
+          values.push(text.slice(vs, ve));
         }
       }
     }
@@ -119,10 +132,7 @@ export function parseMessage(text: string): ParseResult {
     setBad(res, 'unbalanced quotes in From/To');
   }
   if (msg.cseq !== undefined) {
-    const m = /^(\d{1,10})\s+(\S+)$/.exec(msg.cseq);
-    if (m) {
-      msg.cseqNum = Number.parseInt(m[1] as string, 10);
-      msg.cseqMethod = m[2] as string;
+    if (parseCSeq(msg, msg.cseq)) {
       if (msg.cseqNum > 0xffffffff) setBad(res, 'CSeq number too large');
     } else setBad(res, 'bad CSeq');
   }
@@ -135,6 +145,36 @@ export function parseMessage(text: string): ParseResult {
     }
   }
   return res;
+}
+
+/**
+ * CSeq as /^(\d{1,10})\s+(\S+)$/ reads it (number, whitespace, method), without the regex's match
+ * array; sets cseqNum and cseqMethod and returns true when it matches.
+ */
+function parseCSeq(msg: SipMessage, v: string): boolean {
+  const len = v.length;
+  let i = 0;
+  let num = 0;
+  while (i < len && i < 11) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    num = num * 10 + (c - 48);
+    i++;
+  }
+  if (i === 0 || i > 10) return false;
+  const digitsEnd = i;
+  while (i < len && isTrimSpace(v.charCodeAt(i))) i++;
+  if (i === digitsEnd || i === len) return false;
+  const methodStart = i;
+  for (; i < len; i++) if (isTrimSpace(v.charCodeAt(i))) return false;
+  msg.cseqNum = num;
+  msg.cseqMethod = v.slice(methodStart);
+  return true;
+}
+
+/** The characters String.prototype.trim removes, within latin1 (so index trimming matches it). */
+function isTrimSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
 }
 
 /** Quoted strings closed (backslash escapes honoured): an open one swallows the rest of the header. */

@@ -1,42 +1,62 @@
 import type { Counter, Histogram } from 'prom-client';
 import { methodLabel, type Metrics } from '../metrics/metrics.js';
-
-type Child = { inc(n?: number): void };
+import { CountBatch, type PendingCount } from './count-batch.js';
 
 /**
- * prom-client resolves label sets by building a key string on every call; on the per-INVITE path we
- * resolve each label combination once and keep the child.
+ * The SIP counters on the per-message path. Each label combination is resolved once to a
+ * PendingCount (a plain number flushed into prom-client when metrics are read); the caches are
+ * keyed level by level by the label strings, so a hit builds no string per call.
  */
 export class SipCounters {
-  private readonly requests = new Map<string, Child>();
-  private readonly responses = new Map<string, Child>();
-  private readonly drops = new Map<string, Child>();
-  private readonly retrans = new Map<string, Child>();
+  private readonly batch: CountBatch;
+  /** transport → trunk → method → count. */
+  private readonly requests = new Map<string, Map<string, Map<string, PendingCount>>>();
+  /** transport → counts indexed by status code. */
+  private readonly responses = new Map<string, PendingCount[]>();
+  private readonly drops = new Map<string, Map<string, PendingCount>>();
+  private readonly retrans = new Map<string, Map<string, PendingCount>>();
   private readonly finalTimers = new Map<string, { observe(v: number): void }>();
 
-  constructor(private readonly m: Metrics) {}
+  constructor(private readonly m: Metrics) {
+    this.batch = new CountBatch(m);
+  }
 
   request(method: string, transport: string, trunk: string): void {
-    const key = `${method}|${transport}|${trunk}`;
-    let c = this.requests.get(key);
-    if (!c) {
-      c = this.m.sipRequests.labels(methodLabel(method), transport, trunk);
-      // Unknown methods share one child under "other"; do not grow the map with attacker strings.
-      if (methodLabel(method) === method) this.requests.set(key, c);
+    let byTrunk = this.requests.get(transport);
+    if (byTrunk === undefined) this.requests.set(transport, (byTrunk = new Map()));
+    let byMethod = byTrunk.get(trunk);
+    if (byMethod === undefined) byTrunk.set(trunk, (byMethod = new Map()));
+    let c = byMethod.get(method);
+    if (c === undefined) {
+      const label = methodLabel(method);
+      // Unknown methods share the "other" slot; do not grow the map with attacker strings.
+      c = label === method ? undefined : byMethod.get(label);
+      if (c === undefined) {
+        c = this.batch.track(this.m.sipRequests.labels(label, transport, trunk));
+        byMethod.set(label, c);
+      }
     }
-    c.inc();
+    c.n++;
   }
 
   response(code: number, transport: string): void {
-    child(this.responses, this.m.sipResponses, `${code}|${transport}`, [String(code), transport]).inc();
+    let byCode = this.responses.get(transport);
+    if (byCode === undefined) this.responses.set(transport, (byCode = []));
+    const i = code >= 100 && code < 700 ? code : 0;
+    let c = byCode[i];
+    if (c === undefined) {
+      c = this.batch.track(this.m.sipResponses.labels(String(code), transport));
+      if (i !== 0) byCode[i] = c;
+    }
+    c.n++;
   }
 
   drop(reason: string, transport: string): void {
-    child(this.drops, this.m.sipDrops, `${reason}|${transport}`, [reason, transport]).inc();
+    this.slot(this.drops, this.m.sipDrops, reason, transport).n++;
   }
 
   retransmission(kind: string, transport: string): void {
-    child(this.retrans, this.m.sipRetransmissions, `${kind}|${transport}`, [kind, transport]).inc();
+    this.slot(this.retrans, this.m.sipRetransmissions, kind, transport).n++;
   }
 
   inviteToFinal(seconds: number, transport: string): void {
@@ -47,13 +67,21 @@ export class SipCounters {
     }
     h.observe(seconds);
   }
-}
 
-function child(cache: Map<string, Child>, counter: Counter<string>, key: string, labels: string[]): Child {
-  let c = cache.get(key);
-  if (!c) {
-    c = counter.labels(...labels);
-    cache.set(key, c);
+  /** Adds pending counts to prom-client now (reads do this themselves). */
+  flush(): void {
+    this.batch.flush();
   }
-  return c;
+
+  /** Labels are (first, transport); both come from small fixed sets of constants. */
+  private slot(cache: Map<string, Map<string, PendingCount>>, counter: Counter<string>, first: string, transport: string): PendingCount {
+    let byFirst = cache.get(transport);
+    if (byFirst === undefined) cache.set(transport, (byFirst = new Map()));
+    let c = byFirst.get(first);
+    if (c === undefined) {
+      c = this.batch.track(counter.labels(first, transport));
+      byFirst.set(first, c);
+    }
+    return c;
+  }
 }

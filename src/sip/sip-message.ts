@@ -37,6 +37,8 @@ export class SipMessage implements InboundInvite {
   }
 
   headerValues(name: string): readonly string[] {
+    // Most headers asked for (PAI, RPID, Privacy, Identity) are absent: no array for those.
+    if (this.names.indexOf(name) === -1) return NONE;
     const out: string[] = [];
     for (let i = 0; i < this.names.length; i++) {
       if (this.names[i] === name) {
@@ -47,4 +49,5 @@ export class SipMessage implements InboundInvite {
   }
 }
 
+const NONE: readonly string[] = Object.freeze([]);
 const NO_SOURCE: SourceAddress = Object.freeze({ address: '', port: 0, transport: 'udp' });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 /**
  * To-tags derived from the request (Call-ID, branch/CSeq) and a per-process secret, so a stateless
  * answer to a retransmitted request carries the same tag as the first answer (RFC 3261 §8.2.7)
- * without keeping state for it. 64 bits of FNV-1a: cheap on the hot path and unique enough.
+ * without keeping state for it. 64 bits of FNV-1a-style mixing, as 16 hex digits: cheap on the hot path and unique enough.
  */
 export class ToTagGenerator {
   private readonly seedA: number;
@@ -23,8 +23,20 @@ export class ToTagGenerator {
       b = Math.imul(b ^ c, 0x5bd1e995);
       b ^= b >>> 15;
     }
-    return (a >>> 0).toString(36) + (b >>> 0).toString(36);
+    // Sixteen hex digits written directly: Number#toString(36) of a uint32 above the Smi range went
+    // through a floating-point radix conversion costing ~0.5 µs per call.
+    return String.fromCharCode(
+      hex(a >>> 28), hex((a >>> 24) & 15), hex((a >>> 20) & 15), hex((a >>> 16) & 15),
+      hex((a >>> 12) & 15), hex((a >>> 8) & 15), hex((a >>> 4) & 15), hex(a & 15),
+      hex(b >>> 28), hex((b >>> 24) & 15), hex((b >>> 20) & 15), hex((b >>> 16) & 15),
+      hex((b >>> 12) & 15), hex((b >>> 8) & 15), hex((b >>> 4) & 15), hex(b & 15),
+    );
   }
+}
+
+/** Char code of one lowercase hex digit. */
+function hex(n: number): number {
+  return n < 10 ? 48 + n : 87 + n;
 }
 
 const TAG_PARAM = /;\s*tag\s*=/i;

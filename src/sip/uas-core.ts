@@ -8,6 +8,7 @@ import { Q850_REASON } from './reason-phrases.js';
 import type { EdgeHandler } from './sip-engine.js';
 import type { SipCounters } from './sip-counters.js';
 import type { SipMessage } from './sip-message.js';
+import { detachString } from './detach-string.js';
 import { hasTag, ToTagGenerator } from './to-tag.js';
 import { parseTopVia, type TopVia } from './top-via.js';
 import { TransactionTable } from './transaction-table.js';
@@ -184,7 +185,7 @@ export class UasCore {
       this.counters.drop('tx_table_full', transport);
     } else {
       const tx: InviteTransaction = {
-        key, callId: msg.callId, trunk, state: TxState.Completed, response, code, reply, gInterval: 0, gDue: 0, sentAt: now,
+        key: detachString(key), callId: detachString(msg.callId), trunk, state: TxState.Completed, response, code, reply, gInterval: 0, gDue: 0, sentAt: now,
       };
       this.transactions.add(tx, now);
     }
