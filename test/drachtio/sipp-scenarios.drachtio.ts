@@ -41,10 +41,13 @@ const record: Record<string, unknown>[] = [];
 const scenarioDir = mkdtempSync(join(tmpdir(), 'rp-drachtio-sipp-'));
 function tolerate100(name: string): string {
   const xml = readFileSync(scenarioPath(name), 'latin1');
-  const out = xml.replace(
-    /(<send[^>]*>\s*<!\[CDATA\[\s*INVITE [\s\S]*?<\/send>\s*(?:<!--[\s\S]*?-->\s*)*)(<recv response=")/g,
-    '$1<recv response="100" optional="true"/>\n  $2',
-  );
+  const m = /(<send[^>]*>\s*<!\[CDATA\[\s*INVITE [\s\S]*?<\/send>\s*(?:<!--[\s\S]*?-->\s*)*)(<recv response=")/.exec(xml);
+  if (!m) return scenarioPath(name); // no INVITE (OPTIONS ping): nothing to tolerate
+  const at = m.index + (m[1] as string).length;
+  // The ACK to a non-2xx reuses the INVITE's branch through [branch-N], N counting scenario messages
+  // back to the INVITE: the inserted <recv> is one more message in between, so N + 1.
+  const rest = xml.slice(at).replace(/\[branch-(\d+)\]/g, (_, n: string) => `[branch-${Number(n) + 1}]`);
+  const out = `${xml.slice(0, at)}<recv response="100" optional="true"/>\n  ${rest}`;
   const file = join(scenarioDir, name);
   writeFileSync(file, out, 'latin1');
   return file;
@@ -122,23 +125,23 @@ describe.each<Transport>(['udp', 'tcp'])('SIPp scenarios through drachtio-server
     expect(mine.every((e) => e.cliOrigin === 'pai')).toBe(true);
   });
 
-  it('uac-retransmit.xml: the INVITE reaches ringproof once; drachtio-server answers the retransmission 491, not the 486 again', async () => {
+  it('uac-retransmit.xml: the INVITE reaches ringproof once; drachtio-server resends the same 486 to the retransmission', async () => {
     const calls = 20;
     const before = sink.events.length;
     const r = await sipp('uac-retransmit.xml', { calls, rate: 50, extraArgs: ['-nr'] });
-    // Our reject reached every caller; the native engine would resend it (RFC 3261 §17.2.1), drachtio-server
-    // answers the retransmitted INVITE "491 Request Pending" instead, so SIPp fails these calls.
-    expect(sippMessage(r, '486', 0).messages, describeSipp(r)).toBe(calls);
-    expect(r.errors).toContain('491 Request Pending');
+    // Same as the native engine (RFC 3261 §17.2.1): the retransmitted INVITE gets the identical final
+    // response, from drachtio-server's transaction layer; ringproof sees the call once.
+    expectAllPassed(r, calls);
+    expect(sippMessage(r, '486', 1).messages, describeSipp(r)).toBe(calls);
     expect(sink.events.length - before).toBe(calls);
   });
 
-  it('uac-cancel.xml: CANCEL after the reject is answered 481 by drachtio-server (the native engine answers 200)', async () => {
+  it('uac-cancel.xml: CANCEL after the reject is answered 200 for the known INVITE, 481 for an unknown one (as native)', async () => {
     const calls = 10;
     const before = sink.events.length;
     const r = await sipp('uac-cancel.xml', { calls, rate: 50 });
+    expectAllPassed(r, calls);
     expect(sippMessage(r, '486').messages, describeSipp(r)).toBe(calls);
-    expect(r.errors).toContain('481 Call/Transaction Does Not Exist');
     expect(sink.events.length - before).toBe(calls);
     expect(engine.transactionCount()).toBe(0);
   });
