@@ -149,6 +149,7 @@ export async function runE2eStep({ daemon, receiver, rate, opts, firstCli, scena
   const loadRedisS = cpuS('redis', cpu0, cpuLoad);
   return {
     rate,
+    ids,
     sessions: sessions.length,
     planned: n,
     createErrors,

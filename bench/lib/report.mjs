@@ -106,6 +106,10 @@ export function renderReport({ info, opts, scenario, results, verdictList, idle,
   out.push('## Run', '');
   out.push(`- rates ${opts.rates.join(', ')} calls/s, ${opts.duration} s each, transport ${opts.transport}, engine ${opts.engine}, targets ${opts.targets.join(', ')}`);
   out.push(`- scenario \`${scenario.label}\``);
+  if (opts.engines?.includes('drachtio')) {
+    const pid = results.find((r) => r.target === 'ringproof-drachtio')?.parts.find((p) => p.name === 'drachtio-server')?.pid;
+    out.push(`- drachtio-server: admin ${opts.drachtio.host}:${opts.drachtio.port}, SIP ${opts.drachtioSip.host}:${opts.drachtioSip.port}, pid ${pid ?? 'not found (its CPU is not counted)'}; ringproof runs role edge, event sink log, engine drachtio`);
+  }
   out.push(`- duration ${((finishedAt - startedAt) / 1000).toFixed(0)} s in all`);
   if (idle.length) out.push(`- idle CPU before the ladder: ${idle.map((i) => `${i.target} ${f(i.usPerS)} µs/s`).join(', ')}`);
   out.push('');
