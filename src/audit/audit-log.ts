@@ -16,8 +16,9 @@ export function auditStreamKey(prefix: string): string {
 /** Append-only audit trail on a Redis stream, trimmed approximately so trimming stays cheap. */
 export class AuditLog {
   readonly key: string;
+  /** XADD MAXLEN ~ bound; scripts that append to the stream themselves use it too. */
+  readonly maxLen: number;
   private readonly redis: Redis | Cluster;
-  private readonly maxLen: number;
 
   constructor(opts: AuditLogOptions) {
     this.redis = opts.redis;

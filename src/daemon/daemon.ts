@@ -19,6 +19,7 @@ import { createQueueSink } from './edge-sink.js';
 import { resolveRedis, type RedisEndpoint } from './redis-setup.js';
 import { lockStateDir } from './state-dir-lock.js';
 import { startWorkerRole } from './worker-role.js';
+import { keepStringPrototypeFast } from '../sip/fast-string-prototype.js';
 
 export interface DaemonOptions {
   /** Overrides the event sink (tests). */
@@ -38,6 +39,9 @@ const runs = (c: RingproofConfig, role: 'edge' | 'worker' | 'api'): boolean => c
 
 /** Starts every part the configured role needs, in dependency order, and returns a handle to stop it. */
 export async function startDaemon(config: RingproofConfig, logger: Logger, opts: DaemonOptions = {}): Promise<Daemon> {
+  // ioredis subclasses String, which drops String.prototype into V8's slow mode for the whole process
+  // (every charCodeAt/indexOf then takes a generic lookup): switch it back once, for every role.
+  keepStringPrototypeFast();
   const metrics = createMetrics();
   const checks: ReadinessCheck[] = [];
   // Stopped in reverse order of start.

@@ -23,6 +23,15 @@ export interface WorkerRoleDeps {
   webhookSecrets: readonly string[];
 }
 
+/**
+ * BullMQ workers per queue and jobs each runs at once. Both queues are I/O-bound (Redis round trips
+ * with an fsync each under appendfsync always; HTTP to the receiver). A BullMQ Worker fetches jobs
+ * one round trip after another, so one Worker's fetch rate, not its concurrency, capped the pipeline
+ * near 1,000 calls/s with jobs waiting tens of ms; several Workers fetch in parallel.
+ */
+const WORKERS_PER_QUEUE = 8;
+const JOBS_PER_WORKER = 8;
+
 /** Workers: calls → match/verify → webhooks queue; session expiry; webhook delivery. */
 export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleDeps): Promise<() => Promise<void>> {
   const { connection, prefix, logger } = deps;
@@ -36,22 +45,23 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
     logger,
     ...(config.webhooks.defaultUrl !== undefined ? { defaultWebhookUrl: config.webhooks.defaultUrl } : {}),
   };
-  const calls = new CallWorker(common);
+  const calls = Array.from({ length: WORKERS_PER_QUEUE }, () => new CallWorker({ ...common, concurrency: JOBS_PER_WORKER }));
   const expiry = new ExpiryWorker(common);
-  const webhooks = new WebhookWorker({
+  const webhooks = Array.from({ length: WORKERS_PER_QUEUE }, () => new WebhookWorker({
     connection,
     prefix,
     signer: new WebhookSigner(deps.webhookSecrets),
     timeoutMs: config.webhooks.timeoutMs,
+    concurrency: JOBS_PER_WORKER,
     version: VERSION,
     registry: deps.registry,
     logger,
-  });
+  }));
   logger.info('workers running: calls, expiry, webhooks');
   return async () => {
     // Stop taking jobs first; jobs in flight finish (BullMQ close waits for them).
-    await Promise.allSettled([calls.close(), expiry.close()]);
-    await webhooks.close();
+    await Promise.allSettled([...calls.map((c) => c.close()), expiry.close()]);
+    await Promise.allSettled(webhooks.map((w) => w.close()));
     await emitter.close();
   };
 }

@@ -42,19 +42,48 @@ export function unescapeUriPart(s: string): string {
 
 /** Parses ";a=b;c" (leading ";" optional) into a map with lowercase keys; values unescaped. */
 export function parseParams(text: string): Map<string, string> {
+  // By index, not split/trim: one string per name and per value, no intermediate parts.
   const map = new Map<string, string>();
-  for (const raw of text.split(';')) {
-    const part = raw.trim();
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
-    if (name === '') continue;
-    let value = eq < 0 ? '' : part.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    // First occurrence wins, so a later duplicate cannot override what a proxy put first.
-    if (!map.has(name)) map.set(name, unescapeUriPart(value));
+  const len = text.length;
+  for (let start = 0; start <= len; ) {
+    let end = text.indexOf(';', start);
+    if (end === -1) end = len;
+    let ps = start;
+    let pe = end;
+    while (ps < pe && isTrimSpace(text.charCodeAt(ps))) ps++;
+    while (pe > ps && isTrimSpace(text.charCodeAt(pe - 1))) pe--;
+    if (ps < pe) {
+      let eq = text.indexOf('=', ps);
+      if (eq >= pe) eq = -1;
+      let ne = eq < 0 ? pe : eq;
+      while (ne > ps && isTrimSpace(text.charCodeAt(ne - 1))) ne--;
+      if (ne > ps) {
+        const name = text.slice(ps, ne).toLowerCase();
+        // First occurrence wins, so a later duplicate cannot override what a proxy put first.
+        if (!map.has(name)) {
+          let value = '';
+          if (eq >= 0) {
+            let vs = eq + 1;
+            let ve = pe;
+            while (vs < ve && isTrimSpace(text.charCodeAt(vs))) vs++;
+            if (ve - vs >= 2 && text.charCodeAt(vs) === 0x22 && text.charCodeAt(ve - 1) === 0x22) {
+              vs++;
+              ve--;
+            }
+            value = text.slice(vs, ve);
+          }
+          map.set(name, unescapeUriPart(value));
+        }
+      }
+    }
+    start = end + 1;
   }
   return map;
+}
+
+/** The characters String.prototype.trim removes, within latin1 (so index trimming matches it). */
+function isTrimSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
 }
 
 const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?\.?)+$|^\[[0-9A-Fa-f:.]+\]$/;

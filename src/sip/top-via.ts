@@ -18,6 +18,11 @@ const VIA_RE = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+(\[[0-9A-Fa-
 
 /** Parses the first element of the first Via header line, or undefined when it is malformed. */
 export function parseTopVia(line: string): TopVia | undefined {
+  return parsePlainTopVia(line) ?? parseTopViaGeneral(line);
+}
+
+/** parseTopVia by the regular expression: every form RFC 3261 and RFC 4475 allow. */
+export function parseTopViaGeneral(line: string): TopVia | undefined {
   const comma = firstTopLevelComma(line);
   const raw = comma === -1 ? line : line.slice(0, comma).trim();
   const rest = comma === -1 ? '' : line.slice(comma);
@@ -40,6 +45,85 @@ export function parseTopVia(line: string): TopVia | undefined {
   const port = portText === undefined ? undefined : Number.parseInt(portText, 10);
   if (port !== undefined && (port < 1 || port > 65535)) return undefined;
   return { raw, rest, transport: (m[1] as string).toUpperCase(), host: m[2] as string, port, branch, hasRport, wellFormed };
+}
+
+/**
+ * The common form, read without the regular expression and its match array:
+ * "SIP/2.0/<transport> <host>[:<port>][;params]" as one element (no comma, no quote), no whitespace
+ * after the host, not an IPv6 reference. Gives exactly what parseTopViaGeneral gives for such a
+ * line; undefined for anything else (including a bad port), which then takes the general path.
+ */
+export function parsePlainTopVia(line: string): TopVia | undefined {
+  const end = line.length;
+  if (!line.startsWith('SIP/2.0/')) return undefined;
+  let i = 8;
+  while (i < end && isTokenChar(line.charCodeAt(i))) i++;
+  if (i === 8 || i >= end || line.charCodeAt(i) !== 32) return undefined;
+  const tEnd = i;
+  while (i < end && line.charCodeAt(i) === 32) i++;
+  const hStart = i;
+  if (i >= end || line.charCodeAt(i) === 0x5b) return undefined;
+  for (; i < end; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x3b || c === 0x3a) break;
+    if (c === 0x2c || c === 0x22 || isSpace(c)) return undefined;
+  }
+  const hEnd = i;
+  if (hEnd === hStart) return undefined;
+  let port: number | undefined;
+  if (i < end && line.charCodeAt(i) === 0x3a) {
+    const pStart = ++i;
+    let n = 0;
+    while (i < end && i - pStart < 6) {
+      const c = line.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      n = n * 10 + (c - 48);
+      i++;
+    }
+    if (i === pStart || i - pStart > 5 || n < 1 || n > 65535) return undefined;
+    port = n;
+  }
+  if (i < end && line.charCodeAt(i) !== 0x3b) return undefined;
+  let branch: string | undefined;
+  let hasRport = false;
+  let wellFormed = true;
+  while (i < end) {
+    const pStart = i + 1;
+    let j = pStart;
+    let eq = -1;
+    for (; j < end; j++) {
+      const c = line.charCodeAt(j);
+      if (c === 0x3b) break;
+      if (c === 0x2c || c === 0x22 || isSpace(c)) return undefined;
+      if (c === 0x3d && eq === -1) eq = j;
+    }
+    const nameEnd = eq === -1 ? j : eq;
+    const nameLen = nameEnd - pStart;
+    if (nameLen === 0) wellFormed = false;
+    else if (nameLen === 6 && eq !== -1 && lowerEquals(line, pStart, 'branch')) branch = line.slice(eq + 1, j);
+    else if (nameLen === 5 && lowerEquals(line, pStart, 'rport')) hasRport = true;
+    i = j;
+  }
+  const tStart = 8;
+  const transport = tEnd - tStart === 3 && line.startsWith('UDP', tStart) ? 'UDP' : line.slice(tStart, tEnd).toUpperCase();
+  return { raw: line, rest: '', transport, host: line.slice(hStart, hEnd), port, branch, hasRport, wellFormed };
+}
+
+/** True when text[at, at + word.length) is `word` (lowercase letters) in any letter case. */
+function lowerEquals(text: string, at: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if ((text.charCodeAt(at + k) | 0x20) !== word.charCodeAt(k)) return false;
+  return true;
+}
+
+/** What \s (and String.prototype.trim) match within latin1. */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
+}
+
+/** RFC 3261 token characters, as in VIA_RE's transport class. */
+function isTokenChar(c: number): boolean {
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57)) return true;
+  return c === 45 || c === 46 || c === 33 || c === 37 || c === 42 || c === 95 || c === 43 || c === 96 || c === 39 || c === 126;
 }
 
 function firstTopLevelComma(s: string): number {

@@ -81,6 +81,11 @@ export class TransactionTable {
     return this.callIds.has(callId);
   }
 
+  /** Live transactions carrying this Call-ID; pass it on to add() to spare a second lookup. */
+  liveCalls(callId: string): number {
+    return this.callIds.get(callId) ?? 0;
+  }
+
   /** Waiting for an ACK (Completed): what a graceful stop waits for. */
   awaitingAck(): number {
     let n = 0;
@@ -89,9 +94,9 @@ export class TransactionTable {
   }
 
   /** Adds a transaction that has just sent its final response. UDP runs timer G; both run timer H. */
-  add(tx: InviteTransaction, now: number): void {
+  add(tx: InviteTransaction, now: number, liveCalls: number = this.liveCalls(tx.callId)): void {
     this.byKey.set(tx.key, tx);
-    this.callIds.set(tx.callId, (this.callIds.get(tx.callId) ?? 0) + 1);
+    this.callIds.set(tx.callId, liveCalls + 1);
     tx.sentAt = now;
     if (tx.reply.transport === 'udp') {
       tx.gInterval = this.cfg.t1Ms;

@@ -9,6 +9,9 @@ import type { EdgeHandler } from './sip-engine.js';
 import type { SipCounters } from './sip-counters.js';
 import type { SipMessage } from './sip-message.js';
 import { detachString } from './detach-string.js';
+import { fastAckKey } from './ack-fast-path.js';
+import { keepStringPrototypeFast } from './fast-string-prototype.js';
+import { transactionKey } from './transaction-key.js';
 import { hasTag, ToTagGenerator } from './to-tag.js';
 import { parseTopVia, type TopVia } from './top-via.js';
 import { TransactionTable } from './transaction-table.js';
@@ -19,10 +22,8 @@ const OPTIONS_EXTRA = `${ALLOW}Accept: application/sdp\r\n`;
 const KNOWN_UNSUPPORTED = new Set([
   'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'PUBLISH',
 ]);
-const MAGIC_COOKIE = 'z9hG4bK';
 const URI_SCHEME = /^(sips?|tel):/i;
 const ANY_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
-const FROM_TAG = /;\s*tag\s*=\s*([^;\s]+)/i;
 
 /**
  * The UAS logic of the native engine, independent of sockets: one call per received message.
@@ -34,6 +35,7 @@ export class UasCore {
   private readonly serverLine: string;
   private readonly timeOrigin = performance.timeOrigin;
   private handler: EdgeHandler | undefined;
+  private readonly reasonLines = new Map<number, string>();
 
   constructor(
     private readonly cfg: SipConfig,
@@ -54,6 +56,7 @@ export class UasCore {
   start(handler: EdgeHandler): void {
     this.handler = handler;
     this.transactions.start();
+    keepStringPrototypeFast();
   }
 
   stop(): void {
@@ -75,6 +78,12 @@ export class UasCore {
     let parsed;
     try {
       text = data.toString('latin1');
+      if (text.charCodeAt(0) === 65 /* A */) {
+        // A plain ACK needs only its transaction key; anything unusual returns undefined here and
+        // takes the full path.
+        const key = fastAckKey(text);
+        if (key !== undefined) return this.ack(key, transport, t0);
+      }
       parsed = parseMessage(text);
     } catch (err) {
       this.logger.warn({ err, code: 'RP_SIP_PARSE' }, 'SIP parser failed on a message; dropped');
@@ -97,10 +106,9 @@ export class UasCore {
 
     if (method === 'ACK') {
       // ACKs are never answered. One for our final response ends its retransmissions.
-      const tx = problem === undefined ? this.transactions.get(this.txKey(top, msg)) : undefined;
-      this.counters.request('ACK', transport, tx ? tx.trunk : 'none');
-      if (tx) this.transactions.confirm(tx, t0);
-      else this.counters.drop('stray_ack', transport);
+      if (problem === undefined) return this.ack(transactionKey(top, msg), transport, t0);
+      this.counters.request('ACK', transport, 'none');
+      this.counters.drop('stray_ack', transport);
       return;
     }
 
@@ -139,7 +147,7 @@ export class UasCore {
       case 'CANCEL': {
         // The INVITE was answered at once, so CANCEL only learns whether we know it (RFC 3261 §9.2);
         // its 200 carries the INVITE response's To-tag.
-        const key = this.txKey(top, msg);
+        const key = transactionKey(top, msg);
         const known = this.transactions.get(key) !== undefined;
         return this.respond(msg, top, reply, known ? 200 : 481, '', known ? this.tags.tagFor(key) : undefined);
       }
@@ -152,7 +160,7 @@ export class UasCore {
 
   private invite(msg: SipMessage, top: TopVia, reply: ReplyPath, trunk: string, code: number, t0: number): void {
     const transport = reply.transport;
-    const key = this.txKey(top, msg);
+    const key = transactionKey(top, msg);
     const known = this.transactions.get(key);
     if (known) {
       this.counters.retransmission('request_in', transport);
@@ -164,7 +172,10 @@ export class UasCore {
       }
       return;
     }
-    const duplicateCall = this.transactions.hasCall(msg.callId);
+    // Detached once: hashed once for both Map operations, and kept without the datagram's text.
+    const callId = detachString(msg.callId);
+    const liveCalls = this.transactions.liveCalls(callId);
+    const duplicateCall = liveCalls > 0;
     // Extensions the caller requires cannot be honoured: 420 (RFC 3261 §8.2.2.3). The call still
     // happened, so it is still a CallEvent.
     const required = msg.header('require');
@@ -172,7 +183,7 @@ export class UasCore {
     const text = buildResponse(msg, top, {
       code,
       toTag: this.tags.tagFor(key),
-      extraHeaders: code === 420 ? `Unsupported: ${required}\r\n` : `Reason: ${Q850_REASON[code] ?? `SIP;cause=${code}`}\r\n`,
+      extraHeaders: code === 420 ? `Unsupported: ${required}\r\n` : this.reasonLine(code),
       serverLine: this.serverLine,
     });
     const response = Buffer.from(text, 'latin1');
@@ -185,15 +196,25 @@ export class UasCore {
       this.counters.drop('tx_table_full', transport);
     } else {
       const tx: InviteTransaction = {
-        key: detachString(key), callId: detachString(msg.callId), trunk, state: TxState.Completed, response, code, reply, gInterval: 0, gDue: 0, sentAt: now,
+        key, callId, trunk, state: TxState.Completed, response, code, reply, gInterval: 0, gDue: 0, sentAt: now,
       };
-      this.transactions.add(tx, now);
+      this.transactions.add(tx, now, liveCalls);
     }
     if (duplicateCall) {
       this.counters.retransmission('duplicate_call', transport);
       return;
     }
     this.handler?.onInviteAnswered(msg, trunk, code);
+  }
+
+  /** "Reason: ..." for a reject code, built once per code (codes come from configuration). */
+  private reasonLine(code: number): string {
+    let line = this.reasonLines.get(code);
+    if (line === undefined) {
+      line = `Reason: ${Q850_REASON[code] ?? `SIP;cause=${code}`}\r\n`;
+      this.reasonLines.set(code, line);
+    }
+    return line;
   }
 
   private respond(msg: SipMessage, top: TopVia, reply: ReplyPath, code: number, extra: string, toTag?: string): void {
@@ -207,14 +228,12 @@ export class UasCore {
     this.counters.response(code, reply.transport);
   }
 
-  /** RFC 3261 §17.2.3 matching; RFC 2543 peers (no magic cookie) by Call-ID, CSeq and From tag. */
-  private txKey(top: TopVia, msg: SipMessage): string {
-    const sentBy = `${top.host}:${top.port ?? ''}`;
-    const branch = top.branch;
-    // A branch that is only the cookie identifies nothing (RFC 4475 §3.2.1): match the 2543 way.
-    if (branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE)) return `${branch}|${sentBy}`;
-    const fromTag = msg.from === undefined ? '' : (FROM_TAG.exec(msg.from)?.[1] ?? '');
-    return `2543|${msg.callId}|${msg.cseqNum}|${fromTag}|${sentBy}`;
+  /** A well-formed ACK: it ends its transaction's retransmissions, or is a stray. Never answered. */
+  private ack(key: string, transport: SipTransport, t0: number): void {
+    const tx = this.transactions.get(key);
+    this.counters.request('ACK', transport, tx ? tx.trunk : 'none');
+    if (tx) this.transactions.confirm(tx, t0);
+    else this.counters.drop('stray_ack', transport);
   }
 }
 

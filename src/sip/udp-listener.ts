@@ -1,4 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import type { ListenSpec } from '../config/config-types.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError } from '../errors/ringproof-error.js';
@@ -8,6 +10,8 @@ import type { UasCore } from './uas-core.js';
 /** One bound UDP socket feeding datagrams to the UAS core. */
 export class UdpListener {
   private socket: Socket | undefined;
+  /** Set once bound: from then on every send goes to a datagram's source address, an IP literal. */
+  private bound = false;
 
   constructor(
     private readonly spec: ListenSpec,
@@ -16,7 +20,11 @@ export class UdpListener {
   ) {}
 
   async start(): Promise<void> {
-    const socket = createSocket({ type: this.spec.family === 6 ? 'udp6' : 'udp4', ipv6Only: this.spec.family === 6 });
+    const socket = createSocket({
+      type: this.spec.family === 6 ? 'udp6' : 'udp4',
+      ipv6Only: this.spec.family === 6,
+      lookup: (host, family, cb) => this.lookup(host, family, cb),
+    });
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error): void =>
@@ -24,6 +32,7 @@ export class UdpListener {
       socket.once('error', fail);
       socket.bind(this.spec.port, this.spec.host, () => {
         socket.off('error', fail);
+        this.bound = true;
         resolve();
       });
     });
@@ -41,6 +50,27 @@ export class UdpListener {
     });
   }
 
+  /**
+   * dgram resolves the target of every send() with dns.lookup, which for an IP literal still costs
+   * an isIP test, a process.nextTick and a closure per datagram. Replies only ever go to a source
+   * address the kernel reported, so once bound an IP literal is answered synchronously; anything
+   * else (and the bind itself) keeps the default resolver.
+   */
+  private lookup(
+    host: string,
+    family: number | LookupOneOptions,
+    cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+  ): void {
+    if (this.bound && typeof family === 'number') {
+      const f = isIP(host);
+      if (f !== 0) {
+        cb(null, host, f);
+        return;
+      }
+    }
+    dnsLookup(host, family as LookupOneOptions, cb);
+  }
+
   get port(): number {
     return this.socket?.address().port ?? this.spec.port;
   }
@@ -48,6 +78,7 @@ export class UdpListener {
   async stop(): Promise<void> {
     const s = this.socket;
     this.socket = undefined;
+    this.bound = false;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 }

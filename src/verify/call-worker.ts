@@ -4,7 +4,7 @@ import type { CallEvent } from '../edge/call-event.js';
 import { maskNumber } from '../log/mask.js';
 import { CALLS_QUEUE } from './queue-names.js';
 import { DEFAULT_CALL_RECORD_TTL_SECONDS, DEFAULT_RETENTION_SECONDS, DEFAULT_SKEW_MS } from './verify-defaults.js';
-import { emitOnce } from './emit-once.js';
+import { DEFAULT_EMIT_LEASE_MS, emitClaimed } from './emit-once.js';
 import { WORKER_TIMING } from './worker-timing.js';
 import { pairsToRecord, runScript } from './scripts/lua-script.js';
 import { processCallScript } from './scripts/process-call.js';
@@ -41,8 +41,8 @@ function isCallEvent(e: unknown): e is CallEvent {
  * Consumes the 'calls' queue: dedupe by Call-ID, match (DID, CLI), verify atomically, emit the
  * verified webhook, audit and count every outcome.
  *
- * Crash safety: the decision and the Call-ID record are written by one script, and the webhook is
- * marked as handed over only after emit() resolved. A delivery that finds a verified decision whose
+ * Crash safety: the decision, the Call-ID record, the audit entries and the emit claim are written
+ * by one script, and the webhook is marked as handed over only after emit() resolved. A delivery that finds a verified decision whose
  * webhook was not marked (the previous one died, or emit failed and the job is retried) emits again
  * with the same event id; delivery is at-least-once and receivers/queue dedupe by that id.
  */
@@ -94,20 +94,21 @@ export class CallWorker {
     const reply = (await runScript(
       this.redis,
       processCallScript,
-      [this.keys.callKey(event.callId), this.keys.matchKey(event.did ?? '', event.cli ?? '')],
+      [this.keys.callKey(event.callId), this.keys.matchKey(event.did ?? '', event.cli ?? ''), this.opts.audit.key],
       [
         this.keys.session, event.callId, event.receivedAt, this.opts.skewMs ?? DEFAULT_SKEW_MS,
         this.opts.callRecordTtlSeconds ?? DEFAULT_CALL_RECORD_TTL_SECONDS,
         this.opts.retentionSeconds ?? DEFAULT_RETENTION_SECONDS, preset, now,
+        this.opts.audit.maxLen, JSON.stringify(event), this.keys.emitClaimPrefix, DEFAULT_EMIT_LEASE_MS,
       ],
-    )) as [number, string, string, string, string, unknown];
+    )) as [number, string, string, string, string, unknown, number];
     const decidedAt = this.clock();
     const fresh = Number(reply[0]) === 1;
     const decided = reply[1] as CallOutcome;
     const sessionId = reply[2] || undefined;
     const detail = reply[3] || undefined;
     const notified = reply[4] === 'verified';
-    const session = toVerification(pairsToRecord(reply[5]));
+    const claimed = Number(reply[6]) === 1;
 
     const result: CallResult = fresh
       ? { outcome: decided, sessionId, detail, emitted: false }
@@ -115,12 +116,14 @@ export class CallWorker {
     if (fresh && decided === 'verified') {
       this.opts.metrics.inviteToVerified.observe(Math.max(0, decidedAt - event.receivedAt) / 1000);
     }
-    // Audit before emitting: if the append fails the job is retried, and the retry still emits.
-    await this.record(event, result);
+    // Per delivery: a redelivery counts as "duplicate" even when the first delivery's reply was lost
+    // (its worker died, or Redis died after the script ran); sessions and webhooks stay exact.
     this.opts.metrics.callOutcomes.inc({ outcome: result.outcome });
 
-    if (decided === 'verified' && session && session.status === 'verified' && !notified) {
-      result.emitted = await this.emitVerified(session);
+    // The script appended the audit entries with the decision, so nothing is emitted unaudited.
+    if (decided === 'verified' && !notified && claimed) {
+      const session = toVerification(pairsToRecord(reply[5]));
+      if (session && session.status === 'verified') result.emitted = await this.emitVerified(session);
     }
     this.opts.logger?.debug(
       { callId: event.callId, cli: maskNumber(event.cli), did: maskNumber(event.did), outcome: result.outcome, detail, sessionId },
@@ -135,10 +138,11 @@ export class CallWorker {
       this.opts.logger?.warn({ sessionId: session.id }, 'verified session has no callbackUrl and no webhooks.defaultUrl');
     }
     const at = session.verifiedAt ? Date.parse(session.verifiedAt) : this.clock();
-    const emitted = await emitOnce(this.redis, this.keys, session.id, 'verified', `call:${session.callId ?? ''}`, async () => {
+    // The decision script took the claim (token as emitOnce would use); emit and mark notified.
+    await emitClaimed(this.redis, this.keys, session.id, 'verified', `call:${session.callId ?? ''}`, async () => {
       if (url) await this.opts.emitter.emit(verificationEvent('verification.verified', session, at), url);
     });
-    return emitted && url !== undefined;
+    return url !== undefined;
   }
 
   private async record(event: Record<string, unknown> | CallEvent, result: CallResult): Promise<void> {

@@ -32,6 +32,25 @@ export async function emitOnce(
   const claimKey = keys.emitClaimKey(sessionId, status);
   const claimed = Number(await runScript(redis, claimEmitScript, [sessionKey, claimKey], [status, token, leaseMs]));
   if (claimed !== 1) return false;
+  await emitClaimed(redis, keys, sessionId, status, token, emit);
+  return true;
+}
+
+/**
+ * The part of emitOnce after the claim, for callers that took the claim themselves (the call
+ * worker takes it inside its decision script, saving a round trip): emits, then marks notified
+ * and drops the claim; on failure releases the claim and rethrows.
+ */
+export async function emitClaimed(
+  redis: Redis | Cluster,
+  keys: VerifyKeys,
+  sessionId: string,
+  status: VerificationStatus,
+  token: string,
+  emit: () => Promise<void>,
+): Promise<void> {
+  const sessionKey = keys.sessionKey(sessionId);
+  const claimKey = keys.emitClaimKey(sessionId, status);
   try {
     await emit();
   } catch (err) {
@@ -39,5 +58,4 @@ export async function emitOnce(
     throw err;
   }
   await runScript(redis, markNotifiedScript, [sessionKey, claimKey], [status]);
-  return true;
 }

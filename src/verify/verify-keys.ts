@@ -19,6 +19,8 @@ export interface VerifyKeys {
   callKey(callId: string): string;
   /** Lease held while one delivery emits a session's webhook for a status. */
   emitClaimKey(sessionId: string, status: string): string;
+  /** `${emitClaimPrefix}${sessionId}:${status}` is emitClaimKey (the call script builds it in Lua). */
+  readonly emitClaimPrefix: string;
   /** The audit stream. */
   readonly audit: string;
 }
@@ -38,6 +40,7 @@ export function verifyKeys(prefix: string): VerifyKeys {
       `${prefix}:idem:${createHash('sha256').update(owner).update('\n').update(key).digest('hex')}`,
     callKey: (callId) => `${prefix}:call:${sha1Hex(callId)}`,
     emitClaimKey: (sessionId, status) => `${prefix}:vemit:${sessionId}:${status}`,
+    emitClaimPrefix: `${prefix}:vemit:`,
     audit: `${prefix}:audit`,
   };
 }

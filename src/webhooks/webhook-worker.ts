@@ -6,7 +6,7 @@ import { RingproofError } from '../errors/ringproof-error.js';
 import type { Logger } from '../log/logger.js';
 import { pushDeadLetter, countDeadLetters } from './dead-letters.js';
 import { resolveConnection, type WebhookConnection, type WebhookRedis } from './webhook-connection.js';
-import { postWebhook } from './webhook-http.js';
+import { postWebhook, WebhookAgents } from './webhook-http.js';
 import {
   DEFAULT_DEAD_LETTER_MAX,
   WEBHOOK_QUEUE,
@@ -54,6 +54,7 @@ export class WebhookWorker {
   private readonly client: WebhookRedis;
   private readonly owned: boolean;
   private readonly userAgent: string;
+  private readonly agents = new WebhookAgents();
 
   constructor(private readonly opts: WebhookWorkerOptions) {
     const { client, owned } = resolveConnection(opts.connection, true);
@@ -95,6 +96,7 @@ export class WebhookWorker {
   /** Waits for deliveries in flight (each bounded by timeoutMs), then disconnects. */
   async close(): Promise<void> {
     await this.worker.close();
+    this.agents.destroy();
     if (this.owned) await this.client.quit().catch(() => undefined);
   }
 
@@ -111,7 +113,7 @@ export class WebhookWorker {
       'user-agent': this.userAgent,
       ...this.opts.signer.headers(event.id, ts, body),
     };
-    const res = await postWebhook(url, body, headers, this.opts.timeoutMs);
+    const res = await postWebhook(url, body, headers, this.opts.timeoutMs, this.agents);
     this.metrics.deliverySeconds.observe({ status_class: statusClass(res.status) }, res.seconds);
 
     if (res.ok) {

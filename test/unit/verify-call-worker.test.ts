@@ -212,9 +212,9 @@ describe('CallWorker', () => {
     const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
     const ev = callEvent();
     const keys = verifyKeys(PREFIX);
-    // What the dead worker got done: the atomic decision only.
-    await runScript(redis, processCallScript, [keys.callKey(ev.callId), keys.matchKey(DID, ev.cli!)], [
-      keys.session, ev.callId, ev.receivedAt, 1000, 3600, 3600, '', Date.now(),
+    // What the dead worker got done: the atomic decision (with its audit entries and the emit claim) only.
+    await runScript(redis, processCallScript, [keys.callKey(ev.callId), keys.matchKey(DID, ev.cli!), keys.audit], [
+      keys.session, ev.callId, ev.receivedAt, 1000, 3600, 3600, '', Date.now(), 1000, JSON.stringify(ev), keys.emitClaimPrefix, 15_000,
     ]);
     expect((await store.get(v.id))?.status).toBe('verified');
     expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
@@ -230,8 +230,8 @@ describe('CallWorker', () => {
     const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
     const ev = callEvent();
     const keys = verifyKeys(PREFIX);
-    await runScript(redis, processCallScript, [keys.callKey(ev.callId), keys.matchKey(DID, ev.cli!)], [
-      keys.session, ev.callId, ev.receivedAt, 1000, 3600, 3600, '', Date.now(),
+    await runScript(redis, processCallScript, [keys.callKey(ev.callId), keys.matchKey(DID, ev.cli!), keys.audit], [
+      keys.session, ev.callId, ev.receivedAt, 1000, 3600, 3600, '', Date.now(), 1000, JSON.stringify(ev), keys.emitClaimPrefix, 15_000,
     ]);
     // The dead attempt's claim is still leased (the release never reached Redis).
     await redis.set(keys.emitClaimKey(v.id, 'verified'), `call:${ev.callId}`, 'PX', 15_000);
@@ -251,6 +251,23 @@ describe('CallWorker', () => {
   it('a malformed job is answered invalid without throwing', async () => {
     const r = await viaQueue({ hello: 'world' } as unknown as CallEvent, 'malformed-1');
     expect(r).toMatchObject({ outcome: 'invalid', detail: 'malformed_event' });
+  });
+
+  it('a redelivered call is audited as a duplicate of its first decision, with one session.verified entry', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const ev = callEvent();
+    expect(await worker.handle(ev)).toMatchObject({ outcome: 'verified', emitted: true });
+    expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: false });
+    const entries = (await redis.xrange(`${PREFIX}:audit`, '-', '+')).map(([, f]) => ({ type: f[1], data: JSON.parse(f[5]!) }));
+    const calls = entries.filter((e) => e.type === 'call' && e.data.callId === ev.callId);
+    expect(calls.map((e) => [e.data.outcome, e.data.firstOutcome, e.data.sessionId])).toEqual([
+      ['verified', undefined, v.id], ['duplicate', 'verified', v.id],
+    ]);
+    expect(calls[0]!.data).toMatchObject({ receivedAt: ev.receivedAt, cli: ev.cli, did: ev.did });
+    expect(entries.filter((e) => e.type === 'session.verified' && e.data.id === v.id).map((e) => e.data))
+      .toEqual([{ id: v.id, callId: ev.callId, callReceivedAt: ev.receivedAt }]);
+    // The claim was dropped once the webhook was handed over.
+    expect(await redis.exists(verifyKeys(PREFIX).emitClaimKey(v.id, 'verified'))).toBe(0);
   });
 
   it('audits every call with its full numbers and outcome', async () => {

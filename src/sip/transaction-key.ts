@@ -1,0 +1,27 @@
+import { detachString } from './detach-string.js';
+import type { SipMessage } from './sip-message.js';
+import type { TopVia } from './top-via.js';
+
+export const MAGIC_COOKIE = 'z9hG4bK';
+const FROM_TAG = /;\s*tag\s*=\s*([^;\s]+)/i;
+
+/** A concatenation flattened into one new string (see detach-string.ts). */
+export const flatKey = detachString;
+
+/** True when a branch carries the RFC 3261 cookie and something after it (RFC 4475 §3.2.1). */
+export function isRfc3261Branch(branch: string | undefined): branch is string {
+  return branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE);
+}
+
+/**
+ * RFC 3261 §17.2.3 server transaction matching key; RFC 2543 peers (no magic cookie) by Call-ID,
+ * CSeq number and From tag. Flat (not a rope), so the Map lookups that use it hash it once and
+ * a transaction can keep it without keeping the datagram's text alive.
+ */
+export function transactionKey(top: TopVia, msg: SipMessage): string {
+  const sentBy = `${top.host}:${top.port ?? ''}`;
+  const branch = top.branch;
+  if (isRfc3261Branch(branch)) return flatKey(`${branch}|${sentBy}`);
+  const fromTag = msg.from === undefined ? '' : (FROM_TAG.exec(msg.from)?.[1] ?? '');
+  return flatKey(`2543|${msg.callId}|${msg.cseqNum}|${fromTag}|${sentBy}`);
+}
