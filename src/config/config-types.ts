@@ -105,6 +105,11 @@ export interface WebhookConfig {
   secrets: string[];
   maxAttempts: number;
   timeoutMs: number;
+  /**
+   * The worker that verified a session POSTs its webhook itself (one short attempt) before falling
+   * back to the webhooks queue; false = every webhook goes through the queue.
+   */
+  directFirstAttempt: boolean;
 }
 
 export interface VerificationConfig {

@@ -53,7 +53,7 @@ export function defaultConfig(): RingproofConfig {
     events: { sink: 'queue' },
     dids: [...DEMO_DIDS],
     api: { keys: [] },
-    webhooks: { defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000 },
+    webhooks: { defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000, directFirstAttempt: true },
     verification: { defaultTtlSeconds: 120, minTtlSeconds: 60, maxTtlSeconds: 300 },
     shutdownGraceSeconds: 10,
     sourceFile: undefined,

@@ -140,7 +140,7 @@ function readWebhookSecret(c: ConfigChecker, value: unknown, path: ConfigPath): 
 
 function readWebhooks(c: ConfigChecker, value: unknown, d: WebhookConfig): WebhookConfig {
   const path = ['webhooks'];
-  const o = c.mapping(value, path, ['defaultUrl', 'secrets', 'maxAttempts', 'timeoutMs']);
+  const o = c.mapping(value, path, ['defaultUrl', 'secrets', 'maxAttempts', 'timeoutMs', 'directFirstAttempt']);
   return {
     defaultUrl: c.pick<string | undefined>(o, path, 'defaultUrl', d.defaultUrl, (v, p) => {
       const s = c.string(v, p).trim();
@@ -156,7 +156,17 @@ function readWebhooks(c: ConfigChecker, value: unknown, d: WebhookConfig): Webho
     secrets: c.pick(o, path, 'secrets', d.secrets, (v, p) => c.list(v, p).map((s, i) => readWebhookSecret(c, s, [...p, i]))),
     maxAttempts: c.pick(o, path, 'maxAttempts', d.maxAttempts, (v, p) => c.int(v, p, 1, 100)),
     timeoutMs: c.pick(o, path, 'timeoutMs', d.timeoutMs, (v, p) => c.int(v, p, 100, 120_000)),
+    directFirstAttempt: c.pick(o, path, 'directFirstAttempt', d.directFirstAttempt, (v, p) => readBoolean(c, v, p)),
   };
+}
+
+/** YAML booleans; environment variables carry text, so "true"/"false" (any case) are read too. */
+function readBoolean(c: ConfigChecker, value: unknown, path: ConfigPath): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  return c.fail(path, `must be true or false, got ${JSON.stringify(value)}`);
 }
 
 function readVerification(c: ConfigChecker, value: unknown, d: VerificationConfig): VerificationConfig {

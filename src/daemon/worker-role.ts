@@ -6,7 +6,10 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 import { CallWorker } from '../verify/call-worker.js';
 import { ExpiryWorker } from '../verify/expiry-worker.js';
 import type { VerifyMetrics } from '../verify/verify-metrics.js';
+import { UnmarkedEmits } from '../verify/unmarked-emits.js';
+import { DIRECT_ATTEMPT_TIMEOUT_MS, DirectFirstEmitter } from '../webhooks/direct-first-emitter.js';
 import { WebhookSigner } from '../webhooks/sign.js';
+import { createWebhookMetrics } from '../webhooks/webhook-metrics.js';
 import { WebhookQueue } from '../webhooks/webhook-queue.js';
 import { WebhookWorker } from '../webhooks/webhook-worker.js';
 import { VERSION } from '../cli/version.js';
@@ -32,10 +35,24 @@ export interface WorkerRoleDeps {
 const WORKERS_PER_QUEUE = 8;
 const JOBS_PER_WORKER = 8;
 
-/** Workers: calls → match/verify → webhooks queue; session expiry; webhook delivery. */
+/** Workers: calls → match/verify → direct webhook POST or webhooks queue; session expiry; webhook delivery. */
 export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleDeps): Promise<() => Promise<void>> {
   const { connection, prefix, logger } = deps;
   const emitter = new WebhookQueue({ connection, prefix, maxAttempts: config.webhooks.maxAttempts, logger });
+  // Verified webhooks: one direct POST from the call worker, the queue only when it fails (see
+  // DirectFirstEmitter). Expiry webhooks are not latency-bound and keep going through the queue.
+  const unmarked = new UnmarkedEmits();
+  const direct = config.webhooks.directFirstAttempt
+    ? new DirectFirstEmitter({
+      fallback: emitter,
+      signer: new WebhookSigner(deps.webhookSecrets),
+      metrics: createWebhookMetrics(deps.registry),
+      version: VERSION,
+      timeoutMs: Math.min(DIRECT_ATTEMPT_TIMEOUT_MS, config.webhooks.timeoutMs),
+      onDelivered: (id) => unmarked.add(id),
+      logger,
+    })
+    : undefined;
   const common = {
     connection,
     prefix,
@@ -45,7 +62,8 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
     logger,
     ...(config.webhooks.defaultUrl !== undefined ? { defaultWebhookUrl: config.webhooks.defaultUrl } : {}),
   };
-  const calls = Array.from({ length: WORKERS_PER_QUEUE }, () => new CallWorker({ ...common, concurrency: JOBS_PER_WORKER }));
+  const calls = Array.from({ length: WORKERS_PER_QUEUE }, () =>
+    new CallWorker({ ...common, emitter: direct ?? emitter, unmarked, concurrency: JOBS_PER_WORKER }));
   const expiry = new ExpiryWorker(common);
   const webhooks = Array.from({ length: WORKERS_PER_QUEUE }, () => new WebhookWorker({
     connection,
@@ -61,6 +79,7 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
   return async () => {
     // Stop taking jobs first; jobs in flight finish (BullMQ close waits for them).
     await Promise.allSettled([...calls.map((c) => c.close()), expiry.close()]);
+    direct?.close();
     await Promise.allSettled(webhooks.map((w) => w.close()));
     await emitter.close();
   };

@@ -9,6 +9,7 @@ import { WORKER_TIMING } from './worker-timing.js';
 import { pairsToRecord, runScript } from './scripts/lua-script.js';
 import { processCallScript } from './scripts/process-call.js';
 import { toVerification } from './session-record.js';
+import { UnmarkedEmits } from './unmarked-emits.js';
 import type { CallOutcome, Verification } from './verification-types.js';
 import { verifyKeys, type VerifyKeys } from './verify-keys.js';
 import { verificationEvent } from './webhook-events.js';
@@ -17,6 +18,11 @@ import type { VerifyWorkerOptions } from './worker-options.js';
 export interface CallWorkerOptions extends VerifyWorkerOptions {
   skewMs?: number;
   callRecordTtlSeconds?: number;
+  /**
+   * Events the emitter delivered itself (DirectFirstEmitter's onDelivered), shared by the call workers
+   * of a process (see UnmarkedEmits); default: one per worker, never filled.
+   */
+  unmarked?: UnmarkedEmits;
 }
 
 export interface CallResult {
@@ -42,7 +48,8 @@ function isCallEvent(e: unknown): e is CallEvent {
  * verified webhook, audit and count every outcome.
  *
  * Crash safety: the decision, the Call-ID record, the audit entries and the emit claim are written
- * by one script, and the webhook is marked as handed over only after emit() resolved. A delivery that finds a verified decision whose
+ * by one script, and the webhook is marked as handed over only after emit() resolved (with a
+ * direct-first emitter, after the receiver's 2xx or the queue add). A delivery that finds a verified decision whose
  * webhook was not marked (the previous one died, or emit failed and the job is retried) emits again
  * with the same event id; delivery is at-least-once and receivers/queue dedupe by that id.
  */
@@ -52,9 +59,11 @@ export class CallWorker {
   private readonly keys: VerifyKeys;
   private readonly opts: CallWorkerOptions;
   private readonly clock: () => number;
+  private readonly unmarked: UnmarkedEmits;
 
   constructor(opts: CallWorkerOptions) {
     this.opts = opts;
+    this.unmarked = opts.unmarked ?? new UnmarkedEmits();
     this.redis = opts.redis ?? opts.connection;
     this.keys = verifyKeys(opts.prefix);
     this.clock = opts.clock ?? Date.now;
@@ -138,10 +147,14 @@ export class CallWorker {
       this.opts.logger?.warn({ sessionId: session.id }, 'verified session has no callbackUrl and no webhooks.defaultUrl');
     }
     const at = session.verifiedAt ? Date.parse(session.verifiedAt) : this.clock();
+    const event = verificationEvent('verification.verified', session, at);
     // The decision script took the claim (token as emitOnce would use); emit and mark notified.
+    // A direct-first emitter records its 2xx deliveries in `unmarked`: a retry after a failed mark
+    // then only marks. Queue adds are not recorded: a Redis that lost the add must get it again.
     await emitClaimed(this.redis, this.keys, session.id, 'verified', `call:${session.callId ?? ''}`, async () => {
-      if (url) await this.opts.emitter.emit(verificationEvent('verification.verified', session, at), url);
+      if (url && !this.unmarked.has(event.id)) await this.opts.emitter.emit(event, url);
     });
+    this.unmarked.delete(event.id);
     return url !== undefined;
   }
 

@@ -5,7 +5,10 @@ import { markNotifiedScript } from './scripts/mark-notified.js';
 import type { VerificationStatus } from './verification-types.js';
 import type { VerifyKeys } from './verify-keys.js';
 
-/** Longer than any emit (a queue add) takes; shorter than BullMQ's stalled-job lock (30 s). */
+/**
+ * Longer than any emit takes (a direct POST, at most DIRECT_ATTEMPT_TIMEOUT_MS, then a queue add);
+ * shorter than BullMQ's stalled-job lock (30 s).
+ */
 export const DEFAULT_EMIT_LEASE_MS = 15_000;
 
 /**

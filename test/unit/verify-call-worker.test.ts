@@ -13,6 +13,7 @@ import { sha1Hex, verifyKeys } from '../../src/verify/verify-keys.js';
 import { runScript } from '../../src/verify/scripts/lua-script.js';
 import { processCallScript } from '../../src/verify/scripts/process-call.js';
 import { webhookEventId } from '../../src/verify/webhook-events.js';
+import { UnmarkedEmits } from '../../src/verify/unmarked-emits.js';
 import type { CallEvent } from '../../src/edge/call-event.js';
 import type { WebhookEmitter, WebhookEvent } from '../../src/verify/verification-types.js';
 
@@ -238,6 +239,72 @@ describe('CallWorker', () => {
     expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
     expect(emitter.sent).toHaveLength(1);
     expect(emitter.sent[0]!.event.id).toBe(webhookEventId(v.id, 'verification.verified'));
+  });
+
+  it('crash safety: Redis failed after the webhook was handed over, before mark-notified → the retry marks without a second POST', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    // The scripts' own connection, failing fast, so the mark after emit() fails like a dead Redis.
+    const scripts = new Redis(server.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true });
+    await scripts.connect();
+    const audit = new AuditLog({ redis, prefix: PREFIX });
+    const sent: WebhookEvent[] = [];
+    const unmarked = new UnmarkedEmits();
+    const direct: WebhookEmitter = {
+      async emit(event) {
+        sent.push(event); // the receiver got it (a direct POST answered 2xx; DirectFirstEmitter's onDelivered) ...
+        unmarked.add(event.id);
+        scripts.disconnect(); // ... and then Redis went away
+      },
+    };
+    const w = new CallWorker({
+      connection: redis, redis: scripts, prefix: PREFIX, emitter: direct, unmarked, defaultWebhookUrl: DEFAULT_URL, metrics, audit, autorun: false,
+    });
+    try {
+      const ev = callEvent();
+      await expect(w.handle(ev)).rejects.toThrow();
+      expect(sent).toHaveLength(1);
+      expect(await redis.hget(`${PREFIX}:vrf:${v.id}`, 'notified')).toBeNull();
+      if (scripts.status !== 'end') await new Promise((r) => scripts.once('end', r));
+      await scripts.connect();
+      expect(await w.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
+      expect(sent).toHaveLength(1);
+      expect(await redis.hget(`${PREFIX}:vrf:${v.id}`, 'notified')).toBe('verified');
+      // Marked: a later redelivery neither emits nor marks again.
+      expect(await w.handle(ev)).toMatchObject({ outcome: 'duplicate', emitted: false });
+      expect(sent).toHaveLength(1);
+      expect(unmarked.size).toBe(0);
+    } finally {
+      await w.close();
+      scripts.disconnect();
+    }
+  });
+
+  it('crash safety: a queue add whose mark failed is added again on retry (Redis may have lost it)', async () => {
+    await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const scripts = new Redis(server.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true });
+    await scripts.connect();
+    const audit = new AuditLog({ redis, prefix: PREFIX });
+    const sent: WebhookEvent[] = [];
+    const queued: WebhookEmitter = {
+      async emit(event) {
+        sent.push(event); // the queue acknowledged the add ...
+        if (sent.length === 1) scripts.disconnect(); // ... and then Redis went away
+      },
+    };
+    const w = new CallWorker({
+      connection: redis, redis: scripts, prefix: PREFIX, emitter: queued, defaultWebhookUrl: DEFAULT_URL, metrics, audit, autorun: false,
+    });
+    try {
+      const ev = callEvent();
+      await expect(w.handle(ev)).rejects.toThrow();
+      if (scripts.status !== 'end') await new Promise((r) => scripts.once('end', r));
+      await scripts.connect();
+      expect(await w.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
+      expect(sent.map((e) => e.id)).toEqual([sent[0]!.id, sent[0]!.id]);
+    } finally {
+      await w.close();
+      scripts.disconnect();
+    }
   });
 
   it('an emit claim held by other work is respected (no second webhook)', async () => {
