@@ -1,3 +1,4 @@
+import { signedRequest } from './signed-request.js';
 import type { Logger } from '../log/logger.js';
 import type { WebhookEmitter, WebhookEvent } from '../verify/verification-types.js';
 import { postWebhook, WebhookAgents } from './webhook-http.js';
@@ -83,13 +84,7 @@ export class DirectFirstEmitter implements WebhookEmitter {
   /** True on 2xx. Never throws: any failure leaves the event to the queue. */
   private async attempt(event: WebhookEvent, url: string): Promise<boolean> {
     const { metrics } = this.opts;
-    const body = JSON.stringify(event);
-    const ts = Math.floor(Date.now() / 1000);
-    const headers = {
-      'content-type': 'application/json',
-      'user-agent': this.userAgent,
-      ...this.opts.signer.headers(event.id, ts, body),
-    };
+    const { body, headers } = signedRequest(this.opts.signer, this.userAgent, event);
     const res = await postWebhook(url, body, headers, this.timeoutMs, this.agents);
     // A permanent failure (bad URL) is the queue's to dead-letter; nothing was attempted on the wire.
     if (res.permanent) return false;

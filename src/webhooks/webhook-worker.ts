@@ -1,3 +1,4 @@
+import { signedRequest } from './signed-request.js';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Registry } from 'prom-client';
 import type { RingproofConfig } from '../config/config-types.js';
@@ -104,15 +105,7 @@ export class WebhookWorker {
     const { event, url } = job.data;
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
-    const body = JSON.stringify(event);
-    // A fresh timestamp per attempt: receivers reject stale ones (5 min tolerance) and a retry hours
-    // later must still verify. The id stays the event id, so receivers can dedupe retries.
-    const ts = Math.floor(Date.now() / 1000);
-    const headers = {
-      'content-type': 'application/json',
-      'user-agent': this.userAgent,
-      ...this.opts.signer.headers(event.id, ts, body),
-    };
+    const { body, headers } = signedRequest(this.opts.signer, this.userAgent, event);
     const res = await postWebhook(url, body, headers, this.opts.timeoutMs, this.agents);
     this.metrics.deliverySeconds.observe({ status_class: statusClass(res.status) }, res.seconds);
 

@@ -181,7 +181,8 @@ describe('webhook delivery through BullMQ', () => {
     await queue.emit(ev, rx.url);
     await rx.waitFor(3, 10_000);
     await waitUntil(async () => (await admin.llen(`${prefix}:webhooks:dead`)) === 1, 5000, 'dead letter');
-    expect(await metric(registry, 'ringproof_webhook_deliveries_total', { result: 'dead' })).toBe(1);
+    // The worker writes the dead letter, then counts it: wait for the count too.
+    await waitUntil(async () => (await metric(registry, 'ringproof_webhook_deliveries_total', { result: 'dead' })) === 1, 5000, 'dead counted');
     expect(await metric(registry, 'ringproof_webhook_deliveries_total', { result: 'retry' })).toBe(2);
     expect(await metric(registry, 'ringproof_webhook_dead_letters')).toBe(1);
     const job = await queue.queue.getJob(webhookJobId(ev.id));
