@@ -51,7 +51,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     for (const f of flushHooks) f();
   };
   if (opts.defaults !== false) {
-    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+    // 20 ms sampling: fine for lag alerts, and half the idle wake-ups of the 10 ms default.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   }
   const m: Metrics = {
     registry,

@@ -40,6 +40,7 @@ export class TransactionTable {
   private readonly hQueue: DelayQueue<InviteTransaction>;
   private readonly iQueue: DelayQueue<InviteTransaction>;
   private timer: NodeJS.Timeout | undefined;
+  private enabled = false;
 
   constructor(
     private readonly cfg: TransactionTimersConfig,
@@ -54,14 +55,33 @@ export class TransactionTable {
   }
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.sweep(performance.now()), this.cfg.tickMs ?? 20);
-    this.timer.unref();
+    this.enabled = true;
   }
 
   stop(): void {
+    this.enabled = false;
+    this.disarm();
+  }
+
+  /**
+   * The sweep runs only while some timer is pending: an idle daemon then wakes for nothing (each
+   * wake-up costs real CPU on small VMs), and the tick is coarse (timer G starts at 500 ms).
+   */
+  private arm(): void {
+    if (this.timer || !this.enabled) return;
+    this.timer = setInterval(() => this.sweep(performance.now()), this.cfg.tickMs ?? 50);
+    this.timer.unref();
+  }
+
+  private disarm(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  private pending(): number {
+    let n = this.hQueue.size + this.iQueue.size;
+    for (const q of this.gQueues.values()) n += q.size;
+    return n;
   }
 
   get size(): number {
@@ -98,6 +118,7 @@ export class TransactionTable {
     this.byKey.set(tx.key, tx);
     this.callIds.set(tx.callId, liveCalls + 1);
     tx.sentAt = now;
+    this.arm();
     if (tx.reply.transport === 'udp') {
       tx.gInterval = this.cfg.t1Ms;
       tx.gDue = (this.gQueues.get(this.cfg.t1Ms) as DelayQueue<InviteTransaction>).push(tx, now);
@@ -141,6 +162,7 @@ export class TransactionTable {
     this.iQueue.expire(now, (tx) => {
       if (tx.state === TxState.Confirmed) this.remove(tx);
     });
+    if (this.pending() === 0) this.disarm();
   }
 
   clear(): void {
