@@ -103,8 +103,3 @@ function parseKeyHash(hash: string, index: number): Buffer {
   }
   return Buffer.from(m[1], 'hex');
 }
-
-/** The config form of a token's hash, for tooling and tests ("sha256:<hex>"). */
-export function hashApiKey(token: string): string {
-  return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`;
-}

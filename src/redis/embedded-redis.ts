@@ -25,6 +25,16 @@ export interface EmbeddedRedisOptions {
   maxRestartDelayMs?: number;
 }
 
+/** Where the embedded redis-server keeps its data and socket, under the state directory. */
+export function embeddedRedisDir(stateDir: string): string {
+  return join(resolve(stateDir), 'redis');
+}
+
+/** The URL of the embedded redis-server's socket, for processes that did not start it (ops commands). */
+export function embeddedRedisUrl(stateDir: string): string {
+  return `unix://${join(embeddedRedisDir(stateDir), 'redis.sock')}`;
+}
+
 /** Linux sun_path holds 108 bytes including the NUL. */
 const MAX_SOCKET_PATH = 107;
 /** A child that stayed up this long is considered healthy again: backoff starts over. */
@@ -59,14 +69,14 @@ export class EmbeddedRedis extends EventEmitter {
       ...opts,
       env: opts.env ?? process.env,
     };
-    this.dir = join(resolve(opts.stateDir), 'redis');
+    this.dir = embeddedRedisDir(opts.stateDir);
     this.socketPath = join(this.dir, 'redis.sock');
     this.pidFile = join(this.dir, 'redis.pid');
   }
 
   /** For createRedis(): `unix:///abs/path/redis.sock`. */
   get url(): string {
-    return `unix://${this.socketPath}`;
+    return embeddedRedisUrl(this.opts.stateDir);
   }
 
   get pid(): number | undefined {

@@ -1,5 +1,7 @@
 import { knownHeaderNameAt } from './header-names.js';
-import { flatKey, isRfc3261Branch } from './transaction-key.js';
+import { isTokenChar, isTrimSpace, quotesBalanced } from './sip-chars.js';
+import { parsePlainTopVia } from './top-via.js';
+import { rfc3261Key } from './transaction-key.js';
 
 /**
  * Half of all datagrams under load are the ACKs for our rejects. An ACK is never answered, so all
@@ -99,70 +101,11 @@ export function fastAckKey(text: string): string | undefined {
 
 /**
  * The key from the top Via value text[start, end), as parseTopVia + transactionKey would make it,
- * or undefined when the Via is not in the plain form described above.
+ * or undefined when the Via is not in the plain form (then the full path decides).
  */
 function viaKey(text: string, start: number, end: number): string | undefined {
-  if (!text.startsWith('SIP/2.0/', start)) return undefined;
-  let i = start + 8;
-  const tStart = i;
-  while (i < end && isTokenChar(text.charCodeAt(i))) i++;
-  if (i === tStart || i >= end || text.charCodeAt(i) !== 32) return undefined;
-  while (i < end && text.charCodeAt(i) === 32) i++;
-  const hStart = i;
-  if (i >= end || text.charCodeAt(i) === 0x5b) return undefined; // IPv6 reference: full path
-  for (; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x3b || c === 0x3a) break;
-    if (c === 0x2c || c === 0x22 || isRegexSpace(c)) return undefined;
-  }
-  const hEnd = i;
-  if (hEnd === hStart) return undefined;
-  let port = '';
-  if (i < end && text.charCodeAt(i) === 0x3a) {
-    i++;
-    const pStart = i;
-    let n = 0;
-    while (i < end && i - pStart < 6) {
-      const c = text.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      n = n * 10 + (c - 48);
-      i++;
-    }
-    const digits = i - pStart;
-    if (digits === 0 || digits > 5 || n < 1 || n > 65535) return undefined;
-    port = String(n);
-  }
-  if (i < end && text.charCodeAt(i) !== 0x3b) return undefined;
-  // Parameters: ";name[=value]" items split at every ";", the last branch= wins (as parseTopVia).
-  let bStart = -1;
-  let bEnd = -1;
-  while (i < end) {
-    const pStart = i + 1;
-    let j = pStart;
-    let eq = -1;
-    for (; j < end; j++) {
-      const c = text.charCodeAt(j);
-      if (c === 0x3b) break;
-      if (c === 0x2c || c === 0x22 || isRegexSpace(c)) return undefined;
-      if (c === 0x3d && eq === -1) eq = j;
-    }
-    if (eq !== -1 && eq - pStart === 6 && isBranchName(text, pStart)) {
-      bStart = eq + 1;
-      bEnd = j;
-    }
-    i = j;
-  }
-  if (bStart === -1) return undefined;
-  const branch = text.slice(bStart, bEnd);
-  if (!isRfc3261Branch(branch)) return undefined;
-  return flatKey(`${branch}|${text.slice(hStart, hEnd)}:${port}`);
-}
-
-/** "branch" in any letter case at text[at, at + 6). */
-function isBranchName(text: string, at: number): boolean {
-  const want = 'branch';
-  for (let k = 0; k < 6; k++) if ((text.charCodeAt(at + k) | 0x20) !== want.charCodeAt(k)) return false;
-  return true;
+  const top = parsePlainTopVia(text.slice(start, end));
+  return top === undefined ? undefined : rfc3261Key(top);
 }
 
 /** CSeq of an ACK as the full parser accepts it: 1-10 digits <= 2^32-1, whitespace, ACK or INVITE. */
@@ -196,35 +139,6 @@ function digitsValue(text: string, start: number, end: number): number {
     if (n < 1e12) n = n * 10 + (c - 48);
   }
   return n;
-}
-
-/** Quoted strings closed (backslash escapes honoured), as parseMessage checks From and To. */
-function quotesBalanced(text: string, start: number, end: number): boolean {
-  const q = text.indexOf('"', start);
-  if (q === -1 || q >= end) return true;
-  let inQuote = false;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (inQuote && c === 0x5c) i++;
-    else if (c === 0x22) inQuote = !inQuote;
-  }
-  return !inQuote;
-}
-
-/** The characters String.prototype.trim removes, within latin1. */
-function isTrimSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
-}
-
-/** What \s matches within latin1 (the same set). */
-function isRegexSpace(c: number): boolean {
-  return isTrimSpace(c);
-}
-
-/** RFC 3261 token characters: alphanumerics and -.!%*_+`'~ */
-function isTokenChar(c: number): boolean {
-  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57)) return true;
-  return c === 45 || c === 46 || c === 33 || c === 37 || c === 42 || c === 95 || c === 43 || c === 96 || c === 39 || c === 126;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { canonicalHeaderName, knownHeaderNameAt } from './header-names.js';
+import { isTrimSpace, quotesBalanced } from './sip-chars.js';
 import { SipMessage } from './sip-message.js';
 
 /**
@@ -170,23 +171,6 @@ function parseCSeq(msg: SipMessage, v: string): boolean {
   msg.cseqNum = num;
   msg.cseqMethod = v.slice(methodStart);
   return true;
-}
-
-/** The characters String.prototype.trim removes, within latin1 (so index trimming matches it). */
-function isTrimSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
-}
-
-/** Quoted strings closed (backslash escapes honoured): an open one swallows the rest of the header. */
-function quotesBalanced(v: string): boolean {
-  if (v.indexOf('"') === -1) return true;
-  let inQuote = false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (inQuote && c === 0x5c) i++;
-    else if (c === 0x22) inQuote = !inQuote;
-  }
-  return !inQuote;
 }
 
 function setBad(res: ParseResult, detail: string): void {

@@ -1,3 +1,4 @@
+import { isTrimSpace } from './sip-chars.js';
 /**
  * Tolerant parser for the URIs that carry phone numbers in SIP: sip:, sips: (RFC 3261) and tel:
  * (RFC 3966). It reads what the edge needs (user part, host, parameters) and never throws: anything
@@ -79,11 +80,6 @@ export function parseParams(text: string): Map<string, string> {
     start = end + 1;
   }
   return map;
-}
-
-/** The characters String.prototype.trim removes, within latin1 (so index trimming matches it). */
-function isTrimSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
 }
 
 const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?\.?)+$|^\[[0-9A-Fa-f:.]+\]$/;

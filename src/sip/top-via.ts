@@ -1,3 +1,4 @@
+import { isTokenChar, isTrimSpace, lowerEquals } from './sip-chars.js';
 /** What the UAS needs from the topmost Via: transaction matching and response routing fields. */
 export interface TopVia {
   /** The first Via element's raw text (one value of possibly several in the header line). */
@@ -66,7 +67,7 @@ export function parsePlainTopVia(line: string): TopVia | undefined {
   for (; i < end; i++) {
     const c = line.charCodeAt(i);
     if (c === 0x3b || c === 0x3a) break;
-    if (c === 0x2c || c === 0x22 || isSpace(c)) return undefined;
+    if (c === 0x2c || c === 0x22 || isTrimSpace(c)) return undefined;
   }
   const hEnd = i;
   if (hEnd === hStart) return undefined;
@@ -94,7 +95,7 @@ export function parsePlainTopVia(line: string): TopVia | undefined {
     for (; j < end; j++) {
       const c = line.charCodeAt(j);
       if (c === 0x3b) break;
-      if (c === 0x2c || c === 0x22 || isSpace(c)) return undefined;
+      if (c === 0x2c || c === 0x22 || isTrimSpace(c)) return undefined;
       if (c === 0x3d && eq === -1) eq = j;
     }
     const nameEnd = eq === -1 ? j : eq;
@@ -107,23 +108,6 @@ export function parsePlainTopVia(line: string): TopVia | undefined {
   const tStart = 8;
   const transport = tEnd - tStart === 3 && line.startsWith('UDP', tStart) ? 'UDP' : line.slice(tStart, tEnd).toUpperCase();
   return { raw: line, rest: '', transport, host: line.slice(hStart, hEnd), port, branch, hasRport, wellFormed };
-}
-
-/** True when text[at, at + word.length) is `word` (lowercase letters) in any letter case. */
-function lowerEquals(text: string, at: number, word: string): boolean {
-  for (let k = 0; k < word.length; k++) if ((text.charCodeAt(at + k) | 0x20) !== word.charCodeAt(k)) return false;
-  return true;
-}
-
-/** What \s (and String.prototype.trim) match within latin1. */
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
-}
-
-/** RFC 3261 token characters, as in VIA_RE's transport class. */
-function isTokenChar(c: number): boolean {
-  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57)) return true;
-  return c === 45 || c === 46 || c === 33 || c === 37 || c === 42 || c === 95 || c === 43 || c === 96 || c === 39 || c === 126;
 }
 
 function firstTopLevelComma(s: string): number {

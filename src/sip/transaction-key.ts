@@ -19,9 +19,13 @@ export function isRfc3261Branch(branch: string | undefined): branch is string {
  * a transaction can keep it without keeping the datagram's text alive.
  */
 export function transactionKey(top: TopVia, msg: SipMessage): string {
-  const sentBy = `${top.host}:${top.port ?? ''}`;
-  const branch = top.branch;
-  if (isRfc3261Branch(branch)) return flatKey(`${branch}|${sentBy}`);
+  const key = rfc3261Key(top);
+  if (key !== undefined) return key;
   const fromTag = msg.from === undefined ? '' : (FROM_TAG.exec(msg.from)?.[1] ?? '');
-  return flatKey(`2543|${msg.callId}|${msg.cseqNum}|${fromTag}|${sentBy}`);
+  return flatKey(`2543|${msg.callId}|${msg.cseqNum}|${fromTag}|${top.host}:${top.port ?? ''}`);
+}
+
+/** The RFC 3261 key (branch and sent-by), or undefined when the branch has no cookie. */
+export function rfc3261Key(top: TopVia): string | undefined {
+  return isRfc3261Branch(top.branch) ? flatKey(`${top.branch}|${top.host}:${top.port ?? ''}`) : undefined;
 }

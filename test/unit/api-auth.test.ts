@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiAuthenticator, hashApiKey, LOOPBACK_PRINCIPAL } from '../../src/api/api-authenticator.js';
+import { ApiAuthenticator, LOOPBACK_PRINCIPAL } from '../../src/api/api-authenticator.js';
+import { hashApiKey } from '../../src/config/hash-api-key.js';
 import { isLoopbackAddress } from '../../src/api/loopback-address.js';
 
 describe('isLoopbackAddress', () => {

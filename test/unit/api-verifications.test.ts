@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../src/api/api-authenticator.js';
+import { hashApiKey } from '../../src/config/hash-api-key.js';
 import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
 import { startApiHarness, type ApiHarness } from './api-harness.js';
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashApiKey } from '../../src/api/api-authenticator.js';
+import { hashApiKey } from '../../src/config/hash-api-key.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { registerVerifyCommands } from '../../src/cli/commands/verify-command.js';
 import type { VerifyIo } from '../../src/cli/commands/verify-io.js';

@@ -1,7 +1,7 @@
 import { loadConfig } from '../../config/load-config.js';
 import type { RingproofConfig } from '../../config/config-types.js';
 import { bullmqPrefix, createRedis, type RedisConnection } from '../../redis/redis-connection.js';
-import { join, resolve } from 'node:path';
+import { embeddedRedisUrl } from '../../redis/embedded-redis.js';
 
 /**
  * Ops commands that talk to Redis directly (audit export, dead letters) use the same configuration
@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
  */
 export async function withRedis<T>(configFile: string | undefined, fn: (redis: RedisConnection, prefix: string, config: RingproofConfig) => Promise<T>): Promise<T> {
   const config = loadConfig({ ...(configFile ? { file: configFile } : {}), env: process.env });
-  const url = config.redis.url ?? `unix://${join(resolve(config.stateDir), 'redis', 'redis.sock')}`;
+  const url = config.redis.url ?? embeddedRedisUrl(config.stateDir);
   const redis = createRedis(url, { role: 'client' });
   try {
     return await fn(redis, bullmqPrefix(config.redis.keyPrefix), config);
