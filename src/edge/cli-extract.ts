@@ -43,6 +43,8 @@ export interface CliResult {
 const ANONYMOUS_WORDS: ReadonlySet<string> = new Set([
   'anonymous', 'unavailable', 'restricted', 'withheld', 'private', 'unknown',
 ]);
+const MIN_ANONYMOUS = Math.min(...[...ANONYMOUS_WORDS].map((w) => w.length));
+const MAX_ANONYMOUS = Math.max(...[...ANONYMOUS_WORDS].map((w) => w.length));
 const ANONYMOUS_HOST = 'anonymous.invalid';
 const WITHHOLDING_PRIVACY: ReadonlySet<string> = new Set(['id', 'user']);
 const KNOWN_VERSTAT = ['TN-Validation-Passed', 'TN-Validation-Failed', 'No-TN-Validation'];
@@ -51,10 +53,15 @@ const MAX_VERSTAT = 64;
 export function isAnonymous(na: NameAddr): boolean {
   const uri = na.uri;
   if (uri.host === ANONYMOUS_HOST) return true;
-  const user = uri.user?.toLowerCase();
-  if (user !== undefined && ANONYMOUS_WORDS.has(user)) return true;
-  const name = na.displayName?.toLowerCase();
-  return name !== undefined && ANONYMOUS_WORDS.has(name) && uriPhoneNumber(uri) === undefined;
+  if (isAnonymousWord(uri.user)) return true;
+  return isAnonymousWord(na.displayName) && uriPhoneNumber(uri) === undefined;
+}
+
+/** One of ANONYMOUS_WORDS in any letter case; most user parts (numbers) are ruled out by their first character. */
+function isAnonymousWord(s: string | undefined): boolean {
+  if (s === undefined || s.length < MIN_ANONYMOUS || s.length > MAX_ANONYMOUS) return false;
+  const c = s.charCodeAt(0) | 0x20;
+  return c >= 97 && c <= 122 && ANONYMOUS_WORDS.has(s.toLowerCase());
 }
 
 /** True when a Privacy header asks for the identity to be hidden ("id", "user"). */

@@ -21,8 +21,8 @@ export interface InviteTransaction {
   reply: ReplyPath;
   /** Current timer G interval (ms), doubling up to T2. */
   gInterval: number;
-  /** Due time of the pending timer G entry; other entries for this tx are stale. */
-  gDue: number;
+  /** Ticket of the pending timer G (UDP) or H (TCP) entry, to cancel it when the transaction ends. */
+  ticket: number;
   /** performance.now() when the final response was first sent (timer H counts from here). */
   sentAt: number;
 }

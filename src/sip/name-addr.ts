@@ -1,4 +1,5 @@
-import { parseParams, parseUri, type SipUri } from './sip-uri.js';
+import { NO_PARAMS, ParamList, type Params } from './param-list.js';
+import { parseUri, type SipUri } from './sip-uri.js';
 
 /**
  * One From/To/P-Asserted-Identity/Remote-Party-ID value: `"Name" <uri>;params`, `Name <uri>`, or a
@@ -9,11 +10,9 @@ export interface NameAddr {
   /** Display name, unquoted and unescaped; undefined when absent or empty. */
   displayName: string | undefined;
   uri: SipUri;
-  /** Header parameters after the URI (tag, party, privacy, screen, verstat…); keys lowercase. */
-  params: ReadonlyMap<string, string>;
+  /** Header parameters after the URI (tag, party, privacy, screen, verstat…). */
+  params: Params;
 }
-
-const NO_PARAMS: ReadonlyMap<string, string> = new Map();
 
 /** Reads a quoted-string starting at `start` (on the opening quote); returns its text and end index. */
 function readQuoted(s: string, start: number): { text: string; end: number } | undefined {
@@ -47,7 +46,7 @@ export function parseNameAddr(value: string): NameAddr | undefined {
     if (lt < 0 || s.slice(q.end, lt).trim() !== '') return undefined;
   } else {
     lt = s.indexOf('<');
-    if (lt >= 0) displayName = s.slice(0, lt).trim();
+    if (lt > 0) displayName = s.slice(0, lt).trim();
   }
   if (displayName === '') displayName = undefined;
 
@@ -69,5 +68,5 @@ export function parseNameAddr(value: string): NameAddr | undefined {
   }
   const uri = parseUri(uriText);
   if (uri === undefined) return undefined;
-  return { displayName, uri, params: paramText === '' ? NO_PARAMS : parseParams(paramText) };
+  return { displayName, uri, params: paramText === '' ? NO_PARAMS : new ParamList(paramText) };
 }

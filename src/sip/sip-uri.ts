@@ -1,4 +1,7 @@
-import { isTrimSpace } from './sip-chars.js';
+import { lowerEquals } from './sip-chars.js';
+import { NO_PARAMS, ParamList, unescapeUriPart, type Params } from './param-list.js';
+
+export { parseParams, unescapeUriPart } from './param-list.js';
 /**
  * Tolerant parser for the URIs that carry phone numbers in SIP: sip:, sips: (RFC 3261) and tel:
  * (RFC 3966). It reads what the edge needs (user part, host, parameters) and never throws: anything
@@ -14,133 +17,119 @@ export interface SipUri {
    * as written ("+1-555-123-4567"). undefined when the URI has no user part.
    */
   user: string | undefined;
-  /** Parameters written inside a sip user part ("+1555;npdi;verstat=...@host"); keys lowercase. */
-  userParams: ReadonlyMap<string, string>;
+  /** Parameters written inside a sip user part ("+1555;npdi;verstat=...@host"). */
+  userParams: Params;
   /** Lowercased host; IPv6 references keep their brackets. undefined for tel:. */
   host: string | undefined;
   port: number | undefined;
-  /** URI parameters (sip) or tel parameters; keys lowercase, flag parameters have the value "". */
-  params: ReadonlyMap<string, string>;
+  /** URI parameters (sip) or tel parameters; flag parameters have the value "". */
+  params: Params;
 }
 
-const EMPTY: ReadonlyMap<string, string> = new Map();
-
-/** Decodes %XX escapes to latin1 characters; a malformed escape is kept as written. */
-export function unescapeUriPart(s: string): string {
-  if (s.indexOf('%') < 0) return s;
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i] as string;
-    if (c === '%' && i + 2 < s.length && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
-      out += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
+/** True for the characters a user part may not hold unescaped here: whitespace, <, >, ". */
+function badUserChar(c: number): boolean {
+  return c === 0x3c || c === 0x3e || c === 0x22 || c === 32 || (c >= 9 && c <= 13) || c === 0xa0;
 }
 
-/** Parses ";a=b;c" (leading ";" optional) into a map with lowercase keys; values unescaped. */
-export function parseParams(text: string): Map<string, string> {
-  // By index, not split/trim: one string per name and per value, no intermediate parts.
-  const map = new Map<string, string>();
-  const len = text.length;
-  for (let start = 0; start <= len; ) {
-    let end = text.indexOf(';', start);
-    if (end === -1) end = len;
-    let ps = start;
-    let pe = end;
-    while (ps < pe && isTrimSpace(text.charCodeAt(ps))) ps++;
-    while (pe > ps && isTrimSpace(text.charCodeAt(pe - 1))) pe--;
-    if (ps < pe) {
-      let eq = text.indexOf('=', ps);
-      if (eq >= pe) eq = -1;
-      let ne = eq < 0 ? pe : eq;
-      while (ne > ps && isTrimSpace(text.charCodeAt(ne - 1))) ne--;
-      if (ne > ps) {
-        const name = text.slice(ps, ne).toLowerCase();
-        // First occurrence wins, so a later duplicate cannot override what a proxy put first.
-        if (!map.has(name)) {
-          let value = '';
-          if (eq >= 0) {
-            let vs = eq + 1;
-            let ve = pe;
-            while (vs < ve && isTrimSpace(text.charCodeAt(vs))) vs++;
-            if (ve - vs >= 2 && text.charCodeAt(vs) === 0x22 && text.charCodeAt(ve - 1) === 0x22) {
-              vs++;
-              ve--;
-            }
-            value = text.slice(vs, ve);
-          }
-          map.set(name, unescapeUriPart(value));
-        }
-      }
-    }
-    start = end + 1;
-  }
-  return map;
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?\.?)+$|^\[[0-9A-Fa-f:.]+\]$/;
-
-function parseHostPort(text: string): { host: string; port: number | undefined } | undefined {
-  let host: string;
-  let portText: string | undefined;
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']');
-    if (close < 0) return undefined;
-    host = text.slice(0, close + 1);
-    const rest = text.slice(close + 1);
-    if (rest !== '') {
-      if (!rest.startsWith(':')) return undefined;
-      portText = rest.slice(1);
+/**
+ * A host name as /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?\.?)+$/ accepts it, read by index:
+ * dot-separated labels of letters, digits, "-" and "_" that start and end with a letter or digit,
+ * and at most one trailing dot.
+ */
+function isHostName(s: string, start: number, end: number): boolean {
+  if (start >= end) return false;
+  let labelStart = start;
+  for (let i = start; i <= end; i++) {
+    const c = i === end ? 0x2e : s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (i === labelStart) return i === end && i > start; // empty label: only after a final dot
+      if (!isAlnum(s.charCodeAt(labelStart)) || !isAlnum(s.charCodeAt(i - 1))) return false;
+      labelStart = i + 1;
+    } else if (!isAlnum(c) && c !== 0x2d && c !== 0x5f) {
+      return false;
     }
-  } else {
-    const colon = text.indexOf(':');
-    host = colon < 0 ? text : text.slice(0, colon);
-    portText = colon < 0 ? undefined : text.slice(colon + 1);
   }
-  if (host === '' || !HOST_RE.test(host)) return undefined;
-  let port: number | undefined;
-  if (portText !== undefined) {
-    if (!/^\d{1,5}$/.test(portText)) return undefined;
-    port = Number(portText);
-    if (port > 65535) return undefined;
+  return true;
+}
+
+/** An IPv6 reference as /^\[[0-9A-Fa-f:.]+\]$/ accepts it. */
+function isIpv6Reference(s: string, start: number, end: number): boolean {
+  if (end - start < 3 || s.charCodeAt(start) !== 0x5b || s.charCodeAt(end - 1) !== 0x5d) return false;
+  for (let i = start + 1; i < end - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 0x2e)) return false;
   }
-  return { host: host.toLowerCase(), port };
+  return true;
+}
+
+/** Port digits text[start, end): 1-5 digits up to 65535, else -1. */
+function portAt(s: string, start: number, end: number): number {
+  if (end <= start || end - start > 5) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + (c - 48);
+  }
+  return n > 65535 ? -1 : n;
 }
 
 function parseSip(scheme: 'sip' | 'sips', rest: string): SipUri | undefined {
-  const q = rest.indexOf('?');
-  const main = q < 0 ? rest : rest.slice(0, q);
-  const at = main.lastIndexOf('@');
+  let mainEnd = rest.indexOf('?');
+  if (mainEnd < 0) mainEnd = rest.length;
+  const at = rest.lastIndexOf('@', mainEnd - 1);
   let user: string | undefined;
-  let userParams: ReadonlyMap<string, string> = EMPTY;
-  let hostPart = main;
+  let userParams: Params = NO_PARAMS;
+  let hostStart = 0;
   if (at >= 0) {
-    let userinfo = main.slice(0, at);
-    hostPart = main.slice(at + 1);
-    const colon = userinfo.indexOf(':');
-    if (colon >= 0) userinfo = userinfo.slice(0, colon); // drop the (deprecated) password
-    const semi = userinfo.indexOf(';');
-    if (semi >= 0) {
-      userParams = parseParams(userinfo.slice(semi + 1));
-      userinfo = userinfo.slice(0, semi);
+    let userEnd = at;
+    const colon = rest.indexOf(':');
+    if (colon >= 0 && colon < userEnd) userEnd = colon; // drop the (deprecated) password
+    const semi = rest.indexOf(';');
+    if (semi >= 0 && semi < userEnd) {
+      userParams = new ParamList(rest.slice(semi + 1, userEnd));
+      userEnd = semi;
     }
-    if (userinfo === '' || /[\s<>"]/.test(userinfo)) return undefined;
-    user = unescapeUriPart(userinfo);
+    if (userEnd === 0) return undefined;
+    for (let i = 0; i < userEnd; i++) if (badUserChar(rest.charCodeAt(i))) return undefined;
+    user = unescapeUriPart(rest.slice(0, userEnd));
+    hostStart = at + 1;
   }
-  const semi = hostPart.indexOf(';');
-  const hp = parseHostPort(semi < 0 ? hostPart : hostPart.slice(0, semi));
-  if (hp === undefined) return undefined;
+  let hostPortEnd = rest.indexOf(';', hostStart);
+  if (hostPortEnd < 0 || hostPortEnd > mainEnd) hostPortEnd = mainEnd;
+  // host[:port]; an IPv6 reference keeps its brackets.
+  let hostEnd: number;
+  let port: number | undefined;
+  if (rest.charCodeAt(hostStart) === 0x5b) {
+    const close = rest.indexOf(']', hostStart);
+    if (close < 0 || close >= hostPortEnd) return undefined;
+    hostEnd = close + 1;
+    if (hostEnd < hostPortEnd) {
+      if (rest.charCodeAt(hostEnd) !== 0x3a) return undefined;
+      port = portAt(rest, hostEnd + 1, hostPortEnd);
+      if (port < 0) return undefined;
+    }
+    if (!isIpv6Reference(rest, hostStart, hostEnd)) return undefined;
+  } else {
+    const colon = rest.indexOf(':', hostStart);
+    hostEnd = colon < 0 || colon >= hostPortEnd ? hostPortEnd : colon;
+    if (hostEnd < hostPortEnd) {
+      port = portAt(rest, hostEnd + 1, hostPortEnd);
+      if (port < 0) return undefined;
+    }
+    if (!isHostName(rest, hostStart, hostEnd)) return undefined;
+  }
   return {
     scheme,
     user,
     userParams,
-    host: hp.host,
-    port: hp.port,
-    params: semi < 0 ? EMPTY : parseParams(hostPart.slice(semi + 1)),
+    host: rest.slice(hostStart, hostEnd).toLowerCase(),
+    port,
+    params: hostPortEnd < mainEnd ? new ParamList(rest.slice(hostPortEnd + 1, mainEnd)) : NO_PARAMS,
   };
 }
 
@@ -153,10 +142,10 @@ function parseTel(rest: string): SipUri | undefined {
   return {
     scheme: 'tel',
     user: number,
-    userParams: EMPTY,
+    userParams: NO_PARAMS,
     host: undefined,
     port: undefined,
-    params: semi < 0 ? EMPTY : parseParams(rest.slice(semi + 1)),
+    params: semi < 0 ? NO_PARAMS : new ParamList(rest.slice(semi + 1)),
   };
 }
 
@@ -165,12 +154,14 @@ export function parseUri(text: string): SipUri | undefined {
   if (typeof text !== 'string' || text.length > 4096) return undefined;
   const s = text.trim();
   const colon = s.indexOf(':');
-  if (colon < 3 || colon > 4) return undefined;
-  const scheme = s.slice(0, colon).toLowerCase();
+  if (colon < 3 || colon > 4 || colon === s.length - 1) return undefined;
   const rest = s.slice(colon + 1);
-  if (rest === '') return undefined;
-  if (scheme === 'sip' || scheme === 'sips') return parseSip(scheme, rest);
-  if (scheme === 'tel') return parseTel(rest);
+  if (colon === 3) {
+    if (lowerEquals(s, 0, 'sip')) return parseSip('sip', rest);
+    if (lowerEquals(s, 0, 'tel')) return parseTel(rest);
+  } else if (lowerEquals(s, 0, 'sips')) {
+    return parseSip('sips', rest);
+  }
   return undefined;
 }
 
@@ -179,7 +170,19 @@ const PHONE_RE = /^\+?[0-9]{1,20}$/;
 
 /** Removes RFC 3966 visual separators (and stray spaces/slashes) from a dialled string. */
 export function stripVisualSeparators(s: string): string {
-  return s.replace(VISUAL_SEPARATORS_RE, '');
+  return isPlainNumber(s) ? s : s.replace(VISUAL_SEPARATORS_RE, '');
+}
+
+/** /^\+?[0-9]{1,20}$/ by index: the usual form of a number, with nothing to strip. */
+export function isPlainNumber(s: string): boolean {
+  const len = s.length;
+  const first = len > 0 && s.charCodeAt(0) === 43 ? 1 : 0;
+  if (len - first < 1 || len - first > 20) return false;
+  for (let i = first; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /**
@@ -189,8 +192,11 @@ export function stripVisualSeparators(s: string): string {
  */
 export function uriPhoneNumber(uri: SipUri): string | undefined {
   if (uri.user === undefined) return undefined;
-  let n = stripVisualSeparators(uri.user);
-  if (!PHONE_RE.test(n)) return undefined;
+  let n = uri.user;
+  if (!isPlainNumber(n)) {
+    n = stripVisualSeparators(n);
+    if (!PHONE_RE.test(n)) return undefined;
+  }
   if (!n.startsWith('+')) {
     const ctx = uri.scheme === 'tel' ? uri.params.get('phone-context') : uri.userParams.get('phone-context');
     if (ctx !== undefined && ctx.startsWith('+')) {

@@ -1,8 +1,12 @@
+import { ConfirmedTransactions, FP_SAME_CALL } from './confirmed-transactions.js';
 import { DelayQueue } from './delay-queue.js';
 import { TxState, type InviteTransaction } from './invite-transaction.js';
 import type { ReplyPath } from './reply-path.js';
 
 const RELEASED = Buffer.alloc(0);
+/** confirmedTrunk(): the Call-ID is confirmed on another key (never a trunk name: those are validated). */
+export const SAME_CALL = '\0same-call';
+
 const GONE: ReplyPath = Object.freeze({ transport: 'udp' as const, send: () => false });
 
 export interface TransactionTimersConfig {
@@ -26,6 +30,10 @@ export interface TransactionEvents {
  * (one per timer G back-off step, one for H, one for I) instead of one setTimeout per transaction,
  * which keeps per-call cost flat at thousands of calls per second. State is bounded by maxTransactions.
  *
+ * Live transactions (Completed, waiting for the ACK) are objects in a Map by key. Once a UDP one is
+ * confirmed it moves to ConfirmedTransactions, which keeps only fingerprints until timer I; on TCP
+ * it ends at the ACK.
+ *
  * Queue entries cannot be removed early, so an entry keeps its transaction reachable until it is
  * due. On UDP timer H is therefore checked when timer G fires (G runs for exactly as long as H
  * matters) rather than by a 32 s queue that would keep every call of the last 32 s in memory; only
@@ -38,7 +46,10 @@ export class TransactionTable {
   private readonly callIds = new Map<string, number>();
   private readonly gQueues = new Map<number, DelayQueue<InviteTransaction>>();
   private readonly hQueue: DelayQueue<InviteTransaction>;
-  private readonly iQueue: DelayQueue<InviteTransaction>;
+  private readonly confirmed: ConfirmedTransactions;
+  /** Trunk names by index: a confirmed record keeps its trunk as a number. */
+  private readonly trunkNames: string[] = [];
+  private readonly trunkIndex = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private enabled = false;
 
@@ -47,7 +58,7 @@ export class TransactionTable {
     private readonly events: TransactionEvents,
   ) {
     this.hQueue = new DelayQueue(64 * cfg.t1Ms);
-    this.iQueue = new DelayQueue(cfg.t4Ms);
+    this.confirmed = new ConfirmedTransactions(cfg.t4Ms);
     for (let d = cfg.t1Ms; ; d = Math.min(d * 2, cfg.t2Ms)) {
       this.gQueues.set(d, new DelayQueue(d));
       if (d >= cfg.t2Ms) break;
@@ -79,26 +90,33 @@ export class TransactionTable {
   }
 
   private pending(): number {
-    let n = this.hQueue.size + this.iQueue.size;
+    let n = this.hQueue.size + this.confirmed.size;
     for (const q of this.gQueues.values()) n += q.size;
     return n;
   }
 
+  /** Live and confirmed transactions held. */
   get size(): number {
-    return this.byKey.size;
+    return this.byKey.size + this.confirmed.size;
   }
 
   get full(): boolean {
-    return this.byKey.size >= this.cfg.maxTransactions;
+    return this.size >= this.cfg.maxTransactions;
   }
 
+  /** The live (Completed) transaction with this key. */
   get(key: string): InviteTransaction | undefined {
     return this.byKey.get(key);
   }
 
-  /** True when another live transaction already carries this Call-ID. */
-  hasCall(callId: string): boolean {
-    return this.callIds.has(callId);
+  /**
+   * A confirmed UDP transaction with this Call-ID and key: its trunk. Otherwise `SAME_CALL` when a
+   * confirmed transaction carries the Call-ID on another key, else undefined.
+   */
+  confirmedTrunk(callId: string, key: string): string | undefined {
+    const r = this.confirmed.find(callId, key);
+    if (r >= 0) return this.trunkNames[r] as string;
+    return r === FP_SAME_CALL ? SAME_CALL : undefined;
   }
 
   /** Live transactions carrying this Call-ID; pass it on to add() to spare a second lookup. */
@@ -121,29 +139,38 @@ export class TransactionTable {
     this.arm();
     if (tx.reply.transport === 'udp') {
       tx.gInterval = this.cfg.t1Ms;
-      tx.gDue = (this.gQueues.get(this.cfg.t1Ms) as DelayQueue<InviteTransaction>).push(tx, now);
+      tx.ticket = this.gQueue(tx.gInterval).push(tx, now);
     } else {
-      this.hQueue.push(tx, now);
+      tx.ticket = this.hQueue.push(tx, now);
     }
   }
 
-  /** ACK received: Confirmed, then gone after T4 on UDP, at once on TCP (timer I). */
+  /** ACK received: Confirmed until timer I (T4) on UDP, as fingerprints only; over at once on TCP. */
   confirm(tx: InviteTransaction, now: number): void {
     if (tx.state !== TxState.Completed) return;
-    tx.state = TxState.Confirmed;
-    if (tx.reply.transport === 'udp') {
-      // Confirmed only absorbs retransmissions: the response bytes and reply path are not needed
-      // again, and letting go now keeps them out of the old generation for the T4 wait.
-      tx.response = RELEASED;
-      tx.reply = GONE;
-      this.iQueue.push(tx, now);
-    } else this.remove(tx);
+    const udp = tx.reply.transport === 'udp';
+    this.remove(tx);
+    if (udp) {
+      tx.state = TxState.Confirmed;
+      this.confirmed.add(tx.callId, tx.key, this.trunkId(tx.trunk), now);
+      this.arm();
+    }
+  }
+
+  private trunkId(name: string): number {
+    let i = this.trunkIndex.get(name);
+    if (i === undefined) {
+      i = this.trunkNames.length;
+      this.trunkNames.push(name);
+      this.trunkIndex.set(name, i);
+    }
+    return i;
   }
 
   sweep(now: number): void {
     for (const q of this.gQueues.values()) {
-      q.expire(now, (tx, due) => {
-        if (tx.state !== TxState.Completed || tx.gDue !== due) return;
+      q.expire(now, (tx) => {
+        if (tx.state !== TxState.Completed) return;
         if (now - tx.sentAt >= this.hQueue.delayMs) {
           this.events.ackTimeout(tx);
           this.remove(tx);
@@ -151,7 +178,7 @@ export class TransactionTable {
         }
         this.events.retransmit(tx);
         tx.gInterval = Math.min(tx.gInterval * 2, this.cfg.t2Ms);
-        tx.gDue = (this.gQueues.get(tx.gInterval) as DelayQueue<InviteTransaction>).push(tx, now);
+        tx.ticket = this.gQueue(tx.gInterval).push(tx, now);
       });
     }
     this.hQueue.expire(now, (tx) => {
@@ -159,9 +186,7 @@ export class TransactionTable {
       this.events.ackTimeout(tx);
       this.remove(tx);
     });
-    this.iQueue.expire(now, (tx) => {
-      if (tx.state === TxState.Confirmed) this.remove(tx);
-    });
+    this.confirmed.rotate(now);
     if (this.pending() === 0) this.disarm();
   }
 
@@ -170,10 +195,19 @@ export class TransactionTable {
     this.callIds.clear();
     for (const q of this.gQueues.values()) q.clear();
     this.hQueue.clear();
-    this.iQueue.clear();
+    this.confirmed.clear();
   }
 
+  private gQueue(interval: number): DelayQueue<InviteTransaction> {
+    return this.gQueues.get(interval) as DelayQueue<InviteTransaction>;
+  }
+
+  /** Ends a live transaction: out of the Map, and its pending timer entry cancelled. */
   private remove(tx: InviteTransaction): void {
+    if (tx.state === TxState.Completed) {
+      if (tx.reply.transport === 'udp') this.gQueue(tx.gInterval).cancel(tx.ticket);
+      else this.hQueue.cancel(tx.ticket);
+    }
     tx.state = TxState.Terminated;
     tx.response = RELEASED;
     tx.reply = GONE;

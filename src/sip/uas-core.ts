@@ -14,7 +14,7 @@ import { keepStringPrototypeFast } from './fast-string-prototype.js';
 import { transactionKey } from './transaction-key.js';
 import { hasTag, ToTagGenerator } from './to-tag.js';
 import { parseTopVia, type TopVia } from './top-via.js';
-import { TransactionTable } from './transaction-table.js';
+import { SAME_CALL, TransactionTable } from './transaction-table.js';
 
 const ALLOW = 'Allow: INVITE, ACK, CANCEL, OPTIONS, BYE\r\n';
 const OPTIONS_EXTRA = `${ALLOW}Accept: application/sdp\r\n`;
@@ -79,10 +79,13 @@ export class UasCore {
     try {
       text = data.toString('latin1');
       if (text.charCodeAt(0) === 65 /* A */) {
-        // A plain ACK needs only its transaction key; anything unusual returns undefined here and
-        // takes the full path.
+        // A plain ACK for a live transaction needs only its key; anything unusual (and an ACK
+        // that matches no live transaction) takes the full path.
         const key = fastAckKey(text);
-        if (key !== undefined) return this.ack(key, transport, t0);
+        if (key !== undefined) {
+          const tx = this.transactions.get(key);
+          if (tx !== undefined) return this.confirm(tx, transport, t0);
+        }
       }
       parsed = parseMessage(text);
     } catch (err) {
@@ -106,7 +109,7 @@ export class UasCore {
 
     if (method === 'ACK') {
       // ACKs are never answered. One for our final response ends its retransmissions.
-      if (problem === undefined) return this.ack(transactionKey(top, msg), transport, t0);
+      if (problem === undefined) return this.ack(transactionKey(top, msg), msg.callId, transport, t0);
       this.counters.request('ACK', transport, 'none');
       this.counters.drop('stray_ack', transport);
       return;
@@ -148,7 +151,7 @@ export class UasCore {
         // The INVITE was answered at once, so CANCEL only learns whether we know it (RFC 3261 §9.2);
         // its 200 carries the INVITE response's To-tag.
         const key = transactionKey(top, msg);
-        const known = this.transactions.get(key) !== undefined;
+        const known = this.transactions.get(key) !== undefined || this.isConfirmed(msg.callId, key);
         return this.respond(msg, top, reply, known ? 200 : 481, '', known ? this.tags.tagFor(key) : undefined);
       }
       case 'BYE':
@@ -172,10 +175,16 @@ export class UasCore {
       }
       return;
     }
+    const confirmed = this.transactions.confirmedTrunk(msg.callId, key);
+    if (confirmed !== undefined && confirmed !== SAME_CALL) {
+      // Its ACK came already (Confirmed): absorbed, not answered (RFC 3261 §17.2.1).
+      this.counters.retransmission('request_in', transport);
+      return;
+    }
     // Detached once: hashed once for both Map operations, and kept without the datagram's text.
     const callId = detachString(msg.callId);
     const liveCalls = this.transactions.liveCalls(callId);
-    const duplicateCall = liveCalls > 0;
+    const duplicateCall = liveCalls > 0 || confirmed === SAME_CALL;
     // Extensions the caller requires cannot be honoured: 420 (RFC 3261 §8.2.2.3). The call still
     // happened, so it is still a CallEvent.
     const required = msg.header('require');
@@ -196,7 +205,7 @@ export class UasCore {
       this.counters.drop('tx_table_full', transport);
     } else {
       const tx: InviteTransaction = {
-        key, callId, trunk, state: TxState.Completed, response, code, reply, gInterval: 0, gDue: 0, sentAt: now,
+        key, callId, trunk, state: TxState.Completed, response, code, reply, gInterval: 0, ticket: -1, sentAt: now,
       };
       this.transactions.add(tx, now, liveCalls);
     }
@@ -228,12 +237,30 @@ export class UasCore {
     this.counters.response(code, reply.transport);
   }
 
-  /** A well-formed ACK: it ends its transaction's retransmissions, or is a stray. Never answered. */
-  private ack(key: string, transport: SipTransport, t0: number): void {
+  /**
+   * A well-formed ACK: it ends its transaction's retransmissions, is a retransmission absorbed by a
+   * confirmed transaction, or is a stray. Never answered.
+   */
+  private ack(key: string, callId: string, transport: SipTransport, t0: number): void {
     const tx = this.transactions.get(key);
-    this.counters.request('ACK', transport, tx ? tx.trunk : 'none');
-    if (tx) this.transactions.confirm(tx, t0);
-    else this.counters.drop('stray_ack', transport);
+    if (tx !== undefined) return this.confirm(tx, transport, t0);
+    const confirmed = this.transactions.confirmedTrunk(callId, key);
+    if (confirmed !== undefined && confirmed !== SAME_CALL) {
+      this.counters.request('ACK', transport, confirmed);
+      return;
+    }
+    this.counters.request('ACK', transport, 'none');
+    this.counters.drop('stray_ack', transport);
+  }
+
+  private isConfirmed(callId: string, key: string): boolean {
+    const trunk = this.transactions.confirmedTrunk(callId, key);
+    return trunk !== undefined && trunk !== SAME_CALL;
+  }
+
+  private confirm(tx: InviteTransaction, transport: SipTransport, t0: number): void {
+    this.counters.request('ACK', transport, tx.trunk);
+    this.transactions.confirm(tx, t0);
   }
 }
 

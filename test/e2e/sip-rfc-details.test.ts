@@ -75,4 +75,38 @@ describe('native UAS RFC 3261 details', () => {
     const tag = (v: string | undefined): string | undefined => /;tag=([^;]+)/.exec(v ?? '')?.[1];
     expect(tag(header(ok as SipResponse, 'to'))).toBe(tag(header(inv as SipResponse, 'to')));
   });
+
+  it('keeps an ACKed UDP transaction Confirmed: INVITE and ACK copies absorbed, CANCEL known, the Call-ID a duplicate', async () => {
+    const branch = `z9hG4bK-confirmed-${Date.now()}`;
+    const callId = `confirmed-${Date.now()}@test`;
+    const m0 = await daemon.metrics();
+    const invite = request('INVITE', { branch, callId });
+    const [inv] = await exchange(invite);
+    expect(inv?.status).toBe(486);
+    const toTag = /;tag=([^;]+)/.exec(header(inv as SipResponse, 'to') ?? '')?.[1];
+    const ack = request('ACK', { branch, callId, toTag });
+    await client.send(ack, daemon.sipPort);
+    await expect.poll(async () => (await daemon.metrics()).get('ringproof_sip_requests_total', { method: 'ACK' }) -
+      m0.get('ringproof_sip_requests_total', { method: 'ACK' }), { timeout: 3000 }).toBe(1);
+
+    // The same INVITE and ACK again: absorbed, no answer.
+    const before = client.received.length;
+    await client.send(invite, daemon.sipPort);
+    await client.send(ack, daemon.sipPort);
+    await client.settle(300, 1500);
+    expect(client.received.length).toBe(before);
+    // A CANCEL for it still finds it; the same Call-ID on a new branch is answered, but is the same call.
+    const [ok] = await exchange(request('CANCEL', { branch, callId }));
+    expect(ok?.status).toBe(200);
+    const [again] = await exchange(request('INVITE', { branch: `${branch}-2`, callId }));
+    expect(again?.status).toBe(486);
+
+    const m1 = await daemon.metrics();
+    const d = (name: string, labels: Record<string, string>): number => m1.get(name, labels) - m0.get(name, labels);
+    expect(d('ringproof_call_events_total', {})).toBe(1);
+    expect(d('ringproof_sip_retransmissions_total', { kind: 'request_in' })).toBe(1);
+    expect(d('ringproof_sip_retransmissions_total', { kind: 'duplicate_call' })).toBe(1);
+    expect(d('ringproof_sip_requests_total', { method: 'ACK', trunk: 'loopback' })).toBe(2);
+    expect(d('ringproof_sip_drops_total', { reason: 'stray_ack' })).toBe(0);
+  });
 });

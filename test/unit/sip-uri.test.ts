@@ -116,3 +116,38 @@ describe('helpers', () => {
     expect(stripVisualSeparators('(555) 123-4567')).toBe('5551234567');
   });
 });
+
+describe('parseUri host and port checks (read by index) agree with the regular expressions they replace', () => {
+  const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?\.?)+$|^\[[0-9A-Fa-f:.]+\]$/;
+  const PORT_RE = /^\d{1,5}$/;
+  // A small PRNG, so a failure reproduces.
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const ALPHABET = 'aZ09-_..[]:fF\u00e9x';
+
+  it('accepts exactly the hosts HOST_RE accepts, over 20,000 random hosts', () => {
+    for (let k = 0; k < 20_000; k++) {
+      let host = '';
+      const len = 1 + rnd(8);
+      for (let i = 0; i < len; i++) host += ALPHABET[rnd(ALPHABET.length)];
+      if (host.includes(':') && !host.startsWith('[')) continue; // a colon there is the port separator
+      if (host.startsWith('[') && host.indexOf(']') !== host.length - 1) continue;
+      const parsed = parseUri(`sip:u@${host}`);
+      expect(parsed !== undefined, JSON.stringify(host)).toBe(HOST_RE.test(host));
+      if (parsed) expect(parsed.host).toBe(host.toLowerCase());
+    }
+  });
+
+  it('accepts exactly the ports PORT_RE accepts up to 65535', () => {
+    for (const port of ['', '0', '5060', '65535', '65536', '99999', '123456', '5o60', ' 5060', '-1', '00001']) {
+      const ok = PORT_RE.test(port) && Number(port) <= 65535;
+      const parsed = parseUri(`sip:u@example.com:${port};user=phone`);
+      expect(parsed !== undefined, port).toBe(ok);
+      if (parsed) expect(parsed.port).toBe(Number(port));
+      expect(parseUri(`sip:u@[::1]:${port}`) !== undefined, `[::1]:${port}`).toBe(ok);
+    }
+  });
+});
