@@ -24,22 +24,12 @@ export class ParamList implements Params {
 
   get(name: string): string | undefined {
     const text = this.text;
-    const len = text.length;
-    for (let start = 0; start <= len; ) {
-      let end = text.indexOf(';', start);
-      if (end === -1) end = len;
-      let ps = start;
-      let pe = end;
-      while (ps < pe && isTrimSpace(text.charCodeAt(ps))) ps++;
-      while (pe > ps && isTrimSpace(text.charCodeAt(pe - 1))) pe--;
-      if (ps < pe) {
-        let eq = text.indexOf('=', ps);
-        if (eq >= pe) eq = -1;
-        let ne = eq < 0 ? pe : eq;
-        while (ne > ps && isTrimSpace(text.charCodeAt(ne - 1))) ne--;
-        if (ne - ps === name.length && nameMatches(text, ps, name)) return eq < 0 ? '' : valueAt(text, eq + 1, pe);
+    const b = BOUNDS;
+    for (let start = 0; start <= text.length; start = b.next) {
+      readParam(text, start, b);
+      if (b.nameEnd - b.nameStart === name.length && nameMatches(text, b.nameStart, name)) {
+        return b.eq < 0 ? '' : valueAt(text, b.eq + 1, b.end);
       }
-      start = end + 1;
     }
     return undefined;
   }
@@ -58,27 +48,50 @@ export const NO_PARAMS: Params = new ParamList('');
 /** Every parameter of ";a=b;c" in a Map with lowercase names (first occurrence wins). */
 export function parseParams(text: string): Map<string, string> {
   const map = new Map<string, string>();
-  const len = text.length;
-  for (let start = 0; start <= len; ) {
-    let end = text.indexOf(';', start);
-    if (end === -1) end = len;
-    let ps = start;
-    let pe = end;
-    while (ps < pe && isTrimSpace(text.charCodeAt(ps))) ps++;
-    while (pe > ps && isTrimSpace(text.charCodeAt(pe - 1))) pe--;
-    if (ps < pe) {
-      let eq = text.indexOf('=', ps);
-      if (eq >= pe) eq = -1;
-      let ne = eq < 0 ? pe : eq;
-      while (ne > ps && isTrimSpace(text.charCodeAt(ne - 1))) ne--;
-      if (ne > ps) {
-        const name = text.slice(ps, ne).toLowerCase();
-        if (!map.has(name)) map.set(name, eq < 0 ? '' : valueAt(text, eq + 1, pe));
-      }
+  const b = BOUNDS;
+  for (let start = 0; start <= text.length; start = b.next) {
+    readParam(text, start, b);
+    if (b.nameEnd > b.nameStart) {
+      const name = text.slice(b.nameStart, b.nameEnd).toLowerCase();
+      if (!map.has(name)) map.set(name, b.eq < 0 ? '' : valueAt(text, b.eq + 1, b.end));
     }
-    start = end + 1;
   }
   return map;
+}
+
+/** Where one parameter lies in its text; an empty name (nameEnd === nameStart) means none. */
+interface ParamBounds {
+  nameStart: number;
+  nameEnd: number;
+  /** Index of "=", or -1 for a flag parameter. */
+  eq: number;
+  /** End of the trimmed parameter. */
+  end: number;
+  /** Where the next parameter starts. */
+  next: number;
+}
+
+// One reused record: scans are synchronous and never nested, and so allocate nothing.
+const BOUNDS: ParamBounds = { nameStart: 0, nameEnd: 0, eq: -1, end: 0, next: 0 };
+
+/** Fills `b` for the parameter starting at `start` (up to the next ";"), names and ends trimmed. */
+function readParam(text: string, start: number, b: ParamBounds): void {
+  const len = text.length;
+  let end = text.indexOf(';', start);
+  if (end === -1) end = len;
+  let ps = start;
+  let pe = end;
+  while (ps < pe && isTrimSpace(text.charCodeAt(ps))) ps++;
+  while (pe > ps && isTrimSpace(text.charCodeAt(pe - 1))) pe--;
+  let eq = ps < pe ? text.indexOf('=', ps) : -1;
+  if (eq >= pe) eq = -1;
+  let ne = eq < 0 ? pe : eq;
+  while (ne > ps && isTrimSpace(text.charCodeAt(ne - 1))) ne--;
+  b.nameStart = ps;
+  b.nameEnd = ne;
+  b.eq = eq;
+  b.end = pe;
+  b.next = end + 1;
 }
 
 /** text[start, end) trimmed, one pair of surrounding quotes removed, %XX escapes decoded. */
