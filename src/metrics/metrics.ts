@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HotHistogram } from './hot-histogram.js';
 
 /**
  * All metrics of one process, on one registry (not prom-client's global one, so tests can run
@@ -10,7 +11,7 @@ export interface Metrics {
   readonly sipResponses: Counter<'code' | 'transport'>;
   readonly sipDrops: Counter<'reason' | 'transport'>;
   readonly sipRetransmissions: Counter<'kind' | 'transport'>;
-  readonly inviteToFinal: Histogram<'transport'>;
+  readonly inviteToFinal: HotHistogram<'transport'>;
   readonly sipTransactions: Gauge;
   readonly tcpConnections: Gauge;
   readonly callEvents: Counter<'trunk' | 'cli_origin'>;
@@ -84,7 +85,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       registers: [registry],
       collect: flush,
     }),
-    inviteToFinal: new Histogram({
+    inviteToFinal: new HotHistogram({
       name: 'ringproof_sip_invite_to_final_seconds',
       help: 'Time from INVITE receipt to its final response handed to the socket',
       labelNames: ['transport'] as const,

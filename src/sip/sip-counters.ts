@@ -1,4 +1,5 @@
-import type { Counter, Histogram } from 'prom-client';
+import type { Counter } from 'prom-client';
+import type { HistogramSlot } from '../metrics/hot-histogram.js';
 import { methodLabel, type Metrics } from '../metrics/metrics.js';
 import { CountBatch, type PendingCount } from './count-batch.js';
 
@@ -15,7 +16,7 @@ export class SipCounters {
   private readonly responses = new Map<string, PendingCount[]>();
   private readonly drops = new Map<string, Map<string, PendingCount>>();
   private readonly retrans = new Map<string, Map<string, PendingCount>>();
-  private readonly finalTimers = new Map<string, { observe(v: number): void }>();
+  private readonly finalTimers = new Map<string, HistogramSlot>();
 
   constructor(private readonly m: Metrics) {
     this.batch = new CountBatch(m);
@@ -62,7 +63,7 @@ export class SipCounters {
   inviteToFinal(seconds: number, transport: string): void {
     let h = this.finalTimers.get(transport);
     if (!h) {
-      h = (this.m.inviteToFinal as Histogram<'transport'>).labels(transport);
+      h = this.m.inviteToFinal.labels(transport);
       this.finalTimers.set(transport, h);
     }
     h.observe(seconds);
