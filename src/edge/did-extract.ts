@@ -15,16 +15,17 @@ export interface DidResult {
   raw: string | null;
 }
 
-function tryUri(uri: SipUri | undefined, normalizer: Pick<PhoneNormalizer, 'normalize'>): string | null {
+function tryUri(uri: SipUri | undefined, normalizer: Pick<PhoneNormalizer, 'normalizeRepeated'>): string | null {
   if (uri === undefined) return null;
   const n = uriPhoneNumber(uri);
-  return n === undefined ? null : normalizer.normalize(n);
+  // DIDs are the same few numbers over and over: the normalizer's cache first.
+  return n === undefined ? null : normalizer.normalizeRepeated(n);
 }
 
 export function extractDid(
   requestUri: string,
   headers: Pick<HeaderSource, 'header'>,
-  normalizer: Pick<PhoneNormalizer, 'normalize'>,
+  normalizer: Pick<PhoneNormalizer, 'normalizeRepeated'>,
 ): DidResult {
   const ruri = parseUri(requestUri);
   const fromRuri = tryUri(ruri, normalizer);

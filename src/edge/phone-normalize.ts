@@ -31,6 +31,11 @@ export interface PhoneNormalizer {
   readonly country: CountryCode;
   /** E.164 ("+442012345678"), or null when the text is not a possible phone number. */
   normalize(raw: string): string | null;
+  /**
+   * normalize() for values that recur (DIDs: a deployment has a handful): the cache is asked
+   * first and keeps every result, so a repeat costs one lookup.
+   */
+  normalizeRepeated(raw: string): string | null;
 }
 
 export interface PhoneNormalizerOptions {
@@ -173,18 +178,38 @@ export function createPhoneNormalizer(defaultCountry: string, opts: PhoneNormali
     return null;
   };
 
+  /** The text as the library should see it, or null when it cannot be a number at all. */
+  const prepare = (raw: string): string | null => {
+    if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_INPUT) return null;
+    const s = stripVisualSeparators(raw);
+    return DIGITS_RE.test(s) ? s : null;
+  };
+  const cached = (s: string): string | null => {
+    const result = compute(s);
+    cache.set(s, result ?? NOT_A_NUMBER);
+    return result;
+  };
+
   return {
     country,
     normalize(raw: string): string | null {
-      if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_INPUT) return null;
-      const s = stripVisualSeparators(raw);
-      if (!DIGITS_RE.test(s)) return null;
+      const s = prepare(raw);
+      if (s === null) return null;
       if (fastPath && isFastPathE164(s)) return s;
       const hit = cache.get(s);
       if (hit !== undefined) return hit === NOT_A_NUMBER ? null : hit;
-      const result = compute(s);
-      cache.set(s, result ?? NOT_A_NUMBER);
-      return result;
+      return cached(s);
+    },
+    normalizeRepeated(raw: string): string | null {
+      const s = prepare(raw);
+      if (s === null) return null;
+      const hit = cache.get(s);
+      if (hit !== undefined) return hit === NOT_A_NUMBER ? null : hit;
+      if (fastPath && isFastPathE164(s)) {
+        cache.set(s, s);
+        return s;
+      }
+      return cached(s);
     },
   };
 }

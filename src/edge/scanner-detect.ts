@@ -15,9 +15,17 @@ export function compileScannerDetector(substrings: readonly string[]): ScannerDe
   const parts = substrings.map((s) => s.trim()).filter((s) => s.length > 0).map(escapeRegExp);
   if (parts.length === 0) return { isScanner: () => false };
   const re = new RegExp(parts.join('|'), 'i');
+  // A trunk's traffic carries one User-Agent (its SBC's) over and over: remember the last verdict.
+  let lastUserAgent = '';
+  let lastVerdict = false;
   return {
     isScanner(userAgent: string | undefined): boolean {
-      return userAgent !== undefined && userAgent.length > 0 && re.test(userAgent);
+      if (userAgent === undefined || userAgent.length === 0) return false;
+      if (userAgent !== lastUserAgent) {
+        lastVerdict = re.test(userAgent);
+        lastUserAgent = userAgent;
+      }
+      return lastVerdict;
     },
   };
 }

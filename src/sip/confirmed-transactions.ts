@@ -3,6 +3,14 @@ import { StringFingerprint } from './string-fingerprint.js';
 
 export { FP_NONE, FP_SAME_CALL } from './fingerprint-table.js';
 
+/** A transaction's fingerprints, computed once when it is created and kept until it is confirmed. */
+export interface TxFingerprints {
+  callFpA: number;
+  callFpB: number;
+  keyFpA: number;
+  keyFpB: number;
+}
+
 /**
  * UDP INVITE transactions in the Confirmed state (ACK received, RFC 3261 §17.2.1): for T4 they only
  * absorb retransmitted ACKs and INVITEs, and their Call-ID still marks the call as seen. That is
@@ -26,6 +34,8 @@ export class ConfirmedTransactions {
   private nextRotation = Number.NEGATIVE_INFINITY;
   private readonly call = new StringFingerprint();
   private readonly key = new StringFingerprint();
+  private lastCallId: string | undefined;
+  private lastKey: string | undefined;
 
   constructor(lifetimeMs: number, generations = 3) {
     if (generations < 2) throw new RangeError('ConfirmedTransactions: generations must be at least 2');
@@ -42,16 +52,29 @@ export class ConfirmedTransactions {
 
   add(callId: string, key: string, payload: number, now: number): void {
     this.rotate(now);
-    this.call.of(callId);
-    this.key.of(key);
+    this.hash(callId, key);
     (this.tables[0] as FingerprintTable).add(this.call.a, this.call.b, this.key.a, this.key.b, payload);
+  }
+
+  /** add() with fingerprints taken earlier by stamp(). */
+  addStamped(fp: TxFingerprints, payload: number, now: number): void {
+    this.rotate(now);
+    (this.tables[0] as FingerprintTable).add(fp.callFpA, fp.callFpB, fp.keyFpA, fp.keyFpB, payload);
+  }
+
+  /** Writes the fingerprints of this Call-ID and key into `fp` (free right after find() on them). */
+  stamp(callId: string, key: string, fp: TxFingerprints): void {
+    this.hash(callId, key);
+    fp.callFpA = this.call.a;
+    fp.callFpB = this.call.b;
+    fp.keyFpA = this.key.a;
+    fp.keyFpB = this.key.b;
   }
 
   /** The payload of the transaction with this Call-ID and key, else FP_SAME_CALL or FP_NONE. */
   find(callId: string, key: string): number {
+    this.hash(callId, key);
     if (this.size === 0) return FP_NONE;
-    this.call.of(callId);
-    this.key.of(key);
     const { a: ca, b: cb } = this.call;
     const { a: ka, b: kb } = this.key;
     let result = FP_NONE;
@@ -62,6 +85,18 @@ export class ConfirmedTransactions {
       if (r !== FP_NONE) result = r;
     }
     return result;
+  }
+
+  /** Sets this.call and this.key, unless they already hold these strings' fingerprints. */
+  private hash(callId: string, key: string): void {
+    if (callId !== this.lastCallId) {
+      this.call.of(callId);
+      this.lastCallId = callId;
+    }
+    if (key !== this.lastKey) {
+      this.key.of(key);
+      this.lastKey = key;
+    }
   }
 
   /** Empties the generations that are due. Called by the timer sweep and on every add. */
@@ -84,6 +119,8 @@ export class ConfirmedTransactions {
 
   clear(): void {
     for (const t of this.tables) t.clear();
+    this.lastCallId = undefined;
+    this.lastKey = undefined;
     this.nextRotation = Number.NEGATIVE_INFINITY;
   }
 }

@@ -1,3 +1,4 @@
+import type { TxFingerprints } from './confirmed-transactions.js';
 import type { ReplyPath } from './reply-path.js';
 
 export const TxState = {
@@ -10,13 +11,13 @@ export const TxState = {
 export type TxState = (typeof TxState)[keyof typeof TxState];
 
 /** A UAS INVITE server transaction that was answered with a non-2xx final response (RFC 3261 §17.2.1). */
-export interface InviteTransaction {
+export interface InviteTransaction extends TxFingerprints {
   key: string;
   callId: string;
   trunk: string;
   state: TxState;
-  /** The exact bytes of the final response, resent for retransmitted INVITEs and by timer G. */
-  response: Buffer;
+  /** The final response as latin1 text (each character one byte), resent for retransmitted INVITEs and by timer G. */
+  response: string;
   code: number;
   reply: ReplyPath;
   /** Current timer G interval (ms), doubling up to T2. */

@@ -3,7 +3,7 @@ import { DelayQueue } from './delay-queue.js';
 import { TxState, type InviteTransaction } from './invite-transaction.js';
 import type { ReplyPath } from './reply-path.js';
 
-const RELEASED = Buffer.alloc(0);
+const RELEASED = '';
 /** confirmedTrunk(): the Call-ID is confirmed on another key (never a trunk name: those are validated). */
 export const SAME_CALL = '\0same-call';
 
@@ -135,6 +135,7 @@ export class TransactionTable {
   add(tx: InviteTransaction, now: number, liveCalls: number = this.liveCalls(tx.callId)): void {
     this.byKey.set(tx.key, tx);
     this.callIds.set(tx.callId, liveCalls + 1);
+    if (tx.reply.transport === 'udp') this.confirmed.stamp(tx.callId, tx.key, tx);
     tx.sentAt = now;
     this.arm();
     if (tx.reply.transport === 'udp') {
@@ -152,7 +153,7 @@ export class TransactionTable {
     this.remove(tx);
     if (udp) {
       tx.state = TxState.Confirmed;
-      this.confirmed.add(tx.callId, tx.key, this.trunkId(tx.trunk), now);
+      this.confirmed.addStamped(tx, this.trunkId(tx.trunk), now);
       this.arm();
     }
   }

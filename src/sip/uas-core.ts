@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { SipConfig, SipTransport } from '../config/config-types.js';
 import { TxState, type InviteTransaction } from './invite-transaction.js';
 import { buildResponse } from './build-response.js';
+import { Latin1Slab } from './latin1-slab.js';
 import { parseMessage } from './parse-message.js';
 import type { ReplyPath } from './reply-path.js';
 import { Q850_REASON } from './reason-phrases.js';
@@ -32,6 +33,7 @@ const ANY_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 export class UasCore {
   readonly transactions: TransactionTable;
   private readonly tags = new ToTagGenerator();
+  private readonly slab = new Latin1Slab();
   private readonly serverLine: string;
   private readonly timeOrigin = performance.timeOrigin;
   private handler: EdgeHandler | undefined;
@@ -45,7 +47,7 @@ export class UasCore {
     this.serverLine = cfg.serverHeader ? `Server: ${cfg.serverHeader}\r\n` : '';
     this.transactions = new TransactionTable(cfg, {
       retransmit: (tx) => {
-        tx.reply.send(tx.response);
+        tx.reply.send(this.slab.encode(tx.response));
         this.counters.retransmission('response_out', tx.reply.transport);
         this.counters.response(tx.code, tx.reply.transport);
       },
@@ -170,7 +172,7 @@ export class UasCore {
       // Completed: the same bytes again (timer G's job too), on the path this copy came by (a TCP
       // peer may have reconnected). Confirmed: absorb (RFC 3261 §17.2.1).
       if (known.state === TxState.Completed) {
-        reply.send(known.response);
+        reply.send(this.slab.encode(known.response));
         this.counters.response(known.code, transport);
       }
       return;
@@ -195,8 +197,7 @@ export class UasCore {
       extraHeaders: code === 420 ? `Unsupported: ${required}\r\n` : this.reasonLine(code),
       serverLine: this.serverLine,
     });
-    const response = Buffer.from(text, 'latin1');
-    reply.send(response);
+    reply.send(this.slab.encode(text));
     const now = performance.now();
     this.counters.response(code, transport);
     this.counters.inviteToFinal((now - t0) / 1000, transport);
@@ -205,7 +206,7 @@ export class UasCore {
       this.counters.drop('tx_table_full', transport);
     } else {
       const tx: InviteTransaction = {
-        key, callId, trunk, state: TxState.Completed, response, code, reply, gInterval: 0, ticket: -1, sentAt: now,
+        key, callId, trunk, state: TxState.Completed, response: text, code, reply, gInterval: 0, ticket: -1, sentAt: now, callFpA: 0, callFpB: 0, keyFpA: 0, keyFpB: 0,
       };
       this.transactions.add(tx, now, liveCalls);
     }
@@ -233,7 +234,7 @@ export class UasCore {
       extraHeaders: extra,
       serverLine: this.serverLine,
     });
-    reply.send(Buffer.from(text, 'latin1'));
+    reply.send(this.slab.encode(text));
     this.counters.response(code, reply.transport);
   }
 

@@ -103,3 +103,17 @@ describe('isFastPathE164', () => {
     }
   });
 });
+
+describe('normalizeRepeated', () => {
+  it('gives what normalize gives, the first time and from its cache', () => {
+    const inputs = ['+15550100001', '5550100001', '+447700900123', '07700900123', '00447700900123', '447700900123', 'abc', '',
+      '+1 (555) 010-0001', '+999', '1', '+4930123456', '+15550100001'];
+    for (const country of ['US', 'GB', 'DE']) {
+      const a = createPhoneNormalizer(country);
+      const b = createPhoneNormalizer(country);
+      for (let round = 0; round < 2; round++) {
+        for (const x of inputs) expect(b.normalizeRepeated(x), `${country} ${x}`).toBe(a.normalize(x));
+      }
+    }
+  });
+});

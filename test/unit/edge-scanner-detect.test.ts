@@ -28,3 +28,11 @@ describe('compileScannerDetector', () => {
     expect(compileScannerDetector(['', '  ']).isScanner('anything')).toBe(false);
   });
 });
+
+describe('scanner detection with alternating User-Agents', () => {
+  it('judges each User-Agent afresh when it changes', () => {
+    const d = compileScannerDetector(['friendly-scanner', 'sipvicious']);
+    const seq = ['Carrier SBC 1.0', 'friendly-scanner', 'friendly-scanner', 'Carrier SBC 1.0', 'SIPVicious 0.3', 'Carrier SBC 1.0', ''];
+    expect(seq.map((ua) => d.isScanner(ua))).toEqual([false, true, true, false, true, false, false]);
+  });
+});

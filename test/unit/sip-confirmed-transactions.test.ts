@@ -92,4 +92,18 @@ describe('ConfirmedTransactions', () => {
     c.clear();
     expect(c.find('call@h', 'branch-1')).toBe(FP_NONE);
   });
+
+  it('finds a record added from fingerprints stamped earlier, as if added by strings', () => {
+    const c = new ConfirmedTransactions(5000);
+    const fp = { callFpA: 0, callFpB: 0, keyFpA: 0, keyFpB: 0 };
+    expect(c.find('s@h', 'k1')).toBe(FP_NONE);
+    c.stamp('s@h', 'k1', fp); // right after find(): the memo
+    c.stamp('other@h', 'k2', { ...fp });
+    const fresh = { ...fp };
+    c.stamp('s@h', 'k1', fresh); // hashed again
+    expect(fresh).toEqual(fp);
+    c.addStamped(fp, 7, 0);
+    expect(c.find('s@h', 'k1')).toBe(7);
+    expect(c.find('s@h', 'k3')).toBe(FP_SAME_CALL);
+  });
 });
