@@ -24,6 +24,8 @@ export async function startRingproof({ root, engine, cpuProfDir, drachtio }) {
     ...cleanEnv(),
     RINGPROOF_SIP_LISTEN: `udp:127.0.0.1:${sipPort},tcp:127.0.0.1:${sipPort}`,
     RINGPROOF_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
+    // The SIP edge alone, as the README's load-test setup runs it: no Redis, no workers, no API.
+    RINGPROOF_ROLE: 'edge',
     RINGPROOF_EVENT_SINK: 'log',
     RINGPROOF_LOG_LEVEL: 'warn',
     RINGPROOF_SIP_ENGINE: engine,
