@@ -158,7 +158,7 @@ export function createPhoneNormalizer(defaultCountry: string, opts: PhoneNormali
   };
 
   const compute = (s: string): string | null => {
-    if (s.startsWith('+')) return possible(s) ?? null;
+    if (s.charCodeAt(0) === 43) return possible(s) ?? null;
     // "4930123456" on a DE trunk: national numbers there start with the trunk prefix "0", so
     // digits that start with the country's own code instead are international without the "+".
     if (

@@ -1,5 +1,5 @@
 import { knownHeaderNameAt } from './header-names.js';
-import { isTokenChar, isTrimSpace, quotesBalanced } from './sip-chars.js';
+import { hasAt, isTokenChar, isTrimSpace, quotesBalanced } from './sip-chars.js';
 import { parsePlainTopVia } from './top-via.js';
 import { rfc3261Key } from './transaction-key.js';
 
@@ -27,7 +27,7 @@ export function fastAckKey(text: string): string | undefined {
   if (eol === -1 || text.charCodeAt(eol - 1) !== 13) return undefined;
   const lineEnd = eol - 1;
   const sp2 = text.indexOf(' ', 4);
-  if (sp2 <= 4 || sp2 + 8 !== lineEnd || !text.startsWith(' SIP/2.0', sp2)) return undefined;
+  if (sp2 <= 4 || sp2 + 8 !== lineEnd || !hasAt(text, sp2, ' SIP/2.0')) return undefined;
 
   let viaStart = -1;
   let viaEnd = -1;
@@ -124,8 +124,8 @@ function ackCSeq(text: string, start: number, end: number): boolean {
   while (i < end && isTrimSpace(text.charCodeAt(i))) i++;
   if (i === digitsEnd) return false;
   const m = end - i;
-  if (m === 3) return text.startsWith('ACK', i);
-  if (m === 6) return text.startsWith('INVITE', i);
+  if (m === 3) return hasAt(text, i, 'ACK');
+  if (m === 6) return hasAt(text, i, 'INVITE');
   return false;
 }
 

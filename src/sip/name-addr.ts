@@ -38,7 +38,7 @@ export function parseNameAddr(value: string): NameAddr | undefined {
 
   let displayName: string | undefined;
   let lt: number;
-  if (s.startsWith('"')) {
+  if (s.charCodeAt(0) === 0x22) {
     const q = readQuoted(s, 0);
     if (q === undefined) return undefined;
     displayName = q.text.trim();
@@ -57,7 +57,7 @@ export function parseNameAddr(value: string): NameAddr | undefined {
     if (gt < 0) return undefined;
     uriText = s.slice(lt + 1, gt);
     paramText = s.slice(gt + 1).trim();
-    if (paramText !== '' && !paramText.startsWith(';')) return undefined;
+    if (paramText !== '' && paramText.charCodeAt(0) !== 0x3b) return undefined;
   } else {
     // addr-spec: parameters start at the first ";" after the host, i.e. after any "@".
     const at = s.indexOf('@');

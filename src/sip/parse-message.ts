@@ -1,5 +1,5 @@
 import { canonicalHeaderName, knownHeaderNameAt } from './header-names.js';
-import { isTrimSpace, quotesBalanced } from './sip-chars.js';
+import { hasAt, isTrimSpace, quotesBalanced } from './sip-chars.js';
 import { SipMessage } from './sip-message.js';
 
 /**
@@ -35,7 +35,7 @@ export function parseMessage(text: string): ParseResult {
   const startLine = text.slice(pos, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol);
   pos = eol + 1;
 
-  if (startLine.startsWith('SIP/')) {
+  if (hasAt(startLine, 0, 'SIP/')) {
     msg.isRequest = false;
     // Status-Code is exactly three digits (RFC 3261 §25.1); anything else is not a status we know.
     const m = /^SIP\/2\.0 (\d{3})(?: |$)/.exec(startLine);

@@ -197,9 +197,9 @@ export function uriPhoneNumber(uri: SipUri): string | undefined {
     n = stripVisualSeparators(n);
     if (!PHONE_RE.test(n)) return undefined;
   }
-  if (!n.startsWith('+')) {
+  if (n.charCodeAt(0) !== 43) {
     const ctx = uri.scheme === 'tel' ? uri.params.get('phone-context') : uri.userParams.get('phone-context');
-    if (ctx !== undefined && ctx.startsWith('+')) {
+    if (ctx !== undefined && ctx.charCodeAt(0) === 43) {
       const prefix = stripVisualSeparators(ctx);
       if (PHONE_RE.test(prefix)) n = prefix + n;
     }

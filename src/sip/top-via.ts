@@ -1,4 +1,4 @@
-import { isTokenChar, isTrimSpace, lowerEquals } from './sip-chars.js';
+import { hasAt, isTokenChar, isTrimSpace, lowerEquals } from './sip-chars.js';
 /** What the UAS needs from the topmost Via: transaction matching and response routing fields. */
 export interface TopVia {
   /** The first Via element's raw text (one value of possibly several in the header line). */
@@ -56,7 +56,7 @@ export function parseTopViaGeneral(line: string): TopVia | undefined {
  */
 export function parsePlainTopVia(line: string): TopVia | undefined {
   const end = line.length;
-  if (!line.startsWith('SIP/2.0/')) return undefined;
+  if (!hasAt(line, 0, 'SIP/2.0/')) return undefined;
   let i = 8;
   while (i < end && isTokenChar(line.charCodeAt(i))) i++;
   if (i === 8 || i >= end || line.charCodeAt(i) !== 32) return undefined;
@@ -106,7 +106,7 @@ export function parsePlainTopVia(line: string): TopVia | undefined {
     i = j;
   }
   const tStart = 8;
-  const transport = tEnd - tStart === 3 && line.startsWith('UDP', tStart) ? 'UDP' : line.slice(tStart, tEnd).toUpperCase();
+  const transport = tEnd - tStart === 3 && hasAt(line, tStart, 'UDP') ? 'UDP' : line.slice(tStart, tEnd).toUpperCase();
   return { raw: line, rest: '', transport, host: line.slice(hStart, hEnd), port, branch, hasRport, wellFormed };
 }
 

@@ -1,4 +1,5 @@
 import { detachString } from './detach-string.js';
+import { hasAt } from './sip-chars.js';
 import type { SipMessage } from './sip-message.js';
 import type { TopVia } from './top-via.js';
 
@@ -10,7 +11,7 @@ export const flatKey = detachString;
 
 /** True when a branch carries the RFC 3261 cookie and something after it (RFC 4475 §3.2.1). */
 export function isRfc3261Branch(branch: string | undefined): branch is string {
-  return branch !== undefined && branch.length > MAGIC_COOKIE.length && branch.startsWith(MAGIC_COOKIE);
+  return branch !== undefined && branch.length > MAGIC_COOKIE.length && hasAt(branch, 0, MAGIC_COOKIE);
 }
 
 /**
