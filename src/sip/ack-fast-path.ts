@@ -1,7 +1,6 @@
 import { knownHeaderNameAt } from './header-names.js';
 import { hasAt, isTokenChar, isTrimSpace, quotesBalanced } from './sip-chars.js';
-import { parsePlainTopVia } from './top-via.js';
-import { rfc3261Key } from './transaction-key.js';
+import { plainViaKey } from './top-via.js';
 
 /**
  * Half of all datagrams under load are the ACKs for our rejects. An ACK is never answered, so all
@@ -96,16 +95,7 @@ export function fastAckKey(text: string): string | undefined {
     pos = nl + 1;
   }
   if (viaStart === -1 || !seenFrom || !seenTo || !seenCallId || !seenCSeq) return undefined;
-  return viaKey(text, viaStart, viaEnd);
-}
-
-/**
- * The key from the top Via value text[start, end), as parseTopVia + transactionKey would make it,
- * or undefined when the Via is not in the plain form (then the full path decides).
- */
-function viaKey(text: string, start: number, end: number): string | undefined {
-  const top = parsePlainTopVia(text.slice(start, end));
-  return top === undefined ? undefined : rfc3261Key(top);
+  return plainViaKey(text, viaStart, viaEnd);
 }
 
 /** CSeq of an ACK as the full parser accepts it: 1-10 digits <= 2^32-1, whitespace, ACK or INVITE. */

@@ -1,4 +1,8 @@
+import { detachString as flatKey } from './detach-string.js';
 import { hasAt, isTokenChar, isTrimSpace, lowerEquals } from './sip-chars.js';
+/** The RFC 3261 branch cookie (§8.1.1.7). */
+export const MAGIC_COOKIE = 'z9hG4bK';
+
 /** What the UAS needs from the topmost Via: transaction matching and response routing fields. */
 export interface TopVia {
   /** The first Via element's raw text (one value of possibly several in the header line). */
@@ -48,66 +52,122 @@ export function parseTopViaGeneral(line: string): TopVia | undefined {
   return { raw, rest, transport: (m[1] as string).toUpperCase(), host: m[2] as string, port, branch, hasRport, wellFormed };
 }
 
+/** Where the parts of a plain top Via lie (see scanPlainVia); -1 for an absent part. */
+export interface PlainViaBounds {
+  transportEnd: number;
+  hostStart: number;
+  hostEnd: number;
+  /** The port's digits [hostEnd + 1, portEnd), or portEnd = -1 without a port. */
+  portEnd: number;
+  port: number;
+  branchStart: number;
+  branchEnd: number;
+  hasRport: boolean;
+  wellFormed: boolean;
+}
+
+// One reused record: scans are synchronous and never nested, and so allocate nothing.
+const VIA: PlainViaBounds = {
+  transportEnd: 0, hostStart: 0, hostEnd: 0, portEnd: -1, port: 0, branchStart: -1, branchEnd: -1, hasRport: false, wellFormed: true,
+};
+
 /**
- * The common form, read without the regular expression and its match array:
- * "SIP/2.0/<transport> <host>[:<port>][;params]" as one element (no comma, no quote), no whitespace
- * after the host, not an IPv6 reference. Gives exactly what parseTopViaGeneral gives for such a
- * line; undefined for anything else (including a bad port), which then takes the general path.
+ * The common form, read by index: "SIP/2.0/<transport> <host>[:<port>][;params]" in text[start,
+ * end) as one element (no comma, no quote), no whitespace after the host, not an IPv6 reference.
+ * Fills `b` and returns true for such a value; false for anything else (including a bad port),
+ * which then takes the regular expression's path.
  */
-export function parsePlainTopVia(line: string): TopVia | undefined {
-  const end = line.length;
-  if (!hasAt(line, 0, 'SIP/2.0/')) return undefined;
-  let i = 8;
-  while (i < end && isTokenChar(line.charCodeAt(i))) i++;
-  if (i === 8 || i >= end || line.charCodeAt(i) !== 32) return undefined;
-  const tEnd = i;
-  while (i < end && line.charCodeAt(i) === 32) i++;
+export function scanPlainVia(text: string, start: number, end: number, b: PlainViaBounds): boolean {
+  if (!hasAt(text, start, 'SIP/2.0/')) return false;
+  let i = start + 8;
+  while (i < end && isTokenChar(text.charCodeAt(i))) i++;
+  if (i === start + 8 || i >= end || text.charCodeAt(i) !== 32) return false;
+  b.transportEnd = i;
+  while (i < end && text.charCodeAt(i) === 32) i++;
   const hStart = i;
-  if (i >= end || line.charCodeAt(i) === 0x5b) return undefined;
+  if (i >= end || text.charCodeAt(i) === 0x5b) return false;
   for (; i < end; i++) {
-    const c = line.charCodeAt(i);
+    const c = text.charCodeAt(i);
     if (c === 0x3b || c === 0x3a) break;
-    if (c === 0x2c || c === 0x22 || isTrimSpace(c)) return undefined;
+    if (c === 0x2c || c === 0x22 || isTrimSpace(c)) return false;
   }
-  const hEnd = i;
-  if (hEnd === hStart) return undefined;
-  let port: number | undefined;
-  if (i < end && line.charCodeAt(i) === 0x3a) {
+  if (i === hStart) return false;
+  b.hostStart = hStart;
+  b.hostEnd = i;
+  b.portEnd = -1;
+  if (i < end && text.charCodeAt(i) === 0x3a) {
     const pStart = ++i;
     let n = 0;
     while (i < end && i - pStart < 6) {
-      const c = line.charCodeAt(i);
+      const c = text.charCodeAt(i);
       if (c < 48 || c > 57) break;
       n = n * 10 + (c - 48);
       i++;
     }
-    if (i === pStart || i - pStart > 5 || n < 1 || n > 65535) return undefined;
-    port = n;
+    if (i === pStart || i - pStart > 5 || n < 1 || n > 65535) return false;
+    b.port = n;
+    b.portEnd = i;
   }
-  if (i < end && line.charCodeAt(i) !== 0x3b) return undefined;
-  let branch: string | undefined;
-  let hasRport = false;
-  let wellFormed = true;
+  if (i < end && text.charCodeAt(i) !== 0x3b) return false;
+  b.branchStart = -1;
+  b.branchEnd = -1;
+  b.hasRport = false;
+  b.wellFormed = true;
   while (i < end) {
     const pStart = i + 1;
     let j = pStart;
     let eq = -1;
     for (; j < end; j++) {
-      const c = line.charCodeAt(j);
+      const c = text.charCodeAt(j);
       if (c === 0x3b) break;
-      if (c === 0x2c || c === 0x22 || isTrimSpace(c)) return undefined;
+      if (c === 0x2c || c === 0x22 || isTrimSpace(c)) return false;
       if (c === 0x3d && eq === -1) eq = j;
     }
     const nameEnd = eq === -1 ? j : eq;
     const nameLen = nameEnd - pStart;
-    if (nameLen === 0) wellFormed = false;
-    else if (nameLen === 6 && eq !== -1 && lowerEquals(line, pStart, 'branch')) branch = line.slice(eq + 1, j);
-    else if (nameLen === 5 && lowerEquals(line, pStart, 'rport')) hasRport = true;
+    if (nameLen === 0) b.wellFormed = false;
+    else if (nameLen === 6 && eq !== -1 && lowerEquals(text, pStart, 'branch')) {
+      b.branchStart = eq + 1;
+      b.branchEnd = j;
+    } else if (nameLen === 5 && lowerEquals(text, pStart, 'rport')) b.hasRport = true;
     i = j;
   }
-  const tStart = 8;
-  const transport = tEnd - tStart === 3 && hasAt(line, tStart, 'UDP') ? 'UDP' : line.slice(tStart, tEnd).toUpperCase();
-  return { raw: line, rest: '', transport, host: line.slice(hStart, hEnd), port, branch, hasRport, wellFormed };
+  return true;
+}
+
+/**
+ * scanPlainVia on a whole Via value, as a TopVia: exactly what parseTopViaGeneral gives for such a
+ * line; undefined for anything else, which then takes the general path.
+ */
+export function parsePlainTopVia(line: string): TopVia | undefined {
+  const b = VIA;
+  if (!scanPlainVia(line, 0, line.length, b)) return undefined;
+  const transport = b.transportEnd === 11 && hasAt(line, 8, 'UDP') ? 'UDP' : line.slice(8, b.transportEnd).toUpperCase();
+  return {
+    raw: line,
+    rest: '',
+    transport,
+    host: line.slice(b.hostStart, b.hostEnd),
+    port: b.portEnd === -1 ? undefined : b.port,
+    branch: b.branchStart === -1 ? undefined : line.slice(b.branchStart, b.branchEnd),
+    hasRport: b.hasRport,
+    wellFormed: b.wellFormed,
+  };
+}
+
+/**
+ * The RFC 3261 transaction key (see rfc3261Key) of the plain Via value text[start, end), built from
+ * the text without a TopVia; undefined when the value is not plain or its branch has no cookie.
+ */
+export function plainViaKey(text: string, start: number, end: number): string | undefined {
+  const b = VIA;
+  if (!scanPlainVia(text, start, end, b) || b.branchStart === -1) return undefined;
+  if (b.branchEnd - b.branchStart <= MAGIC_COOKIE.length || !hasAt(text, b.branchStart, MAGIC_COOKIE)) return undefined;
+  const branch = text.slice(b.branchStart, b.branchEnd);
+  // "host:port" is one run of the text unless the port was written with leading zeros.
+  if (b.portEnd === -1) return flatKey(`${branch}|${text.slice(b.hostStart, b.hostEnd)}:`);
+  if (text.charCodeAt(b.hostEnd + 1) !== 48) return flatKey(`${branch}|${text.slice(b.hostStart, b.portEnd)}`);
+  return flatKey(`${branch}|${text.slice(b.hostStart, b.hostEnd)}:${b.port}`);
 }
 
 function firstTopLevelComma(s: string): number {

@@ -1,9 +1,9 @@
 import { detachString } from './detach-string.js';
 import { hasAt } from './sip-chars.js';
 import type { SipMessage } from './sip-message.js';
-import type { TopVia } from './top-via.js';
+import { MAGIC_COOKIE, type TopVia } from './top-via.js';
 
-export const MAGIC_COOKIE = 'z9hG4bK';
+export { MAGIC_COOKIE } from './top-via.js';
 const FROM_TAG = /;\s*tag\s*=\s*([^;\s]+)/i;
 
 /** A concatenation flattened into one new string (see detach-string.ts). */
