@@ -99,6 +99,11 @@ export class ConfirmedTransactions {
     }
   }
 
+  /** Time until rotate() next has work (0 when it is due). */
+  msUntilRotation(now: number): number {
+    return Math.max(0, this.nextRotation - now);
+  }
+
   /** Empties the generations that are due. Called by the timer sweep and on every add. */
   rotate(now: number): void {
     if (now < this.nextRotation) return;

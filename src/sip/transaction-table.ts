@@ -51,6 +51,8 @@ export class TransactionTable {
   private readonly trunkNames: string[] = [];
   private readonly trunkIndex = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** True while `timer` is the sweep's interval (not a one-off rotation timeout). */
+  private ticking = false;
   private enabled = false;
 
   constructor(
@@ -75,22 +77,37 @@ export class TransactionTable {
   }
 
   /**
-   * The sweep runs only while some timer is pending: an idle daemon then wakes for nothing (each
-   * wake-up costs real CPU on small VMs), and the tick is coarse (timer G starts at 500 ms).
+   * The sweep ticks only while a timer G or H is pending: an idle daemon then wakes for nothing
+   * (each wake-up costs real CPU on small VMs), and the tick is coarse (timer G starts at 500 ms).
+   * With only confirmed fingerprints left it wakes once per generation rotation instead.
    */
   private arm(): void {
-    if (this.timer || !this.enabled) return;
+    if (this.ticking || !this.enabled) return;
+    this.disarm();
     this.timer = setInterval(() => this.sweep(performance.now()), this.cfg.tickMs ?? 50);
+    this.timer.unref();
+    this.ticking = true;
+  }
+
+  /** Only fingerprints to expire: one wake-up at the next rotation. */
+  private armRotation(now: number): void {
+    if (this.ticking || this.timer || !this.enabled) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sweep(performance.now());
+    }, Math.max(1, Math.ceil(this.confirmed.msUntilRotation(now))));
     this.timer.unref();
   }
 
   private disarm(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.ticking = false;
   }
 
-  private pending(): number {
-    let n = this.hQueue.size + this.confirmed.size;
+  /** Timer G and H entries waiting. */
+  private timersPending(): number {
+    let n = this.hQueue.size;
     for (const q of this.gQueues.values()) n += q.size;
     return n;
   }
@@ -154,7 +171,7 @@ export class TransactionTable {
     if (udp) {
       tx.state = TxState.Confirmed;
       this.confirmed.addStamped(tx, this.trunkId(tx.trunk), now);
-      this.arm();
+      this.armRotation(now);
     }
   }
 
@@ -188,7 +205,10 @@ export class TransactionTable {
       this.remove(tx);
     });
     this.confirmed.rotate(now);
-    if (this.pending() === 0) this.disarm();
+    if (this.timersPending() === 0) {
+      if (this.ticking) this.disarm();
+      if (this.confirmed.size > 0) this.armRotation(now);
+    }
   }
 
   clear(): void {
