@@ -100,7 +100,7 @@ async function main() {
   for (const { name, engine } of order) {
     try {
       const t = engine
-        ? await startRingproof({ root, engine, cpuProfDir: opts.cpuProf, drachtio: engine === 'drachtio' ? drachtioTarget(opts) : undefined })
+        ? await startRingproof({ root, engine, role: opts.role, cpuProfDir: opts.cpuProf, drachtio: engine === 'drachtio' ? drachtioTarget(opts) : undefined })
         : await startReference({ root, transport: opts.transport });
       if (engine === 'drachtio') t.scenario = { ...scenario, scenario: tolerate100(scenario.scenario, workRoot), label: `${scenario.label} (+ optional 100 Trying)` };
       targets.push(t);

@@ -20,6 +20,8 @@ export const USAGE = `usage: npm run bench -- [options]
                        default <admin host>:5060)
   --drachtio-pid <pid> drachtio-server's pid, for its CPU (default: the process listening on the admin port)
   --targets <list>     ringproof,reference                      (default both)
+  --role edge|all      ringproof's role in sip mode: edge = the SIP-only edge, no Redis (default);
+                       all = also the embedded Redis, workers and API, idle beside the edge
   --scenario <which>   auto|shared|bench|<file.xml>: auto = sipp-scenarios/uac-reject.xml + callers.csv
                        when present, else bench/uac-load.xml   (default auto)
   --quick              short run: rates ${QUICK_RATES.join(',')}, 4 s each
@@ -55,6 +57,7 @@ export function parseArgs(argv, env = process.env) {
     rates: undefined,
     duration: undefined,
     transport: 'udp',
+    role: 'edge',
     engine: 'native',
     targets: [...ALL_TARGETS],
     quick: false,
@@ -123,6 +126,12 @@ export function parseArgs(argv, env = process.env) {
         const list = value().split(',').map((s) => s.trim()).filter((s) => s !== '');
         for (const t of list) if (!ALL_TARGETS.includes(t)) throw new Error(`--targets: unknown target "${t}" (known: ${ALL_TARGETS.join(', ')})`);
         o.targets = list;
+        break;
+      }
+      case '--role': {
+        const r = value();
+        if (r !== 'edge' && r !== 'all') throw new Error(`--role: "${r}" is not edge or all`);
+        o.role = r;
         break;
       }
       case '--quick':

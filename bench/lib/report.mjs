@@ -104,7 +104,7 @@ export function renderReport({ info, opts, scenario, results, verdictList, idle,
     out.push(`## ${labels[name] ?? name}`, '', targetTable(results, name), '');
   }
   out.push('## Run', '');
-  out.push(`- rates ${opts.rates.join(', ')} calls/s, ${opts.duration} s each, transport ${opts.transport}, engine ${opts.engine}, targets ${opts.targets.join(', ')}`);
+  out.push(`- rates ${opts.rates.join(', ')} calls/s, ${opts.duration} s each, transport ${opts.transport}, engine ${opts.engine}, role ${opts.role ?? 'edge'}, targets ${opts.targets.join(', ')}`);
   out.push(`- scenario \`${scenario.label}\``);
   if (opts.engines?.includes('drachtio')) {
     const pid = results.find((r) => r.target === 'ringproof-drachtio')?.parts.find((p) => p.name === 'drachtio-server')?.pid;

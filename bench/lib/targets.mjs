@@ -16,7 +16,7 @@ const DRACHTIO_MIN_SETTLE_S = 5.5;
  * sipHost, sipPort, pid} (started by the user), and SIPp is aimed at drachtio-server's SIP port; the
  * target then also carries drachtio-server's pid, so its CPU is counted with ringproof's.
  */
-export async function startRingproof({ root, engine, cpuProfDir, drachtio }) {
+export async function startRingproof({ root, engine, cpuProfDir, drachtio, role = 'edge' }) {
   const sipPort = await freePort();
   const httpPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), 'ringproof-bench-state-'));
@@ -24,8 +24,8 @@ export async function startRingproof({ root, engine, cpuProfDir, drachtio }) {
     ...cleanEnv(),
     RINGPROOF_SIP_LISTEN: `udp:127.0.0.1:${sipPort},tcp:127.0.0.1:${sipPort}`,
     RINGPROOF_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
-    // The SIP edge alone, as the README's load-test setup runs it: no Redis, no workers, no API.
-    RINGPROOF_ROLE: 'edge',
+    // By default the SIP edge alone, as the README's load-test setup runs it: no Redis, workers or API.
+    RINGPROOF_ROLE: role,
     RINGPROOF_EVENT_SINK: 'log',
     RINGPROOF_LOG_LEVEL: 'warn',
     RINGPROOF_SIP_ENGINE: engine,
