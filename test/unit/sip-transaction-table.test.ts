@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { TxState, type InviteTransaction } from '../../src/sip/invite-transaction.js';
+import type { ReplyPath } from '../../src/sip/reply-path.js';
+import { SAME_CALL, TransactionTable } from '../../src/sip/transaction-table.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function tx(n: number, transport: 'udp' | 'tcp', sent: string[]): InviteTransaction {
+  const reply: ReplyPath = { transport, send: (b) => { sent.push(b.toString('latin1')); return true; } };
+  return {
+    key: `z9hG4bK-${n}|127.0.0.1:5060`, callId: `call-${n}@test`, trunk: 'loopback', state: TxState.Completed,
+    response: `SIP/2.0 486 Busy Here\r\nCall-ID: call-${n}@test\r\n\r\n`, code: 486, reply, gInterval: 0, ticket: -1,
+    sentAt: 0, callFpA: 0, callFpB: 0, keyFpA: 0, keyFpB: 0,
+  };
+}
+
+describe('TransactionTable', () => {
+  it('keeps a confirmed UDP transaction as a fingerprint for T4 to 1.5 x T4, then holds nothing', async () => {
+    const retransmits: InviteTransaction[] = [];
+    const table = new TransactionTable(
+      { t1Ms: 50, t2Ms: 400, t4Ms: 200, maxTransactions: 100, tickMs: 10 },
+      { retransmit: (t) => retransmits.push(t), ackTimeout: () => undefined },
+    );
+    table.start();
+    const sent: string[] = [];
+    const t = tx(1, 'udp', sent);
+    table.add(t, performance.now());
+    expect(table.get(t.key)).toBe(t);
+    table.confirm(t, performance.now());
+    expect(table.get(t.key)).toBeUndefined();
+    expect(table.confirmedTrunk(t.callId, t.key)).toBe('loopback');
+    expect(table.confirmedTrunk(t.callId, 'z9hG4bK-other|127.0.0.1:5060')).toBe(SAME_CALL);
+    expect(table.size).toBe(1);
+    await sleep(120);
+    expect(table.confirmedTrunk(t.callId, t.key)).toBe('loopback'); // still within T4
+    await sleep(260);
+    expect(table.size).toBe(0); // gone by 1.5 x T4, rotated by the timer alone
+    expect(table.confirmedTrunk(t.callId, t.key)).toBeUndefined();
+    expect(retransmits).toHaveLength(0); // confirmed before timer G: never resent
+    table.stop();
+  });
+
+  it('resends an unacknowledged UDP response on timer G and gives up on timer H', async () => {
+    const retransmits: InviteTransaction[] = [];
+    const timeouts: InviteTransaction[] = [];
+    const table = new TransactionTable(
+      { t1Ms: 20, t2Ms: 40, t4Ms: 50, maxTransactions: 100, tickMs: 5 },
+      { retransmit: (t) => { retransmits.push(t); t.reply.send(Buffer.from(t.response, 'latin1')); }, ackTimeout: (t) => timeouts.push(t) },
+    );
+    table.start();
+    const sent: string[] = [];
+    const t = tx(2, 'udp', sent);
+    table.add(t, performance.now());
+    await sleep(64 * 20 + 200); // timer H = 64 x T1
+    expect(retransmits.length).toBeGreaterThanOrEqual(3);
+    expect(sent[0]).toContain('Call-ID: call-2@test');
+    expect(timeouts).toEqual([t]);
+    expect(table.size).toBe(0);
+    table.stop();
+  });
+
+  it('ends a TCP transaction at its ACK, and counts live Call-IDs', () => {
+    const table = new TransactionTable(
+      { t1Ms: 500, t2Ms: 4000, t4Ms: 5000, maxTransactions: 2 },
+      { retransmit: () => undefined, ackTimeout: () => undefined },
+    );
+    table.start();
+    const a = tx(3, 'tcp', []);
+    const b = { ...tx(4, 'tcp', []), callId: a.callId };
+    table.add(a, 0);
+    table.add(b, 0);
+    expect(table.liveCalls(a.callId)).toBe(2);
+    expect(table.full).toBe(true);
+    table.confirm(a, 1);
+    expect(table.liveCalls(a.callId)).toBe(1);
+    expect(table.confirmedTrunk(a.callId, a.key)).toBeUndefined(); // TCP: nothing kept after the ACK
+    expect(table.size).toBe(1);
+    table.stop();
+    table.clear();
+    expect(table.size).toBe(0);
+  });
+});
