@@ -66,6 +66,14 @@ function isIpv6Reference(s: string, start: number, end: number): boolean {
   return true;
 }
 
+function hasUpperCase(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c >= 0xc0) return true;
+  }
+  return false;
+}
+
 /** Port digits text[start, end): 1-5 digits up to 65535, else -1. */
 function portAt(s: string, start: number, end: number): number {
   if (end <= start || end - start > 5) return -1;
@@ -81,7 +89,9 @@ function portAt(s: string, start: number, end: number): number {
 function parseSip(scheme: 'sip' | 'sips', rest: string): SipUri | undefined {
   let mainEnd = rest.indexOf('?');
   if (mainEnd < 0) mainEnd = rest.length;
-  const at = rest.lastIndexOf('@', mainEnd - 1);
+  // The last "@" before any "?": forward indexOf, since String#lastIndexOf is a slow runtime call in V8.
+  let at = -1;
+  for (let p = rest.indexOf('@'); p !== -1 && p < mainEnd; p = rest.indexOf('@', p + 1)) at = p;
   let user: string | undefined;
   let userParams: Params = NO_PARAMS;
   let hostStart = 0;
@@ -127,7 +137,7 @@ function parseSip(scheme: 'sip' | 'sips', rest: string): SipUri | undefined {
     scheme,
     user,
     userParams,
-    host: rest.slice(hostStart, hostEnd).toLowerCase(),
+    host: hasUpperCase(rest, hostStart, hostEnd) ? rest.slice(hostStart, hostEnd).toLowerCase() : rest.slice(hostStart, hostEnd),
     port,
     params: hostPortEnd < mainEnd ? new ParamList(rest.slice(hostPortEnd + 1, mainEnd)) : NO_PARAMS,
   };
