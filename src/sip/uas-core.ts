@@ -177,14 +177,16 @@ export class UasCore {
       }
       return;
     }
-    const confirmed = this.transactions.confirmedTrunk(msg.callId, key);
+    // Detached once, before the confirmed lookup: the same string object then serves the
+    // fingerprint memo (identity, not a character compare), both Map operations and the
+    // transaction, which keeps it without the datagram's text.
+    const callId = detachString(msg.callId);
+    const confirmed = this.transactions.confirmedTrunk(callId, key);
     if (confirmed !== undefined && confirmed !== SAME_CALL) {
       // Its ACK came already (Confirmed): absorbed, not answered (RFC 3261 §17.2.1).
       this.counters.retransmission('request_in', transport);
       return;
     }
-    // Detached once: hashed once for both Map operations, and kept without the datagram's text.
-    const callId = detachString(msg.callId);
     const liveCalls = this.transactions.liveCalls(callId);
     const duplicateCall = liveCalls > 0 || confirmed === SAME_CALL;
     // Extensions the caller requires cannot be honoured: 420 (RFC 3261 §8.2.2.3). The call still
