@@ -1,6 +1,9 @@
 /** Words per record: call fingerprint (2), key fingerprint (2), payload + 1 (0 marks a free slot). */
 const STRIDE = 5;
 const MIN_SLOTS = 1024;
+/** Presence bits, indexed by call fingerprint bits: 2^18 bits = 32 KB, small enough to stay in cache. */
+const FILTER_BITS = 18;
+const FILTER_SHIFT = 32 - FILTER_BITS;
 
 /** What find() reports besides a payload (payloads are >= 0). */
 export const FP_NONE = -1;
@@ -17,6 +20,11 @@ export const FP_SAME_CALL = -2;
 export class FingerprintTable {
   private slots: Int32Array;
   private mask: number;
+  /**
+   * One bit per call fingerprint class: most lookups are for new calls, and a clear bit answers
+   * them without touching the (megabyte-sized, cache-cold) slots.
+   */
+  private readonly filter = new Int32Array(1 << (FILTER_BITS - 5));
   size = 0;
 
   constructor(initialSlots = MIN_SLOTS) {
@@ -29,11 +37,15 @@ export class FingerprintTable {
     // Kept at most half full, so probe runs stay short.
     if ((this.size + 1) * 2 > this.mask + 1) this.grow();
     this.put(callA, callB, keyA, keyB, payload + 1);
+    const bit = callB >>> FILTER_SHIFT;
+    this.filter[bit >>> 5] = (this.filter[bit >>> 5] as number) | (1 << (bit & 31));
     this.size++;
   }
 
   /** The payload of the record for this call and key, else FP_SAME_CALL or FP_NONE. */
   find(callA: number, callB: number, keyA: number, keyB: number): number {
+    const bit = callB >>> FILTER_SHIFT;
+    if (((this.filter[bit >>> 5] as number) & (1 << (bit & 31))) === 0) return FP_NONE;
     const slots = this.slots;
     const mask = this.mask;
     let result = FP_NONE;
@@ -51,6 +63,7 @@ export class FingerprintTable {
   /** Empties the table; one that grew large for a burst goes back to a modest size. */
   clear(): void {
     if (this.size === 0) return;
+    this.filter.fill(0);
     const n = this.mask + 1;
     if (n > 4 * MIN_SLOTS && this.size * 8 < n) {
       this.slots = new Int32Array((n / 2) * STRIDE);
