@@ -31,12 +31,17 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startTestRedis(opts: { appendonly?: boolean } = {}): Promise<TestRedis> {
+/**
+ * A redis-server on a free loopback port. `appendfsync: 'always'` (the embedded Redis's setting)
+ * for tests that SIGKILL it: with the default everysec, writes of the last second (a previous
+ * test's cleanup, say) can be lost and their keys come back after the restart.
+ */
+export async function startTestRedis(opts: { appendonly?: boolean; appendfsync?: 'always' | 'everysec' } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'rp-redis-'));
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '',
-    '--appendonly', opts.appendonly === false ? 'no' : 'yes', '--appendfsync', 'everysec',
+    '--appendonly', opts.appendonly === false ? 'no' : 'yes', '--appendfsync', opts.appendfsync ?? 'everysec',
     '--daemonize', 'no', '--loglevel', 'warning', '--protected-mode', 'yes',
   ];
   const launch = async (): Promise<ChildProcess> => {

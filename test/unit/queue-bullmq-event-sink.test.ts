@@ -53,7 +53,8 @@ describe('BullmqEventSink with a real redis-server', () => {
   const cleanups: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    redis = await startTestRedis();
+    // Tests below SIGKILL Redis right after the previous test's obliterate: fsync every write.
+    redis = await startTestRedis({ appendfsync: 'always' });
     inspector = createRedis(redis.url, { role: 'client' });
     calls = new Queue(CALLS_QUEUE, { connection: inspector, prefix });
     calls.on('error', () => undefined); // outages below are on purpose
