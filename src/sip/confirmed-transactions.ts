@@ -22,7 +22,7 @@ export interface TxFingerprints {
  * Expiry is by generations rather than per entry: records are added to the newest of `generations`
  * tables, and every lifetime / (generations - 1) the oldest table is emptied and becomes the newest.
  * A record therefore lives more than `lifetimeMs` and at most lifetimeMs × generations /
- * (generations - 1) (T4 to 1.5 × T4 with 3), and nothing is done per record when it goes.
+ * (generations - 1) (T4 to 1.5 × T4 with 3, to 1.25 × T4 with 5), and nothing is done per record when it goes.
  *
  * Fingerprints collide with probability about n / 2^64 per lookup (n records held): a new call
  * would be mistaken for a retransmission about once in 10^14 calls at 40,000 records.

@@ -60,7 +60,9 @@ export class TransactionTable {
     private readonly events: TransactionEvents,
   ) {
     this.hQueue = new DelayQueue(64 * cfg.t1Ms);
-    this.confirmed = new ConfirmedTransactions(cfg.t4Ms);
+    // Five generations: held T4 to 1.25 x T4. The per-table presence filters keep the extra
+    // lookups cheap, and the state (and the transactions gauge) drains soon after T4.
+    this.confirmed = new ConfirmedTransactions(cfg.t4Ms, 5);
     for (let d = cfg.t1Ms; ; d = Math.min(d * 2, cfg.t2Ms)) {
       this.gQueues.set(d, new DelayQueue(d));
       if (d >= cfg.t2Ms) break;
