@@ -7,7 +7,7 @@ import {
 } from 'libphonenumber-js/min';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError } from '../errors/ringproof-error.js';
-import { stripVisualSeparators } from '../sip/sip-uri.js';
+import { isPlainNumber, stripVisualSeparators } from '../sip/sip-uri.js';
 import { LruCache } from './lru-cache.js';
 
 /**
@@ -181,6 +181,7 @@ export function createPhoneNormalizer(defaultCountry: string, opts: PhoneNormali
   /** The text as the library should see it, or null when it cannot be a number at all. */
   const prepare = (raw: string): string | null => {
     if (typeof raw !== 'string' || raw.length === 0 || raw.length > MAX_INPUT) return null;
+    if (isPlainNumber(raw)) return raw; // the usual "+digits": nothing to strip, nothing to test
     const s = stripVisualSeparators(raw);
     return DIGITS_RE.test(s) ? s : null;
   };

@@ -50,13 +50,7 @@ export class ConfirmedTransactions {
     return n;
   }
 
-  add(callId: string, key: string, payload: number, now: number): void {
-    this.rotate(now);
-    this.hash(callId, key);
-    (this.tables[0] as FingerprintTable).add(this.call.a, this.call.b, this.key.a, this.key.b, payload);
-  }
-
-  /** add() with fingerprints taken earlier by stamp(). */
+  /** Holds a confirmed transaction by the fingerprints stamp() took when it was created. */
   addStamped(fp: TxFingerprints, payload: number, now: number): void {
     this.rotate(now);
     (this.tables[0] as FingerprintTable).add(fp.callFpA, fp.callFpB, fp.keyFpA, fp.keyFpB, payload);
@@ -74,7 +68,6 @@ export class ConfirmedTransactions {
   /** The payload of the transaction with this Call-ID and key, else FP_SAME_CALL or FP_NONE. */
   find(callId: string, key: string): number {
     this.hash(callId, key);
-    if (this.size === 0) return FP_NONE;
     const { a: ca, b: cb } = this.call;
     const { a: ka, b: kb } = this.key;
     let result = FP_NONE;
@@ -87,7 +80,7 @@ export class ConfirmedTransactions {
     return result;
   }
 
-  /** Sets this.call and this.key, unless they already hold these strings' fingerprints. */
+  /** Sets this.call and this.key (kept for stamp()), unless they already hold these strings' fingerprints. */
   private hash(callId: string, key: string): void {
     if (callId !== this.lastCallId) {
       this.call.of(callId);

@@ -53,7 +53,7 @@ export function parseTopViaGeneral(line: string): TopVia | undefined {
 }
 
 /** Where the parts of a plain top Via lie (see scanPlainVia); -1 for an absent part. */
-export interface PlainViaBounds {
+interface PlainViaBounds {
   transportEnd: number;
   hostStart: number;
   hostEnd: number;
@@ -77,7 +77,7 @@ const VIA: PlainViaBounds = {
  * Fills `b` and returns true for such a value; false for anything else (including a bad port),
  * which then takes the regular expression's path.
  */
-export function scanPlainVia(text: string, start: number, end: number, b: PlainViaBounds): boolean {
+function scanPlainVia(text: string, start: number, end: number, b: PlainViaBounds): boolean {
   if (!hasAt(text, start, 'SIP/2.0/')) return false;
   let i = start + 8;
   while (i < end && isTokenChar(text.charCodeAt(i))) i++;

@@ -51,10 +51,17 @@ describe('FingerprintTable', () => {
   });
 });
 
+/** What the transaction table does for one transaction: fingerprints at creation, the record at its ACK. */
+function add(c: ConfirmedTransactions, callId: string, key: string, payload: number, now: number): void {
+  const fp = { callFpA: 0, callFpB: 0, keyFpA: 0, keyFpB: 0 };
+  c.stamp(callId, key, fp);
+  c.addStamped(fp, payload, now);
+}
+
 describe('ConfirmedTransactions', () => {
   it('holds a record for more than the lifetime and at most 1.5 times it (3 generations)', () => {
     const c = new ConfirmedTransactions(1000);
-    c.add('a@h', 'z9hG4bK-a|h:5060', 2, 0);
+    add(c, 'a@h', 'z9hG4bK-a|h:5060', 2, 0);
     for (const t of [0, 400, 999, 1000, 1499]) {
       c.rotate(t);
       expect(c.find('a@h', 'z9hG4bK-a|h:5060'), `at ${t} ms`).toBe(2);
@@ -66,9 +73,9 @@ describe('ConfirmedTransactions', () => {
 
   it('ages each record from its own insertion, and restarts cleanly after an idle spell', () => {
     const c = new ConfirmedTransactions(1000);
-    c.add('a@h', 'ka', 0, 0);
-    c.add('b@h', 'kb', 1, 499); // same generation as a
-    c.add('d@h', 'kd', 3, 500); // next generation
+    add(c, 'a@h', 'ka', 0, 0);
+    add(c, 'b@h', 'kb', 1, 499); // same generation as a
+    add(c, 'd@h', 'kd', 3, 500); // next generation
     c.rotate(1500);
     expect(c.find('a@h', 'ka')).toBe(FP_NONE);
     expect(c.find('b@h', 'kb')).toBe(FP_NONE);
@@ -76,7 +83,7 @@ describe('ConfirmedTransactions', () => {
     c.rotate(2000);
     expect(c.size).toBe(0);
     // After a long idle spell a new record still lives a full lifetime.
-    c.add('e@h', 'ke', 4, 100_000.5);
+    add(c, 'e@h', 'ke', 4, 100_000.5);
     c.rotate(101_000);
     expect(c.find('e@h', 'ke')).toBe(4);
     c.rotate(101_501);
@@ -85,7 +92,7 @@ describe('ConfirmedTransactions', () => {
 
   it('tells a retransmission (same key) from the same call on another branch', () => {
     const c = new ConfirmedTransactions(5000);
-    c.add('call@h', 'branch-1', 0, 10);
+    add(c, 'call@h', 'branch-1', 0, 10);
     expect(c.find('call@h', 'branch-1')).toBe(0);
     expect(c.find('call@h', 'branch-2')).toBe(FP_SAME_CALL);
     expect(c.find('other@h', 'branch-1')).toBe(FP_NONE);
