@@ -24,9 +24,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # Dependencies first, so source edits do not invalidate the npm ci layer.
 COPY package.json package-lock.json ./
-# npm 11 may refuse a lockfile lacking other platforms' optional prebuilds: install from it unchanged.
-RUN npm ci --include=dev --no-audit --no-fund \
- || npm install --include=dev --no-save --no-audit --no-fund
+RUN npm ci --include=dev --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build \

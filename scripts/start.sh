@@ -36,10 +36,7 @@ if [ ! -d node_modules ] || [ ! -f node_modules/.package-lock.json ] \
     say 'installing npm dependencies (npm ci)'
     # --include=dev: the TypeScript compiler is a dev dependency, needed for the build below even
     # when NODE_ENV=production.
-    # npm 11 may refuse its own lockfile when other platforms' optional packages are missing from
-    # it; then install from the same lockfile without rewriting it.
-    npm ci --include=dev --no-audit --no-fund >&2 \
-      || npm install --include=dev --no-save --no-audit --no-fund >&2
+    npm ci --include=dev --no-audit --no-fund >&2 || die 'npm ci failed (see above)'
   else
     say 'installing npm dependencies (npm install; no package-lock.json)'
     npm install --include=dev --no-audit --no-fund >&2
