@@ -9,6 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, USAGE } from './lib/args.mjs';
 import { pidListeningOn, tolerate100 } from './lib/drachtio.mjs';
+import { DRACHTIO_BIN_ENV, findDrachtioBinary, startDrachtioServer } from '../scripts/lib/drachtio-server.mjs';
 import { runE2e } from './lib/e2e-run.mjs';
 import { machineInfo } from './lib/machine-info.mjs';
 import { clockTicks, cpuTicks } from './lib/proc-stats.mjs';
@@ -48,6 +49,21 @@ async function idleBaseline(targets, ticksPerS, seconds = 5) {
   const t0 = targets.map(ticks);
   await sleep(seconds * 1000);
   return targets.map((t, i) => ({ target: t.name, usPerS: ((ticks(t) - t0[i]) / ticksPerS / seconds) * 1e6 }));
+}
+
+/**
+ * With --engine drachtio and no --drachtio address: a drachtio-server of the bench's own, on free
+ * loopback ports, logging as quietly as ringproof at warn (see README "Log level"). Fills in
+ * opts.drachtio/drachtioSip/drachtioPid; returns the server (stopped by the caller) or undefined.
+ */
+async function startOwnDrachtio(opts) {
+  if (!opts.engines.includes('drachtio') || opts.drachtio) return undefined;
+  const binary = findDrachtioBinary();
+  if (!binary) fail(`--engine drachtio: give --drachtio host:port[:secret] (a running drachtio-server) or ${DRACHTIO_BIN_ENV}=/path/to/drachtio`);
+  const server = await startDrachtioServer({ binary, logLevel: 'notice', sofiaLogLevel: 0 });
+  Object.assign(opts, { drachtio: server.admin, drachtioSip: server.sip, drachtioPid: server.pid });
+  log(`bench: started drachtio-server ${binary} (pid ${server.pid}, --loglevel notice, sofia 0), SIP ${server.sip.host}:${server.sip.port}, admin ${server.admin.port}`);
+  return server;
 }
 
 /** drachtio-server's connection details for startRingproof, with its pid (found from the admin port unless given). */
@@ -95,6 +111,7 @@ async function main() {
   // ringproof's settle time doubles as the pause before the next rung): the ratio then compares
   // measurements taken under nearly the same background load.
   // With --engine native,drachtio both ringproof targets run at each rate, so they sit side by side.
+  const ownDrachtio = await startOwnDrachtio(opts);
   const order = [
     ...(opts.targets.includes('reference') ? [{ name: 'reference' }] : []),
     ...(opts.targets.includes('ringproof') ? opts.engines.map((engine) => ({ name: engine === 'native' ? 'ringproof' : `ringproof-${engine}`, engine })) : []),
@@ -105,6 +122,7 @@ async function main() {
         ? await startRingproof({ root, engine, role: opts.role, cpuProfDir: opts.cpuProf, drachtio: engine === 'drachtio' ? drachtioTarget(opts) : undefined })
         : await startReference({ root, transport: opts.transport });
       if (engine === 'drachtio') t.scenario = { ...scenario, scenario: tolerate100(scenario.scenario, workRoot), label: `${scenario.label} (+ optional 100 Trying)` };
+      if (engine === 'drachtio' && ownDrachtio) t.label += ' (started by the bench: --loglevel notice, sofia-loglevel 0)';
       targets.push(t);
       labels[t.name] = t.label;
       const extras = t.extraPids.map((p) => `, ${p.name} pid ${p.pid}`).join('');
@@ -142,6 +160,7 @@ async function main() {
     }
   } finally {
     for (const t of targets) await t.stop();
+    await ownDrachtio?.stop();
   }
   if (!opts.keep) rmSync(workRoot, { recursive: true, force: true });
 

@@ -15,7 +15,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --duration <s>       seconds of load per rate                 (default 10; --quick: 4)
   --transport udp|tcp  SIP transport for SIPp and the targets   (default udp)
   --engine <list>      ringproof SIP engine(s), native,drachtio: both run side by side (default native; sip mode)
-  --drachtio <h:p:s>   drachtio-server admin address and secret (or env RINGPROOF_BENCH_DRACHTIO)
+  --drachtio <h:p:s>   drachtio-server admin address and secret (or env RINGPROOF_BENCH_DRACHTIO); without
+                       it the bench starts its own from RINGPROOF_DRACHTIO_BIN or ../shared/peers/drachtio-server
   --drachtio-sip <h:p> drachtio-server's SIP address SIPp calls (or env RINGPROOF_BENCH_DRACHTIO_SIP;
                        default <admin host>:5060)
   --drachtio-pid <pid> drachtio-server's pid, for its CPU (default: the process listening on the admin port)
@@ -164,9 +165,11 @@ export function parseArgs(argv, env = process.env) {
   o.engine = o.engines.join(',');
   if (o.engines.includes('drachtio')) {
     if (!o.drachtio && env.RINGPROOF_BENCH_DRACHTIO) o.drachtio = parseDrachtioAdmin(env.RINGPROOF_BENCH_DRACHTIO, 'RINGPROOF_BENCH_DRACHTIO');
-    if (!o.drachtio) throw new Error('--engine drachtio needs --drachtio host:port[:secret] (drachtio-server admin address) or RINGPROOF_BENCH_DRACHTIO');
-    if (!o.drachtioSip && env.RINGPROOF_BENCH_DRACHTIO_SIP) o.drachtioSip = parseHostPort(env.RINGPROOF_BENCH_DRACHTIO_SIP, 'RINGPROOF_BENCH_DRACHTIO_SIP');
-    o.drachtioSip ??= { host: o.drachtio.host, port: 5060 };
+    // No address given: run.mjs starts a drachtio-server itself (RINGPROOF_DRACHTIO_BIN or the shared binary).
+    if (o.drachtio) {
+      if (!o.drachtioSip && env.RINGPROOF_BENCH_DRACHTIO_SIP) o.drachtioSip = parseHostPort(env.RINGPROOF_BENCH_DRACHTIO_SIP, 'RINGPROOF_BENCH_DRACHTIO_SIP');
+      o.drachtioSip ??= { host: o.drachtio.host, port: 5060 };
+    }
   }
   if (o.mode === 'e2e' && o.engines.some((e) => e !== 'native')) throw new Error('--mode e2e runs the native engine only');
   o.rates ??= o.mode === 'e2e' ? [...E2E_RATES] : o.quick ? [...QUICK_RATES] : [...DEFAULT_RATES];

@@ -1,12 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The drachtio integration suite: `npm run test:drachtio` with RINGPROOF_TEST_DRACHTIO=host:port[:secret].
- * Its files end in .drachtio.ts so the default run (test/**\/*.test.ts) never picks them up.
+ * The drachtio integration suite, `npm run test:drachtio`: every test/drachtio/*.drachtio.ts file runs
+ * against one real drachtio-server, started by global-setup.ts from a binary, or the one that
+ * RINGPROOF_TEST_DRACHTIO=host:port[:secret] names. The files end in .drachtio.ts so the default run
+ * (test/**\/*.test.ts) never picks them up.
  */
 export default defineConfig({
   test: {
     include: ['test/drachtio/**/*.drachtio.ts'],
+    globalSetup: ['test/drachtio/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 1,
     fileParallelism: false,
