@@ -1,6 +1,6 @@
 // Types for drachtio-server.mjs (plain JavaScript, shared by the bench and the drachtio test suite).
 export declare const DRACHTIO_BIN_ENV: 'RINGPROOF_DRACHTIO_BIN';
-export declare const DEFAULT_DRACHTIO_BINS: readonly string[];
+export declare function defaultDrachtioBins(): string[];
 export declare function findDrachtioBinary(env?: NodeJS.ProcessEnv): string | undefined;
 
 export interface StartedDrachtioServer {

@@ -7,27 +7,50 @@
 //
 // Plain JavaScript so that the bench (.mjs, run by node) and vitest (TypeScript) share one copy;
 // drachtio-server.d.mts gives the tests its types.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../bench/lib/free-port.mjs';
 
 export const DRACHTIO_BIN_ENV = 'RINGPROOF_DRACHTIO_BIN';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SHARED_BIN = 'shared/peers/drachtio-server/bin/drachtio';
+
 /**
- * Where the relocatable binary sits in the team's shared/ directory: beside the checkout (CI's fresh
- * clone, /work/main), or beside its parent (a worktree under /work/wt/).
+ * The local repository this checkout was cloned from (`git clone /work/main /tmp/ci` records
+ * /work/main as origin), or undefined: a network remote, no git, not a clone.
  */
-export const DEFAULT_DRACHTIO_BINS = ['..', '../..'].map((up) => resolve(repoRoot, up, 'shared/peers/drachtio-server/bin/drachtio'));
+function localOrigin() {
+  let url;
+  try {
+    url = execFileSync('git', ['-C', repoRoot, 'config', '--get', 'remote.origin.url'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+  if (url.startsWith('file://')) return fileURLToPath(url);
+  return isAbsolute(url) ? url : undefined;
+}
+
+/**
+ * Where the team's relocatable binary is looked for when RINGPROOF_DRACHTIO_BIN is not set:
+ * shared/peers/drachtio-server/ beside the checkout (/work/main) or beside its parent (a worktree
+ * under /work/wt/), and the same beside the local repository it was cloned from (CI's fresh clone
+ * in a temp dir).
+ * @returns {string[]}
+ */
+export function defaultDrachtioBins() {
+  const bases = [repoRoot, localOrigin()].filter((b) => b !== undefined);
+  return [...new Set(bases.flatMap((base) => ['..', '../..'].map((up) => resolve(base, up, SHARED_BIN))))];
+}
 
 /**
  * The drachtio-server binary to start: RINGPROOF_DRACHTIO_BIN when set (an error when it is not an
- * executable file: a path given on purpose must not be skipped silently), else the default path when
- * it exists, else undefined.
+ * executable file: a path given on purpose must not be skipped silently), else the first default
+ * path that exists, else undefined.
  * @param {NodeJS.ProcessEnv} [env]
  * @returns {string | undefined}
  */
@@ -37,7 +60,7 @@ export function findDrachtioBinary(env = process.env) {
     if (!executable(resolve(given))) throw new Error(`${DRACHTIO_BIN_ENV}=${given}: not an executable file`);
     return resolve(given);
   }
-  return DEFAULT_DRACHTIO_BINS.find(executable);
+  return defaultDrachtioBins().find(executable);
 }
 
 function executable(file) {
@@ -166,7 +189,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   try {
     const bin = findDrachtioBinary();
     if (!bin) {
-      process.stdout.write(`no drachtio-server binary (${DRACHTIO_BIN_ENV} is not set and none at ${DEFAULT_DRACHTIO_BINS.join(' or ')})\n`);
+      process.stdout.write(`no drachtio-server binary (${DRACHTIO_BIN_ENV} is not set and none at ${defaultDrachtioBins().join(' or ')})\n`);
       process.exit(1);
     }
     process.stdout.write(`${bin}\n`);
