@@ -21,8 +21,10 @@ import type { PhoneNormalizer } from './phone-normalize.js';
  *   withheld; `header` and `session` only concern routing headers and media, so they do not.
  * - Anonymous URIs: a user part anonymous/unavailable/restricted/withheld/private/unknown, the host
  *   anonymous.invalid (RFC 3323), or such a display name over a non-number user part.
- * - verstat (ATIS-1000074 / 3GPP TS 24.229) is read from the chosen value, then any PAI, then From:
- *   as a header parameter, a URI parameter, or a user-part parameter.
+ * - verstat (ATIS-1000074 / 3GPP TS 24.229) is read from a PAI tel URI, then any other PAI value, then
+ *   From, then the value the CLI was taken from (Remote-Party-ID): as a header parameter, a URI
+ *   parameter, or a user-part parameter. The carrier's verification service writes it on the
+ *   network-asserted identity first, whichever header the trunk's cliSources read the number from.
  */
 
 /** The header accessors extraction needs; InboundInvite satisfies it. */
@@ -162,16 +164,19 @@ export function extractCli(
   };
 
   const findVerstat = (chosen: NameAddr | undefined): Verstat | null => {
-    if (chosen !== undefined) {
-      const v = verstatOf(chosen);
+    const pais = paiValues();
+    for (const na of pais) {
+      if (na.uri.scheme !== 'tel') continue;
+      const v = verstatOf(na);
       if (v !== undefined) return v;
     }
-    for (const na of paiValues()) {
+    for (const na of pais) {
+      if (na.uri.scheme === 'tel') continue;
       const v = verstatOf(na);
       if (v !== undefined) return v;
     }
     const f = fromValue();
-    return (f !== null ? verstatOf(f) : undefined) ?? null;
+    return (f !== null ? verstatOf(f) : undefined) ?? (chosen !== undefined ? verstatOf(chosen) : undefined) ?? null;
   };
 
   if (privacyWithholds(headers.headerValues('privacy'))) {

@@ -172,6 +172,24 @@ describe('extractCli', () => {
     expect(mixed).toMatchObject({ cli: '+15551234567', verstat: 'TN-Validation-Passed' });
   });
 
+  it('takes verstat from a PAI tel URI, then a PAI sip URI, then From, whatever header gave the CLI', () => {
+    const telFirst = extractCli(headers([
+      ['p-asserted-identity', '<sip:+15551234567@c.example;user=phone;verstat=TN-Validation-Failed>'],
+      ['p-asserted-identity', '<tel:+15551234567;verstat=TN-Validation-Passed-B>'],
+    ]), DEFAULT, US);
+    expect(telFirst.verstat).toBe('TN-Validation-Passed-B');
+    const paiOverFrom = extractCli(headers([
+      ['from', '<sip:+15551234567@c.example;verstat=TN-Validation-Passed>;tag=1'],
+      ['p-asserted-identity', '<sip:+15551234567@c.example;user=phone;verstat=TN-Validation-Failed>'],
+    ]), ['from', 'pai'], US);
+    expect(paiOverFrom).toMatchObject({ origin: 'from', verstat: 'TN-Validation-Failed' });
+    const rpidLast = extractCli(headers([
+      ['remote-party-id', '<sip:+15551234567@c.example;verstat=No-TN-Validation>;party=calling'],
+      ['from', '<sip:+15551234567@c.example>;tag=1'],
+    ]), ['rpid', 'from'], US);
+    expect(rpidLast).toMatchObject({ origin: 'rpid', verstat: 'No-TN-Validation' });
+  });
+
   it('survives garbage headers', () => {
     const r = extractCli(headers([
       ['p-asserted-identity', '<<<>>>'],
