@@ -1,4 +1,5 @@
 import type { VerificationConfig } from '../config/config-types.js';
+import { VERSTAT_TRUSTS } from '../trust/verstat.js';
 import { MAX_METADATA_KEYS } from './validate-metadata.js';
 
 /**
@@ -39,6 +40,25 @@ const verificationSchema = {
     callbackUrl: { type: 'string', format: 'uri' },
     metadata: { type: 'object', additionalProperties: true },
     callId: { type: 'string', description: 'SIP Call-ID of the call that verified the session' },
+    callerTrust: {
+      type: 'object',
+      description: 'Caller-trust verdict of the call that verified the session (STIR/SHAKEN verstat as the carrier reported it)',
+      required: ['result', 'verstat', 'attest'],
+      properties: {
+        result: { type: 'string', enum: ['pass', 'fail', 'none'] },
+        verstat: { type: 'string', enum: [...VERSTAT_TRUSTS] },
+        attest: { type: ['string', 'null'], enum: ['A', 'B', 'C', null] },
+      },
+    },
+    lastRejection: {
+      type: 'object',
+      description: 'The latest call that matched this session but was refused by the caller-trust policy; the session stayed open',
+      required: ['reason', 'at'],
+      properties: {
+        reason: { type: 'string', enum: ['caller_id_failed', 'caller_id_attestation_low'] },
+        at: { type: 'string', format: 'date-time' },
+      },
+    },
   },
 } as const;
 

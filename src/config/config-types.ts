@@ -118,6 +118,20 @@ export interface VerificationConfig {
   maxTtlSeconds: number;
 }
 
+/**
+ * Caller trust (anti-spoofing, issue #10): what a call that matches a pending session needs, beyond
+ * (DID, CLI), to verify it. Decided by the worker from the edge's reading of the carrier's verstat.
+ */
+export interface TrustConfig {
+  /** A caller ID whose validation failed (verstat TN-Validation-Failed): 'reject' (never verifies) or 'accept'. */
+  failed: 'reject' | 'accept';
+  /**
+   * Lowest attestation a call needs: 'none' (no STIR/SHAKEN result needed), or 'C'/'B'/'A': a
+   * TN-Validation-Passed of at least that level (a plain Passed counts as C).
+   */
+  minAttestation: 'none' | 'C' | 'B' | 'A';
+}
+
 export type Role = 'all' | 'edge' | 'worker' | 'api';
 
 export interface EventsConfig {
@@ -144,6 +158,7 @@ export interface RingproofConfig {
   api: ApiConfig;
   webhooks: WebhookConfig;
   verification: VerificationConfig;
+  trust: TrustConfig;
   /** Seconds granted to in-flight work on SIGTERM before exit. */
   shutdownGraceSeconds: number;
   /** Source of the settings, for the start-up log line. */

@@ -55,6 +55,7 @@ export function defaultConfig(): RingproofConfig {
     api: { keys: [] },
     webhooks: { defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000, directFirstAttempt: true },
     verification: { defaultTtlSeconds: 120, minTtlSeconds: 60, maxTtlSeconds: 300 },
+    trust: { failed: 'reject', minAttestation: 'none' },
     shutdownGraceSeconds: 10,
     sourceFile: undefined,
   };

@@ -8,10 +8,11 @@ import { defaultConfig } from './defaults.js';
 import { parseHostPort } from './parse-listen.js';
 import { readSip } from './validate-sip.js';
 import { readTrunks } from './validate-trunks.js';
+import { readTrust } from './validate-trust.js';
 
 const ROOT_KEYS = [
   'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'events', 'dids', 'api', 'webhooks', 'verification',
-  'shutdownGraceSeconds',
+  'trust', 'shutdownGraceSeconds',
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -205,6 +206,7 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
     api: readApi(c, o.api, d.api),
     webhooks: readWebhooks(c, o.webhooks, d.webhooks),
     verification: readVerification(c, o.verification, d.verification),
+    trust: readTrust(c, o.trust, d.trust),
     shutdownGraceSeconds: c.pick(o, [], 'shutdownGraceSeconds', d.shutdownGraceSeconds, (v, p) => c.int(v, p, 0, 3600)),
     sourceFile,
   };

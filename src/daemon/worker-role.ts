@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { RingproofConfig } from '../config/config-types.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
+import { createCallerTrustMetrics } from '../trust/caller-trust-metrics.js';
 import { CallWorker } from '../verify/call-worker.js';
 import { ExpiryWorker } from '../verify/expiry-worker.js';
 import type { VerifyMetrics } from '../verify/verify-metrics.js';
@@ -62,8 +63,14 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
     logger,
     ...(config.webhooks.defaultUrl !== undefined ? { defaultWebhookUrl: config.webhooks.defaultUrl } : {}),
   };
-  const calls = Array.from({ length: WORKERS_PER_QUEUE }, () =>
-    new CallWorker({ ...common, emitter: direct ?? emitter, unmarked, concurrency: JOBS_PER_WORKER }));
+  const trustMetrics = createCallerTrustMetrics(deps.registry);
+  const onTrustRefusal = (reason: string): void => trustMetrics.refusals.inc({ reason });
+  if (config.trust.failed === 'accept') {
+    logger.warn('trust.failed is "accept": calls whose caller ID failed STIR/SHAKEN validation can verify sessions');
+  }
+  const calls = Array.from({ length: WORKERS_PER_QUEUE }, () => new CallWorker({
+    ...common, emitter: direct ?? emitter, unmarked, concurrency: JOBS_PER_WORKER, trust: config.trust, onTrustRefusal,
+  }));
   const expiry = new ExpiryWorker(common);
   const webhooks = Array.from({ length: WORKERS_PER_QUEUE }, () => new WebhookWorker({
     connection,

@@ -1,4 +1,5 @@
 import type { SipTransport } from '../config/config-types.js';
+import type { VerstatTrust } from '../trust/verstat.js';
 
 /** Where the CLI was read from; "withheld" when the caller hid it (Privacy: id, anonymous URI). */
 export type CliOrigin = 'pai' | 'rpid' | 'from' | 'withheld';
@@ -25,6 +26,13 @@ export interface CallEvent {
   did: string | null;
   didRaw: string | null;
   verstat: Verstat | null;
+  /**
+   * The edge's caller-trust reading of `verstat` (see src/trust/verstat.ts): passed, passed-A/-B/-C,
+   * failed, no-validation, absent, unknown. The worker applies the `trust` policy to it. This edge
+   * always sets it; an event from an edge that predates it lacks it, and the worker then classifies
+   * `verstat` itself.
+   */
+  trust?: VerstatTrust;
   /** Raw STIR/SHAKEN Identity header value(s), if present. */
   identity: string | null;
   userAgent: string | null;

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { CountBatch, type PendingCount } from '../sip/count-batch.js';
 import { keepStringPrototypeFast } from '../sip/fast-string-prototype.js';
 import type { AdmitDecision, EdgeHandler, InboundInvite, SourceAddress } from '../sip/sip-engine.js';
+import { classifyVerstat } from '../trust/verstat.js';
 import type { CallEvent } from './call-event.js';
 import { extractCli } from './cli-extract.js';
 import { extractDid } from './did-extract.js';
@@ -145,6 +146,7 @@ export class Edge implements EdgeHandler {
       did: did.did,
       didRaw: did.raw,
       verstat: cli.verstat,
+      trust: classifyVerstat(cli.verstat),
       // headerValues split one line at commas; joining restores it (an Identity value has no comma
       // outside its info URI) and keeps several Identity headers together.
       identity: identities.length === 0 ? null : identities.join(','),

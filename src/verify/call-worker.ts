@@ -2,6 +2,8 @@ import { Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { CallEvent } from '../edge/call-event.js';
 import { maskNumber } from '../log/mask.js';
+import { CallerTrustDecider } from '../trust/call-trust.js';
+import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
 import { CALLS_QUEUE } from './queue-names.js';
 import { DEFAULT_CALL_RECORD_TTL_SECONDS, DEFAULT_RETENTION_SECONDS, DEFAULT_SKEW_MS } from './verify-defaults.js';
 import { DEFAULT_EMIT_LEASE_MS, emitClaimed } from './emit-once.js';
@@ -23,6 +25,10 @@ export interface CallWorkerOptions extends VerifyWorkerOptions {
    * of a process (see UnmarkedEmits); default: one per worker, never filled.
    */
   unmarked?: UnmarkedEmits;
+  /** The `trust` configuration: what a matching call needs to verify; default DEFAULT_CALLER_TRUST_POLICY. */
+  trust?: CallerTrustPolicy;
+  /** Counts refusals by reason; absent in tests that do not look. */
+  onTrustRefusal?: (reason: string) => void;
 }
 
 export interface CallResult {
@@ -60,9 +66,11 @@ export class CallWorker {
   private readonly opts: CallWorkerOptions;
   private readonly clock: () => number;
   private readonly unmarked: UnmarkedEmits;
+  private readonly trust: CallerTrustDecider;
 
   constructor(opts: CallWorkerOptions) {
     this.opts = opts;
+    this.trust = new CallerTrustDecider(opts.trust);
     this.unmarked = opts.unmarked ?? new UnmarkedEmits();
     this.redis = opts.redis ?? opts.connection;
     this.keys = verifyKeys(opts.prefix);
@@ -100,6 +108,7 @@ export class CallWorker {
     const preset: '' | CallOutcome =
       event.cli === null ? (event.cliOrigin === 'withheld' ? 'withheld' : 'invalid') : event.did === null ? 'invalid' : '';
     const now = this.clock();
+    const trust = this.trust.decide(event);
     const reply = (await runScript(
       this.redis,
       processCallScript,
@@ -109,6 +118,7 @@ export class CallWorker {
         this.opts.callRecordTtlSeconds ?? DEFAULT_CALL_RECORD_TTL_SECONDS,
         this.opts.retentionSeconds ?? DEFAULT_RETENTION_SECONDS, preset, now,
         this.opts.audit.maxLen, JSON.stringify(event), this.keys.emitClaimPrefix, DEFAULT_EMIT_LEASE_MS,
+        trust.refusal, trust.verdictJson,
       ],
     )) as [number, string, string, string, string, unknown, number];
     const decidedAt = this.clock();
@@ -122,6 +132,7 @@ export class CallWorker {
     const result: CallResult = fresh
       ? { outcome: decided, sessionId, detail, emitted: false }
       : { outcome: 'duplicate', firstOutcome: decided, sessionId, detail, emitted: false };
+    if (fresh && decided === 'rejected' && detail === trust.refusal) this.opts.onTrustRefusal?.(detail);
     if (fresh && decided === 'verified') {
       this.opts.metrics.inviteToVerified.observe(Math.max(0, decidedAt - event.receivedAt) / 1000);
     }

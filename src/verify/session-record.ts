@@ -1,3 +1,4 @@
+import { parseCallerTrust, isCallerTrustOutcome } from '../trust/call-trust.js';
 import type { CancelReason, Verification, VerificationStatus } from './verification-types.js';
 
 /**
@@ -56,5 +57,9 @@ export function toVerification(h: Record<string, string>): Verification | null {
   if (h.cancelReason === 'superseded' || h.cancelReason === 'requested') {
     v.cancelReason = h.cancelReason as CancelReason;
   }
+  const trust = parseCallerTrust(h.callerTrust);
+  if (trust !== undefined) v.callerTrust = trust;
+  const rejectedAt = iso(h.lastRejectedAt);
+  if (isCallerTrustOutcome(h.lastRejection) && rejectedAt !== undefined) v.lastRejection = { reason: h.lastRejection, at: rejectedAt };
   return v;
 }

@@ -1,5 +1,8 @@
 /** Verification sessions: the shapes shared by the store, the worker, the API and webhooks. */
 
+import type { CallerTrustSummary } from '../trust/call-trust.js';
+import type { CallerTrustOutcome } from '../trust/caller-trust-types.js';
+
 export type VerificationStatus = 'pending' | 'verified' | 'expired' | 'cancelled' | 'blocked';
 
 export interface Verification {
@@ -21,6 +24,14 @@ export interface Verification {
   callReceivedAt?: number;
   /** Why a cancelled session was cancelled: a newer session for the number, or a DELETE. */
   cancelReason?: CancelReason;
+  /** The caller-trust verdict of the call that verified the session. */
+  callerTrust?: CallerTrustSummary;
+  /**
+   * Why the latest call that matched this session was refused (its caller ID failed validation, or
+   * lacked the attestation the policy asks), and when: a spoofing attempt, or a carrier that lost the
+   * STIR/SHAKEN result. The session stays open to a genuine call.
+   */
+  lastRejection?: { reason: CallerTrustOutcome; at: string };
 }
 
 export type CancelReason = 'superseded' | 'requested';
@@ -35,8 +46,8 @@ export interface CreateVerificationInput {
   owner: string;
 }
 
-/** What a call did to the sessions. */
-export type CallOutcome = 'verified' | 'unsolicited' | 'withheld' | 'duplicate' | 'late' | 'invalid';
+/** What a call did to the sessions; 'rejected': it matched a pending session but the caller-trust policy refused it (detail says why). */
+export type CallOutcome = 'verified' | 'unsolicited' | 'withheld' | 'duplicate' | 'late' | 'invalid' | 'rejected';
 
 export interface VerificationStore {
   create(input: CreateVerificationInput): Promise<{ verification: Verification; replayed: boolean }>;

@@ -8,7 +8,7 @@ import { freePort } from '../helpers/free-port.js';
 import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import {
-  SCENARIO_FROM_CLI, SCENARIO_RESEND_NEW_BRANCH, SCENARIO_RETRANSMISSION_PAIR, SCENARIO_WITHHELD,
+  SCENARIO_FROM_CLI, SCENARIO_RESEND_NEW_BRANCH, SCENARIO_RETRANSMISSION_PAIR, SCENARIO_VERSTAT, SCENARIO_WITHHELD,
   createVerification, expectAllCallsRejected, getVerification, newWebhookSecret, phoneNumbers, placeCalls, sleep,
   startVerifyDaemon, verifyWebhook, waitUntil, webhooksBySession,
   type CallRow, type VerificationView, type VerifiedWebhook, type VerifyDaemon,
@@ -17,7 +17,7 @@ import {
 const DIDS = ['+15550100001', '+15550100002'];
 // A 1 s minimum window so the expiry path runs in seconds (the product default is 60 s).
 const CONFIG_YAML = 'verification:\n  minTtlSeconds: 1\n  defaultTtlSeconds: 60\n  maxTtlSeconds: 300\n';
-const OUTCOMES = ['verified', 'unsolicited', 'withheld', 'duplicate', 'late', 'invalid'] as const;
+const OUTCOMES = ['verified', 'unsolicited', 'withheld', 'duplicate', 'late', 'invalid', 'rejected'] as const;
 
 let redis: TestRedis;
 let receiver: WebhookReceiver;
@@ -150,6 +150,42 @@ describe('verification end to end (daemon role all, SIPp, webhook receiver)', ()
     await call(SCENARIO_FROM_CLI, [{ cli: phone, did: s.callTo }]);
     await waitVerifiedWebhook(s.id);
     expect((await getVerification(daemon.baseUrl, s.id)).status).toBe('verified');
+  });
+
+  it('caller trust: spoofed calls (verstat TN-Validation-Failed) verify nothing, the genuine calls in the same run verify', async () => {
+    const victims = [takeNumber(), takeNumber()];
+    const genuine = [takeNumber(), takeNumber(), takeNumber()];
+    // The attacker created sessions for the victims' numbers and calls callTo with their caller ID;
+    // the carrier's verification service marked the caller ID as failed.
+    const attacked = await Promise.all(victims.map((phoneNumber) => createVerification(daemon.baseUrl, { phoneNumber, ttlSeconds: 120 })));
+    const honest = await Promise.all(genuine.map((phoneNumber) => createVerification(daemon.baseUrl, { phoneNumber, ttlSeconds: 120 })));
+    const before = await outcomes();
+    const refusalsBefore = (await daemon.metrics()).get('ringproof_caller_trust_refusals_total', { reason: 'caller_id_failed' });
+    const verstats = ['TN-Validation-Passed', 'TN-Validation-Passed-A', 'No-TN-Validation'];
+    await call(SCENARIO_VERSTAT, [
+      ...attacked.map((s) => ({ cli: s.phoneNumber, did: s.callTo, verstat: 'TN-Validation-Failed' })),
+      ...honest.map((s, i) => ({ cli: s.phoneNumber, did: s.callTo, verstat: verstats[i] as string })),
+      // the same spoof again, over TCP below as well: still nothing
+      { cli: attacked[0]!.phoneNumber, did: attacked[0]!.callTo, verstat: 'tn-validation-failed' },
+    ]);
+    await call(SCENARIO_VERSTAT, attacked.map((s) => ({ cli: s.phoneNumber, did: s.callTo, verstat: 'TN-Validation-Failed' })), 'tcp');
+
+    const moved = await waitOutcomes(before, { rejected: 5, verified: 3 });
+    expect(moved).toMatchObject({ rejected: 5, verified: 3, unsolicited: 0 });
+    const hooks = await Promise.all(honest.map((s) => waitVerifiedWebhook(s.id)));
+    expect(hooks.map((w) => w.body.data.verification.callerTrust)).toEqual([
+      { result: 'pass', verstat: 'passed', attest: null },
+      { result: 'pass', verstat: 'passed-A', attest: 'A' },
+      { result: 'none', verstat: 'no-validation', attest: null },
+    ]);
+    for (const s of attacked) {
+      const got = await getVerification(daemon.baseUrl, s.id);
+      expect(got.status).toBe('pending');
+      expect(got.lastRejection?.reason).toBe('caller_id_failed');
+      expect(verifiedFor(s.id)).toHaveLength(0);
+    }
+    const refusals = (await daemon.metrics()).get('ringproof_caller_trust_refusals_total', { reason: 'caller_id_failed' });
+    expect(refusals - refusalsBefore).toBe(5);
   });
 
   it('no call in time: the expired webhook arrives with a fallback hint, and later calls are late', async () => {

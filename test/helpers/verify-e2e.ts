@@ -119,6 +119,8 @@ export interface VerificationView {
   createdAt: string;
   verifiedAt?: string;
   callId?: string;
+  callerTrust?: { result: string; verstat: string; attest: string | null };
+  lastRejection?: { reason: string; at: string };
 }
 
 export async function createVerification(apiUrl: string, body: Record<string, unknown>): Promise<VerificationView> {
@@ -175,10 +177,11 @@ export async function metricSum(daemons: readonly DaemonProcess[], name: string,
 // ---------------------------------------------------------------------------------------------------
 // SIPp (test/helpers/sipp.ts) with calls made for sessions
 
-/** One call of an injection file: field0 = CLI, field1 = DID. */
+/** One call of an injection file: field0 = CLI, field1 = DID, field2 = verstat (uac-verstat.xml). */
 export interface CallRow {
   cli: string;
   did: string;
+  verstat?: string;
 }
 
 export interface PlaceCallsOptions {
@@ -207,7 +210,7 @@ export async function placeCalls(opts: PlaceCallsOptions): Promise<SippResult> {
       writeFileSync(scenario, opts.scenario);
     }
     const injection = join(tmp.dir, 'calls.csv');
-    writeFileSync(injection, ['SEQUENTIAL', ...opts.rows.map((r) => `${r.cli};${r.did}`)].join('\n') + '\n');
+    writeFileSync(injection, ['SEQUENTIAL', ...opts.rows.map((r) => [r.cli, r.did, ...(r.verstat === undefined ? [] : [r.verstat])].join(';'))].join('\n') + '\n');
     const rate = opts.rate ?? 50;
     return await runSipp({
       scenario,
@@ -235,6 +238,9 @@ export function expectAllCallsRejected(r: SippResult, calls: number): void {
 
 /** The repository's plain scenario: CLI in From (field0), DID in the Request-URI (field1). */
 export const SCENARIO_FROM_CLI = 'uac-reject.xml';
+
+/** The repository's caller-trust scenario: CLI in a PAI tel URI with verstat (field2), and in From. */
+export const SCENARIO_VERSTAT = 'uac-verstat.xml';
 
 // The scenarios below are specific to these tests (withheld CLI, duplicate INVITEs); they live here,
 // not in sipp-scenarios/, which holds the scenarios users run.

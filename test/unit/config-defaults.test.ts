@@ -30,6 +30,7 @@ describe('config defaults', () => {
     expect(d.trunks).toEqual([]);
     expect(d.webhooks).toEqual({ defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000, directFirstAttempt: true });
     expect(d.verification).toEqual({ defaultTtlSeconds: 120, minTtlSeconds: 60, maxTtlSeconds: 300 });
+    expect(d.trust).toEqual({ failed: 'reject', minAttestation: 'none' });
     expect(d.shutdownGraceSeconds).toBe(10);
   });
 

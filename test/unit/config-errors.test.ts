@@ -200,3 +200,19 @@ describe('unreadable config files', () => {
     expect(err.message).not.toMatch(/\n/);
   });
 });
+
+describe('trust (caller-trust policy)', () => {
+  it('reads trust.failed and trust.minAttestation from the file; the environment wins', () => {
+    const file = writeYaml('trust:\n  failed: accept\n  minAttestation: B\n');
+    expect(loadConfig({ file, env: {} }).trust).toEqual({ failed: 'accept', minAttestation: 'B' });
+    expect(loadConfig({ file, env: { RINGPROOF_TRUST_FAILED: 'reject', RINGPROOF_TRUST_MIN_ATTESTATION: 'A' } }).trust)
+      .toEqual({ failed: 'reject', minAttestation: 'A' });
+  });
+
+  it('names the key of a bad value or an unknown key', () => {
+    expectInvalid({ file: writeYaml('trust:\n  failed: maybe\n'), env: {} }, 'trust.failed', 'must be "reject" or "accept", got "maybe"');
+    expectInvalid({ env: { RINGPROOF_TRUST_MIN_ATTESTATION: 'D' } }, 'trust.minAttestation', 'must be one of "none", "C", "B", "A"');
+    expectInvalid({ file: writeYaml('trust:\n  verstat: strict\n'), env: {} }, 'trust.verstat', 'unknown');
+    expectInvalid({ file: writeYaml('trust: strict\n'), env: {} }, 'trust', 'mapping');
+  });
+});

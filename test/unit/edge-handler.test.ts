@@ -109,6 +109,7 @@ describe('Edge.onInviteAnswered', () => {
       did: '+442012345678',
       didRaw: '02012345678',
       verstat: 'TN-Validation-Passed',
+      trust: 'passed',
       identity: 'eyJhbGciOiJFUzI1NiJ9.eyJhdHRlc3QiOiJBIn0.sig;info=<https://cert.example/a.pem>;alg=ES256;ppt=shaken',
       userAgent: 'Carrier SBC 1.0',
       rejectCode: 603,
@@ -128,7 +129,7 @@ describe('Edge.onInviteAnswered', () => {
       identity: ['a.b.c;info=<https://x/1>', 'd.e.f;info=<https://x/2>'],
     }, 'call-2'), 'carrier-us', 486);
     expect(sink.events[0]).toMatchObject({
-      trunk: 'carrier-us', transport: 'tcp', cli: null, cliOrigin: 'withheld', cliRaw: null,
+      trunk: 'carrier-us', transport: 'tcp', cli: null, cliOrigin: 'withheld', cliRaw: null, trust: 'absent',
       did: '+15551234567', identity: 'a.b.c;info=<https://x/1>,d.e.f;info=<https://x/2>', userAgent: null, rejectCode: 486,
     });
     expect(await counter(metrics, 'ringproof_call_events_total')).toEqual([

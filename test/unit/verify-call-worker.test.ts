@@ -15,6 +15,7 @@ import { processCallScript } from '../../src/verify/scripts/process-call.js';
 import { webhookEventId } from '../../src/verify/webhook-events.js';
 import { UnmarkedEmits } from '../../src/verify/unmarked-emits.js';
 import type { CallEvent } from '../../src/edge/call-event.js';
+import type { TrustConfig } from '../../src/config/config-types.js';
 import type { WebhookEmitter, WebhookEvent } from '../../src/verify/verification-types.js';
 
 const PREFIX = '{rpcall}';
@@ -348,5 +349,93 @@ describe('CallWorker', () => {
     expect(calls[0]!.data).toMatchObject({ callId: ev.callId, cli: '+447700900001', did: DID, outcome: 'verified', sessionId: v.id });
     expect(calls[1]!.data).toMatchObject({ cli: '+447700900777', outcome: 'unsolicited' });
     expect(entries.some((e) => e.type === 'session.verified' && e.data.id === v.id)).toBe(true);
+  });
+});
+
+describe('CallWorker caller trust (the edge verdict `trust`, the `trust` policy)', () => {
+  /** A second worker on the same Redis with another policy; handle() only, never takes jobs. */
+  async function withPolicy<T>(trust: TrustConfig, run: (w: CallWorker, refused: string[]) => Promise<T>): Promise<T> {
+    const refused: string[] = [];
+    const w = new CallWorker({
+      connection: redis, prefix: PREFIX, emitter, defaultWebhookUrl: DEFAULT_URL, metrics,
+      audit: new AuditLog({ redis, prefix: PREFIX }), autorun: false, trust, onTrustRefusal: (r) => refused.push(r),
+    });
+    try {
+      return await run(w, refused);
+    } finally {
+      await w.close();
+    }
+  }
+
+  it('TN-Validation-Failed never verifies by default: rejected with caller_id_failed, the session stays open to the genuine call', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const spoofed = callEvent({ verstat: 'TN-Validation-Failed', trust: 'failed' });
+    expect(await viaQueue(spoofed)).toMatchObject({ outcome: 'rejected', detail: 'caller_id_failed', sessionId: v.id, emitted: false });
+    // Redelivery: the decision stands, nothing is verified by a retry.
+    expect(await worker.handle(spoofed)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'rejected', detail: 'caller_id_failed' });
+    const pending = await store.get(v.id);
+    expect(pending).toMatchObject({ status: 'pending', lastRejection: { reason: 'caller_id_failed' } });
+    expect(Date.parse(pending!.lastRejection!.at)).toBeGreaterThanOrEqual(Math.floor(spoofed.receivedAt));
+    expect(pending!.callId).toBeUndefined();
+    expect(emitter.sent).toHaveLength(0);
+    expect(await outcomeCount('rejected')).toBe(1);
+
+    const genuine = callEvent({ verstat: 'TN-Validation-Passed-A', trust: 'passed-A' });
+    expect(await worker.handle(genuine)).toMatchObject({ outcome: 'verified', sessionId: v.id, emitted: true });
+    const after = await store.get(v.id);
+    expect(after).toMatchObject({
+      status: 'verified', callId: genuine.callId, callerTrust: { result: 'pass', verstat: 'passed-A', attest: 'A' },
+      lastRejection: { reason: 'caller_id_failed' },
+    });
+    expect(emitter.sent[0]!.event.data.verification).toMatchObject({ callerTrust: { verstat: 'passed-A' }, lastRejection: { reason: 'caller_id_failed' } });
+    const audit = (await redis.xrange(`${PREFIX}:audit`, '-', '+')).map(([, f]) => JSON.parse(f[5]!) as Record<string, unknown>);
+    expect(audit.find((d) => d.callId === spoofed.callId)).toMatchObject({ trust: 'failed', outcome: 'rejected', detail: 'caller_id_failed' });
+  });
+
+  it('a call that matches nothing is unsolicited whatever its verstat; a call with no verstat verifies by default', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    expect(await worker.handle(callEvent({ cli: '+447700900777', verstat: 'TN-Validation-Failed', trust: 'failed' })))
+      .toMatchObject({ outcome: 'unsolicited', detail: 'no_session' });
+    expect(await worker.handle(callEvent({ trust: 'absent' }))).toMatchObject({ outcome: 'verified', sessionId: v.id });
+    expect(await store.get(v.id)).toMatchObject({ callerTrust: { result: 'none', verstat: 'absent', attest: null } });
+    expect((await store.get(v.id))!.lastRejection).toBeUndefined();
+  });
+
+  it('an event from an edge without the trust field is judged by its verstat', async () => {
+    await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const legacy = callEvent({ verstat: 'tn-validation-failed' });
+    delete legacy.trust;
+    expect(await worker.handle(legacy)).toMatchObject({ outcome: 'rejected', detail: 'caller_id_failed' });
+  });
+
+  it('failed: accept lets a failed caller ID verify, and the verdict says it failed', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    await withPolicy({ failed: 'accept', minAttestation: 'none' }, async (w, refused) => {
+      expect(await w.handle(callEvent({ verstat: 'TN-Validation-Failed', trust: 'failed' }))).toMatchObject({ outcome: 'verified' });
+      expect(refused).toEqual([]);
+    });
+    expect(await store.get(v.id)).toMatchObject({ status: 'verified', callerTrust: { result: 'fail', verstat: 'failed' } });
+  });
+
+  it('minAttestation B: No-TN-Validation, absent and Passed-C are rejected with caller_id_attestation_low; Passed-B verifies', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    await withPolicy({ failed: 'reject', minAttestation: 'B' }, async (w, refused) => {
+      for (const trust of ['no-validation', 'absent', 'passed-C', 'passed'] as const) {
+        expect(await w.handle(callEvent({ trust })), trust).toMatchObject({ outcome: 'rejected', detail: 'caller_id_attestation_low' });
+      }
+      expect(await w.handle(callEvent({ trust: 'failed' }))).toMatchObject({ outcome: 'rejected', detail: 'caller_id_failed' });
+      expect(refused).toEqual([
+        'caller_id_attestation_low', 'caller_id_attestation_low', 'caller_id_attestation_low', 'caller_id_attestation_low', 'caller_id_failed',
+      ]);
+      expect(await store.get(v.id)).toMatchObject({ status: 'pending', lastRejection: { reason: 'caller_id_failed' } });
+      expect(await w.handle(callEvent({ trust: 'passed-B' }))).toMatchObject({ outcome: 'verified', sessionId: v.id });
+    });
+  });
+
+  it('a rejected call after expiry is late, not rejected', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const after = Date.parse(v.expiresAt) + 1;
+    expect(await worker.handle(callEvent({ trust: 'failed', receivedAt: after }))).toMatchObject({ outcome: 'late', detail: 'after_expiry' });
+    expect((await store.get(v.id))!.lastRejection).toBeUndefined();
   });
 });

@@ -14,11 +14,17 @@ import type { LuaScript } from './lua-script.js';
  * call that arrived before the session existed, e.g. from a queue backlog, must not verify it), and
  * receivedAt <= expiresAt (the INVITE time counts, not the processing time).
  *
+ * Caller trust (src/trust/): the worker applies the trust policy before the script runs and passes
+ * its refusal in ARGV 13. A refused call that would otherwise verify is 'rejected' (detail = the
+ * refusal, e.g. caller_id_failed); the session stays pending for a genuine call and remembers the
+ * refusal as lastRejection / lastRejectedAt. A verifying call stores ARGV 14 as the session's callerTrust.
+ *
  * KEYS: 1 call outcome record, 2 match key, 3 audit stream
  * ARGV: 1 session key prefix, 2 Call-ID, 3 receivedAt ms, 4 skew ms, 5 call record TTL s,
  *       6 retention s, 7 preset outcome ('' or 'withheld'/'invalid': no lookup), 8 now ms,
  *       9 audit MAXLEN (~), 10 the CallEvent as JSON (an object; the outcome fields are appended),
- *       11 emit claim key prefix (claim key = prefix .. sessionId .. ':verified'), 12 claim lease ms
+ *       11 emit claim key prefix (claim key = prefix .. sessionId .. ':verified'), 12 claim lease ms,
+ *       13 caller-trust refusal ('' = the call may verify), 14 caller-trust verdict as JSON
  * Returns {fresh 1/0, outcome, sessionId, detail, notified, HGETALL of the session or {}, claimed 1/0}.
  * fresh=0 means an earlier delivery of this Call-ID decided; outcome is that earlier decision.
  * claimed=1 means the caller holds the verified emit claim (token 'call:' .. the session's callId).
@@ -87,9 +93,13 @@ if outcome == '' then
     elseif status == 'pending' then
       if receivedAt > tonumber(f[3]) then
         outcome = 'late'; detail = 'after_expiry'
+      elseif (ARGV[13] or '') ~= '' then
+        redis.call('HSET', skey, 'lastRejection', ARGV[13], 'lastRejectedAt', ARGV[8], 'updatedAt', ARGV[8])
+        outcome = 'rejected'; detail = ARGV[13]
       else
         redis.call('HSET', skey, 'status', 'verified', 'verifiedAt', ARGV[8], 'callId', ARGV[2],
           'callReceivedAt', ARGV[3], 'updatedAt', ARGV[8])
+        if (ARGV[14] or '') ~= '' then redis.call('HSET', skey, 'callerTrust', ARGV[14]) end
         redis.call('EXPIRE', skey, ARGV[6])
         outcome = 'verified'
       end

@@ -1,0 +1,38 @@
+import type { TrustConfig } from '../config/config-types.js';
+
+/**
+ * The caller-trust module's shapes (STIR/SHAKEN on the terminating side, issue #10). The edge reads
+ * the carrier's verstat into a VerstatTrust (verstat.ts); the worker turns it into evidence and applies
+ * the policy (caller-trust-policy.ts) to a call that matched a pending session.
+ */
+
+/** SHAKEN attestation levels (RFC 8588): A full, B partial, C gateway. */
+export type Attestation = 'A' | 'B' | 'C';
+export type MinAttestation = TrustConfig['minAttestation'];
+
+/** What a call's policy asks: the `trust` configuration. */
+export type CallerTrustPolicy = TrustConfig;
+
+/** pass: validated (verstat Passed); fail: validation failed; none: no evidence either way. */
+export type TrustResult = 'pass' | 'fail' | 'none';
+
+/**
+ * Why a matching call does not verify, as its outcome's `detail` names it: the caller ID failed
+ * validation, or the policy's minimum attestation is not met (none conveyed, or too low).
+ */
+export type CallerTrustOutcome = 'caller_id_failed' | 'caller_id_attestation_low';
+
+/** RFC 8224 response codes: 428 Use Identity Header, 436 Bad Identity Info, 437 Unsupported Credential, 438 Invalid Identity Header, 403 Stale Date. */
+export type RfcTrustCode = 403 | 428 | 436 | 437 | 438;
+
+export type CallerTrustReason = 'verstat_failed' | 'attestation_missing' | 'attestation_low';
+
+export interface CallerTrustFailure {
+  reason: CallerTrustReason;
+  /** The RFC 8224 code this reason maps to; null for the carrier's own verstat and policy-only reasons. */
+  code: RfcTrustCode | null;
+  /** The code's reason phrase ("Use Identity Header"), or null. */
+  text: string | null;
+  /** Short human explanation; never holds a phone number. */
+  detail: string;
+}

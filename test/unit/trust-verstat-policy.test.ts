@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { TrustConfig } from '../../src/config/config-types.js';
+import { CallerTrustDecider, eventTrust, parseCallerTrust } from '../../src/trust/call-trust.js';
+import { decideCallerTrust, DEFAULT_CALLER_TRUST_POLICY, verstatEvidence } from '../../src/trust/caller-trust-policy.js';
+import { classifyVerstat, VERSTAT_TRUSTS, type VerstatTrust } from '../../src/trust/verstat.js';
+
+describe('classifyVerstat (the edge verdict)', () => {
+  it('reads the three standard values and the -A/-B/-C carrier variants in any letter case', () => {
+    expect(classifyVerstat('TN-Validation-Passed')).toBe('passed');
+    expect(classifyVerstat('tn-validation-passed')).toBe('passed');
+    expect(classifyVerstat('TN-Validation-Failed')).toBe('failed');
+    expect(classifyVerstat('TN-VALIDATION-FAILED')).toBe('failed');
+    expect(classifyVerstat('No-TN-Validation')).toBe('no-validation');
+    expect(classifyVerstat('no-tn-validation')).toBe('no-validation');
+    expect(classifyVerstat('TN-Validation-Passed-A')).toBe('passed-A');
+    expect(classifyVerstat('tn-validation-passed-b')).toBe('passed-B');
+    expect(classifyVerstat('TN-Validation-Passed-C')).toBe('passed-C');
+  });
+
+  it('absent for no value, unknown for anything else (never a pass)', () => {
+    expect(classifyVerstat(null)).toBe('absent');
+    expect(classifyVerstat(undefined)).toBe('absent');
+    expect(classifyVerstat('')).toBe('absent');
+    for (const v of ['TN-Validation-Passed-D', 'TN-Validation-Passed-', 'TN-Validation-PassedXX', 'Passed', 'TN-Validation-Failed-A', '\u0000']) {
+      expect(classifyVerstat(v), v).toBe('unknown');
+    }
+  });
+});
+
+const policy = (failed: TrustConfig['failed'], minAttestation: TrustConfig['minAttestation']): TrustConfig => ({ failed, minAttestation });
+
+function refusals(p: TrustConfig): Record<VerstatTrust, string> {
+  const d = new CallerTrustDecider(p);
+  return Object.fromEntries(VERSTAT_TRUSTS.map((t) => [t, d.decide({ trust: t, verstat: null }).refusal])) as Record<VerstatTrust, string>;
+}
+
+describe('caller-trust policy', () => {
+  it('default: only TN-Validation-Failed is refused', () => {
+    expect(DEFAULT_CALLER_TRUST_POLICY).toEqual({ failed: 'reject', minAttestation: 'none' });
+    expect(refusals(DEFAULT_CALLER_TRUST_POLICY)).toEqual({
+      passed: '', 'passed-A': '', 'passed-B': '', 'passed-C': '', failed: 'caller_id_failed', 'no-validation': '', absent: '', unknown: '',
+    });
+  });
+
+  it('failed: accept lets a failed caller ID through when no attestation is required', () => {
+    expect(refusals(policy('accept', 'none')).failed).toBe('');
+    expect(refusals(policy('accept', 'C')).failed).toBe('caller_id_attestation_low');
+  });
+
+  it('minAttestation C needs a Passed (a plain Passed counts as C); B and A need the conveyed level', () => {
+    expect(refusals(policy('reject', 'C'))).toEqual({
+      passed: '', 'passed-A': '', 'passed-B': '', 'passed-C': '', failed: 'caller_id_failed',
+      'no-validation': 'caller_id_attestation_low', absent: 'caller_id_attestation_low', unknown: 'caller_id_attestation_low',
+    });
+    expect(refusals(policy('reject', 'B'))).toMatchObject({
+      passed: 'caller_id_attestation_low', 'passed-A': '', 'passed-B': '', 'passed-C': 'caller_id_attestation_low',
+    });
+    expect(refusals(policy('reject', 'A'))).toMatchObject({
+      passed: 'caller_id_attestation_low', 'passed-A': '', 'passed-B': 'caller_id_attestation_low',
+    });
+  });
+
+  it('names the failure with its RFC 8224 code where there is one', () => {
+    expect(decideCallerTrust(verstatEvidence('failed'), DEFAULT_CALLER_TRUST_POLICY).failure).toMatchObject({ reason: 'verstat_failed', code: null });
+    expect(decideCallerTrust(verstatEvidence('absent'), policy('reject', 'C')).failure)
+      .toMatchObject({ reason: 'attestation_missing', code: 428, text: 'Use Identity Header' });
+    expect(decideCallerTrust(verstatEvidence('passed-C'), policy('reject', 'B')).failure).toMatchObject({ reason: 'attestation_low', code: null });
+  });
+
+  it('an event from an older edge (no trust field) is classified from its verstat; a bogus trust field too', () => {
+    expect(eventTrust({ verstat: 'TN-Validation-Failed' })).toBe('failed');
+    expect(eventTrust({ trust: 'bogus' as VerstatTrust, verstat: 'TN-Validation-Failed' })).toBe('failed');
+    expect(eventTrust({ trust: 'passed-B', verstat: 'TN-Validation-Failed' })).toBe('passed-B');
+    expect(new CallerTrustDecider().decide({ verstat: 'tn-validation-failed' }).refusal).toBe('caller_id_failed');
+  });
+
+  it('the stored verdict round-trips; garbage reads as none', () => {
+    const { verdictJson } = new CallerTrustDecider().decide({ trust: 'passed-B', verstat: null });
+    expect(parseCallerTrust(verdictJson)).toEqual({ result: 'pass', verstat: 'passed-B', attest: 'B' });
+    expect(parseCallerTrust(new CallerTrustDecider(policy('accept', 'none')).decide({ trust: 'failed', verstat: null }).verdictJson))
+      .toEqual({ result: 'fail', verstat: 'failed', attest: null });
+    for (const bad of [undefined, '', '{', 'null', '[]', '{"verstat":"great"}']) expect(parseCallerTrust(bad), String(bad)).toBeUndefined();
+  });
+});
