@@ -71,5 +71,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const l=process.env.RINGPROOF_HTTP_LISTEN||'127.0.0.1:8080';const i=l.lastIndexOf(':');let h=l.slice(0,i).replace(/^\\[|\\]$/g,'');if(h==='0.0.0.0'||h==='')h='127.0.0.1';if(h==='::')h='::1';if(h.includes(':'))h='['+h+']';fetch('http://'+h+':'+l.slice(i+1)+'/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/cli/main.js"]
+ENTRYPOINT ["node", "dist/command-line/main.js"]
 CMD ["serve"]

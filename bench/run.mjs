@@ -84,7 +84,7 @@ async function main() {
     console.log(USAGE);
     return;
   }
-  if (!existsSync(join(root, 'dist/cli/main.js'))) fail('dist/cli/main.js is missing: run `npm run build` (npm run bench does)');
+  if (!existsSync(join(root, 'dist/command-line/main.js'))) fail('dist/command-line/main.js is missing: run `npm run build` (npm run bench does)');
   if (spawnSync('sipp', ['-v'], { stdio: 'ignore' }).error) fail('sipp is not on PATH (apt-get install sip-tester)');
   if (opts.mode === 'e2e') {
     await runE2e({ root, opts, log });

@@ -45,9 +45,9 @@ fi
 
 # --- build --------------------------------------------------------------------------------------
 needs_build=no
-if [ ! -f dist/cli/main.js ]; then
+if [ ! -f dist/command-line/main.js ]; then
   needs_build=yes
-elif [ -n "$(find src tsconfig.json package.json -newer dist/cli/main.js | head -n 1)" ]; then
+elif [ -n "$(find src tsconfig.json package.json -newer dist/command-line/main.js | head -n 1)" ]; then
   needs_build=yes
 fi
 if [ "$needs_build" = yes ]; then
@@ -55,7 +55,7 @@ if [ "$needs_build" = yes ]; then
   if ! npm run --silent build >&2; then
     # tsc emits even when type-checking fails; drop the entry point so the next start rebuilds
     # instead of running that output.
-    rm -f dist/cli/main.js
+    rm -f dist/command-line/main.js
     die 'build failed (see the TypeScript errors above)'
   fi
 fi
@@ -145,4 +145,4 @@ case "$redis_need" in
   *) ;;
 esac
 
-exec node dist/cli/main.js serve "$@"
+exec node dist/command-line/main.js serve "$@"

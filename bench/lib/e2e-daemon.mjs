@@ -38,7 +38,7 @@ export async function startE2eDaemon({ root, webhookUrl, secret, dids, cpuProfDi
     RINGPROOF_LOG_LEVEL: 'warn',
   };
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const { child, tail } = spawnTail(process.execPath, [...nodeArgs, join(root, 'dist/cli/main.js'), 'serve'], { cwd: root, env });
+  const { child, tail } = spawnTail(process.execPath, [...nodeArgs, join(root, 'dist/command-line/main.js'), 'serve'], { cwd: root, env });
   // The embedded redis-server starts first (AOF replay included), so allow more than the SIP-only bench.
   await waitReady({ httpPort, child, tail, what: 'ringproof (role all)', timeoutMs: 40_000 });
   const redisPid = childrenNamed(child.pid, 'redis-server')[0];

@@ -10,7 +10,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const DRACHTIO_MIN_SETTLE_S = 5.5;
 
 /**
- * Starts `node dist/cli/main.js serve` on free loopback ports with the log event sink (no Redis), so
+ * Starts `node dist/command-line/main.js serve` on free loopback ports with the log event sink (no Redis), so
  * the bench measures the SIP edge alone. Resolves once /readyz answers 200.
  * engine 'drachtio': ringproof connects to the drachtio-server `drachtio` = {host, port, secret,
  * sipHost, sipPort, pid} (started by the user), and SIPp is aimed at drachtio-server's SIP port; the
@@ -41,7 +41,7 @@ export async function startRingproof({ root, engine, cpuProfDir, drachtio, role 
     });
   }
   const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const { child, tail } = spawnTail(process.execPath, [...nodeArgs, join(root, 'dist/cli/main.js'), 'serve'], { cwd: root, env });
+  const { child, tail } = spawnTail(process.execPath, [...nodeArgs, join(root, 'dist/command-line/main.js'), 'serve'], { cwd: root, env });
   // With drachtio, /readyz only turns 200 once the admin connection is up.
   await waitReady({ httpPort, child, tail, what: `ringproof (${engine})`, timeoutMs: 20_000 });
   const viaDrachtio = engine === 'drachtio';

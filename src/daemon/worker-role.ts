@@ -13,7 +13,7 @@ import { WebhookSigner } from '../webhooks/sign.js';
 import { createWebhookMetrics } from '../webhooks/webhook-metrics.js';
 import { WebhookQueue } from '../webhooks/webhook-queue.js';
 import { WebhookWorker } from '../webhooks/webhook-worker.js';
-import { VERSION } from '../cli/version.js';
+import { VERSION } from '../version/version.js';
 
 export interface WorkerRoleDeps {
   /** A worker-role connection (maxRetriesPerRequest: null). */

@@ -110,7 +110,7 @@ export function runRingproof(args: string[], opts: { env?: Record<string, string
 }
 
 /**
- * Starts `node dist/cli/main.js serve` on free loopback ports and resolves once /readyz answers 200.
+ * Starts `node dist/command-line/main.js serve` on free loopback ports and resolves once /readyz answers 200.
  * Retries with other ports if the chosen ones were taken in the meantime.
  */
 export async function startDaemonProcess(opts: DaemonProcessOptions = {}): Promise<DaemonProcess> {

@@ -4,7 +4,7 @@ import { registerConfigCommands } from './commands/config-command.js';
 import { registerOpsCommands } from './commands/ops-commands.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerVerifyCommands } from './commands/verify-command.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version/version.js';
 
 const program = new Command();
 program.name('ringproof').description('SIP edge daemon for missed-call phone verification').version(VERSION);

@@ -3,7 +3,7 @@ import { loadConfig, type FlagOverrides } from '../../config/load-config.js';
 import { startDaemon } from '../../daemon/daemon.js';
 import { isRingproofError } from '../../errors/ringproof-error.js';
 import { createLogger } from '../../log/logger.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../../version/version.js';
 
 /** What commander hands the action: one field per flag override, plus --config. */
 interface ServeOptions extends FlagOverrides {
