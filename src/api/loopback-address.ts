@@ -1,4 +1,4 @@
-import { compileIpMatcher } from '../edge/ip-matcher.js';
+import { compileIpMatcher } from '../net/ip-matcher.js';
 import { LOOPBACK_TRUNK } from '../edge/trunk-acl.js';
 
 // The same loopback ranges as the SIP edge's built-in trunk, and the same matcher (which also

@@ -1,7 +1,7 @@
 import type { TrunkConfig } from '../config/config-types.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError } from '../errors/ringproof-error.js';
-import { compileIpMatcher, parseCidr, type IpMatcher } from './ip-matcher.js';
+import { compileIpMatcher, parseCidr, type IpMatcher } from '../net/ip-matcher.js';
 
 /**
  * The trunk used when the configuration names none, so a bare `ringproof serve` answers local SIPp

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TrunkConfig } from '../../src/config/config-types.js';
 import { isRingproofError } from '../../src/errors/ringproof-error.js';
-import { compileIpMatcher, parseCidr, parseIpv4, parseIpv6 } from '../../src/edge/ip-matcher.js';
+import { compileIpMatcher, parseCidr, parseIpv4, parseIpv6 } from '../../src/net/ip-matcher.js';
 import { LOOPBACK_TRUNK, createTrunkAcl } from '../../src/edge/trunk-acl.js';
 
 const trunk = (name: string, sources: string[]): TrunkConfig => ({
