@@ -5,7 +5,7 @@
 // socket-level bench cannot separate from the kernel and libuv. Needs `npm run build` first.
 // Usage: node bench/hot-path.mjs [calls=200000] [rounds=3]
 import { createMetrics } from '../dist/metrics/metrics.js';
-import { SipCounters } from '../dist/sip/sip-counters.js';
+import { SipCounters } from '../dist/metrics/sip-counters.js';
 import { UasCore } from '../dist/sip/uas-core.js';
 import { Edge } from '../dist/edge/edge.js';
 import { LogSink } from '../dist/edge/log-sink.js';

@@ -19,7 +19,7 @@ import { createQueueSink } from './edge-sink.js';
 import { resolveRedis, type RedisEndpoint } from './redis-setup.js';
 import { lockStateDir } from './state-dir-lock.js';
 import { startWorkerRole } from './worker-role.js';
-import { keepStringPrototypeFast } from '../sip/fast-string-prototype.js';
+import { keepStringPrototypeFast } from '../v8/fast-string-prototype.js';
 
 export interface DaemonOptions {
   /** Overrides the event sink (tests). */

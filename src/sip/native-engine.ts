@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { SipConfig } from '../config/config-types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { EdgeHandler, SipEngine } from './sip-engine.js';
-import { SipCounters } from './sip-counters.js';
+import { SipCounters } from '../metrics/sip-counters.js';
 import { TcpListener } from './tcp-listener.js';
 import { UasCore } from './uas-core.js';
 import { UdpListener } from './udp-listener.js';

@@ -1,4 +1,4 @@
-import { detachString } from './detach-string.js';
+import { detachString } from '../v8/detach-string.js';
 import { hasAt } from './sip-chars.js';
 import type { SipMessage } from './sip-message.js';
 import { MAGIC_COOKIE, type TopVia } from './top-via.js';

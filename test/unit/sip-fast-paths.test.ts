@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
 import { fastAckKey } from '../../src/sip/ack-fast-path.js';
-import { keepStringPrototypeFast } from '../../src/sip/fast-string-prototype.js';
+import { keepStringPrototypeFast } from '../../src/v8/fast-string-prototype.js';
 import { parseMessage } from '../../src/sip/parse-message.js';
 import { parsePlainTopVia, parseTopVia, parseTopViaGeneral } from '../../src/sip/top-via.js';
 import { parseParams, unescapeUriPart } from '../../src/sip/sip-uri.js';

@@ -4,7 +4,7 @@ import type { SipConfig, SipTransport } from '../../config/config-types.js';
 import { ErrorCodes } from '../../errors/codes.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { Q850_REASON } from '../reason-phrases.js';
-import { SipCounters } from '../sip-counters.js';
+import { SipCounters } from '../../metrics/sip-counters.js';
 import type { EdgeHandler, SipEngine, SourceAddress } from '../sip-engine.js';
 import { DrachtioInvite } from './drachtio-invite.js';
 import { createDrachtioMetrics, type DrachtioMetrics } from './drachtio-metrics.js';

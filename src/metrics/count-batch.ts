@@ -1,4 +1,4 @@
-import type { Metrics } from '../metrics/metrics.js';
+import type { Metrics } from './metrics.js';
 
 /** A prom-client counter child (one label set). */
 export interface CounterChild {

@@ -1,6 +1,6 @@
 import type { Counter } from 'prom-client';
-import type { HistogramSlot } from '../metrics/hot-histogram.js';
-import { methodLabel, type Metrics } from '../metrics/metrics.js';
+import type { HistogramSlot } from './hot-histogram.js';
+import { methodLabel, type Metrics } from './metrics.js';
 import { CountBatch, type PendingCount } from './count-batch.js';
 
 /**
