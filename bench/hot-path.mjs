@@ -6,7 +6,7 @@
 // Usage: node bench/hot-path.mjs [calls=200000] [rounds=3]
 import { createMetrics } from '../dist/metrics/metrics.js';
 import { SipCounters } from '../dist/metrics/sip-counters.js';
-import { UasCore } from '../dist/sip/uas-core.js';
+import { UasCore } from '../dist/sip/uas/uas-core.js';
 import { Edge } from '../dist/edge/edge.js';
 import { LogSink } from '../dist/edge/log-sink.js';
 import { createLogger } from '../dist/log/logger.js';

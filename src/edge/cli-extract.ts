@@ -1,6 +1,6 @@
 import type { CliSource } from '../config/config-types.js';
-import { parseNameAddr, type NameAddr } from '../sip/name-addr.js';
-import { uriPhoneNumber } from '../sip/sip-uri.js';
+import { parseNameAddr, type NameAddr } from '../sip/wire/name-addr.js';
+import { uriPhoneNumber } from '../sip/wire/sip-uri.js';
 import type { CliOrigin, Verstat } from './call-event.js';
 import type { PhoneNormalizer } from './phone-normalize.js';
 

@@ -1,5 +1,5 @@
-import { parseNameAddr } from '../sip/name-addr.js';
-import { parseUri, uriPhoneNumber, type SipUri } from '../sip/sip-uri.js';
+import { parseNameAddr } from '../sip/wire/name-addr.js';
+import { parseUri, uriPhoneNumber, type SipUri } from '../sip/wire/sip-uri.js';
 import type { HeaderSource } from './cli-extract.js';
 import type { PhoneNormalizer } from './phone-normalize.js';
 

@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CountBatch, type PendingCount } from '../metrics/count-batch.js';
 import { keepStringPrototypeFast } from '../v8/fast-string-prototype.js';
-import type { AdmitDecision, EdgeHandler, InboundInvite, SourceAddress } from '../sip/sip-engine.js';
+import type { AdmitDecision, EdgeHandler, InboundInvite, SourceAddress } from '../sip/contract/sip-engine.js';
 import { classifyVerstat } from '../trust/verstat.js';
 import type { CallEvent } from './call-event.js';
 import { extractCli } from './cli-extract.js';

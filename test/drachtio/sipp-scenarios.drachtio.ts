@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrunkConfig } from '../../src/config/config-types.js';
 import { Edge } from '../../src/edge/edge.js';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
-import { DrachtioEngine } from '../../src/sip/drachtio/drachtio-engine.js';
+import { DrachtioEngine } from '../../src/sip/engines/drachtio/drachtio-engine.js';
 import { describeSipp, runSipp, scenarioPath, sippMessage, type SippResult, type SippRunOptions } from '../helpers/sipp.js';
 import { CollectingSink } from '../helpers/collecting-sink.js';
 import { discardLogger } from '../helpers/log-capture.js';

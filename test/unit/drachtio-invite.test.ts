@@ -2,9 +2,9 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { extractCli } from '../../src/edge/cli-extract.js';
 import { createPhoneNormalizer } from '../../src/edge/phone-normalize.js';
-import { DrachtioInvite } from '../../src/sip/drachtio/drachtio-invite.js';
-import type { SrfRequest, SrfSipMessage } from '../../src/sip/drachtio/srf-seam.js';
-import { parseMessage } from '../../src/sip/parse-message.js';
+import { DrachtioInvite } from '../../src/sip/engines/drachtio/drachtio-invite.js';
+import type { SrfRequest, SrfSipMessage } from '../../src/sip/engines/drachtio/srf-seam.js';
+import { parseMessage } from '../../src/sip/wire/parse-message.js';
 
 // drachtio-srf's own Request and SipMessage, built from raw SIP text as its agent does on receipt.
 const require = createRequire(import.meta.url);

@@ -4,7 +4,7 @@ import type { CallEvent } from '../../src/edge/call-event.js';
 import { Edge } from '../../src/edge/edge.js';
 import type { EventSink } from '../../src/edge/event-sink.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
-import type { InboundInvite, SourceAddress } from '../../src/sip/sip-engine.js';
+import type { InboundInvite, SourceAddress } from '../../src/sip/contract/sip-engine.js';
 import { CollectingSink } from '../helpers/collecting-sink.js';
 import { logCapture } from '../helpers/log-capture.js';
 

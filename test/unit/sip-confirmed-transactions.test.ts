@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfirmedTransactions, FP_NONE, FP_SAME_CALL } from '../../src/sip/confirmed-transactions.js';
-import { FingerprintTable } from '../../src/sip/fingerprint-table.js';
-import { StringFingerprint } from '../../src/sip/string-fingerprint.js';
+import { ConfirmedTransactions, FP_NONE, FP_SAME_CALL } from '../../src/sip/transactions/confirmed-transactions.js';
+import { FingerprintTable } from '../../src/sip/transactions/fingerprint-table.js';
+import { StringFingerprint } from '../../src/sip/transactions/string-fingerprint.js';
 
 describe('StringFingerprint', () => {
   it('is stable for a string, differs between strings and between seeds', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
-import { fastAckKey } from '../../src/sip/ack-fast-path.js';
+import { fastAckKey } from '../../src/sip/wire/ack-fast-path.js';
 import { keepStringPrototypeFast } from '../../src/v8/fast-string-prototype.js';
-import { parseMessage } from '../../src/sip/parse-message.js';
-import { parsePlainTopVia, parseTopVia, parseTopViaGeneral } from '../../src/sip/top-via.js';
-import { parseParams, unescapeUriPart } from '../../src/sip/sip-uri.js';
-import { transactionKey } from '../../src/sip/transaction-key.js';
+import { parseMessage } from '../../src/sip/wire/parse-message.js';
+import { parsePlainTopVia, parseTopVia, parseTopViaGeneral } from '../../src/sip/wire/top-via.js';
+import { parseParams, unescapeUriPart } from '../../src/sip/wire/sip-uri.js';
+import { transactionKey } from '../../src/sip/transactions/transaction-key.js';
 
 /**
  * The second round of hot-path shortcuts. Each answers only for inputs it is sure about and must then

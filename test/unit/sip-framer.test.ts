@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StreamFramer, type FrameResult } from '../../src/sip/stream-framer.js';
+import { StreamFramer, type FrameResult } from '../../src/sip/transports/stream-framer.js';
 
 const MAX = 8192;
 

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { CountBatch } from '../../src/metrics/count-batch.js';
 import { detachString } from '../../src/v8/detach-string.js';
-import { canonicalHeaderName, knownHeaderNameAt } from '../../src/sip/header-names.js';
-import { parseMessage } from '../../src/sip/parse-message.js';
+import { canonicalHeaderName, knownHeaderNameAt } from '../../src/sip/wire/header-names.js';
+import { parseMessage } from '../../src/sip/wire/parse-message.js';
 import { SipCounters } from '../../src/metrics/sip-counters.js';
-import { ToTagGenerator } from '../../src/sip/to-tag.js';
+import { ToTagGenerator } from '../../src/sip/transactions/to-tag.js';
 
 /** Helpers added to make the per-call cost of the native engine smaller; each must keep behaviour. */
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Latin1Slab } from '../../src/sip/latin1-slab.js';
+import { Latin1Slab } from '../../src/sip/transports/latin1-slab.js';
 
 describe('Latin1Slab', () => {
   it('encodes each character as one byte, including latin1 above 0x7f', () => {

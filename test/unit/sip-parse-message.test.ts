@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseMessage } from '../../src/sip/parse-message.js';
+import { parseMessage } from '../../src/sip/wire/parse-message.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'rfc4475');
 /** A fixture as the engine sees it: latin1 text of the raw bytes. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TxState, type InviteTransaction } from '../../src/sip/invite-transaction.js';
-import type { ReplyPath } from '../../src/sip/reply-path.js';
-import { SAME_CALL, TransactionTable } from '../../src/sip/transaction-table.js';
+import { TxState, type InviteTransaction } from '../../src/sip/transactions/invite-transaction.js';
+import type { ReplyPath } from '../../src/sip/transports/reply-path.js';
+import { SAME_CALL, TransactionTable } from '../../src/sip/transactions/transaction-table.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseNameAddr } from '../../src/sip/name-addr.js';
+import { parseNameAddr } from '../../src/sip/wire/name-addr.js';
 
 describe('parseNameAddr', () => {
   it('parses a quoted display name, sip URI and header params', () => {

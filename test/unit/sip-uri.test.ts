@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseUri, stripVisualSeparators, unescapeUriPart, uriPhoneNumber } from '../../src/sip/sip-uri.js';
+import { parseUri, stripVisualSeparators, unescapeUriPart, uriPhoneNumber } from '../../src/sip/wire/sip-uri.js';
 
 describe('parseUri', () => {
   it('parses a sip URI with user=phone and port', () => {

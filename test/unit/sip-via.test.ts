@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTopVia, rewriteTopVia } from '../../src/sip/top-via.js';
+import { parseTopVia, rewriteTopVia } from '../../src/sip/wire/top-via.js';
 
 describe('parseTopVia', () => {
   it('reads transport, host, port, branch and rport of the first element', () => {

@@ -1,5 +1,5 @@
 import type { Socket as UdpSocket } from 'node:dgram';
-import type { SipTransport } from '../config/config-types.js';
+import type { SipTransport } from '../../config/config-types.js';
 
 /**
  * Where responses to one request go: always back to the request's source (the UDP source address

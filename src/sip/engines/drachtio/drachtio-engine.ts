@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { SipConfig, SipTransport } from '../../config/config-types.js';
-import { ErrorCodes } from '../../errors/codes.js';
-import type { Metrics } from '../../metrics/metrics.js';
-import { Q850_REASON } from '../reason-phrases.js';
-import { SipCounters } from '../../metrics/sip-counters.js';
-import type { EdgeHandler, SipEngine, SourceAddress } from '../sip-engine.js';
+import type { SipConfig, SipTransport } from '../../../config/config-types.js';
+import { ErrorCodes } from '../../../errors/codes.js';
+import type { Metrics } from '../../../metrics/metrics.js';
+import { Q850_REASON } from '../../wire/reason-phrases.js';
+import { SipCounters } from '../../../metrics/sip-counters.js';
+import type { EdgeHandler, SipEngine, SourceAddress } from '../../contract/sip-engine.js';
 import { DrachtioInvite } from './drachtio-invite.js';
 import { createDrachtioMetrics, type DrachtioMetrics } from './drachtio-metrics.js';
 import { DRACHTIO_ENGINE_DEFAULTS, type DrachtioEngineOptions } from './drachtio-options.js';

@@ -1,8 +1,8 @@
-import { canonicalHeaderName } from '../header-names.js';
-import { parseMessage } from '../parse-message.js';
-import type { InboundInvite, SourceAddress } from '../sip-engine.js';
-import type { SipMessage } from '../sip-message.js';
-import { splitHeaderValues } from '../split-header-values.js';
+import { canonicalHeaderName } from '../../wire/header-names.js';
+import { parseMessage } from '../../wire/parse-message.js';
+import type { InboundInvite, SourceAddress } from '../../contract/sip-engine.js';
+import type { SipMessage } from '../../wire/sip-message.js';
+import { splitHeaderValues } from '../../wire/split-header-values.js';
 import type { SrfRequest } from './srf-seam.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { SipTransport } from '../config/config-types.js';
+import type { SipTransport } from '../../config/config-types.js';
 
 /** The source of a SIP request as the transport saw it. */
 export interface SourceAddress {

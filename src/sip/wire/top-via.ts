@@ -1,4 +1,4 @@
-import { detachString as flatKey } from '../v8/detach-string.js';
+import { detachString as flatKey } from '../../v8/detach-string.js';
 import { hasAt, isTokenChar, isTrimSpace, lowerEquals } from './sip-chars.js';
 /** The RFC 3261 branch cookie (§8.1.1.7). */
 export const MAGIC_COOKIE = 'z9hG4bK';

@@ -1,5 +1,5 @@
 import { Counter, Gauge } from 'prom-client';
-import type { Metrics } from '../../metrics/metrics.js';
+import type { Metrics } from '../../../metrics/metrics.js';
 
 /** Connection metrics of the drachtio engine, on the process registry next to the SIP counters. */
 export interface DrachtioMetrics {

@@ -1,4 +1,4 @@
-import type { InboundInvite, SourceAddress } from './sip-engine.js';
+import type { InboundInvite, SourceAddress } from '../contract/sip-engine.js';
 import { splitHeaderValues } from './split-header-values.js';
 
 /**

@@ -1,9 +1,9 @@
-import { detachString } from '../v8/detach-string.js';
-import { hasAt } from './sip-chars.js';
-import type { SipMessage } from './sip-message.js';
-import { MAGIC_COOKIE, type TopVia } from './top-via.js';
+import { detachString } from '../../v8/detach-string.js';
+import { hasAt } from '../wire/sip-chars.js';
+import type { SipMessage } from '../wire/sip-message.js';
+import { MAGIC_COOKIE, type TopVia } from '../wire/top-via.js';
 
-export { MAGIC_COOKIE } from './top-via.js';
+export { MAGIC_COOKIE } from '../wire/top-via.js';
 const FROM_TAG = /;\s*tag\s*=\s*([^;\s]+)/i;
 
 /** A concatenation flattened into one new string (see detach-string.ts). */

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { SipConfig } from '../config/config-types.js';
-import type { Metrics } from '../metrics/metrics.js';
-import type { EdgeHandler, SipEngine } from './sip-engine.js';
-import { SipCounters } from '../metrics/sip-counters.js';
-import { TcpListener } from './tcp-listener.js';
-import { UasCore } from './uas-core.js';
-import { UdpListener } from './udp-listener.js';
+import type { SipConfig } from '../../config/config-types.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { EdgeHandler, SipEngine } from '../contract/sip-engine.js';
+import { SipCounters } from '../../metrics/sip-counters.js';
+import { TcpListener } from '../transports/tcp-listener.js';
+import { UasCore } from '../uas/uas-core.js';
+import { UdpListener } from '../transports/udp-listener.js';
 
 /** The embedded engine: ringproof's own RFC 3261 UAS on UDP and TCP. */
 export class NativeEngine implements SipEngine {

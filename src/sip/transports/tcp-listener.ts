@@ -1,11 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { ListenSpec } from '../config/config-types.js';
-import { ErrorCodes } from '../errors/codes.js';
-import { RingproofError } from '../errors/ringproof-error.js';
+import type { ListenSpec } from '../../config/config-types.js';
+import { ErrorCodes } from '../../errors/codes.js';
+import { RingproofError } from '../../errors/ringproof-error.js';
 import type { ReplyPath } from './reply-path.js';
-import type { SipCounters } from '../metrics/sip-counters.js';
+import type { SipCounters } from '../../metrics/sip-counters.js';
 import { StreamFramer } from './stream-framer.js';
-import type { UasCore } from './uas-core.js';
+import type { UasCore } from '../uas/uas-core.js';
 
 const PONG = Buffer.from('\r\n');
 

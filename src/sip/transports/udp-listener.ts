@@ -1,11 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import type { ListenSpec } from '../config/config-types.js';
-import { ErrorCodes } from '../errors/codes.js';
-import { RingproofError } from '../errors/ringproof-error.js';
+import type { ListenSpec } from '../../config/config-types.js';
+import { ErrorCodes } from '../../errors/codes.js';
+import { RingproofError } from '../../errors/ringproof-error.js';
 import { UdpReplyPath } from './reply-path.js';
-import type { UasCore } from './uas-core.js';
+import type { UasCore } from '../uas/uas-core.js';
 
 /** One bound UDP socket feeding datagrams to the UAS core. */
 export class UdpListener {
