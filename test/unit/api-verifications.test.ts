@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/config/hash-api-key.js';
 import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
-import { startApiHarness, type ApiHarness } from './api-harness.js';
+import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
 
 const TOKEN = 'rp_test_token_0123456789abcdef';
 const OTHER_TOKEN = 'rp_other_token_fedcba9876543210';

@@ -9,7 +9,7 @@ import { CallWorker } from '../../src/verify/call-worker.js';
 import { createVerifyMetrics } from '../../src/verify/verify-metrics.js';
 import { freePort } from '../helpers/free-port.js';
 import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
-import { startApiHarness, type ApiHarness } from './api-harness.js';
+import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
 
 const TOKEN = 'rp_cli_token_0123456789';
 

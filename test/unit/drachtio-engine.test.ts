@@ -8,7 +8,7 @@ import { DRACHTIO_SERVER_READ_BUFFER_BYTES } from '../../src/sip/engines/drachti
 import { CollectingSink } from '../helpers/collecting-sink.js';
 import { logCapture } from '../helpers/log-capture.js';
 import { drachtioSipConfig } from '../helpers/test-config.js';
-import { type AppFrame, WirePeer } from './drachtio-wire-peer.js';
+import { type AppFrame, WirePeer } from '../helpers/drachtio-wire-peer.js';
 
 const trunk: TrunkConfig = { name: 'carrier', sources: ['127.0.0.1/32'], defaultCountry: 'GB', rejectCode: 603, cliSources: ['pai', 'rpid', 'from'] };
 

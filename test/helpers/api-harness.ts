@@ -9,7 +9,7 @@ import { defaultConfig } from '../../src/config/defaults.js';
 import { createLogger } from '../../src/log/logger.js';
 import { EXPIRY_QUEUE, type ExpiryJobData } from '../../src/verify/queue-names.js';
 import { RedisVerificationStore } from '../../src/verify/redis-verification-store.js';
-import type { TestRedis } from '../helpers/redis-server.js';
+import type { TestRedis } from './redis-server.js';
 
 /** A real fastify server on a random loopback port, with the real Redis store behind the API. */
 export interface ApiHarness {
