@@ -9,7 +9,7 @@ import { scrapeMetrics, type MetricsSnapshot } from './metrics-scrape.js';
 /** The repository root (this file is test/helpers/daemon-process.ts). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The built CLI. Tests never build: `npm test` runs tsc first. */
-export const CLI_PATH = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+export const CLI_PATH = join(REPO_ROOT, 'dist', 'command-line', 'main.js');
 
 export interface DaemonProcessOptions {
   /**
