@@ -17,7 +17,7 @@
 # and reaps its only child, redis-server, so no init is required; `docker run --init` (tini) is fine
 # too if you prefer one. Give `docker stop -t` more than shutdownGraceSeconds (default 10 s).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- build: compile TypeScript, then drop dev dependencies --------------------------------------
 FROM ${NODE_IMAGE} AS build

@@ -16,15 +16,21 @@ die() { say "$*"; exit 1; }
 cd "$(dirname "$0")/.."
 
 # --- Node.js ------------------------------------------------------------------------------------
-node_help='install Node.js 20.10 or newer (e.g. from https://nodejs.org or https://github.com/nodesource/distributions; older distributions ship a nodejs package that is too old)'
-command -v node >/dev/null 2>&1 || die "node not found: $node_help"
+# ringproof runs on Node.js 22, 24 and 26. With an older (or no usable) node, a current LTS node is
+# fetched from the npm registry into a cache directory outside the checkout (scripts/node-runtime.sh,
+# the same script CI uses) and used for everything below; the machine's node is left alone.
+node_help='install Node.js 22 or newer with npm (e.g. from https://nodejs.org or https://github.com/nodesource/distributions; older distributions ship a nodejs package that is too old)'
 command -v npm >/dev/null 2>&1 || die "npm not found: $node_help"
-node_version=$(node -p 'process.versions.node')
-node_major=${node_version%%.*}
-node_minor=${node_version#*.}
-node_minor=${node_minor%%.*}
-if [ "$node_major" -lt 20 ] || { [ "$node_major" -eq 20 ] && [ "$node_minor" -lt 10 ]; }; then
-  die "node $node_version is too old: $node_help"
+min_major=$(sh scripts/node-runtime.sh --minimum)
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt "$min_major" ]; then
+  lts=$(sh scripts/node-runtime.sh --default)
+  if [ "$node_major" -eq 0 ]; then found='no usable node'; else found="node $(node --version)"; fi
+  say "$found on PATH; ringproof needs Node.js $min_major or newer: using Node.js $lts from the npm registry instead"
+  node_bin=$(sh scripts/node-runtime.sh "$lts") || die "could not obtain Node.js $lts: $node_help"
+  PATH="$(dirname "$node_bin"):$PATH"
+  export PATH
+  say "using $node_bin ($(node --version))"
 fi
 
 # --- npm dependencies ---------------------------------------------------------------------------
