@@ -33,6 +33,7 @@ export async function startE2eDaemon({ root, webhookUrl, secret, dids, cpuProfDi
     RINGPROOF_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
     RINGPROOF_STATE_DIR: stateDir,
     RINGPROOF_WEBHOOK_URL: webhookUrl,
+    RINGPROOF_WEBHOOK_ALLOW_PRIVATE_TARGETS: '127.0.0.0/8', // the receiver is on loopback
     RINGPROOF_WEBHOOK_SECRETS: secret,
     RINGPROOF_DIDS: dids.join(','),
     RINGPROOF_LOG_LEVEL: 'warn',

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { egressMetrics } from '../egress/egress-metrics.js';
 import { ErrorCodes } from '../errors/codes.js';
+import { webhookEgressPolicy } from '../webhooks/webhook-egress.js';
 import { errorBody } from './api-error-body.js';
 import { sendError, toErrorReply } from './api-error-handler.js';
 import { ApiAuthenticator, type ApiPrincipal } from './api-authenticator.js';
@@ -53,6 +55,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       store: deps.store,
       verification: deps.config.verification,
       logger: deps.logger,
+      callbackUrls: { policy: webhookEgressPolicy(deps.config.webhooks), onRefused: egressMetrics(deps.registry).counter('webhook', 'create') },
       principalOf: (request: FastifyRequest) => {
         const p = principals.get(request);
         if (!p) throw new Error('request reached a route without passing authentication');

@@ -7,7 +7,7 @@ import { ErrorCodes } from '../errors/codes.js';
 import { ApiRequestError, notFoundError } from './api-request-error.js';
 import { normalizePhoneNumber } from './normalize-phone-number.js';
 import { rejectUnknownProperties } from './reject-unknown-properties.js';
-import { validateCallbackUrl } from './validate-callback-url.js';
+import { validateCallbackUrl, type CallbackUrlRules } from './validate-callback-url.js';
 import { validateMetadata } from './validate-metadata.js';
 import { CREATE_BODY_PROPERTIES, verificationRouteSchemas } from './verification-schemas.js';
 
@@ -23,13 +23,15 @@ export interface VerificationRoutesOptions {
   store: VerificationStore;
   verification: VerificationConfig;
   logger: Logger;
+  /** Where callbackUrl may point (webhooks.allowPrivateTargets). */
+  callbackUrls: CallbackUrlRules;
   /** Who the request acts as; set by the auth hook. */
   principalOf: (request: FastifyRequest) => ApiPrincipal;
 }
 
 /** POST/GET/DELETE of verification sessions, mounted under /v1 by registerApi. */
 export async function verificationRoutes(app: FastifyInstance, opts: VerificationRoutesOptions): Promise<void> {
-  const { store, verification, logger, principalOf } = opts;
+  const { store, verification, logger, principalOf, callbackUrls } = opts;
   const schemas = verificationRouteSchemas(verification);
 
   app.post<{ Body: CreateVerificationBody; Headers: { 'idempotency-key'?: string } }>('/verifications', {
@@ -40,7 +42,7 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
   }, async (request, reply) => {
     const body = request.body;
     const phoneNumber = normalizePhoneNumber(body.phoneNumber, body.country);
-    const callbackUrl = body.callbackUrl === undefined ? undefined : validateCallbackUrl(body.callbackUrl);
+    const callbackUrl = body.callbackUrl === undefined ? undefined : validateCallbackUrl(body.callbackUrl, callbackUrls);
     if (body.metadata !== undefined) validateMetadata(body.metadata);
     const idempotencyKey = request.headers['idempotency-key'];
     const ttlSeconds = body.ttlSeconds ?? verification.defaultTtlSeconds;

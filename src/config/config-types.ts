@@ -110,6 +110,11 @@ export interface WebhookConfig {
    * back to the webhooks queue; false = every webhook goes through the queue.
    */
   directFirstAttempt: boolean;
+  /**
+   * CIDRs webhooks may reach although they are not public (loopback, RFC 1918, ULA, ...). Default
+   * none: every non-public destination is refused, loopback included.
+   */
+  allowPrivateTargets: string[];
 }
 
 export interface VerificationConfig {

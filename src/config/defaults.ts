@@ -53,7 +53,11 @@ export function defaultConfig(): RingproofConfig {
     events: { sink: 'queue' },
     dids: [...DEMO_DIDS],
     api: { keys: [] },
-    webhooks: { defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000, directFirstAttempt: true },
+    webhooks: {
+      defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000, directFirstAttempt: true,
+      // Nothing private: an operator lists the ranges their receivers sit in (tests list loopback).
+      allowPrivateTargets: [],
+    },
     verification: { defaultTtlSeconds: 120, minTtlSeconds: 60, maxTtlSeconds: 300 },
     trust: { failed: 'reject', minAttestation: 'none' },
     shutdownGraceSeconds: 10,

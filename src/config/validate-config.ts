@@ -1,11 +1,14 @@
 import { parsePhoneNumberWithError } from 'libphonenumber-js';
 import type { ConfigChecker, ConfigPath } from './config-checker.js';
+import { checkCallbackUrl } from '../webhooks/callback-url-rules.js';
+import { webhookEgressPolicy } from '../webhooks/webhook-egress.js';
 import type {
   ApiConfig, ApiKeyConfig, EventsConfig, HttpConfig, LogConfig, LogLevel, RedisConfig, RingproofConfig, Role, SpoolConfig,
   VerificationConfig, WebhookConfig,
 } from './config-types.js';
 import { defaultConfig } from './defaults.js';
 import { parseHostPort } from './parse-listen.js';
+import { readCidrList } from './read-cidr-list.js';
 import { readSip } from './validate-sip.js';
 import { readTrunks } from './validate-trunks.js';
 import { readTrust } from './validate-trust.js';
@@ -141,23 +144,23 @@ function readWebhookSecret(c: ConfigChecker, value: unknown, path: ConfigPath): 
 
 function readWebhooks(c: ConfigChecker, value: unknown, d: WebhookConfig): WebhookConfig {
   const path = ['webhooks'];
-  const o = c.mapping(value, path, ['defaultUrl', 'secrets', 'maxAttempts', 'timeoutMs', 'directFirstAttempt']);
+  const o = c.mapping(value, path, ['defaultUrl', 'secrets', 'maxAttempts', 'timeoutMs', 'directFirstAttempt', 'allowPrivateTargets']);
+  const allowPrivateTargets = c.pick(o, path, 'allowPrivateTargets', d.allowPrivateTargets, (v, p) =>
+    readCidrList(c, v, p, { nonEmpty: false }));
+  const policy = webhookEgressPolicy({ allowPrivateTargets });
   return {
     defaultUrl: c.pick<string | undefined>(o, path, 'defaultUrl', d.defaultUrl, (v, p) => {
       const s = c.string(v, p).trim();
-      let protocol = '';
-      try {
-        protocol = new URL(s).protocol;
-      } catch {
-        c.fail(p, `is not a URL, got ${JSON.stringify(s)}`);
-      }
-      if (protocol !== 'http:' && protocol !== 'https:') c.fail(p, `must be an http:// or https:// URL, got ${JSON.stringify(s)}`);
+      // The same rule as a verification's callbackUrl: a config file is no licence to post inward.
+      const r = checkCallbackUrl(s, policy);
+      if (!r.ok) c.fail(p, `${r.problem}, got ${JSON.stringify(s)}`);
       return s;
     }),
     secrets: c.pick(o, path, 'secrets', d.secrets, (v, p) => c.list(v, p).map((s, i) => readWebhookSecret(c, s, [...p, i]))),
     maxAttempts: c.pick(o, path, 'maxAttempts', d.maxAttempts, (v, p) => c.int(v, p, 1, 100)),
     timeoutMs: c.pick(o, path, 'timeoutMs', d.timeoutMs, (v, p) => c.int(v, p, 100, 120_000)),
     directFirstAttempt: c.pick(o, path, 'directFirstAttempt', d.directFirstAttempt, (v, p) => readBoolean(c, v, p)),
+    allowPrivateTargets,
   };
 }
 

@@ -1,21 +1,10 @@
 import { isSupportedCountry } from 'libphonenumber-js';
 import type { ConfigChecker, ConfigPath } from './config-checker.js';
 import type { CliSource, TrunkConfig } from './config-types.js';
-import { parseCidr } from './parse-cidr.js';
+import { readCidrList } from './read-cidr-list.js';
 
 const TRUNK_KEYS = ['name', 'sources', 'defaultCountry', 'rejectCode', 'cliSources'] as const;
 const CLI_SOURCES: readonly CliSource[] = ['pai', 'rpid', 'from'];
-
-function readSources(c: ConfigChecker, value: unknown, path: ConfigPath): string[] {
-  const items = c.list(value, path);
-  if (items.length === 0) c.fail(path, 'must list at least one address or CIDR');
-  return items.map((item, i) => {
-    const text = c.string(item, [...path, i]).trim();
-    const parsed = parseCidr(text);
-    if (!parsed.ok) c.fail([...path, i], parsed.reason);
-    return text;
-  });
-}
 
 function readCliSources(c: ConfigChecker, value: unknown, path: ConfigPath): CliSource[] {
   const items = c.list(value, path);
@@ -40,7 +29,7 @@ function readTrunk(c: ConfigChecker, value: unknown, path: ConfigPath): TrunkCon
   if (!/^[a-z0-9_-]{1,64}$/.test(name)) {
     c.fail([...path, 'name'], `must be 1-64 characters of a-z, 0-9, "_" or "-", got ${JSON.stringify(name)}`);
   }
-  const sources = readSources(c, required('sources'), [...path, 'sources']);
+  const sources = readCidrList(c, required('sources'), [...path, 'sources'], { nonEmpty: true });
   const country = c.string(required('defaultCountry'), [...path, 'defaultCountry']);
   if (!/^[A-Z]{2}$/.test(country) || !isSupportedCountry(country)) {
     c.fail([...path, 'defaultCountry'], `must be a known two-letter country code in capitals such as "US" or "GB", got ${JSON.stringify(country)}`);

@@ -13,6 +13,7 @@ import { WebhookSigner } from '../webhooks/sign.js';
 import { createWebhookMetrics } from '../webhooks/webhook-metrics.js';
 import { WebhookQueue } from '../webhooks/webhook-queue.js';
 import { WebhookWorker } from '../webhooks/webhook-worker.js';
+import { webhookEgressPolicy } from '../webhooks/webhook-egress.js';
 import { VERSION } from '../version/version.js';
 
 export interface WorkerRoleDeps {
@@ -43,10 +44,12 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
   // Verified webhooks: one direct POST from the call worker, the queue only when it fails (see
   // DirectFirstEmitter). Expiry webhooks are not latency-bound and keep going through the queue.
   const unmarked = new UnmarkedEmits();
+  const egressPolicy = webhookEgressPolicy(config.webhooks);
   const direct = config.webhooks.directFirstAttempt
     ? new DirectFirstEmitter({
       fallback: emitter,
       signer: new WebhookSigner(deps.webhookSecrets),
+      egressPolicy,
       metrics: createWebhookMetrics(deps.registry),
       version: VERSION,
       timeoutMs: Math.min(DIRECT_ATTEMPT_TIMEOUT_MS, config.webhooks.timeoutMs),
@@ -76,6 +79,7 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
     connection,
     prefix,
     signer: new WebhookSigner(deps.webhookSecrets),
+    egressPolicy,
     timeoutMs: config.webhooks.timeoutMs,
     concurrency: JOBS_PER_WORKER,
     version: VERSION,

@@ -31,6 +31,8 @@ export const ErrorCodes = {
   API_CONFLICT: 'RP_API_CONFLICT',
   /** Webhook delivery failed (non-2xx, timeout, connection error). */
   WEBHOOK_DELIVERY: 'RP_WEBHOOK_DELIVERY',
+  /** Outbound HTTP (webhook, certificate fetch) refused: the destination is not a public address. */
+  EGRESS_REFUSED: 'RP_EGRESS_REFUSED',
   /** The drachtio-server connection failed or was lost. */
   DRACHTIO_CONNECTION: 'RP_DRACHTIO_CONNECTION',
   /** Another ringproof process owns the state directory. */

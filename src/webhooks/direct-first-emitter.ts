@@ -1,3 +1,5 @@
+import type { LookupFunction } from 'node:net';
+import type { EgressPolicy } from '../egress/egress-policy.js';
 import { signedRequest } from './signed-request.js';
 import type { Logger } from '../log/logger.js';
 import type { WebhookEmitter, WebhookEvent } from '../verify/verification-types.js';
@@ -16,6 +18,10 @@ export interface DirectFirstEmitterOptions {
   /** Where an event goes when the direct attempt fails or is skipped: the webhooks queue (retries, dead letters). */
   fallback: WebhookEmitter;
   signer: WebhookSigner;
+  /** Which destinations deliveries may reach (webhookEgressPolicy(config.webhooks)). */
+  egressPolicy: EgressPolicy;
+  /** Resolver behind the egress guard; default dns.lookup (tests pass a local one). */
+  resolve?: LookupFunction;
   /** Shared with the webhook workers (createWebhookMetrics on the same registry). */
   metrics: WebhookMetrics;
   /** ringproof's version, sent as `User-Agent: ringproof/<version>`. */
@@ -40,7 +46,7 @@ export interface DirectFirstEmitterOptions {
  * bypass period instead of one per event.
  */
 export class DirectFirstEmitter implements WebhookEmitter {
-  private readonly agents = new WebhookAgents();
+  private readonly agents: WebhookAgents;
   private readonly bypassUntil = new Map<string, number>();
   private readonly userAgent: string;
   private readonly timeoutMs: number;
@@ -52,6 +58,11 @@ export class DirectFirstEmitter implements WebhookEmitter {
     this.timeoutMs = opts.timeoutMs ?? DIRECT_ATTEMPT_TIMEOUT_MS;
     this.bypassMs = opts.bypassMs ?? DIRECT_BYPASS_MS;
     this.clock = opts.clock ?? Date.now;
+    this.agents = new WebhookAgents({
+      policy: opts.egressPolicy,
+      onRefused: opts.metrics.refusedAtConnect,
+      ...(opts.resolve !== undefined ? { resolve: opts.resolve } : {}),
+    });
   }
 
   async emit(event: WebhookEvent, url: string): Promise<void> {
@@ -86,7 +97,8 @@ export class DirectFirstEmitter implements WebhookEmitter {
     const { metrics } = this.opts;
     const { body, headers } = signedRequest(this.opts.signer, this.userAgent, event);
     const res = await postWebhook(url, body, headers, this.timeoutMs, this.agents);
-    // A permanent failure (bad URL) is the queue's to dead-letter; nothing was attempted on the wire.
+    // A permanent failure (bad URL, refused destination) is the queue's to dead-letter; nothing was
+    // sent. The queue's attempt is refused again and recorded with the reason.
     if (res.permanent) return false;
     metrics.deliverySeconds.observe({ status_class: statusClass(res.status) }, res.seconds);
     if (res.ok) {

@@ -1,5 +1,9 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import type { EgressPolicy, EgressRefusal, EgressRefusalReason } from '../egress/egress-policy.js';
+import { isEgressRefusedError } from '../egress/egress-refused-error.js';
+import { createGuardedAgent } from '../egress/guarded-agent.js';
 
 /** The outcome of one HTTP attempt; never throws, so the caller decides retry vs dead-letter. */
 export interface HttpAttempt {
@@ -8,8 +12,10 @@ export interface HttpAttempt {
   status?: number;
   /** Why it failed, short and safe to log (no URL, no secrets). */
   error?: string;
-  /** No retry can help (unparsable URL, unsupported scheme). */
+  /** No retry can help (unparsable URL, unsupported scheme, refused destination). */
   permanent: boolean;
+  /** Set when the egress guard refused the destination; nothing was sent. */
+  refused?: EgressRefusalReason;
   /** Round trip until the response headers (or the failure). */
   seconds: number;
 }
@@ -17,21 +23,37 @@ export interface HttpAttempt {
 /** Bytes of an error response kept for the dead-letter record: enough to read "invalid signature". */
 const ERROR_BODY_BYTES = 200;
 
+export interface WebhookAgentsOptions {
+  /** Which destinations may be reached (webhooks.allowPrivateTargets); checked on every connection. */
+  policy: EgressPolicy;
+  /** Resolver behind the guard; default dns.lookup (tests pass a local one). */
+  resolve?: LookupFunction;
+  /** Told of each refused destination (the metrics count it). */
+  onRefused?: (refusal: EgressRefusal) => void;
+  maxSockets?: number;
+}
+
 /**
  * Keep-alive connection pools for webhook POSTs, one per worker (closed with it). node:http with a
  * keep-alive Agent costs a fraction of the CPU of global fetch per request, and reusing the
- * connection saves a TCP (and TLS) handshake per webhook to the same receiver.
+ * connection saves a TCP (and TLS) handshake per webhook to the same receiver. Both agents are
+ * egress-guarded: every new connection is checked against the address it actually goes to.
  */
 export class WebhookAgents {
-  readonly http: HttpAgent;
-  readonly https: HttpsAgent;
+  readonly http: Agent;
+  readonly https: Agent;
 
-  constructor(maxSockets = 256) {
+  constructor(opts: WebhookAgentsOptions) {
+    const maxSockets = opts.maxSockets ?? 256;
     // Idle sockets are closed before a typical receiver's own keep-alive timeout (5 s in node:http),
     // so a request is rarely written to a socket the receiver is closing.
-    const opts = { keepAlive: true, keepAliveMsecs: 1000, maxSockets, maxFreeSockets: maxSockets, timeout: 4000 };
-    this.http = new HttpAgent(opts);
-    this.https = new HttpsAgent(opts);
+    const common = {
+      keepAlive: true, keepAliveMsecs: 1000, maxSockets, maxFreeSockets: maxSockets, timeout: 4000,
+      ...(opts.resolve !== undefined ? { resolve: opts.resolve } : {}),
+      ...(opts.onRefused !== undefined ? { onRefused: opts.onRefused } : {}),
+    };
+    this.http = createGuardedAgent(opts.policy, common);
+    this.https = createGuardedAgent(opts.policy, { ...common, secure: true });
   }
 
   destroy(): void {
@@ -75,7 +97,7 @@ export async function postWebhook(
   body: string,
   headers: Record<string, string>,
   timeoutMs: number,
-  agents?: WebhookAgents,
+  agents: WebhookAgents,
 ): Promise<HttpAttempt> {
   const started = performance.now();
   const elapsed = (): number => (performance.now() - started) / 1000;
@@ -90,8 +112,7 @@ export async function postWebhook(
   }
   const secure = target.protocol === 'https:';
   const request = secure ? httpsRequest : httpRequest;
-  // Without pools (one-off use) each attempt gets its own connection, closed afterwards.
-  const agent = agents ? (secure ? agents.https : agents.http) : false;
+  const agent = secure ? agents.https : agents.http;
   const payload = Buffer.from(body, 'utf8');
 
   return new Promise<HttpAttempt>((resolve) => {
@@ -109,6 +130,11 @@ export async function postWebhook(
     });
     const timer = setTimeout(() => req.destroy(new AttemptTimeout()), timeoutMs);
     req.once('error', (err: Error & { code?: string }) => {
+      if (isEgressRefusedError(err)) {
+        // Names host, address and class: the operator must see why, and none of it is secret.
+        finish({ ok: false, error: err.message, permanent: true, refused: err.refusal.reason, seconds: elapsed() });
+        return;
+      }
       // The code only: node's messages name the address, and these errors are logged.
       const error = err instanceof AttemptTimeout
         ? `timeout after ${timeoutMs} ms`

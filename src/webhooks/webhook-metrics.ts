@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { egressMetrics } from '../egress/egress-metrics.js';
+import type { EgressRefusal } from '../egress/egress-policy.js';
 
 export type DeliveryResult = 'success' | 'retry' | 'dead';
 
@@ -17,6 +19,8 @@ export interface WebhookMetrics {
   readonly inviteToWebhook: Histogram;
   /** Length of the dead-letter list, read from Redis at scrape time (ops purge it from the CLI). */
   readonly deadLetters: Gauge;
+  /** Counts a destination the egress guard refused when connecting (ringproof_egress_refused_total). */
+  readonly refusedAtConnect: (refusal: EgressRefusal) => void;
   /** Where the gauge reads the list length; the last worker to set it wins (they share one Redis). */
   setDeadLetterSource(source: () => Promise<number>): void;
 }
@@ -74,6 +78,7 @@ export function createWebhookMetrics(registry: Registry): WebhookMetrics {
         }
       },
     }),
+    refusedAtConnect: egressMetrics(registry).counter('webhook', 'connect'),
     setDeadLetterSource(s) {
       source = s;
     },

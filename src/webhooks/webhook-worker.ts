@@ -1,7 +1,9 @@
 import { signedRequest } from './signed-request.js';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { LookupFunction } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { RingproofConfig } from '../config/config-types.js';
+import type { EgressPolicy } from '../egress/egress-policy.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError } from '../errors/ringproof-error.js';
 import type { Logger } from '../log/logger.js';
@@ -16,6 +18,7 @@ import {
 } from './webhook-job.js';
 import { createWebhookMetrics, statusClass, type WebhookMetrics } from './webhook-metrics.js';
 import { WebhookSigner } from './sign.js';
+import { webhookEgressPolicy } from './webhook-egress.js';
 
 export interface WebhookWorkerOptions {
   /** A client with `maxRetriesPerRequest: null`, or options (we then create and own the client). */
@@ -23,6 +26,10 @@ export interface WebhookWorkerOptions {
   /** RingproofConfig.redis.keyPrefix. */
   prefix: string;
   signer: WebhookSigner;
+  /** Which destinations deliveries may reach (webhookEgressPolicy(config.webhooks)). */
+  egressPolicy: EgressPolicy;
+  /** Resolver behind the egress guard; default dns.lookup (tests pass a local one). */
+  resolve?: LookupFunction;
   /** Per-attempt HTTP timeout (headers and error body). */
   timeoutMs: number;
   /** ringproof's version, sent as `User-Agent: ringproof/<version>`. */
@@ -55,7 +62,7 @@ export class WebhookWorker {
   private readonly client: WebhookRedis;
   private readonly owned: boolean;
   private readonly userAgent: string;
-  private readonly agents = new WebhookAgents();
+  private readonly agents: WebhookAgents;
 
   constructor(private readonly opts: WebhookWorkerOptions) {
     const { client, owned } = resolveConnection(opts.connection, true);
@@ -63,6 +70,11 @@ export class WebhookWorker {
     this.owned = owned;
     this.userAgent = `ringproof/${opts.version}`;
     this.metrics = createWebhookMetrics(opts.registry);
+    this.agents = new WebhookAgents({
+      policy: opts.egressPolicy,
+      onRefused: this.metrics.refusedAtConnect,
+      ...(opts.resolve !== undefined ? { resolve: opts.resolve } : {}),
+    });
     this.metrics.setDeadLetterSource(() => countDeadLetters(client, opts.prefix));
     this.worker = new Worker<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, (job) => this.deliver(job), {
       connection: client,
@@ -85,6 +97,7 @@ export class WebhookWorker {
       ...deps,
       prefix: config.redis.keyPrefix,
       signer: WebhookSigner.fromConfig(config.webhooks),
+      egressPolicy: webhookEgressPolicy(config.webhooks),
       timeoutMs: config.webhooks.timeoutMs,
     });
   }
@@ -107,7 +120,8 @@ export class WebhookWorker {
     const maxAttempts = job.opts.attempts ?? 1;
     const { body, headers } = signedRequest(this.opts.signer, this.userAgent, event);
     const res = await postWebhook(url, body, headers, this.opts.timeoutMs, this.agents);
-    this.metrics.deliverySeconds.observe({ status_class: statusClass(res.status) }, res.seconds);
+    // A refused destination made no round trip to time.
+    if (res.refused === undefined) this.metrics.deliverySeconds.observe({ status_class: statusClass(res.status) }, res.seconds);
 
     if (res.ok) {
       this.metrics.deliveries.inc({ type: event.type, result: 'success' });
@@ -121,7 +135,7 @@ export class WebhookWorker {
     }
 
     const error = res.error ?? 'delivery failed';
-    const log = { eventId: event.id, type: event.type, host: host(url), attempt, maxAttempts, error };
+    const log = { eventId: event.id, type: event.type, host: host(url), attempt, maxAttempts, error, ...(res.refused ? { refused: res.refused } : {}) };
     if (!res.permanent && attempt < maxAttempts) {
       this.metrics.deliveries.inc({ type: event.type, result: 'retry' });
       this.opts.logger?.info(log, 'webhook delivery failed, will retry');

@@ -27,9 +27,14 @@ export interface ApiHarness {
 
 let harnessCount = 0;
 
-export async function startApiHarness(testRedis: TestRedis, opts: { keys?: ApiKeyConfig[] } = {}): Promise<ApiHarness> {
+/** `allowPrivateTargets`: webhooks.allowPrivateTargets; default loopback, where test receivers run. */
+export async function startApiHarness(
+  testRedis: TestRedis,
+  opts: { keys?: ApiKeyConfig[]; allowPrivateTargets?: string[] } = {},
+): Promise<ApiHarness> {
   const config = defaultConfig();
   config.api.keys = opts.keys ?? [];
+  config.webhooks.allowPrivateTargets = opts.allowPrivateTargets ?? ['127.0.0.0/8', '::1/128'];
   // One prefix per harness, so servers sharing a redis-server never see each other's sessions.
   const prefix = `{rpapi${++harnessCount}}`;
   const redis = new Redis(testRedis.url, { maxRetriesPerRequest: 2 });

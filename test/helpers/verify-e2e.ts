@@ -91,6 +91,8 @@ export async function startVerifyDaemon(opts: VerifyDaemonOptions): Promise<Veri
         RINGPROOF_EVENT_SINK: 'queue',
         RINGPROOF_WEBHOOK_SECRETS: opts.webhookSecret,
         RINGPROOF_WEBHOOK_URL: opts.webhookUrl,
+        // The receivers run on loopback, which webhooks may reach only when allowed.
+        RINGPROOF_WEBHOOK_ALLOW_PRIVATE_TARGETS: '127.0.0.0/8',
         RINGPROOF_DIDS: opts.dids.join(','),
         RINGPROOF_LOG_LEVEL: opts.logLevel ?? 'warn',
       },

@@ -24,10 +24,12 @@ export interface WebhookReceiverOptions {
   headers?: Record<string, string>;
   /** Wait this long before answering (to exercise timeouts and latency). */
   delayMs?: number;
+  /** The loopback address to listen on (default 127.0.0.1; all of 127.0.0.0/8 is local on Linux). */
+  host?: string;
 }
 
 export interface WebhookReceiver {
-  /** http://127.0.0.1:<port>/webhook */
+  /** http://<host>:<port>/webhook */
   url: string;
   port: number;
   received: ReceivedWebhook[];
@@ -38,6 +40,7 @@ export interface WebhookReceiver {
 
 /** A real HTTP server on loopback (random port) that records webhooks and answers as told. */
 export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
+  const host = opts.host ?? '127.0.0.1';
   const received: ReceivedWebhook[] = [];
   const waiters = new Set<() => void>();
   let count = 0;
@@ -66,12 +69,12 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
 
   return {
-    url: `http://127.0.0.1:${port}/webhook`,
+    url: `http://${host}:${port}/webhook`,
     port,
     received,
     waitFor(n, timeoutMs = 10_000) {

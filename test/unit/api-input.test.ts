@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizePhoneNumber } from '../../src/api/normalize-phone-number.js';
-import { validateCallbackUrl } from '../../src/api/validate-callback-url.js';
+import { validateCallbackUrl, type CallbackUrlRules } from '../../src/api/validate-callback-url.js';
+import { createEgressPolicy } from '../../src/egress/egress-policy.js';
 
 describe('normalizePhoneNumber', () => {
   it.each([
@@ -18,15 +19,31 @@ describe('normalizePhoneNumber', () => {
 });
 
 describe('validateCallbackUrl', () => {
+  const loopbackOk: CallbackUrlRules = { policy: createEgressPolicy({ allowPrivateTargets: ['127.0.0.0/8', '::1/128'] }) };
+  const strict: CallbackUrlRules = { policy: createEgressPolicy({ configKey: 'webhooks.allowPrivateTargets' }) };
+
   it.each([
     'https://app.example.com/hook', 'http://127.0.0.1:8000/hook', 'http://localhost:3000/x', 'http://[::1]:9/x', 'http://api.localhost/x',
-  ])('accepts %s', (url) => {
-    expect(validateCallbackUrl(url)).toBe(new URL(url).href);
+  ])('accepts %s when loopback is allowed', (url) => {
+    expect(validateCallbackUrl(url, loopbackOk)).toBe(new URL(url).href);
   });
 
   it.each([
     'http://example.com/hook', 'http://10.0.0.5/hook', 'ftp://example.com/x', 'https://user:pw@example.com/x', '/relative', 'http://127.0.0.1.example.com/x',
   ])('refuses %s', (url) => {
-    expect(() => validateCallbackUrl(url)).toThrowError(expect.objectContaining({ code: 'RP_API_VALIDATION', field: 'callbackUrl' }));
+    expect(() => validateCallbackUrl(url, loopbackOk)).toThrowError(expect.objectContaining({ code: 'RP_API_VALIDATION', field: 'callbackUrl' }));
+  });
+
+  it('refuses loopback unless allowed, naming the key that allows it, and reports the refusal', () => {
+    const seen: string[] = [];
+    const rules: CallbackUrlRules = { ...strict, onRefused: (r) => seen.push(r.reason) };
+    expect(() => validateCallbackUrl('http://127.0.0.1:8000/hook', rules)).toThrowError(expect.objectContaining({
+      code: 'RP_API_VALIDATION', field: 'callbackUrl',
+      message: 'body/callbackUrl must not point at 127.0.0.1, a loopback address (allow it with webhooks.allowPrivateTargets)',
+    }));
+    expect(seen).toEqual(['loopback']);
+    // A refusal that is not about the destination (bad scheme) is not an egress refusal.
+    expect(() => validateCallbackUrl('ftp://example.com/x', rules)).toThrowError(expect.objectContaining({ field: 'callbackUrl' }));
+    expect(seen).toEqual(['loopback']);
   });
 });

@@ -28,7 +28,7 @@ describe('config defaults', () => {
     expect(d.spool).toEqual({ maxEvents: 1_000_000, batchSize: 200, batchDelayMs: 5 });
     expect(d.dids).toEqual([...DEMO_DIDS]);
     expect(d.trunks).toEqual([]);
-    expect(d.webhooks).toEqual({ defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000, directFirstAttempt: true });
+    expect(d.webhooks).toEqual({ defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000, directFirstAttempt: true, allowPrivateTargets: [] });
     expect(d.verification).toEqual({ defaultTtlSeconds: 120, minTtlSeconds: 60, maxTtlSeconds: 300 });
     expect(d.trust).toEqual({ failed: 'reject', minAttestation: 'none' });
     expect(d.shutdownGraceSeconds).toBe(10);

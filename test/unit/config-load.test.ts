@@ -131,6 +131,15 @@ describe('loadConfig precedence: defaults < file < environment < flags', () => {
     expect(c.trunks).toEqual([]);
   });
 
+  it('webhooks.defaultUrl may point at a private receiver once webhooks.allowPrivateTargets lists it', () => {
+    const c = loadConfig({
+      file: writeYaml('private-hook.yaml', 'webhooks:\n  defaultUrl: http://127.0.0.1:9000/hook\n  allowPrivateTargets: ["127.0.0.0/8", "::1"]\n'),
+      env: {},
+    });
+    expect(c.webhooks.defaultUrl).toBe('http://127.0.0.1:9000/hook');
+    expect(c.webhooks.allowPrivateTargets).toEqual(['127.0.0.0/8', '::1']);
+  });
+
   it('lists from the environment replace the file lists, and the other env lists parse', () => {
     const c = loadConfig({
       file: writeYaml('dids.yaml', 'dids: ["+442079460000"]\n'),
@@ -143,11 +152,13 @@ describe('loadConfig precedence: defaults < file < environment < flags', () => {
         RINGPROOF_DRACHTIO_HOST: 'drachtio',
         RINGPROOF_DRACHTIO_SECRET: 's3cret',
         RINGPROOF_SIP_UNKNOWN_SOURCE: 'drop',
+        RINGPROOF_WEBHOOK_ALLOW_PRIVATE_TARGETS: '10.20.0.0/16, fd00::/8',
       },
     });
     expect(c.dids).toEqual(['+15550100011', '+15550100012']);
     expect(c.webhooks.secrets).toEqual([SECRET]);
     expect(c.webhooks.defaultUrl).toBe('https://app.example/hooks');
+    expect(c.webhooks.allowPrivateTargets).toEqual(['10.20.0.0/16', 'fd00::/8']);
     expect(c.api.keys).toEqual([
       { name: 'app', hash: HASH },
       { name: 'ops', hash: HASH.replace('ab', 'cd') },

@@ -58,7 +58,9 @@ async function pipeline(opts: { maxAttempts: number; timeoutMs?: number }) {
   const prefix = `{rp${seq++}}`;
   const registry = new Registry();
   const config = {
-    webhooks: { defaultUrl: undefined, secrets: [SECRET], maxAttempts: opts.maxAttempts, timeoutMs: opts.timeoutMs ?? 2000, directFirstAttempt: true },
+    webhooks: { defaultUrl: undefined, secrets: [SECRET], maxAttempts: opts.maxAttempts, timeoutMs: opts.timeoutMs ?? 2000, directFirstAttempt: true,
+      allowPrivateTargets: ['127.0.0.0/8'],
+    },
     redis: { url: redis.url, keyPrefix: prefix, embeddedBinary: 'redis-server' },
   };
   const workerConn = new Redis(redis.url, { maxRetriesPerRequest: null });

@@ -14,8 +14,11 @@ import { generateWebhookSecret } from '../../src/webhooks/webhook-secret.js';
 import { listDeadLetters } from '../../src/webhooks/dead-letters.js';
 import { webhookJobId } from '../../src/webhooks/webhook-job.js';
 import type { WebhookEvent } from '../../src/verify/verification-types.js';
+import { createEgressPolicy } from '../../src/egress/egress-policy.js';
 
 const SECRET = generateWebhookSecret();
+/** The receivers run on loopback. */
+const LOOPBACK_OK = createEgressPolicy({ allowPrivateTargets: ['127.0.0.0/8'] });
 let redis: TestRedis;
 let seq = 0;
 const cleanups: Array<() => Promise<void>> = [];
@@ -52,13 +55,13 @@ async function setup(opts: { maxAttempts: number; directTimeoutMs?: number; work
   const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
   const queue = new WebhookQueue({ connection: conn, prefix, maxAttempts: opts.maxAttempts, backoffMs: 40, backoffJitter: 0 });
   const worker = opts.worker === false ? undefined : new WebhookWorker({
-    connection: conn, prefix, signer: new WebhookSigner([SECRET]), timeoutMs: 2000, version: '9.9.9-test', registry, concurrency: 4,
+    connection: conn, prefix, signer: new WebhookSigner([SECRET]), egressPolicy: LOOPBACK_OK, timeoutMs: 2000, version: '9.9.9-test', registry, concurrency: 4,
   });
   // Registered after the worker's: the same metric objects, not a second registration.
   const metrics = createWebhookMetrics(registry);
   const delivered: string[] = [];
   const direct = new DirectFirstEmitter({
-    fallback: queue, signer: new WebhookSigner([SECRET]), metrics, version: '9.9.9-test',
+    fallback: queue, signer: new WebhookSigner([SECRET]), egressPolicy: LOOPBACK_OK, metrics, version: '9.9.9-test',
     timeoutMs: opts.directTimeoutMs ?? 1000, bypassMs: 60_000, onDelivered: (id) => delivered.push(id),
   });
   cleanups.push(async () => {
