@@ -117,6 +117,11 @@ export interface WebhookConfig {
   allowPrivateTargets: string[];
 }
 
+export interface MetricsConfig {
+  /** A listener of its own for /metrics (then not served on http.listen); undefined = on http.listen. */
+  listen: HostPort | undefined;
+}
+
 export interface VerificationConfig {
   defaultTtlSeconds: number;
   minTtlSeconds: number;
@@ -153,6 +158,7 @@ export interface RingproofConfig {
   stateDir: string;
   sip: SipConfig;
   http: HttpConfig;
+  metrics: MetricsConfig;
   log: LogConfig;
   trunks: TrunkConfig[];
   redis: RedisConfig;

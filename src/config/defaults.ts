@@ -46,6 +46,7 @@ export function defaultConfig(): RingproofConfig {
       drachtio: { host: '127.0.0.1', port: 9022, secret: 'cymru' },
     },
     http: { listen: { host: '127.0.0.1', port: 8080 } },
+    metrics: { listen: undefined },
     log: { level: 'info' },
     trunks: [],
     redis: { url: undefined, keyPrefix: '{ringproof}', embeddedBinary: 'redis-server' },

@@ -28,6 +28,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: readonly string[]; ki
   { name: 'RINGPROOF_WEBHOOK_SECRETS', path: ['webhooks', 'secrets'], kind: 'list' },
   { name: 'RINGPROOF_WEBHOOK_DIRECT_FIRST_ATTEMPT', path: ['webhooks', 'directFirstAttempt'], kind: 'text' },
   { name: 'RINGPROOF_WEBHOOK_ALLOW_PRIVATE_TARGETS', path: ['webhooks', 'allowPrivateTargets'], kind: 'list' },
+  { name: 'RINGPROOF_METRICS_LISTEN', path: ['metrics', 'listen'], kind: 'text' },
   { name: 'RINGPROOF_TRUST_FAILED', path: ['trust', 'failed'], kind: 'text' },
   { name: 'RINGPROOF_TRUST_MIN_ATTESTATION', path: ['trust', 'minAttestation'], kind: 'text' },
 ];

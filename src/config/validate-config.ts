@@ -7,15 +7,16 @@ import type {
   VerificationConfig, WebhookConfig,
 } from './config-types.js';
 import { defaultConfig } from './defaults.js';
-import { parseHostPort } from './parse-listen.js';
+import { readHostPort } from './read-host-port.js';
 import { readCidrList } from './read-cidr-list.js';
+import { readMetrics } from './validate-metrics.js';
 import { readSip } from './validate-sip.js';
 import { readTrunks } from './validate-trunks.js';
 import { readTrust } from './validate-trust.js';
 
 const ROOT_KEYS = [
   'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'events', 'dids', 'api', 'webhooks', 'verification',
-  'trust', 'shutdownGraceSeconds',
+  'trust', 'shutdownGraceSeconds', 'metrics',
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -24,13 +25,7 @@ const REDIS_SCHEMES = ['redis:', 'rediss:', 'redis-sentinel:', 'redis-cluster:']
 function readHttp(c: ConfigChecker, value: unknown, d: HttpConfig): HttpConfig {
   const path = ['http'];
   const o = c.mapping(value, path, ['listen']);
-  return {
-    listen: c.pick(o, path, 'listen', d.listen, (v, p) => {
-      const parsed = parseHostPort(c.string(v, p));
-      if (!parsed.ok) c.fail(p, parsed.reason);
-      return parsed.value;
-    }),
-  };
+  return { listen: c.pick(o, path, 'listen', d.listen, (v, p) => readHostPort(c, v, p)) };
 }
 
 function readEvents(c: ConfigChecker, value: unknown, d: EventsConfig): EventsConfig {
@@ -195,11 +190,13 @@ function readVerification(c: ConfigChecker, value: unknown, d: VerificationConfi
 export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: string | undefined): RingproofConfig {
   const d = defaultConfig();
   const o = c.mapping(raw, [], ROOT_KEYS);
+  const http = readHttp(c, o.http, d.http);
   return {
     role: c.pick(o, [], 'role', d.role, (v, p) => c.oneOf(v, p, ROLES)),
     stateDir: c.pick(o, [], 'stateDir', d.stateDir, (v, p) => c.string(v, p)),
     sip: readSip(c, o.sip, d.sip),
-    http: readHttp(c, o.http, d.http),
+    http,
+    metrics: readMetrics(c, o.metrics, d.metrics, http),
     log: readLog(c, o.log, d.log),
     trunks: c.pick(o, [], 'trunks', d.trunks, (v, p) => readTrunks(c, v, p)),
     redis: readRedis(c, o.redis, d.redis),

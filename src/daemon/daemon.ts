@@ -4,7 +4,7 @@ import { AuditLog } from '../audit/audit-log.js';
 import type { RingproofConfig } from '../config/config-types.js';
 import type { EventSink } from '../edge/event-sink.js';
 import { LogSink } from '../edge/log-sink.js';
-import { createHttpServer, listenHttp, type ReadinessCheck } from '../http/http-server.js';
+import { createHttpServer, createMetricsServer, listenHttp, type ReadinessCheck } from '../http/http-server.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { QueueDepthProbe } from '../queue/queue-depth-probe.js';
 import { createQueueMetrics } from '../queue/queue-metrics.js';
@@ -30,6 +30,8 @@ export interface Daemon {
   readonly metrics: Metrics;
   readonly http: FastifyInstance;
   readonly httpPort: number;
+  /** The port of metrics.listen, when /metrics has a listener of its own. */
+  readonly metricsPort: number | undefined;
   sipPorts(): { udp: number[]; tcp: number[] };
   /** Graceful: readiness false, SIP stops taking work, sinks flush, workers finish; bounded by the caller. */
   stop(): Promise<void>;
@@ -48,7 +50,8 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
   const stoppers: Array<{ name: string; stop: () => Promise<void> }> = [];
   let stopping = false;
   checks.push({ name: 'running', ready: () => !stopping });
-  const http = createHttpServer({ metrics, checks });
+  const http = createHttpServer({ metrics, checks, serveMetrics: config.metrics.listen === undefined });
+  const metricsHttp = config.metrics.listen ? createMetricsServer(metrics) : undefined;
 
   const edgeQueued = runs(config, 'edge') && config.events.sink === 'queue' && opts.sink === undefined;
   const needsRedis = edgeQueued || runs(config, 'worker') || runs(config, 'api');
@@ -115,23 +118,31 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
     }
     const httpPort = await listenHttp(http, config.http.listen);
     logger.info({ http: `${config.http.listen.host}:${httpPort}`, role: config.role }, 'HTTP listening');
+    let metricsPort: number | undefined;
+    if (metricsHttp && config.metrics.listen) {
+      metricsPort = await listenHttp(metricsHttp, config.metrics.listen, 'metrics.listen');
+      logger.info({ metrics: `${config.metrics.listen.host}:${metricsPort}` }, 'metrics listening');
+    }
     const role = edgeRole;
     return {
       metrics,
       http,
       httpPort,
+      metricsPort,
       sipPorts: () => role?.sipPorts() ?? { udp: [], tcp: [] },
       async stop() {
         if (stopping) return;
         stopping = true;
         await stopAll();
         await http.close();
+        await metricsHttp?.close();
       },
     };
   } catch (err) {
     stopping = true;
     await stopAll();
     await http.close().catch(() => undefined);
+    await metricsHttp?.close().catch(() => undefined);
     throw err;
   }
 }

@@ -13,6 +13,8 @@ export interface ReadinessCheck {
 export interface HttpServerDeps {
   metrics: Metrics;
   checks: ReadinessCheck[];
+  /** False when /metrics has a listener of its own (metrics.listen): then it is not served here. */
+  serveMetrics?: boolean;
 }
 
 /** The HTTP listener for operators (metrics, health) and, in API roles, the verification API. */
@@ -29,18 +31,30 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     }
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not_ready', checks });
   });
-  app.get('/metrics', async (_req, reply) => {
-    const body = await deps.metrics.registry.metrics();
-    return reply.header('content-type', deps.metrics.registry.contentType).send(body);
-  });
+  if (deps.serveMetrics !== false) metricsRoute(app, deps.metrics);
   return app;
 }
 
-export async function listenHttp(app: FastifyInstance, at: HostPort): Promise<number> {
+/** The listener of metrics.listen: GET /metrics and nothing else. */
+export function createMetricsServer(metrics: Metrics): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: 1024 });
+  metricsRoute(app, metrics);
+  return app;
+}
+
+function metricsRoute(app: FastifyInstance, metrics: Metrics): void {
+  app.get('/metrics', async (_req, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(body);
+  });
+}
+
+/** `key` names the setting in the error when the address cannot be bound. */
+export async function listenHttp(app: FastifyInstance, at: HostPort, key = 'http.listen'): Promise<number> {
   try {
     await app.listen({ host: at.host, port: at.port });
   } catch (err) {
-    throw new RingproofError(ErrorCodes.LISTEN_FAILED, `http.listen: cannot bind ${at.host}:${at.port}: ${(err as Error).message}`, { cause: err });
+    throw new RingproofError(ErrorCodes.LISTEN_FAILED, `${key}: cannot bind ${at.host}:${at.port}: ${(err as Error).message}`, { cause: err });
   }
   const addr = app.server.address();
   return typeof addr === 'object' && addr ? addr.port : at.port;

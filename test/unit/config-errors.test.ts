@@ -99,6 +99,8 @@ describe('config errors from the file name the key, the problem and the line', (
     ['webhook url loopback', 'webhooks:\n  defaultUrl: http://127.0.0.1:9000/hook\n', 'webhooks.defaultUrl', 'must not point at 127.0.0.1, a loopback address'],
     ['allowPrivateTargets not a CIDR', 'webhooks:\n  allowPrivateTargets: [10.0.0.0/33]\n', 'webhooks.allowPrivateTargets[0]', '10.0.0.0/33'],
     ['allowPrivateTargets not a list', 'webhooks:\n  allowPrivateTargets: 10.0.0.0/8\n', 'webhooks.allowPrivateTargets', 'list'],
+    ['metrics listen', 'metrics:\n  listen: nope\n', 'metrics.listen', 'nope'],
+    ['metrics listen same as http', 'http:\n  listen: 127.0.0.1:9100\nmetrics:\n  listen: 127.0.0.1:9100\n', 'metrics.listen', 'must differ from http.listen (127.0.0.1:9100)'],
     ['api key hash', 'api:\n  keys:\n    - name: app\n      hash: sha256:abc\n', 'api.keys[0].hash', '64 hex digits'],
     ['api key hash missing', 'api:\n  keys:\n    - name: app\n', 'api.keys[0].hash', 'is required'],
     ['redis scheme', 'redis:\n  url: http://127.0.0.1:6379\n', 'redis.url', 'scheme must be redis, rediss, redis-sentinel or redis-cluster, got "http"'],

@@ -153,12 +153,14 @@ describe('loadConfig precedence: defaults < file < environment < flags', () => {
         RINGPROOF_DRACHTIO_SECRET: 's3cret',
         RINGPROOF_SIP_UNKNOWN_SOURCE: 'drop',
         RINGPROOF_WEBHOOK_ALLOW_PRIVATE_TARGETS: '10.20.0.0/16, fd00::/8',
+        RINGPROOF_METRICS_LISTEN: '127.0.0.1:9464',
       },
     });
     expect(c.dids).toEqual(['+15550100011', '+15550100012']);
     expect(c.webhooks.secrets).toEqual([SECRET]);
     expect(c.webhooks.defaultUrl).toBe('https://app.example/hooks');
     expect(c.webhooks.allowPrivateTargets).toEqual(['10.20.0.0/16', 'fd00::/8']);
+    expect(c.metrics.listen).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(c.api.keys).toEqual([
       { name: 'app', hash: HASH },
       { name: 'ops', hash: HASH.replace('ab', 'cd') },

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, type FlagOverrides } from '../../config/load-config.js';
+import { securityWarnings } from '../../config/security-warnings.js';
 import { startDaemon } from '../../daemon/daemon.js';
 import { isRingproofError } from '../../errors/ringproof-error.js';
 import { createLogger } from '../../log/logger.js';
@@ -45,6 +46,7 @@ async function serve(opts: ServeOptions): Promise<void> {
   }
   const logger = createLogger({ level: config.log.level });
   logger.info({ version: VERSION, config: config.sourceFile ?? '(defaults)', role: config.role, pid: process.pid }, 'ringproof starting');
+  for (const w of securityWarnings(config)) logger.warn(w.fields, w.message);
   let daemon;
   try {
     daemon = await startDaemon(config, logger);
