@@ -91,7 +91,7 @@ function createBodySchema(v: VerificationConfig) {
         type: 'string',
         minLength: 1,
         maxLength: 2048,
-        description: 'Webhook URL for this session: https, or http to a loopback host',
+        description: 'Webhook URL for this session: https, or http to a loopback host; a non-public address only when webhooks.allowPrivateTargets lists it',
       },
       metadata: {
         type: 'object',
