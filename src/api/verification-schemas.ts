@@ -121,6 +121,9 @@ const errorResponses = {
   401: errorSchema,
   403: errorSchema,
   404: errorSchema,
+  // Any request may carry a body, which is parsed (and limited) before the route runs.
+  413: errorSchema,
+  415: errorSchema,
   500: errorSchema,
 } as const;
 
@@ -142,8 +145,6 @@ export function verificationRouteSchemas(v: VerificationConfig): VerificationRou
         201: verificationSchema,
         ...errorResponses,
         409: errorSchema,
-        413: errorSchema,
-        415: errorSchema,
         422: errorSchema,
       },
     },

@@ -1,4 +1,5 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import { errorBody } from '../api/api-error-body.js';
 import type { HostPort } from '../config/config-types.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError } from '../errors/ringproof-error.js';
@@ -19,7 +20,7 @@ export interface HttpServerDeps {
 
 /** The HTTP listener for operators (metrics, health) and, in API roles, the verification API. */
 export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, frameworkErrors: urlError });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, boolean> = {};
@@ -33,6 +34,15 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
   });
   if (deps.serveMetrics !== false) metricsRoute(app, deps.metrics);
   return app;
+}
+
+/**
+ * URLs the router refuses before any route or error handler sees them (bad percent-encoding, a
+ * path parameter over 100 characters) get the API's error shape, with a documented status.
+ */
+function urlError(err: FastifyError, _request: unknown, reply: FastifyReply): void {
+  const what = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is too long' : 'the URL path is not valid percent-encoding';
+  void reply.code(400).header('cache-control', 'no-store').send(errorBody(ErrorCodes.API_VALIDATION, what));
 }
 
 /** The listener of metrics.listen: GET /metrics and nothing else. */
