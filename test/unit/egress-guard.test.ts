@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -149,6 +150,25 @@ describe('createGuardedAgent over real sockets on loopback', () => {
     await expect(post(`http://[::ffff:127.0.0.1]:${rx.port}/webhook`, agent)).rejects.toMatchObject({ code: 'RP_EGRESS_REFUSED' });
     await expect(post(`http://0x7f000001:${rx.port}/webhook`, agent)).rejects.toMatchObject({ code: 'RP_EGRESS_REFUSED' });
     expect(refused.map((r) => r.reason)).toEqual(['loopback', 'loopback', 'loopback']);
+    expect(rx.received).toHaveLength(0);
+    agent.destroy();
+  });
+
+  it('guards the https agent too: a literal and a name resolving inward are refused before any TLS handshake', async () => {
+    const rx = await startWebhookReceiver();
+    receivers.push(rx);
+    const resolve = tableResolver({ 'inward.example.test': ['10.9.8.7'] });
+    const agent = createGuardedAgent(strict, { secure: true, resolve });
+    const get = (url: string): Promise<unknown> => new Promise((done, fail) => {
+      const req = httpsRequest(url, { agent }, (res) => done(res.statusCode));
+      req.on('error', fail);
+      req.end();
+    });
+    await expect(get(`https://127.0.0.1:${rx.port}/`)).rejects.toMatchObject({ code: 'RP_EGRESS_REFUSED' });
+    await expect(get('https://inward.example.test/')).rejects.toMatchObject({
+      code: 'RP_EGRESS_REFUSED', message: 'refused: inward.example.test resolves to 10.9.8.7, a private-network address (allow it with webhooks.allowPrivateTargets)',
+    });
+    expect(resolve.calls).toEqual(['inward.example.test']);
     expect(rx.received).toHaveLength(0);
     agent.destroy();
   });
