@@ -6,12 +6,16 @@
 // Usage: node bench/hot-path.mjs [calls=200000] [rounds=3]
 import { createMetrics } from '../dist/metrics/metrics.js';
 import { SipCounters } from '../dist/metrics/sip-counters.js';
-import { UasCore } from '../dist/sip/uas/uas-core.js';
+import { UasCore } from '../dist/sip/uas/index.js';
+import { keepStringPrototypeFast } from '../dist/v8/fast-string-prototype.js';
 import { Edge } from '../dist/edge/edge.js';
 import { LogSink } from '../dist/edge/log-sink.js';
 import { createLogger } from '../dist/log/logger.js';
 import { defaultConfig } from '../dist/config/defaults.js';
 import { rejectDatagram } from './reference-reject.mjs';
+
+// Start-up, as the daemon does it (see src/v8/fast-string-prototype.ts).
+keepStringPrototypeFast();
 
 const calls = Number(process.argv[2] ?? 200_000);
 const rounds = Number(process.argv[3] ?? 3);

@@ -42,7 +42,8 @@ const runs = (c: RingproofConfig, role: 'edge' | 'worker' | 'api'): boolean => c
 /** Starts every part the configured role needs, in dependency order, and returns a handle to stop it. */
 export async function startDaemon(config: RingproofConfig, logger: Logger, opts: DaemonOptions = {}): Promise<Daemon> {
   // ioredis subclasses String, which drops String.prototype into V8's slow mode for the whole process
-  // (every charCodeAt/indexOf then takes a generic lookup): switch it back once, for every role.
+  // (every charCodeAt/indexOf then takes a generic lookup): switch it back once, for every role. The
+  // only call in the daemon: the SIP parsers and the edge's CLI/DID extraction rely on it.
   keepStringPrototypeFast();
   const metrics = createMetrics();
   const checks: ReadinessCheck[] = [];

@@ -3,9 +3,8 @@ import type { RingproofConfig } from '../config/config-types.js';
 import { Edge } from '../edge/edge.js';
 import type { EventSink } from '../edge/event-sink.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { NativeEngine } from '../sip/engines/native-engine.js';
-import type { SipEngine } from '../sip/contract/sip-engine.js';
-import { DrachtioEngine } from '../sip/engines/drachtio/drachtio-engine.js';
+import { DrachtioEngine, NativeEngine } from '../sip/engines/index.js';
+import type { SipEngine } from '../sip/contract/index.js';
 
 /** The SIP side of a process: an engine answering SIP and the edge turning INVITEs into CallEvents. */
 export interface EdgeRole {

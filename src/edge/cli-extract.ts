@@ -1,6 +1,5 @@
 import type { CliSource } from '../config/config-types.js';
-import { parseNameAddr, type NameAddr } from '../sip/wire/name-addr.js';
-import { uriPhoneNumber } from '../sip/wire/sip-uri.js';
+import { type NameAddr, parseNameAddr, uriPhoneNumber } from '../sip/wire/index.js';
 import type { CliOrigin, Verstat } from './call-event.js';
 import type { PhoneNormalizer } from './phone-normalize.js';
 

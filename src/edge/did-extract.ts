@@ -1,5 +1,4 @@
-import { parseNameAddr } from '../sip/wire/name-addr.js';
-import { parseUri, uriPhoneNumber, type SipUri } from '../sip/wire/sip-uri.js';
+import { parseNameAddr, parseUri, type SipUri, uriPhoneNumber } from '../sip/wire/index.js';
 import type { HeaderSource } from './cli-extract.js';
 import type { PhoneNormalizer } from './phone-normalize.js';
 

@@ -4,8 +4,7 @@ import { RingproofError, isRingproofError } from '../errors/ringproof-error.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CountBatch, type PendingCount } from '../metrics/count-batch.js';
-import { keepStringPrototypeFast } from '../v8/fast-string-prototype.js';
-import type { AdmitDecision, EdgeHandler, InboundInvite, SourceAddress } from '../sip/contract/sip-engine.js';
+import type { AdmitDecision, EdgeHandler, InboundInvite, SourceAddress } from '../sip/contract/index.js';
 import { classifyVerstat } from '../trust/verstat.js';
 import type { CallEvent } from './call-event.js';
 import { extractCli } from './cli-extract.js';
@@ -62,8 +61,6 @@ export class Edge implements EdgeHandler {
   private readonly counts: CountBatch;
 
   constructor(opts: EdgeOptions) {
-    // CLI/DID extraction is string parsing too, whichever engine feeds it.
-    keepStringPrototypeFast();
     this.metrics = opts.metrics;
     this.counts = new CountBatch(opts.metrics);
     this.logger = opts.logger;

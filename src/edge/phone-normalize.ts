@@ -7,7 +7,7 @@ import {
 } from 'libphonenumber-js/min';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError } from '../errors/ringproof-error.js';
-import { isPlainNumber, stripVisualSeparators } from '../sip/wire/sip-uri.js';
+import { isPlainNumber, stripVisualSeparators } from '../sip/wire/index.js';
 import { LruCache } from './lru-cache.js';
 
 /**

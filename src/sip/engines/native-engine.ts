@@ -1,11 +1,10 @@
 import type { Logger } from 'pino';
 import type { SipConfig } from '../../config/config-types.js';
 import type { Metrics } from '../../metrics/metrics.js';
-import type { EdgeHandler, SipEngine } from '../contract/sip-engine.js';
+import type { EdgeHandler, SipEngine } from '../contract/index.js';
 import { SipCounters } from '../../metrics/sip-counters.js';
-import { TcpListener } from '../transports/tcp-listener.js';
-import { UasCore } from '../uas/uas-core.js';
-import { UdpListener } from '../transports/udp-listener.js';
+import { TcpListener, UdpListener } from '../transports/index.js';
+import { UasCore } from '../uas/index.js';
 
 /** The embedded engine: ringproof's own RFC 3261 UAS on UDP and TCP. */
 export class NativeEngine implements SipEngine {

@@ -1,5 +1,5 @@
 import type { TxFingerprints } from './confirmed-transactions.js';
-import type { ReplyPath } from '../transports/reply-path.js';
+import type { ReplyPath } from '../transports/index.js';
 
 export const TxState = {
   /** Final response sent, waiting for ACK (timers G and H run). */

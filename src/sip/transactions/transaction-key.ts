@@ -1,18 +1,10 @@
 import { detachString } from '../../v8/detach-string.js';
-import { hasAt } from '../wire/sip-chars.js';
-import type { SipMessage } from '../wire/sip-message.js';
-import { MAGIC_COOKIE, type TopVia } from '../wire/top-via.js';
+import { isRfc3261Branch, type SipMessage, type TopVia } from '../wire/index.js';
 
-export { MAGIC_COOKIE } from '../wire/top-via.js';
 const FROM_TAG = /;\s*tag\s*=\s*([^;\s]+)/i;
 
 /** A concatenation flattened into one new string (see detach-string.ts). */
-export const flatKey = detachString;
-
-/** True when a branch carries the RFC 3261 cookie and something after it (RFC 4475 §3.2.1). */
-export function isRfc3261Branch(branch: string | undefined): branch is string {
-  return branch !== undefined && branch.length > MAGIC_COOKIE.length && hasAt(branch, 0, MAGIC_COOKIE);
-}
+const flatKey = detachString;
 
 /**
  * RFC 3261 §17.2.3 server transaction matching key; RFC 2543 peers (no magic cookie) by Call-ID,

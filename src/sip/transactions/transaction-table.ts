@@ -1,7 +1,7 @@
 import { ConfirmedTransactions, FP_SAME_CALL } from './confirmed-transactions.js';
 import { DelayQueue } from './delay-queue.js';
 import { TxState, type InviteTransaction } from './invite-transaction.js';
-import type { ReplyPath } from '../transports/reply-path.js';
+import type { ReplyPath } from '../transports/index.js';
 
 const RELEASED = '';
 /** confirmedTrunk(): the Call-ID is confirmed on another key (never a trunk name: those are validated). */

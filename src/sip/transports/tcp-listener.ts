@@ -5,7 +5,7 @@ import { RingproofError } from '../../errors/ringproof-error.js';
 import type { ReplyPath } from './reply-path.js';
 import type { SipCounters } from '../../metrics/sip-counters.js';
 import { StreamFramer } from './stream-framer.js';
-import type { UasCore } from '../uas/uas-core.js';
+import type { MessageHandler } from './message-handler.js';
 
 const PONG = Buffer.from('\r\n');
 
@@ -18,7 +18,7 @@ class TcpConnection implements ReplyPath {
 
   constructor(
     private readonly socket: Socket,
-    private readonly core: UasCore,
+    private readonly core: MessageHandler,
     private readonly counters: SipCounters,
     maxMessageBytes: number,
   ) {
@@ -57,7 +57,7 @@ export class TcpListener {
 
   constructor(
     private readonly spec: ListenSpec,
-    private readonly core: UasCore,
+    private readonly core: MessageHandler,
     private readonly counters: SipCounters,
     private readonly opts: { maxMessageBytes: number; maxConnections: number; idleTimeoutMs: number; onCountChange: (delta: number) => void },
   ) {}

@@ -5,7 +5,7 @@ import type { ListenSpec } from '../../config/config-types.js';
 import { ErrorCodes } from '../../errors/codes.js';
 import { RingproofError } from '../../errors/ringproof-error.js';
 import { UdpReplyPath } from './reply-path.js';
-import type { UasCore } from '../uas/uas-core.js';
+import type { MessageHandler } from './message-handler.js';
 
 /** One bound UDP socket feeding datagrams to the UAS core. */
 export class UdpListener {
@@ -15,7 +15,7 @@ export class UdpListener {
 
   constructor(
     private readonly spec: ListenSpec,
-    private readonly core: UasCore,
+    private readonly core: MessageHandler,
     private readonly onError: (err: Error) => void,
   ) {}
 

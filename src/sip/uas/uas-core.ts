@@ -1,21 +1,11 @@
 import type { Logger } from 'pino';
 import type { SipConfig, SipTransport } from '../../config/config-types.js';
-import { TxState, type InviteTransaction } from '../transactions/invite-transaction.js';
-import { buildResponse } from '../wire/build-response.js';
-import { Latin1Slab } from '../transports/latin1-slab.js';
-import { parseMessage } from '../wire/parse-message.js';
-import type { ReplyPath } from '../transports/reply-path.js';
-import { Q850_REASON } from '../wire/reason-phrases.js';
-import type { EdgeHandler } from '../contract/sip-engine.js';
+import { type InviteTransaction, SAME_CALL, ToTagGenerator, transactionKey, TransactionTable, TxState } from '../transactions/index.js';
+import { buildResponse, fastAckKey, hasTag, parseMessage, parseTopVia, Q850_REASON, type SipMessage, type TopVia } from '../wire/index.js';
+import { Latin1Slab, type ReplyPath } from '../transports/index.js';
+import type { EdgeHandler } from '../contract/index.js';
 import type { SipCounters } from '../../metrics/sip-counters.js';
-import type { SipMessage } from '../wire/sip-message.js';
 import { detachString } from '../../v8/detach-string.js';
-import { fastAckKey } from '../wire/ack-fast-path.js';
-import { keepStringPrototypeFast } from '../../v8/fast-string-prototype.js';
-import { transactionKey } from '../transactions/transaction-key.js';
-import { hasTag, ToTagGenerator } from '../transactions/to-tag.js';
-import { parseTopVia, type TopVia } from '../wire/top-via.js';
-import { SAME_CALL, TransactionTable } from '../transactions/transaction-table.js';
 
 const ALLOW = 'Allow: INVITE, ACK, CANCEL, OPTIONS, BYE\r\n';
 const OPTIONS_EXTRA = `${ALLOW}Accept: application/sdp\r\n`;
@@ -58,7 +48,6 @@ export class UasCore {
   start(handler: EdgeHandler): void {
     this.handler = handler;
     this.transactions.start();
-    keepStringPrototypeFast();
   }
 
   stop(): void {

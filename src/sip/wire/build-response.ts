@@ -1,6 +1,6 @@
 import { REASON_PHRASES } from './reason-phrases.js';
 import type { SipMessage } from './sip-message.js';
-import { hasTag } from '../transactions/to-tag.js';
+import { hasTag } from './has-tag.js';
 import { rewriteTopVia, type TopVia } from './top-via.js';
 
 export interface ResponseOptions {

@@ -1,4 +1,4 @@
-import type { InboundInvite, SourceAddress } from '../contract/sip-engine.js';
+import type { InboundInvite, SourceAddress } from '../contract/index.js';
 import { splitHeaderValues } from './split-header-values.js';
 
 /**

@@ -3,6 +3,11 @@ import { hasAt, isTokenChar, isTrimSpace, lowerEquals } from './sip-chars.js';
 /** The RFC 3261 branch cookie (§8.1.1.7). */
 export const MAGIC_COOKIE = 'z9hG4bK';
 
+/** True when a branch carries the RFC 3261 cookie and something after it (RFC 4475 §3.2.1). */
+export function isRfc3261Branch(branch: string | undefined): branch is string {
+  return branch !== undefined && branch.length > MAGIC_COOKIE.length && hasAt(branch, 0, MAGIC_COOKIE);
+}
+
 /** What the UAS needs from the topmost Via: transaction matching and response routing fields. */
 export interface TopVia {
   /** The first Via element's raw text (one value of possibly several in the header line). */

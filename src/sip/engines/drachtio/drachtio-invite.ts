@@ -1,8 +1,5 @@
-import { canonicalHeaderName } from '../../wire/header-names.js';
-import { parseMessage } from '../../wire/parse-message.js';
-import type { InboundInvite, SourceAddress } from '../../contract/sip-engine.js';
-import type { SipMessage } from '../../wire/sip-message.js';
-import { splitHeaderValues } from '../../wire/split-header-values.js';
+import { canonicalHeaderName, parseMessage, type SipMessage, splitHeaderValues } from '../../wire/index.js';
+import type { InboundInvite, SourceAddress } from '../../contract/index.js';
 import type { SrfRequest } from './srf-seam.js';
 
 /**

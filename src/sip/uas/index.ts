@@ -1,0 +1,2 @@
+/** The UAS core: one call per received message, the native engine's SIP behaviour without sockets. */
+export { UasCore } from './uas-core.js';
