@@ -4,7 +4,7 @@ import { RingproofError, isRingproofError } from '../errors/ringproof-error.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CountBatch, type PendingCount } from '../metrics/count-batch.js';
-import type { AdmitDecision, EdgeHandler, InboundInvite, SourceAddress } from '../sip/contract/index.js';
+import { type AdmitDecision, DropReasons, type EdgeHandler, type InboundInvite, type SourceAddress } from '../sip/contract/index.js';
 import { classifyVerstat } from '../trust/verstat.js';
 import type { CallEvent } from './call-event.js';
 import { extractCli } from './cli-extract.js';
@@ -32,8 +32,8 @@ interface TrunkContext {
 }
 
 // Decisions are shared frozen objects so admit() allocates nothing per request.
-const DROP_SCANNER: AdmitDecision = Object.freeze({ kind: 'drop', reason: 'scanner' });
-const DROP_UNKNOWN: AdmitDecision = Object.freeze({ kind: 'drop', reason: 'unknown_source' });
+const DROP_SCANNER: AdmitDecision = Object.freeze({ kind: 'drop', reason: DropReasons.SCANNER });
+const DROP_UNKNOWN: AdmitDecision = Object.freeze({ kind: 'drop', reason: DropReasons.UNKNOWN_SOURCE });
 const FORBID: AdmitDecision = Object.freeze({ kind: 'forbid' });
 
 /**
@@ -163,7 +163,7 @@ export class Edge implements EdgeHandler {
       // The invite object itself is broken; log what we have.
     }
     try {
-      this.metrics.sipDrops.inc({ reason: 'malformed', transport });
+      this.metrics.sipDrops.inc({ reason: DropReasons.CALL_EVENT_FAILED, transport });
       this.logger.error(
         { code: isRingproofError(err) ? err.code : ErrorCodes.INTERNAL, err, callId },
         'call event not produced',

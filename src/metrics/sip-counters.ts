@@ -2,6 +2,7 @@ import type { Counter } from 'prom-client';
 import type { HistogramSlot } from './hot-histogram.js';
 import { methodLabel, type Metrics } from './metrics.js';
 import { CountBatch, type PendingCount } from './count-batch.js';
+import type { DropReason } from '../sip/contract/index.js';
 
 /**
  * The SIP counters on the per-message path. Each label combination is resolved once to a
@@ -52,7 +53,7 @@ export class SipCounters {
     c.n++;
   }
 
-  drop(reason: string, transport: string): void {
+  drop(reason: DropReason, transport: string): void {
     this.slot(this.drops, this.m.sipDrops, reason, transport).n++;
   }
 

@@ -3,6 +3,7 @@ import {
   renameSync, rmSync, writeFileSync, writeSync, close as closeFd,
 } from 'node:fs';
 import { join } from 'node:path';
+import { ErrorCodes } from '../errors/codes.js';
 import type { Logger } from '../log/logger.js';
 
 export interface DiskSpoolOptions {
@@ -354,7 +355,8 @@ export class DiskSpool<T = unknown> {
     this.onOverflow?.(dropped);
     const now = Date.now();
     if (now - this.lastOverflowLog >= 10_000) {
-      this.logger.error({ dropped: this.overflowSinceLog, total: this.overflow, maxEvents: this.maxEvents, reason },
+      const code = reason === 'spool full' ? ErrorCodes.SPOOL_FULL : undefined;
+      this.logger.error({ code, dropped: this.overflowSinceLog, total: this.overflow, maxEvents: this.maxEvents, reason },
         'spool: records dropped');
       this.lastOverflowLog = now;
       this.overflowSinceLog = 0;

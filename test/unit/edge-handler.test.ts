@@ -137,7 +137,7 @@ describe('Edge.onInviteAnswered', () => {
     ]);
   });
 
-  it('never throws: a broken invite or sink is logged with a code and counted as a malformed drop', async () => {
+  it('never throws: a broken invite or sink is logged with a code and counted as a call_event_failed drop (the message itself was fine)', async () => {
     const { edge, sink, metrics, log } = makeEdge();
     const broken: InboundInvite = {
       ...invite(src('198.51.100.7'), 'sip:1@x', {}),
@@ -151,7 +151,7 @@ describe('Edge.onInviteAnswered', () => {
 
     expect(sink.events).toHaveLength(0);
     expect(await counter(metrics, 'ringproof_sip_drops_total')).toEqual([
-      expect.objectContaining({ labels: { reason: 'malformed', transport: 'udp' }, value: 3 }),
+      expect.objectContaining({ labels: { reason: 'call_event_failed', transport: 'udp' }, value: 3 }),
     ]);
     const errors = log.lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(3);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { SRC_DIR as SRC, tsFiles } from '../helpers/source-files.js';
 
 /**
  * The SIP room's import boundaries. Each sub-room exports
@@ -14,16 +14,7 @@ const PUBLIC_ROOMS = new Set(['contract', 'wire', 'engines']);
 /** What src/sip may use from the rest of ringproof: shared plumbing, never the edge, queue or API. */
 const SIP_MAY_USE = new Set(['config', 'errors', 'metrics', 'v8', 'log', 'net']);
 
-const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const SIP = join(SRC, 'sip');
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) return tsFiles(p);
-    return p.endsWith('.ts') ? [p] : [];
-  });
-}
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s(?:[^'";]*?\sfrom\s)?'([^']+)'/g;
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig, type FlagOverrides } from '../../config/load-config.js';
 import { securityWarnings } from '../../config/security-warnings.js';
 import { startDaemon } from '../../daemon/daemon.js';
+import { ErrorCodes } from '../../errors/codes.js';
 import { isRingproofError } from '../../errors/ringproof-error.js';
 import { createLogger } from '../../log/logger.js';
 import { VERSION } from '../../version/version.js';
@@ -86,10 +87,10 @@ async function serve(opts: ServeOptions): Promise<void> {
   // Without a handler SIGHUP would kill the daemon; reload is not implemented yet, so say so.
   process.on('SIGHUP', () => logger.warn('SIGHUP received: configuration reload is not supported yet; restart to apply changes'));
   process.on('uncaughtException', (err) => {
-    logger.fatal({ err, code: 'RP_INTERNAL' }, 'uncaught exception');
+    logger.fatal({ err, code: ErrorCodes.INTERNAL }, 'uncaught exception');
     shutdown('uncaughtException');
   });
-  process.on('unhandledRejection', (err) => logger.error({ err, code: 'RP_INTERNAL' }, 'unhandled rejection'));
+  process.on('unhandledRejection', (err) => logger.error({ err, code: ErrorCodes.INTERNAL }, 'unhandled rejection'));
 }
 
 /** Start-up errors: one line on stderr naming what is wrong, non-zero exit. */
@@ -99,6 +100,6 @@ function fatal(err: unknown): void {
   process.stderr.write(`ringproof: ${code}${msg.split('\n')[0]}\n`);
   // 78 (EX_CONFIG) only for configuration errors, so systemd's RestartPreventExitStatus=78 does not
   // also stop retries of passing failures such as a port still in use.
-  const configError = isRingproofError(err) && (err.code === 'RP_CONFIG_INVALID' || err.code === 'RP_CONFIG_UNREADABLE');
+  const configError = isRingproofError(err) && (err.code === ErrorCodes.CONFIG_INVALID || err.code === ErrorCodes.CONFIG_UNREADABLE);
   process.exitCode = configError ? 78 : 1;
 }

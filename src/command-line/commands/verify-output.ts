@@ -1,3 +1,4 @@
+import { ErrorCodes } from '../../errors/codes.js';
 import { isRingproofError } from '../../errors/ringproof-error.js';
 import type { Verification } from '../../verify/verification-types.js';
 import { ApiResponseError } from '../api-client.js';
@@ -39,7 +40,7 @@ export function reportError(err: unknown, io: VerifyIo, json: boolean | undefine
   if (json) {
     const body = err instanceof ApiResponseError
       ? { error: { code: err.code, message: err.message, status: err.status, ...(err.field ? { field: err.field } : {}) } }
-      : { error: { code: isRingproofError(err) ? err.code : 'RP_INTERNAL', message: err instanceof Error ? err.message : String(err) } };
+      : { error: { code: isRingproofError(err) ? err.code : ErrorCodes.INTERNAL, message: err instanceof Error ? err.message : String(err) } };
     io.err(JSON.stringify(body));
   } else if (err instanceof ApiResponseError) {
     io.err(`error: ${err.message} (${err.code}, HTTP ${err.status})`);

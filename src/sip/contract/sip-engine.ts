@@ -1,4 +1,5 @@
 import type { SipTransport } from '../../config/config-types.js';
+import type { DropReason } from './drop-reasons.js';
 
 /** The source of a SIP request as the transport saw it. */
 export interface SourceAddress {
@@ -28,16 +29,6 @@ export type AdmitDecision =
   | { kind: 'accept'; trunk: string; rejectCode: number }
   | { kind: 'forbid' }
   | { kind: 'drop'; reason: DropReason };
-
-export type DropReason =
-  | 'unknown_source'
-  | 'scanner'
-  | 'oversize'
-  | 'malformed'
-  | 'response'
-  | 'flood'
-  | 'tx_table_full'
-  | 'not_ready';
 
 /**
  * Edge logic behind every engine. `admit` runs on the hot path for every request before the engine

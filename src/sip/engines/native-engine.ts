@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SipConfig } from '../../config/config-types.js';
+import { ErrorCodes } from '../../errors/codes.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { EdgeHandler, SipEngine } from '../contract/index.js';
 import { SipCounters } from '../../metrics/sip-counters.js';
@@ -23,7 +24,7 @@ export class NativeEngine implements SipEngine {
     this.core = new UasCore(cfg, counters, logger);
     for (const spec of cfg.listen) {
       if (spec.transport === 'udp') {
-        this.udp.push(new UdpListener(spec, this.core, (err) => logger.error({ err, code: 'RP_LISTEN_FAILED' }, 'UDP socket error')));
+        this.udp.push(new UdpListener(spec, this.core, (err) => logger.error({ err, code: ErrorCodes.LISTEN_FAILED }, 'UDP socket error')));
       } else {
         this.tcp.push(new TcpListener(spec, this.core, counters, {
           maxMessageBytes: cfg.maxMessageBytes,

@@ -2,6 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { ListenSpec } from '../../config/config-types.js';
 import { ErrorCodes } from '../../errors/codes.js';
 import { RingproofError } from '../../errors/ringproof-error.js';
+import { DropReasons } from '../contract/index.js';
 import type { ReplyPath } from './reply-path.js';
 import type { SipCounters } from '../../metrics/sip-counters.js';
 import { StreamFramer } from './stream-framer.js';
@@ -38,7 +39,7 @@ class TcpConnection implements ReplyPath {
       if (f.kind === 'message') this.core.handle(f.data, this, this.address, this.port);
       else if (f.kind === 'ping') this.send(PONG);
       else {
-        this.counters.drop('oversize', 'tcp');
+        this.counters.drop(DropReasons.OVERSIZE, 'tcp');
         this.socket.destroy();
         return;
       }
@@ -95,7 +96,7 @@ export class TcpListener {
 
   private accept(socket: Socket): void {
     if (this.sockets.size >= this.opts.maxConnections) {
-      this.counters.drop('tcp_connection_limit', 'tcp');
+      this.counters.drop(DropReasons.TCP_CONNECTION_LIMIT, 'tcp');
       socket.destroy();
       return;
     }

@@ -3,7 +3,8 @@ import type { SipConfig, SipTransport } from '../../config/config-types.js';
 import { type InviteTransaction, SAME_CALL, ToTagGenerator, transactionKey, TransactionTable, TxState } from '../transactions/index.js';
 import { buildResponse, fastAckKey, hasTag, parseMessage, parseTopVia, Q850_REASON, type SipMessage, type TopVia } from '../wire/index.js';
 import { Latin1Slab, type ReplyPath } from '../transports/index.js';
-import type { EdgeHandler } from '../contract/index.js';
+import { DropReasons, type EdgeHandler } from '../contract/index.js';
+import { ErrorCodes } from '../../errors/codes.js';
 import type { SipCounters } from '../../metrics/sip-counters.js';
 import { detachString } from '../../v8/detach-string.js';
 
@@ -41,7 +42,7 @@ export class UasCore {
         this.counters.retransmission('response_out', tx.reply.transport);
         this.counters.response(tx.code, tx.reply.transport);
       },
-      ackTimeout: (tx) => this.counters.drop('ack_timeout', tx.reply.transport),
+      ackTimeout: (tx) => this.counters.drop(DropReasons.ACK_TIMEOUT, tx.reply.transport),
     });
   }
 
@@ -62,7 +63,7 @@ export class UasCore {
     const handler = this.handler;
     if (!handler) return;
     if (data.length > this.cfg.maxMessageBytes) {
-      this.counters.drop('oversize', transport);
+      this.counters.drop(DropReasons.OVERSIZE, transport);
       return;
     }
     let text: string;
@@ -80,18 +81,18 @@ export class UasCore {
       }
       parsed = parseMessage(text);
     } catch (err) {
-      this.logger.warn({ err, code: 'RP_SIP_PARSE' }, 'SIP parser failed on a message; dropped');
-      this.counters.drop('malformed', transport);
+      this.logger.warn({ err, code: ErrorCodes.SIP_PARSE }, 'SIP parser failed on a message; dropped');
+      this.counters.drop(DropReasons.MALFORMED, transport);
       return;
     }
     const { msg, problem } = parsed;
     if (!msg.isRequest) {
-      this.counters.drop('response', transport);
+      this.counters.drop(DropReasons.RESPONSE, transport);
       return;
     }
     const top = problem === 'unparseable' ? undefined : parseTopVia(msg.via[0] as string);
     if (!top) {
-      this.counters.drop('malformed', transport);
+      this.counters.drop(DropReasons.MALFORMED, transport);
       return;
     }
     msg.source = { address, port, transport };
@@ -102,7 +103,7 @@ export class UasCore {
       // ACKs are never answered. One for our final response ends its retransmissions.
       if (problem === undefined) return this.ack(transactionKey(top, msg), msg.callId, transport, t0);
       this.counters.request('ACK', transport, 'none');
-      this.counters.drop('stray_ack', transport);
+      this.counters.drop(DropReasons.STRAY_ACK, transport);
       return;
     }
 
@@ -194,7 +195,7 @@ export class UasCore {
     this.counters.inviteToFinal((now - t0) / 1000, transport);
     if (this.transactions.full) {
       // Past the bound we still reject, statelessly: no retransmission, no ACK matching.
-      this.counters.drop('tx_table_full', transport);
+      this.counters.drop(DropReasons.TX_TABLE_FULL, transport);
     } else {
       const tx: InviteTransaction = {
         key, callId, trunk, state: TxState.Completed, response: text, code, reply, gInterval: 0, ticket: -1, sentAt: now, callFpA: 0, callFpB: 0, keyFpA: 0, keyFpB: 0,
@@ -242,7 +243,7 @@ export class UasCore {
       return;
     }
     this.counters.request('ACK', transport, 'none');
-    this.counters.drop('stray_ack', transport);
+    this.counters.drop(DropReasons.STRAY_ACK, transport);
   }
 
   private isConfirmed(callId: string, key: string): boolean {

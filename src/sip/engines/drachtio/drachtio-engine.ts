@@ -5,7 +5,7 @@ import { ErrorCodes } from '../../../errors/codes.js';
 import type { Metrics } from '../../../metrics/metrics.js';
 import { Q850_REASON } from '../../wire/index.js';
 import { SipCounters } from '../../../metrics/sip-counters.js';
-import type { EdgeHandler, SipEngine, SourceAddress } from '../../contract/index.js';
+import { DropReasons, type EdgeHandler, type SipEngine, type SourceAddress } from '../../contract/index.js';
 import { DrachtioInvite } from './drachtio-invite.js';
 import { createDrachtioMetrics, type DrachtioMetrics } from './drachtio-metrics.js';
 import { DRACHTIO_ENGINE_DEFAULTS, type DrachtioEngineOptions } from './drachtio-options.js';
@@ -275,7 +275,7 @@ export class DrachtioEngine implements SipEngine {
       return true;
     }
     if (outcome === 'unframeable') this.dm.unframeable.inc();
-    this.counters.drop(outcome === 'unframeable' ? 'unframeable' : 'send_failed', transport);
+    this.counters.drop(outcome === 'unframeable' ? DropReasons.UNFRAMEABLE : DropReasons.SEND_FAILED, transport);
     this.logger.warn({ code: ErrorCodes.DRACHTIO_CONNECTION, status: code, outcome }, 'response not sent to drachtio-server');
     return false;
   }
