@@ -1,19 +1,16 @@
 import type { Logger } from 'pino';
 import type { SipConfig, SipTransport } from '../../config/config-types.js';
 import { type InviteTransaction, SAME_CALL, ToTagGenerator, transactionKey, TransactionTable, TxState } from '../transactions/index.js';
-import { buildResponse, fastAckKey, hasTag, parseMessage, parseTopVia, Q850_REASON, type SipMessage, type TopVia } from '../wire/index.js';
+import { buildResponse, fastAckKey, hasTag, parseMessage, parseTopVia, type SipMessage, type TopVia } from '../wire/index.js';
 import { Latin1Slab, type ReplyPath } from '../transports/index.js';
 import { DropReasons, type EdgeHandler } from '../contract/index.js';
 import { ErrorCodes } from '../../errors/codes.js';
 import type { SipCounters } from '../../metrics/sip-counters.js';
 import { detachString } from '../../v8/detach-string.js';
+import { ALLOW, hopsExhausted, OPTIONS_ACCEPT, rejectReason, unservedMethodCode } from './response-policy.js';
 
-const ALLOW = 'Allow: INVITE, ACK, CANCEL, OPTIONS, BYE\r\n';
-const OPTIONS_EXTRA = `${ALLOW}Accept: application/sdp\r\n`;
-/** Methods we know but do not serve: 405 with Allow. Anything else: 501. */
-const KNOWN_UNSUPPORTED = new Set([
-  'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'INFO', 'UPDATE', 'PRACK', 'REFER', 'PUBLISH',
-]);
+const ALLOW_LINE = `Allow: ${ALLOW}\r\n`;
+const OPTIONS_EXTRA = `${ALLOW_LINE}Accept: ${OPTIONS_ACCEPT}\r\n`;
 const URI_SCHEME = /^(sips?|tel):/i;
 const ANY_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 
@@ -126,8 +123,7 @@ export class UasCore {
     if (transport === 'udp' && msg.contentLength !== undefined && text.length - msg.bodyStart < msg.contentLength) {
       return this.respond(msg, top, reply, 400, '');
     }
-    // A UAS may answer an OPTIONS with Max-Forwards 0 itself (RFC 3261 §16.3 step 2); nothing else.
-    if (msg.maxForwards === 0 && method !== 'OPTIONS') return this.respond(msg, top, reply, 483, '');
+    if (hopsExhausted(method, msg.maxForwards)) return this.respond(msg, top, reply, 483, '');
 
     // We only serve SIP and tel URIs (RFC 3261 §8.2.2.1); what is not a URI at all is a 400.
     if (!URI_SCHEME.test(msg.requestUri)) return this.respond(msg, top, reply, ANY_SCHEME.test(msg.requestUri) ? 416 : 400, '');
@@ -148,8 +144,10 @@ export class UasCore {
       }
       case 'BYE':
         return this.respond(msg, top, reply, 481, '');
-      default:
-        return this.respond(msg, top, reply, KNOWN_UNSUPPORTED.has(method) ? 405 : 501, KNOWN_UNSUPPORTED.has(method) ? ALLOW : '');
+      default: {
+        const code = unservedMethodCode(method);
+        return this.respond(msg, top, reply, code, code === 405 ? ALLOW_LINE : '');
+      }
     }
   }
 
@@ -213,7 +211,7 @@ export class UasCore {
   private reasonLine(code: number): string {
     let line = this.reasonLines.get(code);
     if (line === undefined) {
-      line = `Reason: ${Q850_REASON[code] ?? `SIP;cause=${code}`}\r\n`;
+      line = `Reason: ${rejectReason(code)}\r\n`;
       this.reasonLines.set(code, line);
     }
     return line;

@@ -8,7 +8,6 @@ export { hasTag } from './has-tag.js';
 export { canonicalHeaderName } from './header-names.js';
 export { parseNameAddr, type NameAddr } from './name-addr.js';
 export { parseMessage, type ParseProblem, type ParseResult } from './parse-message.js';
-export { Q850_REASON } from './reason-phrases.js';
 export { SipMessage } from './sip-message.js';
 export { isPlainNumber, parseUri, stripVisualSeparators, uriPhoneNumber, type SipUri } from './sip-uri.js';
 export { splitHeaderValues } from './split-header-values.js';

@@ -15,8 +15,3 @@ export const REASON_PHRASES: Readonly<Record<number, string>> = {
   603: 'Decline',
 };
 
-/** Reason header (RFC 3326) with the Q.850 cause carriers map these codes to. */
-export const Q850_REASON: Readonly<Record<number, string>> = {
-  486: 'Q.850;cause=17;text="User busy"',
-  603: 'Q.850;cause=21;text="Call rejected"',
-};

@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { SipConfig, SipTransport } from '../../../config/config-types.js';
 import { ErrorCodes } from '../../../errors/codes.js';
 import type { Metrics } from '../../../metrics/metrics.js';
-import { Q850_REASON } from '../../wire/index.js';
 import { SipCounters } from '../../../metrics/sip-counters.js';
 import { DropReasons, type EdgeHandler, type SipEngine, type SourceAddress } from '../../contract/index.js';
 import { DrachtioInvite } from './drachtio-invite.js';
@@ -11,11 +10,10 @@ import { createDrachtioMetrics, type DrachtioMetrics } from './drachtio-metrics.
 import { DRACHTIO_ENGINE_DEFAULTS, type DrachtioEngineOptions } from './drachtio-options.js';
 import { PingWatchdog } from './ping-watchdog.js';
 import { sendReply } from './send-reply.js';
+import { ALLOW, hopsExhausted, NOT_ALLOWED_METHODS, OPTIONS_ACCEPT, rejectReason, unservedMethodCode } from '../../uas/index.js';
 import { loadSrf, type SrfAgent, type SrfInstance, type SrfModule, type SrfRequest, type SrfResponse } from './srf-seam.js';
 
-const ALLOW = 'INVITE, ACK, CANCEL, OPTIONS, BYE';
-/** Methods answered like the native engine does; drachtio-server answers what no app claims (503). */
-const NOT_ALLOWED = ['register', 'subscribe', 'notify', 'message', 'info', 'refer', 'publish'];
+const DIGITS = /^\d{1,3}$/;
 
 /**
  * The drachtio engine: ringproof as a drachtio-srf application connected to a drachtio-server
@@ -78,7 +76,8 @@ export class DrachtioEngine implements SipEngine {
     srf.use('invite', (req, res) => this.onRequest(req, res, 'INVITE'));
     srf.use('options', (req, res) => this.onRequest(req, res, 'OPTIONS'));
     srf.use('bye', (req, res) => this.onRequest(req, res, 'BYE'));
-    for (const m of NOT_ALLOWED) srf.use(m, (req, res) => this.onRequest(req, res, m.toUpperCase()));
+    // The methods the response policy answers 405; drachtio-server answers what no app claims itself.
+    for (const m of NOT_ALLOWED_METHODS) srf.use(m.toLowerCase(), (req, res) => this.onRequest(req, res, m));
     srf.on('connect', (err, hostport, serverVersion) => this.onConnect(err, hostport, serverVersion));
     srf.on('close', () => this.onClose());
     // Without an 'error' listener a refused connection would be thrown as an uncaught exception.
@@ -233,29 +232,30 @@ export class DrachtioEngine implements SipEngine {
         return;
       }
       this.counters.request(method, source.transport, decision.trunk);
-      // drachtio-server does not check Max-Forwards on requests it hands to an app; a UAS may answer
-      // OPTIONS with 0 itself (RFC 3261 §16.3), anything else is a loop (as in the native engine).
-      if (method !== 'OPTIONS' && req.get('max-forwards')?.trim() === '0') {
+      // drachtio-server does not check Max-Forwards on requests it hands to an app.
+      const maxForwards = req.get('max-forwards')?.trim();
+      if (hopsExhausted(method, maxForwards !== undefined && DIGITS.test(maxForwards) ? Number(maxForwards) : undefined)) {
         this.reply(req, res, 483, {}, source.transport);
         return;
       }
       switch (method) {
         case 'INVITE': {
           const code = decision.rejectCode;
-          const reason = Q850_REASON[code] ?? `SIP;cause=${code}`;
-          if (!this.reply(req, res, code, { Reason: reason }, source.transport)) return;
+          if (!this.reply(req, res, code, { Reason: rejectReason(code) }, source.transport)) return;
           this.counters.inviteToFinal((performance.now() - t0) / 1000, source.transport);
           handler.onInviteAnswered(new DrachtioInvite(req, source, this.timeOrigin + t0), decision.trunk, code);
           return;
         }
         case 'OPTIONS':
-          this.reply(req, res, 200, { Allow: ALLOW, Accept: 'application/sdp' }, source.transport);
+          this.reply(req, res, 200, { Allow: ALLOW, Accept: OPTIONS_ACCEPT }, source.transport);
           return;
         case 'BYE':
           this.reply(req, res, 481, {}, source.transport);
           return;
-        default:
-          this.reply(req, res, 405, { Allow: ALLOW }, source.transport);
+        default: {
+          const code = unservedMethodCode(method);
+          this.reply(req, res, code, code === 405 ? { Allow: ALLOW } : {}, source.transport);
+        }
       }
     } catch (err) {
       this.logger.error({ code: ErrorCodes.INTERNAL, err, method }, 'drachtio request handling failed');
