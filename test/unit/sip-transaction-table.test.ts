@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TxState, type InviteTransaction } from '../../src/sip/transactions/invite-transaction.js';
 import type { ReplyPath } from '../../src/sip/transports/reply-path.js';
-import { SAME_CALL, TransactionTable } from '../../src/sip/transactions/transaction-table.js';
+import { TransactionTable, type AnsweredInvite } from '../../src/sip/transactions/transaction-table.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -12,12 +12,11 @@ async function until(done: () => boolean, timeoutMs: number): Promise<number> {
   return performance.now() - t0;
 }
 
-function tx(n: number, transport: 'udp' | 'tcp', sent: string[]): InviteTransaction {
+function tx(n: number, transport: 'udp' | 'tcp', sent: string[]): AnsweredInvite {
   const reply: ReplyPath = { transport, send: (b) => { sent.push(b.toString('latin1')); return true; } };
   return {
-    key: `z9hG4bK-${n}|127.0.0.1:5060`, callId: `call-${n}@test`, trunk: 'loopback', state: TxState.Completed,
-    response: `SIP/2.0 486 Busy Here\r\nCall-ID: call-${n}@test\r\n\r\n`, code: 486, reply, gInterval: 0, ticket: -1,
-    sentAt: 0, callFpA: 0, callFpB: 0, keyFpA: 0, keyFpB: 0,
+    key: `z9hG4bK-${n}|127.0.0.1:5060`, callId: `call-${n}@test`, trunk: 'loopback',
+    response: `SIP/2.0 486 Busy Here\r\nCall-ID: call-${n}@test\r\n\r\n`, code: 486, reply,
   };
 }
 
@@ -30,24 +29,24 @@ describe('TransactionTable', () => {
     );
     table.start();
     const sent: string[] = [];
-    const t = tx(1, 'udp', sent);
-    table.add(t, performance.now());
+    const t = table.open(tx(1, 'udp', sent), performance.now());
     expect(table.get(t.key)).toBe(t);
+    expect(t).toMatchObject({ state: TxState.Completed, trunk: 'loopback', code: 486, gInterval: 50 });
     const confirmedAt = performance.now();
     table.confirm(t, confirmedAt);
     expect(table.get(t.key)).toBeUndefined();
-    expect(table.confirmedTrunk(t.callId, t.key)).toBe('loopback');
-    expect(table.confirmedTrunk(t.callId, 'z9hG4bK-other|127.0.0.1:5060')).toBe(SAME_CALL);
+    expect(table.confirmedLookup(t.callId, t.key)).toEqual({ kind: 'confirmed', trunk: 'loopback' });
+    expect(table.confirmedLookup(t.callId, 'z9hG4bK-other|127.0.0.1:5060').kind).toBe('same_call');
     expect(table.size).toBe(1);
     await sleep(120);
     // Still there within T4 (only checked when the sleep itself was not late).
-    if (performance.now() - confirmedAt < 200) expect(table.confirmedTrunk(t.callId, t.key)).toBe('loopback');
+    if (performance.now() - confirmedAt < 200) expect(table.confirmedLookup(t.callId, t.key)).toEqual({ kind: 'confirmed', trunk: 'loopback' });
     // Gone after T4, rotated by the timer alone: never before T4, and soon after 1.25 x T4.
     await until(() => table.size === 0, 3000);
     const heldMs = performance.now() - confirmedAt;
     expect(table.size).toBe(0);
     expect(heldMs).toBeGreaterThanOrEqual(200);
-    expect(table.confirmedTrunk(t.callId, t.key)).toBeUndefined();
+    expect(table.confirmedLookup(t.callId, t.key).kind).toBe('none');
     expect(retransmits).toHaveLength(0); // confirmed before timer G: never resent
     table.stop();
   });
@@ -61,8 +60,7 @@ describe('TransactionTable', () => {
     );
     table.start();
     const sent: string[] = [];
-    const t = tx(2, 'udp', sent);
-    table.add(t, performance.now());
+    const t = table.open(tx(2, 'udp', sent), performance.now());
     const waited = await until(() => timeouts.length > 0, 5000); // timer H = 64 x T1
     expect(waited).toBeGreaterThanOrEqual(64 * 20 - 20);
     expect(retransmits.length).toBeGreaterThanOrEqual(3);
@@ -78,15 +76,13 @@ describe('TransactionTable', () => {
       { retransmit: () => undefined, ackTimeout: () => undefined },
     );
     table.start();
-    const a = tx(3, 'tcp', []);
-    const b = { ...tx(4, 'tcp', []), callId: a.callId };
-    table.add(a, 0);
-    table.add(b, 0);
+    const a = table.open(tx(3, 'tcp', []), 0);
+    table.open({ ...tx(4, 'tcp', []), callId: a.callId }, 0);
     expect(table.liveCalls(a.callId)).toBe(2);
     expect(table.full).toBe(true);
     table.confirm(a, 1);
     expect(table.liveCalls(a.callId)).toBe(1);
-    expect(table.confirmedTrunk(a.callId, a.key)).toBeUndefined(); // TCP: nothing kept after the ACK
+    expect(table.confirmedLookup(a.callId, a.key).kind).toBe('none'); // TCP: nothing kept after the ACK
     expect(table.size).toBe(1);
     table.stop();
     table.clear();

@@ -5,4 +5,4 @@
 export { TxState, type InviteTransaction } from './invite-transaction.js';
 export { ToTagGenerator } from './to-tag.js';
 export { transactionKey } from './transaction-key.js';
-export { SAME_CALL, TransactionTable } from './transaction-table.js';
+export { TransactionTable, type AnsweredInvite, type ConfirmedLookup } from './transaction-table.js';

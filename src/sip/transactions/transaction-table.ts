@@ -4,8 +4,32 @@ import { TxState, type InviteTransaction } from './invite-transaction.js';
 import type { ReplyPath } from '../transports/index.js';
 
 const RELEASED = '';
-/** confirmedTrunk(): the Call-ID is confirmed on another key (never a trunk name: those are validated). */
-export const SAME_CALL = '\0same-call';
+
+/**
+ * What the confirmed fingerprints know of a Call-ID and key: nothing, the call confirmed on another
+ * key (a new branch of the same call), or this very transaction confirmed and its trunk. The results
+ * are shared, frozen objects (one per trunk), so a lookup allocates nothing.
+ */
+export type ConfirmedLookup =
+  | { readonly kind: 'none'; readonly trunk: undefined }
+  | { readonly kind: 'same_call'; readonly trunk: undefined }
+  | { readonly kind: 'confirmed'; readonly trunk: string };
+
+const NOT_CONFIRMED: ConfirmedLookup = Object.freeze({ kind: 'none', trunk: undefined });
+const SAME_CALL: ConfirmedLookup = Object.freeze({ kind: 'same_call', trunk: undefined });
+
+/** What the UAS decided and sent for a new INVITE: the table makes the transaction from it. */
+export interface AnsweredInvite {
+  /** The transaction key (transactionKey()), detached from the message text. */
+  key: string;
+  /** The Call-ID, detached from the message text. */
+  callId: string;
+  trunk: string;
+  /** The final response as sent, latin1 text. */
+  response: string;
+  code: number;
+  reply: ReplyPath;
+}
 
 const GONE: ReplyPath = Object.freeze({ transport: 'udp' as const, send: () => false });
 
@@ -47,8 +71,8 @@ export class TransactionTable {
   private readonly gQueues = new Map<number, DelayQueue<InviteTransaction>>();
   private readonly hQueue: DelayQueue<InviteTransaction>;
   private readonly confirmed: ConfirmedTransactions;
-  /** Trunk names by index: a confirmed record keeps its trunk as a number. */
-  private readonly trunkNames: string[] = [];
+  /** Lookup results by trunk index: a confirmed record keeps its trunk as a number. */
+  private readonly confirmedByTrunk: ConfirmedLookup[] = [];
   private readonly trunkIndex = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   /** True while `timer` is the sweep's interval (not a one-off rotation timeout). */
@@ -128,14 +152,11 @@ export class TransactionTable {
     return this.byKey.get(key);
   }
 
-  /**
-   * A confirmed UDP transaction with this Call-ID and key: its trunk. Otherwise `SAME_CALL` when a
-   * confirmed transaction carries the Call-ID on another key, else undefined.
-   */
-  confirmedTrunk(callId: string, key: string): string | undefined {
+  /** Whether a confirmed UDP transaction has this key (and its trunk), or this Call-ID on another key. */
+  confirmedLookup(callId: string, key: string): ConfirmedLookup {
     const r = this.confirmed.find(callId, key);
-    if (r >= 0) return this.trunkNames[r] as string;
-    return r === FP_SAME_CALL ? SAME_CALL : undefined;
+    if (r >= 0) return this.confirmedByTrunk[r] as ConfirmedLookup;
+    return r === FP_SAME_CALL ? SAME_CALL : NOT_CONFIRMED;
   }
 
   /** Live transactions carrying this Call-ID; pass it on to add() to spare a second lookup. */
@@ -150,19 +171,25 @@ export class TransactionTable {
     return n;
   }
 
-  /** Adds a transaction that has just sent its final response. UDP runs timer G; both run timer H. */
-  add(tx: InviteTransaction, now: number, liveCalls: number = this.liveCalls(tx.callId)): void {
-    this.byKey.set(tx.key, tx);
-    this.callIds.set(tx.callId, liveCalls + 1);
-    if (tx.reply.transport === 'udp') this.confirmed.stamp(tx.callId, tx.key, tx);
-    tx.sentAt = now;
+  /**
+   * The transaction of an INVITE whose final response was just sent (at `now`): held by key, its
+   * fingerprints stamped for the Confirmed state (UDP), timer G (UDP) or H (TCP) started.
+   * `liveCalls` is what liveCalls() returned for its Call-ID, to spare a second lookup.
+   */
+  open(answered: AnsweredInvite, now: number, liveCalls: number = this.liveCalls(answered.callId)): InviteTransaction {
+    const { key, callId, reply } = answered;
+    const udp = reply.transport === 'udp';
+    // Every field set here, in one literal: all transactions share one shape.
+    const tx: InviteTransaction = {
+      key, callId, trunk: answered.trunk, state: TxState.Completed, response: answered.response, code: answered.code, reply,
+      gInterval: udp ? this.cfg.t1Ms : 0, ticket: -1, sentAt: now, callFpA: 0, callFpB: 0, keyFpA: 0, keyFpB: 0,
+    };
+    this.byKey.set(key, tx);
+    this.callIds.set(callId, liveCalls + 1);
+    if (udp) this.confirmed.stamp(callId, key, tx);
     this.arm();
-    if (tx.reply.transport === 'udp') {
-      tx.gInterval = this.cfg.t1Ms;
-      tx.ticket = this.gQueue(tx.gInterval).push(tx, now);
-    } else {
-      tx.ticket = this.hQueue.push(tx, now);
-    }
+    tx.ticket = udp ? this.gQueue(tx.gInterval).push(tx, now) : this.hQueue.push(tx, now);
+    return tx;
   }
 
   /** ACK received: Confirmed until timer I (T4) on UDP, as fingerprints only; over at once on TCP. */
@@ -180,8 +207,8 @@ export class TransactionTable {
   private trunkId(name: string): number {
     let i = this.trunkIndex.get(name);
     if (i === undefined) {
-      i = this.trunkNames.length;
-      this.trunkNames.push(name);
+      i = this.confirmedByTrunk.length;
+      this.confirmedByTrunk.push(Object.freeze({ kind: 'confirmed', trunk: name }));
       this.trunkIndex.set(name, i);
     }
     return i;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { SipConfig, SipTransport } from '../../config/config-types.js';
-import { type InviteTransaction, SAME_CALL, ToTagGenerator, transactionKey, TransactionTable, TxState } from '../transactions/index.js';
+import { type InviteTransaction, ToTagGenerator, transactionKey, TransactionTable, TxState } from '../transactions/index.js';
 import { buildResponse, fastAckKey, hasTag, parseMessage, parseTopVia, type SipMessage, type TopVia } from '../wire/index.js';
 import { Latin1Slab, type ReplyPath } from '../transports/index.js';
 import { DropReasons, type EdgeHandler } from '../contract/index.js';
@@ -17,6 +17,16 @@ const ANY_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 /**
  * The UAS logic of the native engine, independent of sockets: one call per received message.
  * Every INVITE gets the edge's reject at once; no 1xx or 2xx is ever sent to an INVITE.
+ *
+ * The hops of one INVITE:
+ *   transports/udp-listener (or tcp-listener + stream-framer) → handle()
+ *   → wire/parse-message, wire/top-via                    read the request
+ *   → EdgeHandler.admit()                                 trunk ACL, scanners: accept, forbid or drop
+ *   → request checks, response-policy.ts                  505/400/483/416, methods other than INVITE
+ *   → invite(): transactions/transaction-key, the table   retransmission? (answer again or absorb)
+ *     decide (reject code, or 420) → send (wire/build-response, reply path)
+ *     → record (TransactionTable.open: timers G/H, then I once ACKed) → publish (EdgeHandler.onInviteAnswered)
+ * and of its ACK: handle() → fastAck() (or the full path → ack()) → TransactionTable.confirm().
  */
 export class UasCore {
   readonly transactions: TransactionTable;
@@ -67,15 +77,7 @@ export class UasCore {
     let parsed;
     try {
       text = data.toString('latin1');
-      if (text.charCodeAt(0) === 65 /* A */) {
-        // A plain ACK for a live transaction needs only its key; anything unusual (and an ACK
-        // that matches no live transaction) takes the full path.
-        const key = fastAckKey(text);
-        if (key !== undefined) {
-          const tx = this.transactions.get(key);
-          if (tx !== undefined) return this.confirm(tx, transport, t0);
-        }
-      }
+      if (text.charCodeAt(0) === 65 /* A */ && this.fastAck(text, transport, t0)) return;
       parsed = parseMessage(text);
     } catch (err) {
       this.logger.warn({ err, code: ErrorCodes.SIP_PARSE }, 'SIP parser failed on a message; dropped');
@@ -151,60 +153,64 @@ export class UasCore {
     }
   }
 
-  private invite(msg: SipMessage, top: TopVia, reply: ReplyPath, trunk: string, code: number, t0: number): void {
+  /**
+   * A new or retransmitted INVITE, past the request checks: decide → send → record → publish.
+   * A retransmission (live or confirmed transaction) is answered from the transaction, or absorbed.
+   */
+  private invite(msg: SipMessage, top: TopVia, reply: ReplyPath, trunk: string, rejectCode: number, t0: number): void {
     const transport = reply.transport;
     const key = transactionKey(top, msg);
     const known = this.transactions.get(key);
-    if (known) {
-      this.counters.retransmission('request_in', transport);
-      // Completed: the same bytes again (timer G's job too), on the path this copy came by (a TCP
-      // peer may have reconnected). Confirmed: absorb (RFC 3261 §17.2.1).
-      if (known.state === TxState.Completed) {
-        reply.send(this.slab.encode(known.response));
-        this.counters.response(known.code, transport);
-      }
-      return;
-    }
+    if (known) return this.inviteAgain(known, reply);
     // Detached once, before the confirmed lookup: the same string object then serves the
     // fingerprint memo (identity, not a character compare), both Map operations and the
     // transaction, which keeps it without the datagram's text.
     const callId = detachString(msg.callId);
-    const confirmed = this.transactions.confirmedTrunk(callId, key);
-    if (confirmed !== undefined && confirmed !== SAME_CALL) {
+    const confirmed = this.transactions.confirmedLookup(callId, key);
+    if (confirmed.kind === 'confirmed') {
       // Its ACK came already (Confirmed): absorbed, not answered (RFC 3261 §17.2.1).
       this.counters.retransmission('request_in', transport);
       return;
     }
     const liveCalls = this.transactions.liveCalls(callId);
-    const duplicateCall = liveCalls > 0 || confirmed === SAME_CALL;
-    // Extensions the caller requires cannot be honoured: 420 (RFC 3261 §8.2.2.3). The call still
-    // happened, so it is still a CallEvent.
+
+    // Decide. Extensions the caller requires cannot be honoured: 420 (RFC 3261 §8.2.2.3). The call
+    // still happened, so it is still a CallEvent.
     const required = msg.header('require');
-    if (required !== undefined && required.trim() !== '') code = 420;
-    const text = buildResponse(msg, top, {
+    const unsupported = required !== undefined && required.trim() !== '';
+    const code = unsupported ? 420 : rejectCode;
+    // Send.
+    const response = buildResponse(msg, top, {
       code,
       toTag: this.tags.tagFor(key),
-      extraHeaders: code === 420 ? `Unsupported: ${required}\r\n` : this.reasonLine(code),
+      extraHeaders: unsupported ? `Unsupported: ${required}\r\n` : this.reasonLine(code),
       serverLine: this.serverLine,
     });
-    reply.send(this.slab.encode(text));
+    reply.send(this.slab.encode(response));
     const now = performance.now();
     this.counters.response(code, transport);
     this.counters.inviteToFinal((now - t0) / 1000, transport);
-    if (this.transactions.full) {
-      // Past the bound we still reject, statelessly: no retransmission, no ACK matching.
-      this.counters.drop(DropReasons.TX_TABLE_FULL, transport);
-    } else {
-      const tx: InviteTransaction = {
-        key, callId, trunk, state: TxState.Completed, response: text, code, reply, gInterval: 0, ticket: -1, sentAt: now, callFpA: 0, callFpB: 0, keyFpA: 0, keyFpB: 0,
-      };
-      this.transactions.add(tx, now, liveCalls);
-    }
-    if (duplicateCall) {
+    // Record. Past the bound we still reject, statelessly: no retransmission, no ACK matching.
+    if (this.transactions.full) this.counters.drop(DropReasons.TX_TABLE_FULL, transport);
+    else this.transactions.open({ key, callId, trunk, response, code, reply }, now, liveCalls);
+    // Publish, once per call: a new branch of a call already live or confirmed is the same call.
+    if (liveCalls > 0 || confirmed.kind === 'same_call') {
       this.counters.retransmission('duplicate_call', transport);
       return;
     }
     this.handler?.onInviteAnswered(msg, trunk, code);
+  }
+
+  /**
+   * A retransmitted INVITE of a live transaction. Completed: the same bytes again (timer G's job
+   * too), on the path this copy came by (a TCP peer may have reconnected). Confirmed: absorbed
+   * (RFC 3261 §17.2.1).
+   */
+  private inviteAgain(known: InviteTransaction, reply: ReplyPath): void {
+    this.counters.retransmission('request_in', reply.transport);
+    if (known.state !== TxState.Completed) return;
+    reply.send(this.slab.encode(known.response));
+    this.counters.response(known.code, reply.transport);
   }
 
   /** "Reason: ..." for a reject code, built once per code (codes come from configuration). */
@@ -235,9 +241,9 @@ export class UasCore {
   private ack(key: string, callId: string, transport: SipTransport, t0: number): void {
     const tx = this.transactions.get(key);
     if (tx !== undefined) return this.confirm(tx, transport, t0);
-    const confirmed = this.transactions.confirmedTrunk(callId, key);
-    if (confirmed !== undefined && confirmed !== SAME_CALL) {
-      this.counters.request('ACK', transport, confirmed);
+    const confirmed = this.transactions.confirmedLookup(callId, key);
+    if (confirmed.kind === 'confirmed') {
+      this.counters.request('ACK', transport, confirmed.trunk);
       return;
     }
     this.counters.request('ACK', transport, 'none');
@@ -245,8 +251,22 @@ export class UasCore {
   }
 
   private isConfirmed(callId: string, key: string): boolean {
-    const trunk = this.transactions.confirmedTrunk(callId, key);
-    return trunk !== undefined && trunk !== SAME_CALL;
+    return this.transactions.confirmedLookup(callId, key).kind === 'confirmed';
+  }
+
+  /**
+   * Half of all datagrams under load are the ACKs for our rejects: a plain ACK for a live
+   * transaction needs only its key, read straight from the text (wire/ack-fast-path.ts). True when
+   * it was that and is done; anything unusual, and an ACK that matches no live transaction, takes
+   * the full path.
+   */
+  private fastAck(text: string, transport: SipTransport, t0: number): boolean {
+    const key = fastAckKey(text);
+    if (key === undefined) return false;
+    const tx = this.transactions.get(key);
+    if (tx === undefined) return false;
+    this.confirm(tx, transport, t0);
+    return true;
   }
 
   private confirm(tx: InviteTransaction, transport: SipTransport, t0: number): void {
