@@ -7,6 +7,7 @@ import type {
   VerificationConfig, WebhookConfig,
 } from './config-types.js';
 import { defaultConfig } from './defaults.js';
+import { redisUrlProblem } from '../redis/redis-url.js';
 import { readHostPort } from './read-host-port.js';
 import { readCidrList } from './read-cidr-list.js';
 import { readMetrics } from './validate-metrics.js';
@@ -20,7 +21,6 @@ const ROOT_KEYS = [
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const REDIS_SCHEMES = ['redis:', 'rediss:', 'redis-sentinel:', 'redis-cluster:'];
 
 function readHttp(c: ConfigChecker, value: unknown, d: HttpConfig): HttpConfig {
   const path = ['http'];
@@ -46,15 +46,8 @@ function readRedis(c: ConfigChecker, value: unknown, d: RedisConfig): RedisConfi
   return {
     url: c.pick<string | undefined>(o, path, 'url', d.url, (v, p) => {
       const s = c.string(v, p).trim();
-      let scheme = '';
-      try {
-        scheme = new URL(s).protocol;
-      } catch {
-        c.fail(p, 'is not a URL; use redis://host:6379, rediss://, redis-sentinel:// or redis-cluster://');
-      }
-      if (!REDIS_SCHEMES.includes(scheme)) {
-        c.fail(p, `scheme must be redis, rediss, redis-sentinel or redis-cluster, got "${scheme.replace(/:$/, '')}"`);
-      }
+      const problem = redisUrlProblem(s);
+      if (problem !== undefined) c.fail(p, problem);
       return s;
     }),
     keyPrefix: c.pick(o, path, 'keyPrefix', d.keyPrefix, (v, p) => {

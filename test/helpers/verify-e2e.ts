@@ -395,6 +395,39 @@ export function webhooksBySession(secret: string, received: readonly ReceivedWeb
   return out;
 }
 
+/** Verified webhooks of some sessions, as the receiver got them (signatures checked). */
+export interface VerifiedDeliveries {
+  /** Webhook-ids of every delivery per session id (a redelivery repeats its id). */
+  raw: Map<string, string[]>;
+  /** Distinct webhook-ids per session id: the events. */
+  ids: Map<string, Set<string>>;
+  /** Bodies per webhook-id (a redelivery must be the same event). */
+  bodies: Map<string, Set<string>>;
+  /** receivedAt of every delivery, in arrival order. */
+  times: number[];
+}
+
+export function verifiedDeliveries(secret: string, received: readonly ReceivedWebhook[], sessionIds: ReadonlySet<string>): VerifiedDeliveries {
+  const out: VerifiedDeliveries = { raw: new Map(), ids: new Map(), bodies: new Map(), times: [] };
+  for (const w of received) {
+    const v = verifyWebhook(secret, w);
+    if (v.type !== 'verification.verified' || !sessionIds.has(v.sessionId)) continue;
+    out.raw.set(v.sessionId, [...(out.raw.get(v.sessionId) ?? []), v.webhookId]);
+    out.ids.set(v.sessionId, (out.ids.get(v.sessionId) ?? new Set()).add(v.webhookId));
+    out.bodies.set(v.webhookId, (out.bodies.get(v.webhookId) ?? new Set()).add(w.body));
+    out.times.push(w.receivedAt);
+  }
+  return out;
+}
+
+/** ms from `since` to the last verified delivery for these sessions (0 when none came after it). */
+export function lastDeliveryAfter(d: VerifiedDeliveries, since: number): number {
+  return Math.max(since, ...d.times) - since;
+}
+
+/** One call row per session: the session's number calls its callTo. */
+export const rowsFor = (sessions: readonly VerificationView[]): CallRow[] => sessions.map((s) => ({ cli: s.phoneNumber, did: s.callTo }));
+
 // ---------------------------------------------------------------------------------------------------
 // Audit trail
 
@@ -410,4 +443,20 @@ export async function exportAuditTrail(redisUrl: string): Promise<AuditLine[]> {
   const r = await runRingproof(['audit', 'export'], { env: { REDIS_URL: redisUrl, RINGPROOF_LOG_LEVEL: 'warn' }, timeoutMs: 30_000 });
   if (r.exitCode !== 0) throw new Error(`audit export exited ${r.exitCode}: ${r.stderr}`);
   return r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as AuditLine);
+}
+
+/**
+ * Decisions per Call-ID of the calls from these numbers, from the audit trail: "outcome sessionId".
+ * A redelivered job records 'duplicate' with the first delivery's decision in firstOutcome, so a
+ * call decided once has exactly one entry whatever the redeliveries.
+ */
+export function callDecisions(audit: readonly AuditLine[], phones: ReadonlySet<string>): Map<string, Set<string>> {
+  const decided = new Map<string, Set<string>>();
+  for (const r of audit) {
+    if (r.type !== 'call' || !phones.has(r.data.cli as string)) continue;
+    const outcome = (r.data.outcome === 'duplicate' ? r.data.firstOutcome : r.data.outcome) as string;
+    const callId = r.data.callId as string;
+    decided.set(callId, (decided.get(callId) ?? new Set()).add(`${outcome} ${r.data.sessionId as string}`));
+  }
+  return decided;
 }

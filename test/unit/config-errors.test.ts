@@ -103,7 +103,7 @@ describe('config errors from the file name the key, the problem and the line', (
     ['metrics listen same as http', 'http:\n  listen: 127.0.0.1:9100\nmetrics:\n  listen: 127.0.0.1:9100\n', 'metrics.listen', 'must differ from http.listen (127.0.0.1:9100)'],
     ['api key hash', 'api:\n  keys:\n    - name: app\n      hash: sha256:abc\n', 'api.keys[0].hash', '64 hex digits'],
     ['api key hash missing', 'api:\n  keys:\n    - name: app\n', 'api.keys[0].hash', 'is required'],
-    ['redis scheme', 'redis:\n  url: http://127.0.0.1:6379\n', 'redis.url', 'scheme must be redis, rediss, redis-sentinel or redis-cluster, got "http"'],
+    ['redis scheme', 'redis:\n  url: http://127.0.0.1:6379\n', 'redis.url', 'must be redis, rediss, redis-sentinel, redis-cluster or unix, got "http"'],
     ['redis not a URL', 'redis:\n  url: localhost\n', 'redis.url', 'is not a URL'],
     ['redis prefix hash tag', 'redis:\n  keyPrefix: ringproof\n', 'redis.keyPrefix', 'must start with a {hash tag}'],
     ['ttl order', 'verification:\n  minTtlSeconds: 300\n  maxTtlSeconds: 60\n', 'verification.maxTtlSeconds', 'must not be less than verification.minTtlSeconds (300)'],
