@@ -20,12 +20,12 @@ const USAGE = `usage: npm run fuzz:sip -- [--messages N] [--batch N] [--seed N] 
   --messages   mutated messages in all (default 1000000), half over UDP, half over TCP
   --batch      messages between two liveness checks (default 10000)
   --seed       PRNG seed (default: random, printed so a run can be repeated)
-  --udp-rate   UDP datagrams per second (default 20000)
+  --udp-rate   UDP datagrams per second (default 5000; faster only overruns the daemon's receive buffer)
   --tcp-lanes  concurrent TCP connections carrying messages (default 4)
   --json       print the report as one JSON line`;
 
 function parseArgs(argv) {
-  const o = { messages: 1_000_000, batch: 10_000, seed: (Math.random() * 2 ** 32) >>> 0, udpRate: 20_000, tcpLanes: 4, json: false };
+  const o = { messages: 1_000_000, batch: 10_000, seed: (Math.random() * 2 ** 32) >>> 0, udpRate: 5_000, tcpLanes: 4, json: false };
   const num = (flag, v) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a whole number, got ${v}`);
