@@ -25,7 +25,32 @@ export type CallerTrustOutcome = 'caller_id_failed' | 'caller_id_attestation_low
 /** RFC 8224 response codes: 428 Use Identity Header, 436 Bad Identity Info, 437 Unsupported Credential, 438 Invalid Identity Header, 403 Stale Date. */
 export type RfcTrustCode = 403 | 428 | 436 | 437 | 438;
 
-export type CallerTrustReason = 'verstat_failed' | 'attestation_missing' | 'attestation_low';
+export type CallerTrustReason =
+  | 'verstat_failed'
+  | 'identity_malformed'
+  | 'identity_compact_form'
+  | 'passport_malformed'
+  | 'alg_unsupported'
+  | 'ppt_unsupported'
+  | 'claims_invalid'
+  | 'orig_mismatch'
+  | 'dest_mismatch'
+  | 'stale'
+  | 'future'
+  | 'x5u_invalid'
+  | 'info_mismatch'
+  | 'certificate_unavailable'
+  | 'certificate_invalid'
+  | 'certificate_untrusted'
+  | 'certificate_expired'
+  | 'tn_auth_list_missing'
+  | 'tn_not_authorized'
+  | 'signature_invalid'
+  | 'replayed'
+  | 'replay_check_unavailable'
+  | 'verifier_error'
+  | 'attestation_missing'
+  | 'attestation_low';
 
 export interface CallerTrustFailure {
   reason: CallerTrustReason;
@@ -35,4 +60,6 @@ export interface CallerTrustFailure {
   text: string | null;
   /** Short human explanation; never holds a phone number. */
   detail: string;
+  /** True when the cause may clear by itself (x5u unreachable, replay store down): the call job may be retried. */
+  transient: boolean;
 }
