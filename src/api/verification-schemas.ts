@@ -42,12 +42,14 @@ const verificationSchema = {
     callId: { type: 'string', description: 'SIP Call-ID of the call that verified the session' },
     callerTrust: {
       type: 'object',
-      description: 'Caller-trust verdict of the call that verified the session (STIR/SHAKEN verstat as the carrier reported it)',
+      description: 'Caller-trust verdict of the call that verified the session: the carrier\'s STIR/SHAKEN verstat, and the Identity header when ringproof verified it',
       required: ['result', 'verstat', 'attest'],
       properties: {
         result: { type: 'string', enum: ['pass', 'fail', 'none'] },
         verstat: { type: 'string', enum: [...VERSTAT_TRUSTS] },
         attest: { type: ['string', 'null'], enum: ['A', 'B', 'C', null] },
+        identity: { type: 'string', enum: ['valid', 'invalid', 'unchecked', 'absent'], description: 'The STIR/SHAKEN Identity header, when trust.identity is on' },
+        spc: { type: ['string', 'null'], description: 'Service Provider Code of a valid PASSporT certificate (TNAuthList)' },
       },
     },
     lastRejection: {

@@ -140,6 +140,23 @@ export interface TrustConfig {
    * TN-Validation-Passed of at least that level (a plain Passed counts as C).
    */
   minAttestation: 'none' | 'C' | 'B' | 'A';
+  /** STIR/SHAKEN Identity header verification (RFC 8224/8588); off while anchorsFile is unset. */
+  identity: IdentityTrustConfig;
+}
+
+export interface IdentityTrustConfig {
+  /** PEM file of the STI-CA trust anchors (the STI-PA's list); undefined = Identity headers are not checked. */
+  anchorsFile: string | undefined;
+  /** Directory of provisioned SP certificates, laid out as the x5u's host/path ("cr.example.net/sti/sp.pem"). */
+  certificateDir: string | undefined;
+  /** Fetch an x5u over https when it is not provisioned (https only, size and time caps). */
+  fetchX5u: boolean;
+  /** Let x5u fetches reach private and loopback addresses (a lab, or a certificate server inside the network). */
+  allowPrivateX5u: boolean;
+  /** Oldest PASSporT iat accepted, before the call's receipt. */
+  maxAgeSeconds: number;
+  /** How far iat may lie after the call's receipt (clock skew). */
+  futureSkewSeconds: number;
 }
 
 export type Role = 'all' | 'edge' | 'worker' | 'api';

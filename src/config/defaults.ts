@@ -60,7 +60,11 @@ export function defaultConfig(): RingproofConfig {
       allowPrivateTargets: [],
     },
     verification: { defaultTtlSeconds: 120, minTtlSeconds: 60, maxTtlSeconds: 300 },
-    trust: { failed: 'reject', minAttestation: 'none' },
+    trust: {
+      failed: 'reject',
+      minAttestation: 'none',
+      identity: { anchorsFile: undefined, certificateDir: undefined, fetchX5u: true, allowPrivateX5u: false, maxAgeSeconds: 60, futureSkewSeconds: 5 },
+    },
     shutdownGraceSeconds: 10,
     sourceFile: undefined,
   };

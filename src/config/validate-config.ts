@@ -11,6 +11,7 @@ import { redisUrlProblem } from '../redis/redis-url.js';
 import { readHostPort } from './read-host-port.js';
 import { readCidrList } from './read-cidr-list.js';
 import { readMetrics } from './validate-metrics.js';
+import { readBoolean } from './read-boolean.js';
 import { readSip } from './validate-sip.js';
 import { readTrunks } from './validate-trunks.js';
 import { readTrust } from './validate-trust.js';
@@ -150,15 +151,6 @@ function readWebhooks(c: ConfigChecker, value: unknown, d: WebhookConfig): Webho
     directFirstAttempt: c.pick(o, path, 'directFirstAttempt', d.directFirstAttempt, (v, p) => readBoolean(c, v, p)),
     allowPrivateTargets,
   };
-}
-
-/** YAML booleans; environment variables carry text, so "true"/"false" (any case) are read too. */
-function readBoolean(c: ConfigChecker, value: unknown, path: ConfigPath): boolean {
-  if (typeof value === 'boolean') return value;
-  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  return c.fail(path, `must be true or false, got ${JSON.stringify(value)}`);
 }
 
 function readVerification(c: ConfigChecker, value: unknown, d: VerificationConfig): VerificationConfig {

@@ -10,8 +10,14 @@ import type { TrustConfig } from '../config/config-types.js';
 export type Attestation = 'A' | 'B' | 'C';
 export type MinAttestation = TrustConfig['minAttestation'];
 
-/** What a call's policy asks: the `trust` configuration. */
-export type CallerTrustPolicy = TrustConfig;
+/** What a call's policy asks: the policy part of the `trust` configuration. */
+export type CallerTrustPolicy = Pick<TrustConfig, 'failed' | 'minAttestation'>;
+
+/**
+ * The Identity header's state. unchecked: present but not verified (no trust anchors configured, so
+ * a signature would prove nothing); absent: no SHAKEN Identity header.
+ */
+export type IdentityStatus = 'valid' | 'invalid' | 'unchecked' | 'absent';
 
 /** pass: validated (verstat Passed); fail: validation failed; none: no evidence either way. */
 export type TrustResult = 'pass' | 'fail' | 'none';

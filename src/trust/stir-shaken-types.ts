@@ -1,6 +1,6 @@
 import type { CallEvent } from '../edge/call-event.js';
 import type { CallerTrustSummary } from './call-trust.js';
-import type { CallerTrustFailure, CallerTrustOutcome, CallerTrustPolicy } from './caller-trust-types.js';
+import type { CallerTrustFailure, CallerTrustOutcome, CallerTrustPolicy, IdentityStatus } from './caller-trust-types.js';
 
 /**
  * The STIR/SHAKEN verifier's shapes (RFC 8224/8225/8588). The verdict extends the summary a verified
@@ -13,11 +13,6 @@ export type StirShakenInput = Pick<CallEvent, 'callId' | 'cli' | 'did' | 'versta
   policy?: CallerTrustPolicy;
 };
 
-/**
- * The Identity header's state. unchecked: present but not verified (no trust anchors configured, so
- * a signature would prove nothing); absent: no SHAKEN Identity header.
- */
-export type IdentityStatus = 'valid' | 'invalid' | 'unchecked' | 'absent';
 
 /** The signing certificate, as the verdict reports it (only for a valid PASSporT). */
 export interface TrustCertificate {
@@ -31,11 +26,11 @@ export interface TrustCertificate {
 
 export interface CallerTrustVerdict extends CallerTrustSummary {
   v: 1;
+  identity: IdentityStatus;
   /** Whether the policy lets this call verify a session. */
   verifies: boolean;
   /** Set when `verifies` is false. */
   outcome: CallerTrustOutcome | null;
-  identity: IdentityStatus;
   /** The valid PASSporT's origid (RFC 8588), for carrier traceback. */
   origid: string | null;
   certificate: TrustCertificate | null;

@@ -2,8 +2,9 @@ import { Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { CallEvent } from '../edge/call-event.js';
 import { maskNumber } from '../log/mask.js';
-import { CallerTrustDecider } from '../trust/call-trust.js';
+import { CallerTrustDecider, verdictTrust } from '../trust/call-trust.js';
 import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
+import type { CallerTrustVerifier } from '../trust/stir-shaken-types.js';
 import { CALLS_QUEUE } from './queue-names.js';
 import { DEFAULT_CALL_RECORD_TTL_SECONDS, DEFAULT_RETENTION_SECONDS, DEFAULT_SKEW_MS } from './verify-defaults.js';
 import { DEFAULT_EMIT_LEASE_MS, emitClaimed } from './emit-once.js';
@@ -29,6 +30,11 @@ export interface CallWorkerOptions extends VerifyWorkerOptions {
   trust?: CallerTrustPolicy;
   /** Counts refusals by reason; absent in tests that do not look. */
   onTrustRefusal?: (reason: string) => void;
+  /**
+   * STIR/SHAKEN Identity verification (trust.identity); absent when no trust anchors are configured.
+   * Only calls that carry an Identity header and match a pending session pay for it.
+   */
+  identity?: CallerTrustVerifier;
 }
 
 export interface CallResult {
@@ -108,7 +114,11 @@ export class CallWorker {
     const preset: '' | CallOutcome =
       event.cli === null ? (event.cliOrigin === 'withheld' ? 'withheld' : 'invalid') : event.did === null ? 'invalid' : '';
     const now = this.clock();
-    const trust = this.trust.decide(event);
+    let trust = this.trust.decide(event);
+    if (this.opts.identity !== undefined && preset === '' && typeof event.identity === 'string' && event.identity !== ''
+      && await this.isCandidate(event.did as string, event.cli as string)) {
+      trust = verdictTrust(await this.opts.identity.verify({ ...event, policy: this.trust.policy }));
+    }
     const reply = (await runScript(
       this.redis,
       processCallScript,
@@ -150,6 +160,12 @@ export class CallWorker {
       'call processed',
     );
     return result;
+  }
+
+  /** Whether (DID, CLI) names a pending session: the call could verify it, so its Identity is worth checking. */
+  private async isCandidate(did: string, cli: string): Promise<boolean> {
+    const sid = await this.redis.get(this.keys.matchKey(did, cli));
+    return sid !== null && sid !== '' && (await this.redis.hget(this.keys.session + sid, 'status')) === 'pending';
   }
 
   private async emitVerified(session: Verification): Promise<boolean> {

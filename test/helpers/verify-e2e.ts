@@ -121,7 +121,7 @@ export interface VerificationView {
   createdAt: string;
   verifiedAt?: string;
   callId?: string;
-  callerTrust?: { result: string; verstat: string; attest: string | null };
+  callerTrust?: { result: string; verstat: string; attest: string | null; identity?: string; spc?: string | null };
   lastRejection?: { reason: string; at: string };
 }
 
@@ -179,11 +179,11 @@ export async function metricSum(daemons: readonly DaemonProcess[], name: string,
 // ---------------------------------------------------------------------------------------------------
 // SIPp (test/helpers/sipp.ts) with calls made for sessions
 
-/** One call of an injection file: field0 = CLI, field1 = DID, field2 = verstat (uac-verstat.xml). */
+/** One call of an injection file: field0 = CLI, field1 = DID, then `more` (uac-verstat.xml: verstat; uac-identity.xml: PASSporT, x5u). */
 export interface CallRow {
   cli: string;
   did: string;
-  verstat?: string;
+  more?: readonly string[];
 }
 
 export interface PlaceCallsOptions {
@@ -212,7 +212,7 @@ export async function placeCalls(opts: PlaceCallsOptions): Promise<SippResult> {
       writeFileSync(scenario, opts.scenario);
     }
     const injection = join(tmp.dir, 'calls.csv');
-    writeFileSync(injection, ['SEQUENTIAL', ...opts.rows.map((r) => [r.cli, r.did, ...(r.verstat === undefined ? [] : [r.verstat])].join(';'))].join('\n') + '\n');
+    writeFileSync(injection, ['SEQUENTIAL', ...opts.rows.map((r) => [r.cli, r.did, ...(r.more ?? [])].join(';'))].join('\n') + '\n');
     const rate = opts.rate ?? 50;
     return await runSipp({
       scenario,
@@ -243,6 +243,9 @@ export const SCENARIO_FROM_CLI = 'uac-reject.xml';
 
 /** The repository's caller-trust scenario: CLI in a PAI tel URI with verstat (field2), and in From. */
 export const SCENARIO_VERSTAT = 'uac-verstat.xml';
+
+/** The repository's STIR/SHAKEN scenario: CLI in PAI and From, an Identity header (field2 PASSporT, field3 x5u). */
+export const SCENARIO_IDENTITY = 'uac-identity.xml';
 
 // The scenarios below are specific to these tests (withheld CLI, duplicate INVITEs); they live here,
 // not in sipp-scenarios/, which holds the scenarios users run.

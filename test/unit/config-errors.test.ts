@@ -210,9 +210,13 @@ describe('unreadable config files', () => {
 describe('trust (caller-trust policy)', () => {
   it('reads trust.failed and trust.minAttestation from the file; the environment wins', () => {
     const file = writeYaml('trust:\n  failed: accept\n  minAttestation: B\n');
-    expect(loadConfig({ file, env: {} }).trust).toEqual({ failed: 'accept', minAttestation: 'B' });
+    expect(loadConfig({ file, env: {} }).trust).toMatchObject({ failed: 'accept', minAttestation: 'B' });
     expect(loadConfig({ file, env: { RINGPROOF_TRUST_FAILED: 'reject', RINGPROOF_TRUST_MIN_ATTESTATION: 'A' } }).trust)
-      .toEqual({ failed: 'reject', minAttestation: 'A' });
+      .toMatchObject({ failed: 'reject', minAttestation: 'A' });
+    const identity = writeYaml('trust:\n  identity:\n    anchorsFile: /etc/sti/anchors.pem\n    fetchX5u: false\n    maxAgeSeconds: 30\n');
+    expect(loadConfig({ file: identity, env: { RINGPROOF_TRUST_CERTIFICATE_DIR: '/var/lib/sti' } }).trust.identity).toEqual({
+      anchorsFile: '/etc/sti/anchors.pem', certificateDir: '/var/lib/sti', fetchX5u: false, allowPrivateX5u: false, maxAgeSeconds: 30, futureSkewSeconds: 5,
+    });
   });
 
   it('names the key of a bad value or an unknown key', () => {
@@ -220,5 +224,8 @@ describe('trust (caller-trust policy)', () => {
     expectInvalid({ env: { RINGPROOF_TRUST_MIN_ATTESTATION: 'D' } }, 'trust.minAttestation', 'must be one of "none", "C", "B", "A"');
     expectInvalid({ file: writeYaml('trust:\n  verstat: strict\n'), env: {} }, 'trust.verstat', 'unknown');
     expectInvalid({ file: writeYaml('trust: strict\n'), env: {} }, 'trust', 'mapping');
+    expectInvalid({ file: writeYaml('trust:\n  identity:\n    maxAgeSeconds: 0\n'), env: {} }, 'trust.identity.maxAgeSeconds', 'from 1 to 3600');
+    expectInvalid({ file: writeYaml('trust:\n  identity:\n    fetchX5u: sometimes\n'), env: {} }, 'trust.identity.fetchX5u', 'true or false');
+    expectInvalid({ file: writeYaml('trust:\n  identity:\n    anchorFile: a.pem\n'), env: {} }, 'trust.identity.anchorFile', 'did you mean "anchorsFile"');
   });
 });
