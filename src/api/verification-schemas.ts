@@ -76,7 +76,7 @@ function createBodySchema(v: VerificationConfig) {
         type: 'string',
         minLength: 1,
         maxLength: 40,
-        description: 'International form ("+15551234567"), or a national form when country is given',
+        description: 'International form ("+12025550123"), or a national form when country is given',
       },
       country: {
         type: 'string',

@@ -51,12 +51,12 @@ const create = (body: unknown, opts: { token?: string | null; headers?: Record<s
 describe('POST /v1/verifications', () => {
   it('creates a pending session with a DID from the pool and the default ttl', async () => {
     const before = Date.now();
-    const res = await create({ phoneNumber: '+15551234567' });
+    const res = await create({ phoneNumber: '+12025550123' });
     expect(res.status).toBe(201);
     const v = res.body;
     expect(Object.keys(v).sort()).toEqual(['callTo', 'createdAt', 'expiresAt', 'id', 'phoneNumber', 'status']);
     expect(v.status).toBe('pending');
-    expect(v.phoneNumber).toBe('+15551234567');
+    expect(v.phoneNumber).toBe('+12025550123');
     expect(keyed.config.dids).toContain(v.callTo);
     expect(v.id).toMatch(/^[A-Za-z0-9_-]+$/);
     const ttlMs = Date.parse(v.expiresAt) - Date.parse(v.createdAt);
@@ -87,24 +87,24 @@ describe('POST /v1/verifications', () => {
   });
 
   it.each([
-    ['ttlSeconds', { phoneNumber: '+15551234567', ttlSeconds: 30 }, 'body/ttlSeconds must be >= 60'],
-    ['ttlSeconds', { phoneNumber: '+15551234567', ttlSeconds: 301 }, 'body/ttlSeconds must be <= 300'],
-    ['ttlSeconds', { phoneNumber: '+15551234567', ttlSeconds: 90.5 }, 'body/ttlSeconds must be integer'],
+    ['ttlSeconds', { phoneNumber: '+12025550123', ttlSeconds: 30 }, 'body/ttlSeconds must be >= 60'],
+    ['ttlSeconds', { phoneNumber: '+12025550123', ttlSeconds: 301 }, 'body/ttlSeconds must be <= 300'],
+    ['ttlSeconds', { phoneNumber: '+12025550123', ttlSeconds: 90.5 }, 'body/ttlSeconds must be integer'],
     ['phoneNumber', { ttlSeconds: 120 }, "body must have required property 'phoneNumber'"],
-    ['ttl', { phoneNumber: '+15551234567', ttl: 120 }, 'body/ttl is not an allowed property'],
-    ['country', { phoneNumber: '+15551234567', country: 'gb' }, 'body/country must match pattern "^[A-Z]{2}$"'],
-    ['country', { phoneNumber: '+15551234567', country: 'XX' }, 'body/country "XX" is not a supported ISO 3166-1 alpha-2 country code'],
-    ['callbackUrl', { phoneNumber: '+15551234567', callbackUrl: 'http://app.example.com/hook' }, 'body/callbackUrl must use https unless the host is loopback (localhost, 127.0.0.1, [::1])'],
-    ['callbackUrl', { phoneNumber: '+15551234567', callbackUrl: 'not a url' }, 'body/callbackUrl must be an absolute http(s) URL'],
-    ['metadata', { phoneNumber: '+15551234567', metadata: { big: 'x'.repeat(5000) } }, 'body/metadata must be at most 4096 bytes as JSON, got 5010'],
-    ['metadata', { phoneNumber: '+15551234567', metadata: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, i])) }, 'body/metadata must NOT have more than 20 properties'],
+    ['ttl', { phoneNumber: '+12025550123', ttl: 120 }, 'body/ttl is not an allowed property'],
+    ['country', { phoneNumber: '+12025550123', country: 'gb' }, 'body/country must match pattern "^[A-Z]{2}$"'],
+    ['country', { phoneNumber: '+12025550123', country: 'XX' }, 'body/country "XX" is not a supported ISO 3166-1 alpha-2 country code'],
+    ['callbackUrl', { phoneNumber: '+12025550123', callbackUrl: 'http://app.example.com/hook' }, 'body/callbackUrl must use https unless the host is loopback (localhost, 127.0.0.1, [::1])'],
+    ['callbackUrl', { phoneNumber: '+12025550123', callbackUrl: 'not a url' }, 'body/callbackUrl must be an absolute http(s) URL'],
+    ['metadata', { phoneNumber: '+12025550123', metadata: { big: 'x'.repeat(5000) } }, 'body/metadata must be at most 4096 bytes as JSON, got 5010'],
+    ['metadata', { phoneNumber: '+12025550123', metadata: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, i])) }, 'body/metadata must NOT have more than 20 properties'],
   ])('rejects a bad %s (case %#) with 400 naming it', async (field, body, message) => {
     const res = await create(body);
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: { code: 'RP_API_VALIDATION', message, field } });
   });
 
-  it.each(['abc', '+1555', '5551234567'])('rejects phoneNumber %j with 422 RP_NUMBER_INVALID', async (phoneNumber) => {
+  it.each(['abc', '+1555', '2025550123'])('rejects phoneNumber %j with 422 RP_NUMBER_INVALID', async (phoneNumber) => {
     const res = await create({ phoneNumber });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('RP_NUMBER_INVALID');
@@ -125,7 +125,7 @@ describe('POST /v1/verifications', () => {
     const none = await call(keyed, 'POST', '/v1/verifications');
     expect(none.status).toBe(400);
     expect(none.body.error).toEqual({ code: 'RP_API_VALIDATION', message: 'body must be object' });
-    const longKey = await create({ phoneNumber: '+15551234567' }, { headers: { 'idempotency-key': 'k'.repeat(256) } });
+    const longKey = await create({ phoneNumber: '+12025550123' }, { headers: { 'idempotency-key': 'k'.repeat(256) } });
     expect(longKey.status).toBe(400);
     expect(longKey.body.error).toEqual({
       code: 'RP_API_VALIDATION', message: 'headers/idempotency-key must NOT have more than 255 characters', field: 'idempotency-key',
@@ -198,14 +198,14 @@ describe('GET and DELETE /v1/verifications/:id', () => {
 
 describe('authentication', () => {
   it('401 with WWW-Authenticate: Bearer when the header is missing', async () => {
-    const res = await create({ phoneNumber: '+15551234567' }, { token: null });
+    const res = await create({ phoneNumber: '+12025550123' }, { token: null });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
     expect(res.body.error.code).toBe('RP_API_UNAUTHORIZED');
   });
 
   it('401 for an unknown or malformed credential, also on GET, DELETE and unknown /v1 routes', async () => {
-    const unknown = await create({ phoneNumber: '+15551234567' }, { token: 'not-a-key' });
+    const unknown = await create({ phoneNumber: '+12025550123' }, { token: 'not-a-key' });
     expect(unknown.status).toBe(401);
     expect(unknown.body.error).toEqual({ code: 'RP_API_UNAUTHORIZED', message: 'unknown API key' });
     expect(unknown.headers.get('www-authenticate')).toContain('error="invalid_token"');
