@@ -54,7 +54,8 @@ describe('POST /v1/verifications', () => {
     const res = await create({ phoneNumber: '+12025550123' });
     expect(res.status).toBe(201);
     const v = res.body;
-    expect(Object.keys(v).sort()).toEqual(['callTo', 'createdAt', 'expiresAt', 'id', 'phoneNumber', 'status']);
+    expect(Object.keys(v).sort()).toEqual(['callTo', 'createdAt', 'expiresAt', 'id', 'phoneNumber', 'phoneNumberInfo', 'status']);
+    expect(v.phoneNumberInfo).toEqual({ country: 'US', countryCallingCode: '1', type: 'fixed_line_or_mobile', valid: true, source: 'ranges' });
     expect(v.status).toBe('pending');
     expect(v.phoneNumber).toBe('+12025550123');
     expect(keyed.config.dids).toContain(v.callTo);
@@ -78,7 +79,7 @@ describe('POST /v1/verifications', () => {
 
   it('echoes callbackUrl and metadata and honours ttlSeconds', async () => {
     const res = await create({
-      phoneNumber: '+15551230001', ttlSeconds: 300, callbackUrl: 'https://app.example.com/hooks/rp', metadata: { userId: 42, plan: 'pro' },
+      phoneNumber: '+12025550001', ttlSeconds: 300, callbackUrl: 'https://app.example.com/hooks/rp', metadata: { userId: 42, plan: 'pro' },
     });
     expect(res.status).toBe(201);
     expect(res.body.callbackUrl).toBe('https://app.example.com/hooks/rp');
@@ -113,7 +114,7 @@ describe('POST /v1/verifications', () => {
   });
 
   it('accepts http callback URLs to loopback hosts', async () => {
-    const res = await create({ phoneNumber: '+15551230002', callbackUrl: 'http://127.0.0.1:9999/hook' });
+    const res = await create({ phoneNumber: '+12025550002', callbackUrl: 'http://127.0.0.1:9999/hook' });
     expect(res.status).toBe(201);
     expect(res.body.callbackUrl).toBe('http://127.0.0.1:9999/hook');
   });
@@ -134,22 +135,22 @@ describe('POST /v1/verifications', () => {
 
   it('replays an Idempotency-Key with 200, the same body and Idempotency-Replayed: true', async () => {
     const headers = { 'idempotency-key': 'order-7731' };
-    const first = await create({ phoneNumber: '+15551230003' }, { headers });
+    const first = await create({ phoneNumber: '+12025550003' }, { headers });
     expect(first.status).toBe(201);
-    const again = await create({ phoneNumber: '+15551230003' }, { headers });
+    const again = await create({ phoneNumber: '+12025550003' }, { headers });
     expect(again.status).toBe(200);
     expect(again.headers.get('idempotency-replayed')).toBe('true');
     expect(again.body).toEqual(first.body);
     // Keys are scoped per API key: another key with the same Idempotency-Key gets its own session.
-    const other = await create({ phoneNumber: '+15551230003' }, { headers, token: OTHER_TOKEN });
+    const other = await create({ phoneNumber: '+12025550003' }, { headers, token: OTHER_TOKEN });
     expect(other.status).toBe(201);
     expect(other.body.id).not.toBe(first.body.id);
   });
 
   it('refuses an Idempotency-Key reused for another phone number with 409', async () => {
     const headers = { 'idempotency-key': 'order-9000' };
-    expect((await create({ phoneNumber: '+15551230010' }, { headers })).status).toBe(201);
-    const res = await create({ phoneNumber: '+15551230011' }, { headers });
+    expect((await create({ phoneNumber: '+12025550010' }, { headers })).status).toBe(201);
+    const res = await create({ phoneNumber: '+12025550011' }, { headers });
     expect(res.status).toBe(409);
     expect(res.body.error).toEqual({
       code: 'RP_API_CONFLICT', message: 'Idempotency-Key was already used for a different phoneNumber or callbackUrl', field: 'idempotency-key',
@@ -159,7 +160,7 @@ describe('POST /v1/verifications', () => {
 
 describe('GET and DELETE /v1/verifications/:id', () => {
   it('reads a session, 404s an unknown one', async () => {
-    const created = await create({ phoneNumber: '+15551230004' });
+    const created = await create({ phoneNumber: '+12025550004' });
     const got = await call(keyed, 'GET', `/v1/verifications/${created.body.id}`);
     expect(got.status).toBe(200);
     expect(got.body).toEqual(created.body);
@@ -172,7 +173,7 @@ describe('GET and DELETE /v1/verifications/:id', () => {
   });
 
   it('cancels: DELETE returns the cancelled session, GET then shows it, a second DELETE is unchanged', async () => {
-    const created = await create({ phoneNumber: '+15551230005' });
+    const created = await create({ phoneNumber: '+12025550005' });
     const del = await call(keyed, 'DELETE', `/v1/verifications/${created.body.id}`);
     expect(del.status).toBe(200);
     expect(del.body.status).toBe('cancelled');
@@ -222,7 +223,7 @@ describe('authentication', () => {
   });
 
   it('open mode (no keys) serves loopback clients without credentials and says so in the log once', async () => {
-    const res = await call(open, 'POST', '/v1/verifications', { body: { phoneNumber: '+15551230006' }, token: null });
+    const res = await call(open, 'POST', '/v1/verifications', { body: { phoneNumber: '+12025550006' }, token: null });
     expect(res.status).toBe(201);
     const got = await call(open, 'GET', `/v1/verifications/${res.body.id}`, { token: null });
     expect(got.status).toBe(200);
@@ -232,10 +233,10 @@ describe('authentication', () => {
   });
 
   it('does not leak phone numbers in clear into the logs', async () => {
-    await create({ phoneNumber: '+15551239876' });
+    await create({ phoneNumber: '+12025559876' });
     const text = JSON.stringify(keyed.logLines());
     expect(text).toContain('verification created');
-    expect(text).not.toContain('+15551239876');
+    expect(text).not.toContain('+12025559876');
   });
 });
 
