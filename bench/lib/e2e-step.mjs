@@ -15,11 +15,12 @@ const TTL_SECONDS = 300;
 const STALL_MS = 15_000;
 
 /**
- * The i-th bench caller: +44 7700 9xxxxx and up (UK mobile range, "possible" for libphonenumber, so
- * the API accepts it), distinct across the whole ladder so no session supersedes another.
+ * The i-th bench caller: +44 7400 000000 and up (an allocated UK mobile range, so the default number
+ * policy accepts it; Ofcom's fictional 07700 900xxx is not a valid number), distinct across the whole
+ * ladder so no session supersedes another.
  */
 export function benchCli(i) {
-  return `+44${7700900000 + i}`;
+  return `+44${7400000000 + i}`;
 }
 
 /** Quantiles of the change of a daemon histogram between two scrapes. */

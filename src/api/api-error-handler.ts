@@ -23,7 +23,7 @@ interface AjvIssue {
  */
 export function toErrorReply(err: unknown, logger: Logger): Reply {
   if (err instanceof ApiRequestError) {
-    return { status: err.statusCode, body: errorBody(err.code, err.message, err.field) };
+    return { status: err.statusCode, body: errorBody(err.code, err.message, err.field, err.details) };
   }
   const fe = err as Partial<FastifyError> & { validation?: AjvIssue[]; validationContext?: string };
   if (Array.isArray(fe.validation) && fe.validation.length > 0) {

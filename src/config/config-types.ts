@@ -1,3 +1,5 @@
+import type { NumberType, VerificationMethod } from '../numbers/number-types.js';
+
 /**
  * The parsed, validated configuration. It is built once at start-up (file, then environment, then
  * flags) and passed down; nothing reads process.env or files after that.
@@ -92,6 +94,8 @@ export interface ApiKeyConfig {
   name: string;
   /** "sha256:<hex>" of the bearer token. */
   hash: string;
+  /** Number policy fields this key sets differently from numbers.policy, per method. */
+  policy?: NumberPolicyOverrides;
 }
 
 export interface ApiConfig {
@@ -159,6 +163,27 @@ export interface IdentityTrustConfig {
   futureSkewSeconds: number;
 }
 
+/** What a method's number policy does with VoIP numbers: accept, accept with a `voip` flag, or refuse. */
+export type VoipHandling = 'allow' | 'flag' | 'refuse';
+
+/** Which numbers one verification method accepts. */
+export interface MethodPolicyConfig {
+  /** Types accepted (VoIP is decided by `voip`); `unknown` here would accept numbers that are not valid. */
+  allowedTypes: NumberType[];
+  voip: VoipHandling;
+  /** ISO 3166-1 alpha-2 regions ("001" = non-geographic codes); empty = every region. */
+  allowCountries: string[];
+  denyCountries: string[];
+}
+
+export type NumberPolicyOverrides = Partial<Record<VerificationMethod, Partial<MethodPolicyConfig>>>;
+
+export interface NumbersConfig {
+  policy: Record<VerificationMethod, MethodPolicyConfig>;
+  /** The operator's deny-list of number prefixes, re-read on change and on SIGHUP; undefined = the shipped list. */
+  denyPrefixesFile: string | undefined;
+}
+
 export type Role = 'all' | 'edge' | 'worker' | 'api';
 
 export interface EventsConfig {
@@ -187,6 +212,8 @@ export interface RingproofConfig {
   webhooks: WebhookConfig;
   verification: VerificationConfig;
   trust: TrustConfig;
+  /** Number intelligence at creation: policy per method, deny-listed prefixes. */
+  numbers: NumbersConfig;
   /** Seconds granted to in-flight work on SIGTERM before exit. */
   shutdownGraceSeconds: number;
   /** Source of the settings, for the start-up log line. */

@@ -1,3 +1,4 @@
+import { defaultNumbersConfig } from '../numbers/number-policy-defaults.js';
 import type { ListenSpec, RingproofConfig } from './config-types.js';
 
 /**
@@ -65,6 +66,7 @@ export function defaultConfig(): RingproofConfig {
       minAttestation: 'none',
       identity: { anchorsFile: undefined, certificateDir: undefined, fetchX5u: true, allowPrivateX5u: false, maxAgeSeconds: 60, futureSkewSeconds: 5 },
     },
+    numbers: defaultNumbersConfig(),
     shutdownGraceSeconds: 10,
     sourceFile: undefined,
   };

@@ -15,10 +15,11 @@ import { readBoolean } from './read-boolean.js';
 import { readSip } from './validate-sip.js';
 import { readTrunks } from './validate-trunks.js';
 import { readTrust } from './validate-trust.js';
+import { readNumbers, readPolicyOverrides } from './validate-numbers.js';
 
 const ROOT_KEYS = [
   'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'events', 'dids', 'api', 'webhooks', 'verification',
-  'trust', 'shutdownGraceSeconds', 'metrics',
+  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers',
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -96,14 +97,15 @@ function readDids(c: ConfigChecker, value: unknown, path: ConfigPath): string[] 
 }
 
 function readApiKey(c: ConfigChecker, value: unknown, path: ConfigPath): ApiKeyConfig {
-  const o = c.mapping(value, path, ['name', 'hash']);
+  const o = c.mapping(value, path, ['name', 'hash', 'policy']);
   if (o.name === undefined || o.name === null) c.fail([...path, 'name'], 'is required');
   if (o.hash === undefined || o.hash === null) c.fail([...path, 'hash'], 'is required: "sha256:" followed by 64 hex digits of the token');
   const name = c.string(o.name, [...path, 'name']);
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) c.fail([...path, 'name'], `must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-", got ${JSON.stringify(name)}`);
   const hash = c.string(o.hash, [...path, 'hash']).trim().toLowerCase();
   if (!/^sha256:[0-9a-f]{64}$/.test(hash)) c.fail([...path, 'hash'], 'must be "sha256:" followed by 64 hex digits (the hash of the token, never the token)');
-  return { name, hash };
+  if (o.policy == null) return { name, hash };
+  return { name, hash, policy: readPolicyOverrides(c, o.policy, [...path, 'policy']) };
 }
 
 function readApi(c: ConfigChecker, value: unknown, d: ApiConfig): ApiConfig {
@@ -192,6 +194,7 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
     webhooks: readWebhooks(c, o.webhooks, d.webhooks),
     verification: readVerification(c, o.verification, d.verification),
     trust: readTrust(c, o.trust, d.trust),
+    numbers: readNumbers(c, o.numbers, d.numbers),
     shutdownGraceSeconds: c.pick(o, [], 'shutdownGraceSeconds', d.shutdownGraceSeconds, (v, p) => c.int(v, p, 0, 3600)),
     sourceFile,
   };

@@ -92,6 +92,8 @@ describe('verification end to end (daemon role all, SIPp, webhook receiver)', ()
     expect(w.webhookId).toMatch(/^evt_/);
     expect(w.body.id).toBe(w.webhookId);
     expect(w.body.data.verification).toMatchObject({ id: s.id, status: 'verified', phoneNumber: phone, callTo: s.callTo });
+    // The number policy's verdict at creation travels with the session into its webhooks.
+    expect(w.body.data.verification.phoneNumberInfo).toEqual({ country: 'US', countryCallingCode: '1', type: 'fixed_line_or_mobile', valid: true, source: 'ranges' });
 
     const got = await getVerification(daemon.baseUrl, s.id);
     expect(got.status).toBe('verified');

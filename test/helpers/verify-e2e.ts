@@ -123,6 +123,7 @@ export interface VerificationView {
   callId?: string;
   callerTrust?: { result: string; verstat: string; attest: string | null; identity?: string; spc?: string | null };
   lastRejection?: { reason: string; at: string };
+  phoneNumberInfo?: Record<string, unknown>;
 }
 
 export async function createVerification(apiUrl: string, body: Record<string, unknown>): Promise<VerificationView> {
@@ -158,13 +159,13 @@ export async function createMany(apiUrl: string, phoneNumbers: readonly string[]
 }
 
 /**
- * n distinct E.164 numbers in the fictional +1 555 range: +1 555 BB IIIII, unique per `block`
- * (10–99; lower blocks would meet the DIDs +1 555 01x xxxx).
+ * n distinct E.164 numbers +1 202 5BB IIII, unique per `block` (10–99): valid US numbers (Washington
+ * DC area code, exchange 5BB), so the default number policy accepts them, and far from the demo DIDs.
  */
 export function phoneNumbers(block: number, n: number): string[] {
   if (!Number.isInteger(block) || block < 10 || block > 99) throw new Error('block must be 10–99');
-  if (n > 100_000) throw new Error('at most 100 000 numbers per block');
-  return Array.from({ length: n }, (_, i) => `+1555${block}${String(i).padStart(5, '0')}`);
+  if (n > 10_000) throw new Error('at most 10 000 numbers per block');
+  return Array.from({ length: n }, (_, i) => `+12025${block}${String(i).padStart(4, '0')}`);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -96,8 +96,8 @@ async function serve(opts: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  // Without a handler SIGHUP would kill the daemon; reload is not implemented yet, so say so.
-  process.on('SIGHUP', () => logger.warn('SIGHUP received: configuration reload is not supported yet; restart to apply changes'));
+  // Without a handler SIGHUP would kill the daemon. The API role re-reads the deny-prefix list on it; nothing else reloads.
+  process.on('SIGHUP', () => logger.warn('SIGHUP received: the API role re-reads the number deny-prefix list; other configuration needs a restart'));
   process.on('uncaughtException', (err) => {
     logger.fatal({ err, code: ErrorCodes.INTERNAL }, 'uncaught exception');
     shutdown('uncaughtException');
