@@ -83,6 +83,7 @@ export async function runFloodMemory({ root, opts, log, argv }) {
     if (!r.alive) problems.push(`a daemon process died: ${t.output().split('\n').slice(-5).join(' / ')}`);
     if (sipp.errorSample) problems.push(`SIPp errors, first lines: ${sipp.errorSample.split('\n').join(' / ').slice(0, 400)}`);
     if (!Number.isFinite(before.redis.usedBytes)) problems.push('Redis did not answer INFO before the flood');
+    if (watch.errors.count) problems.push(`${watch.errors.count} memory readings failed, first: ${watch.errors.first.split('\n').slice(0, 3).join(' / ')}`);
     return r;
   });
   const verdictList = issueVerdicts({ floodMemory: { result } }).filter((v) => v.name.startsWith('#15 after'));

@@ -61,6 +61,7 @@ export async function runSoak({ root, opts, log, argv }) {
       alive: t.alive(),
     };
     if (!r.alive) problems.push(`a daemon process died: ${t.output().split('\n').slice(-5).join(' / ')}`);
+    if (watch.errors.count) problems.push(`${watch.errors.count} memory readings failed, first: ${watch.errors.first.split('\n').slice(0, 3).join(' / ')}`);
     if (sipp.errorSample) problems.push(`SIPp errors, first lines: ${sipp.errorSample.split('\n').join(' / ').slice(0, 400)}`);
     return r;
   });
