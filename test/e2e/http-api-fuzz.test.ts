@@ -70,7 +70,12 @@ beforeAll(async () => {
       RINGPROOF_API_KEYS: `fuzz:${hashApiKey(TOKEN)},other:${hashApiKey(OTHER_TOKEN)}`,
     },
   });
-  const doc = (await (await fetch(`${daemon.baseUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, any>> };
+  const doc = (await (await fetch(`${daemon.baseUrl}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, any>>;
+    components: { schemas: { Error: { properties: { error: { properties: Record<string, unknown> } } } } };
+  };
+  // The error body's members are the ones the spec documents (a number refusal adds rule, country, …).
+  errorMembers = new Set(Object.keys(doc.components.schemas.Error.properties.error.properties));
   operations = [];
   for (const [template, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -289,10 +294,12 @@ function percentEncode(s: string): string {
   return out;
 }
 
+let errorMembers = new Set<string>();
+
 function isErrorBody(b: any): boolean {
   if (!b || typeof b !== 'object' || !b.error || typeof b.error !== 'object') return false;
   const e = b.error;
-  const keysOk = Object.keys(e).every((k) => ['code', 'message', 'field'].includes(k));
+  const keysOk = Object.entries(e).every(([k, v]) => errorMembers.has(k) && typeof v === 'string');
   return keysOk && typeof e.code === 'string' && /^RP_[A-Z_]+$/.test(e.code) && typeof e.message === 'string' && e.message.length > 0
     && (e.field === undefined || typeof e.field === 'string');
 }

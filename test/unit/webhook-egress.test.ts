@@ -172,7 +172,7 @@ describe('callbackUrl at creation (real API server, webhooks.allowPrivateTargets
   async function create(callbackUrl: string): Promise<{ status: number; body: any }> {
     const res = await fetch(`${api.baseUrl}/v1/verifications`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ phoneNumber: '+15551234567', callbackUrl }), signal: AbortSignal.timeout(5000),
+      body: JSON.stringify({ phoneNumber: '+12025550123', callbackUrl }), signal: AbortSignal.timeout(5000),
     });
     return { status: res.status, body: await res.json() };
   }
