@@ -78,6 +78,24 @@ export interface RedisConfig {
   keyPrefix: string;
   /** Path of the redis-server binary for the embedded mode. */
   embeddedBinary: string;
+  /** Embedded redis-server AOF fsync policy (see docs/memory-model.md, durability). */
+  appendfsync: 'everysec' | 'always';
+  /** Embedded redis-server maxmemory in MiB (noeviction); 0 = no ceiling. */
+  maxmemoryMb: number;
+}
+
+export interface PipelineConfig {
+  /** How long a Call-ID's decision is remembered to absorb resends (s). */
+  dedupeWindowSeconds: number;
+}
+
+/** Retention of the audit trails (see src/audit/audit-types.ts AuditSettings). */
+export interface AuditConfig {
+  evidenceRetentionDays: number;
+  noiseMaxEntries: number;
+  noiseSampleEvery: number;
+  aggregateRetentionHours: number;
+  topTalkers: number;
 }
 
 export interface SpoolConfig {
@@ -164,6 +182,8 @@ export interface RingproofConfig {
   redis: RedisConfig;
   spool: SpoolConfig;
   events: EventsConfig;
+  pipeline: PipelineConfig;
+  audit: AuditConfig;
   /** The DID pool verification numbers are drawn from, E.164. */
   dids: string[];
   api: ApiConfig;

@@ -1,3 +1,5 @@
+import { DEFAULT_AUDIT_SETTINGS } from '../audit/audit-types.js';
+import { DEFAULT_DEDUPE_WINDOW_SECONDS } from '../verify/verify-defaults.js';
 import type { ListenSpec, RingproofConfig } from './config-types.js';
 
 /**
@@ -49,9 +51,11 @@ export function defaultConfig(): RingproofConfig {
     metrics: { listen: undefined },
     log: { level: 'info' },
     trunks: [],
-    redis: { url: undefined, keyPrefix: '{ringproof}', embeddedBinary: 'redis-server' },
+    redis: { url: undefined, keyPrefix: '{ringproof}', embeddedBinary: 'redis-server', appendfsync: 'everysec', maxmemoryMb: 512 },
     spool: { maxEvents: 1_000_000, batchSize: 200, batchDelayMs: 5 },
     events: { sink: 'queue' },
+    pipeline: { dedupeWindowSeconds: DEFAULT_DEDUPE_WINDOW_SECONDS },
+    audit: { ...DEFAULT_AUDIT_SETTINGS },
     dids: [...DEMO_DIDS],
     api: { keys: [] },
     webhooks: {

@@ -92,7 +92,7 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
     }
 
     const verifyMetrics = shared ? createVerifyMetrics(metrics.registry) : undefined;
-    const audit = shared ? new AuditLog({ redis: shared, prefix }) : undefined;
+    const audit = shared ? new AuditLog({ redis: shared, prefix, settings: config.audit }) : undefined;
 
     if (runs(config, 'worker') && shared && verifyMetrics && audit) {
       const secrets = config.webhooks.secrets.length > 0 ? config.webhooks.secrets : [demoWebhookSecret(config.stateDir, logger)];

@@ -73,6 +73,7 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
   }
   const calls = Array.from({ length: WORKERS_PER_QUEUE }, () => new CallWorker({
     ...common, emitter: direct ?? emitter, unmarked, concurrency: JOBS_PER_WORKER, trust: config.trust, onTrustRefusal,
+    dedupeWindowSeconds: config.pipeline.dedupeWindowSeconds,
   }));
   const expiry = new ExpiryWorker(common);
   const webhooks = Array.from({ length: WORKERS_PER_QUEUE }, () => new WebhookWorker({

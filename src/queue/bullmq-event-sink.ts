@@ -4,9 +4,10 @@ import type { EventSink } from '../edge/event-sink.js';
 import type { Logger } from '../log/logger.js';
 import { isRedisReady, type RedisConnection } from '../redis/redis-connection.js';
 import type { DiskSpool } from '../spool/disk-spool.js';
-import { callJobId } from './call-job-id.js';
+import { CALL_BATCH_JOB_NAME, type CallBatch } from './call-batch.js';
+import { batchJobId } from './call-job-id.js';
 import { CALL_JOB_OPTIONS } from './call-job-options.js';
-import { CALL_JOB_NAME, CALLS_QUEUE } from './queue-names.js';
+import { CALLS_QUEUE } from './queue-names.js';
 import type { QueueMetrics } from './queue-metrics.js';
 
 export interface BullmqEventSinkOptions {
@@ -27,20 +28,32 @@ export interface BullmqEventSinkOptions {
   /** Backoff between attempts to drain the spool while Redis stays unreachable. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /**
+   * Batches Redis acknowledged are kept in memory this long and sent again when the connection comes
+   * back after a loss: Redis under appendfsync everysec may have acknowledged them without writing
+   * them out (see docs/memory-model.md, durability). Default 3000 ms; 0 turns it off.
+   */
+  resendWindowMs?: number;
 }
 
 /**
  * EventSink that turns CallEvents into jobs of the BullMQ "calls" queue.
  *
  * publish() only appends to an in-memory batch; one timer (batchDelayMs) or a full batch
- * (batchSize) starts a single flush loop, so at most one addBulk is in flight and, under load,
+ * (batchSize) starts a single flush loop, so at most one batch add is in flight and, under load,
  * batches grow to batchSize by themselves while the previous one is on the wire.
  *
  * When Redis is unreachable (or does not answer within addTimeoutMs) the batch is appended to the
  * DiskSpool. While the spool holds anything, new batches go to the spool too, and the loop sends
  * the spool to Redis first, oldest first, once Redis is back (on the connection's "ready" event,
- * and on a capped backoff timer). Job ids derive from the Call-ID, so a batch that reached Redis
- * although its reply was lost is deduplicated when it is sent again: every event becomes one job.
+ * and on a capped backoff timer). Each batch is one job (see call-batch.ts); a batch that reached
+ * Redis although its reply was lost is deduplicated when sent again (job id from its Call-IDs, and
+ * the worker's Call-ID dedupe).
+ *
+ * The window Redis may lose: with appendfsync everysec a redis-server killed right after replying can
+ * lose what it acknowledged in its last ~2 s (a write postponed behind a slow fsync). So acknowledged
+ * batches stay in memory for resendWindowMs; when the connection comes back after a loss they are
+ * sent again before anything else, and the worker's dedupe drops what Redis had kept.
  */
 export class BullmqEventSink implements EventSink {
   private readonly queue: Queue;
@@ -55,6 +68,12 @@ export class BullmqEventSink implements EventSink {
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   private buffer: CallEvent[] = [];
+  private readonly resendWindowMs: number;
+  /** Acknowledged batches of the last resendWindowMs, oldest first. */
+  private recent: Array<{ at: number; events: readonly CallEvent[] }> = [];
+  /** Batches to send again after a lost connection, before the spool and new events. */
+  private resend: Array<readonly CallEvent[]> = [];
+  private wasReady = false;
   private batchTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
@@ -66,7 +85,14 @@ export class BullmqEventSink implements EventSink {
   private lastFailureLog = 0;
   private readonly onReady = (): void => {
     this.retryDelay = this.retryMinMs;
-    if (this.spool.size > 0 || this.buffer.length > 0) this.kick();
+    if (this.wasReady && this.recent.length > 0) {
+      // Redis may have restarted and lost what it acknowledged last: send it again.
+      this.resend.push(...this.recent.map((r) => r.events));
+      this.metrics.eventsResent.inc(this.recent.reduce((n, r) => n + r.events.length, 0));
+      this.recent = [];
+    }
+    this.wasReady = true;
+    if (this.spool.size > 0 || this.buffer.length > 0 || this.resend.length > 0) this.kick();
   };
 
   constructor(opts: BullmqEventSinkOptions) {
@@ -81,6 +107,8 @@ export class BullmqEventSink implements EventSink {
     this.retryMinMs = opts.retryMinMs ?? 100;
     this.retryMaxMs = opts.retryMaxMs ?? 5000;
     this.retryDelay = this.retryMinMs;
+    this.resendWindowMs = Math.max(0, opts.resendWindowMs ?? 3000);
+    this.wasReady = isRedisReady(this.conn);
     this.queue = new Queue(CALLS_QUEUE, { connection: opts.connection, prefix: opts.prefix });
     // Queue re-emits connection errors; the connection's owner logs those.
     this.queue.on('error', () => undefined);
@@ -99,7 +127,7 @@ export class BullmqEventSink implements EventSink {
 
   /** Events not yet in Redis: in memory plus on disk. */
   get backlog(): number {
-    return this.buffer.length + this.spool.size;
+    return this.buffer.length + this.spool.size + this.resend.reduce((n, b) => n + b.length, 0);
   }
 
   publish(event: CallEvent): void {
@@ -159,6 +187,23 @@ export class BullmqEventSink implements EventSink {
   /** Sends until memory and spool are empty or Redis fails; never throws. */
   private async pump(): Promise<void> {
     for (;;) {
+      const again = this.resend[0];
+      if (again) {
+        if (this.closing || !isRedisReady(this.conn)) {
+          // Not sent again before close or while Redis is away: keep them on disk.
+          this.toSpool([...again]);
+          this.resend.shift();
+          continue;
+        }
+        if (!(await this.send(again))) {
+          this.resend.shift();
+          this.toSpool([...again]);
+          this.scheduleRetry();
+          return;
+        }
+        this.resend.shift();
+        continue;
+      }
       if (this.spool.size > 0) {
         // Older events first: whatever is in memory joins the spool's tail.
         if (this.buffer.length > 0) this.toSpool(this.buffer.splice(0));
@@ -196,20 +241,17 @@ export class BullmqEventSink implements EventSink {
   }
 
   private async send(events: readonly CallEvent[]): Promise<boolean> {
-    const jobs = events.map((e) => ({
-      name: CALL_JOB_NAME,
-      data: e,
-      opts: { ...CALL_JOB_OPTIONS, jobId: callJobId(e.callId) },
-    }));
+    const data: CallBatch = { v: 1, events: events as CallEvent[] };
     let timer: NodeJS.Timeout | undefined;
-    const added = this.queue.addBulk(jobs);
+    const added = this.queue.add(CALL_BATCH_JOB_NAME, data, { ...CALL_JOB_OPTIONS, jobId: batchJobId(events) });
     try {
       await Promise.race([
         added,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`addBulk not acknowledged within ${this.addTimeoutMs} ms`)), this.addTimeoutMs);
+          timer = setTimeout(() => reject(new Error(`batch add not acknowledged within ${this.addTimeoutMs} ms`)), this.addTimeoutMs);
         }),
       ]);
+      this.remember(events);
       return true;
     } catch (err) {
       added.catch(() => undefined); // a late outcome is irrelevant: the batch is re-sent from the spool
@@ -218,6 +260,16 @@ export class BullmqEventSink implements EventSink {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Keeps an acknowledged batch for resendWindowMs (see the class comment). */
+  private remember(events: readonly CallEvent[]): void {
+    if (this.resendWindowMs === 0) return;
+    const now = Date.now();
+    this.recent.push({ at: now, events });
+    let drop = 0;
+    while (drop < this.recent.length && now - (this.recent[drop] as { at: number }).at > this.resendWindowMs) drop++;
+    if (drop > 0) this.recent.splice(0, drop);
   }
 
   private toSpool(events: CallEvent[]): void {

@@ -14,6 +14,8 @@ export interface QueueMetrics {
   readonly spoolOverflow: Counter;
   /** Events moved from the spool to Redis after an outage. */
   readonly spoolDrained: Counter;
+  /** Acknowledged events sent again after the connection to Redis was lost (see BullmqEventSink). */
+  readonly eventsResent: Counter;
   readonly queueDepth: Gauge<'queue'>;
   readonly queueDelayed: Gauge<'queue'>;
   readonly queueFailed: Gauge<'queue'>;
@@ -73,6 +75,11 @@ export function createQueueMetrics(registry: Registry): QueueMetrics {
     spoolDrained: new Counter({
       name: 'ringproof_spool_drained_total',
       help: 'CallEvents moved from the disk spool to Redis after an outage',
+      registers: [registry],
+    }),
+    eventsResent: new Counter({
+      name: 'ringproof_events_resent_total',
+      help: 'CallEvents Redis had acknowledged shortly before a lost connection, sent again in case it lost them (deduplicated by the worker)',
       registers: [registry],
     }),
     queueDepth,
