@@ -5,12 +5,21 @@ import { RingproofError } from '../errors/ringproof-error.js';
 export class ApiRequestError extends RingproofError {
   readonly statusCode: number;
   readonly field: string | undefined;
+  /** Sent as Retry-After (seconds) with a 503. */
+  retryAfterSeconds: number | undefined;
   constructor(code: ErrorCode, statusCode: number, message: string, field?: string) {
     super(code, message);
     this.name = 'ApiRequestError';
     this.statusCode = statusCode;
     this.field = field;
   }
+}
+
+/** 503 + Retry-After: the request is fine, the service cannot take it now. */
+export function unavailableError(message: string, retryAfterSeconds: number): ApiRequestError {
+  const err = new ApiRequestError(ErrorCodes.API_UNAVAILABLE, 503, message);
+  err.retryAfterSeconds = retryAfterSeconds;
+  return err;
 }
 
 export function validationError(message: string, field?: string): ApiRequestError {

@@ -82,11 +82,17 @@ export interface RedisConfig {
   appendfsync: 'everysec' | 'always';
   /** Embedded redis-server maxmemory in MiB (noeviction); 0 = no ceiling. */
   maxmemoryMb: number;
+  /** Percent of maxmemory at which creation answers 503 (unsolicited calls are shed 10 points below). */
+  memoryHighWaterPercent: number;
 }
 
 export interface PipelineConfig {
   /** How long a Call-ID's decision is remembered to absorb resends (s). */
   dedupeWindowSeconds: number;
+  /** Full reload period of the edge's pending-number pre-filter (s). */
+  prefilterReloadSeconds: number;
+  /** Unsolicited calls are shed while the oldest waiting unsolicited batch is older than this (s). */
+  shedAfterSeconds: number;
 }
 
 /** Retention of the audit trails (see src/audit/audit-types.ts AuditSettings). */

@@ -43,7 +43,7 @@ function readLog(c: ConfigChecker, value: unknown, d: LogConfig): LogConfig {
 
 function readRedis(c: ConfigChecker, value: unknown, d: RedisConfig): RedisConfig {
   const path = ['redis'];
-  const o = c.mapping(value, path, ['url', 'keyPrefix', 'embeddedBinary', 'appendfsync', 'maxmemoryMb']);
+  const o = c.mapping(value, path, ['url', 'keyPrefix', 'embeddedBinary', 'appendfsync', 'maxmemoryMb', 'memoryHighWaterPercent']);
   return {
     url: c.pick<string | undefined>(o, path, 'url', d.url, (v, p) => {
       const s = c.string(v, p).trim();
@@ -71,6 +71,7 @@ function readRedis(c: ConfigChecker, value: unknown, d: RedisConfig): RedisConfi
       if (n > 0 && n < 32) c.fail(p, `must be 0 (no ceiling) or at least 32 (MiB), got ${n}`);
       return n;
     }),
+    memoryHighWaterPercent: c.pick(o, path, 'memoryHighWaterPercent', d.memoryHighWaterPercent, (v, p) => c.int(v, p, 20, 99)),
   };
 }
 

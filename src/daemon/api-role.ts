@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { MemoryGuardedStore } from '../api/memory-guarded-store.js';
 import { registerApi } from '../api/register-api.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { RingproofConfig } from '../config/config-types.js';
@@ -14,7 +15,10 @@ import type { VerifyMetrics } from '../verify/verify-metrics.js';
 export async function startApiRole(
   app: FastifyInstance,
   config: RingproofConfig,
-  deps: { connection: RedisConnection; prefix: string; registry: Registry; verifyMetrics: VerifyMetrics; audit: AuditLog; logger: Logger },
+  deps: {
+    connection: RedisConnection; prefix: string; registry: Registry; verifyMetrics: VerifyMetrics; audit: AuditLog; logger: Logger;
+    memory: { readonly ratio: number };
+  },
 ): Promise<() => Promise<void>> {
   const expiryQueue = new Queue(EXPIRY_QUEUE, { connection: deps.connection, prefix: deps.prefix });
   expiryQueue.on('error', (err) => deps.logger.warn({ err }, 'expiry queue error'));
@@ -26,7 +30,8 @@ export async function startApiRole(
     metrics: deps.verifyMetrics,
     audit: deps.audit,
   });
-  await registerApi(app, { store, config, logger: deps.logger, registry: deps.registry });
+  const guarded = new MemoryGuardedStore(store, deps.memory, config.redis.memoryHighWaterPercent / 100);
+  await registerApi(app, { store: guarded, config, logger: deps.logger, registry: deps.registry });
   return async () => {
     await expiryQueue.close();
   };

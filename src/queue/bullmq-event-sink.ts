@@ -9,6 +9,7 @@ import { batchJobId } from './call-job-id.js';
 import { CALL_JOB_OPTIONS } from './call-job-options.js';
 import { CALLS_QUEUE } from './queue-names.js';
 import type { QueueMetrics } from './queue-metrics.js';
+import type { CandidateFilter } from './pending-numbers.js';
 
 export interface BullmqEventSinkOptions {
   /** A `createRedis(url, {role: 'producer'})` connection; the caller keeps ownership. */
@@ -34,7 +35,19 @@ export interface BullmqEventSinkOptions {
    * them out (see docs/memory-model.md, durability). Default 3000 ms; 0 turns it off.
    */
   resendWindowMs?: number;
+  /**
+   * The pending-number pre-filter. With it, calls from numbers with a pending session (candidates)
+   * are flushed at once and queued in the candidate lane (plain jobs, which BullMQ hands out before
+   * any prioritized one); the others go in the unsolicited lane (priority 1) and may be shed.
+   * Without it, every call is a plain job and nothing is shed.
+   */
+  candidates?: CandidateFilter;
+  /** Shed unsolicited calls while `shedding` is true (and the pre-filter is synced). */
+  pressure?: { readonly shedding: boolean };
 }
+
+/** BullMQ priority of unsolicited-lane batches; candidate batches have none, so they are taken first. */
+export const UNSOLICITED_PRIORITY = 1;
 
 /**
  * EventSink that turns CallEvents into jobs of the BullMQ "calls" queue.
@@ -74,6 +87,12 @@ export class BullmqEventSink implements EventSink {
   /** Batches to send again after a lost connection, before the spool and new events. */
   private resend: Array<readonly CallEvent[]> = [];
   private wasReady = false;
+  /** Events of the batch add in flight. */
+  private sending = 0;
+  private readonly candidates: CandidateFilter | undefined;
+  private readonly pressure: { readonly shedding: boolean } | undefined;
+  private shedSinceLog = 0;
+  private lastShedLog = 0;
   private batchTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
@@ -109,6 +128,8 @@ export class BullmqEventSink implements EventSink {
     this.retryDelay = this.retryMinMs;
     this.resendWindowMs = Math.max(0, opts.resendWindowMs ?? 3000);
     this.wasReady = isRedisReady(this.conn);
+    this.candidates = opts.candidates;
+    this.pressure = opts.pressure;
     this.queue = new Queue(CALLS_QUEUE, { connection: opts.connection, prefix: opts.prefix });
     // Queue re-emits connection errors; the connection's owner logs those.
     this.queue.on('error', () => undefined);
@@ -125,9 +146,9 @@ export class BullmqEventSink implements EventSink {
     return !this.closed && isRedisReady(this.conn);
   }
 
-  /** Events not yet in Redis: in memory plus on disk. */
+  /** Events not yet acknowledged by Redis: in memory (buffered, being sent, to re-send) plus on disk. */
   get backlog(): number {
-    return this.buffer.length + this.spool.size + this.resend.reduce((n, b) => n + b.length, 0);
+    return this.buffer.length + this.sending + this.spool.size + this.resend.reduce((n, b) => n + b.length, 0);
   }
 
   publish(event: CallEvent): void {
@@ -136,13 +157,21 @@ export class BullmqEventSink implements EventSink {
       this.logger.error({ callId: event.callId }, 'calls sink: event published after close; dropped');
       return;
     }
+    const filter = this.candidates;
+    const candidate = filter !== undefined && event.cli !== null && filter.has(event.cli);
+    // Only a current pre-filter may decide that a call cannot verify anything.
+    if (!candidate && filter !== undefined && this.pressure?.shedding === true && filter.synced) {
+      this.shed(event);
+      return;
+    }
     this.buffer.push(event);
     if (this.buffer.length >= this.maxBuffered) {
       // Redis is slow or gone and the loop is stuck on it: keep memory bounded by going to disk now.
       this.toSpool(this.buffer.splice(0));
       return;
     }
-    if (this.buffer.length >= this.batchSize) this.kick();
+    // A candidate does not wait for the batch to fill: its user is waiting for the webhook.
+    if (candidate || this.buffer.length >= this.batchSize) this.kick();
     else this.batchTimer ??= setTimeout(() => { this.batchTimer = undefined; this.kick(); }, this.batchDelayMs);
   }
 
@@ -218,7 +247,7 @@ export class BullmqEventSink implements EventSink {
           this.scheduleRetry();
           return;
         }
-        if (!(await this.send(batch.records))) {
+        if (!(await this.send(batch.records, true))) {
           this.scheduleRetry();
           return;
         }
@@ -240,10 +269,11 @@ export class BullmqEventSink implements EventSink {
     }
   }
 
-  private async send(events: readonly CallEvent[]): Promise<boolean> {
-    const data: CallBatch = { v: 1, events: events as CallEvent[] };
+  /** `onDisk`: the events are read from the spool, which still counts them in backlog. */
+  private async send(events: readonly CallEvent[], onDisk = false): Promise<boolean> {
+    const added = this.queue.addBulk(this.jobsOf(events));
     let timer: NodeJS.Timeout | undefined;
-    const added = this.queue.add(CALL_BATCH_JOB_NAME, data, { ...CALL_JOB_OPTIONS, jobId: batchJobId(events) });
+    this.sending = onDisk ? 0 : events.length;
     try {
       await Promise.race([
         added,
@@ -259,7 +289,38 @@ export class BullmqEventSink implements EventSink {
       return false;
     } finally {
       clearTimeout(timer);
+      this.sending = 0;
     }
+  }
+
+  /** One job per lane present in the batch: candidates as plain jobs, the rest prioritized behind them. */
+  private jobsOf(events: readonly CallEvent[]): Array<{ name: string; data: CallBatch; opts: typeof CALL_JOB_OPTIONS }> {
+    const filter = this.candidates;
+    const job = (part: CallEvent[], priority?: number): { name: string; data: CallBatch; opts: typeof CALL_JOB_OPTIONS } => ({
+      name: CALL_BATCH_JOB_NAME,
+      data: { v: 1, events: part },
+      opts: { ...CALL_JOB_OPTIONS, jobId: batchJobId(part), ...(priority !== undefined ? { priority } : {}) },
+    });
+    if (filter === undefined) return [job(events as CallEvent[])];
+    const first: CallEvent[] = [];
+    const rest: CallEvent[] = [];
+    for (const e of events) (e.cli !== null && filter.has(e.cli) ? first : rest).push(e);
+    const jobs = [];
+    if (first.length > 0) jobs.push(job(first));
+    if (rest.length > 0) jobs.push(job(rest, UNSOLICITED_PRIORITY));
+    return jobs;
+  }
+
+  /** Drops an unsolicited call the pipeline cannot take now: counted, logged at most every 10 s. */
+  private shed(event: CallEvent): void {
+    this.metrics.eventsPublished.inc({ result: 'shed' });
+    this.shedSinceLog++;
+    const now = Date.now();
+    if (now - this.lastShedLog < 10_000) return;
+    this.logger.warn({ shed: this.shedSinceLog, trunk: event.trunk },
+      'calls sink: workers are behind on unsolicited calls (or Redis is near its memory ceiling); shedding them, counted in ringproof_events_published_total{result="shed"}');
+    this.lastShedLog = now;
+    this.shedSinceLog = 0;
   }
 
   /** Keeps an acknowledged batch for resendWindowMs (see the class comment). */

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { QueueDepthProbe } from './queue-depth-probe.js';
 
-export type PublishResult = 'queued' | 'spooled' | 'overflow';
+export type PublishResult = 'queued' | 'spooled' | 'overflow' | 'shed';
 
 /**
  * Metrics of the edge → queue path, on the process registry. The gauges are filled at scrape time
@@ -55,7 +55,7 @@ export function createQueueMetrics(registry: Registry): QueueMetrics {
   return {
     eventsPublished: new Counter({
       name: 'ringproof_events_published_total',
-      help: 'CallEvents handed to the queue path, by first fate: queued (Redis), spooled (disk), overflow (dropped)',
+      help: 'CallEvents handed to the queue path, by first fate: queued (Redis), spooled (disk), overflow (dropped: spool full), shed (unsolicited, dropped while the pipeline was behind)',
       labelNames: ['result'] as const,
       registers: [registry],
     }),

@@ -27,6 +27,10 @@ export interface VerifyKeys {
   emitClaimKey(sessionId: string, status: string): string;
   /** `${emitClaimPrefix}${sessionId}:${status}` is emitClaimKey (the call script builds it in Lua). */
   readonly emitClaimPrefix: string;
+  /** Sorted set: phone numbers with a pending session → its expiresAt (the edges' pre-filter). */
+  readonly pending: string;
+  /** Pub/sub channel announcing "number expiresAt" of each new session. */
+  readonly pendingChannel: string;
   /** The evidence trail: session events and calls that concern a session (time retention). */
   readonly audit: string;
   /** The noise trail: a capped, sampled record of calls that concern no session. */
@@ -52,6 +56,8 @@ export function verifyKeys(prefix: string): VerifyKeys {
     talkersKey: (hour) => `${prefix}:talk:${hour}`,
     emitClaimKey: (sessionId, status) => `${prefix}:vemit:${sessionId}:${status}`,
     emitClaimPrefix: `${prefix}:vemit:`,
+    pending: `${prefix}:vpending`,
+    pendingChannel: `${prefix}:vpending:new`,
     audit: `${prefix}:audit`,
     noise: `${prefix}:audit:calls`,
   };
