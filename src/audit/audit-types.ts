@@ -46,7 +46,7 @@ export interface AuditSettings {
 export const DEFAULT_AUDIT_SETTINGS: Readonly<AuditSettings> = Object.freeze({
   evidenceRetentionDays: 400,
   noiseMaxEntries: 10_000,
-  noiseSampleEvery: 1,
+  noiseSampleEvery: 10,
   aggregateRetentionHours: 48,
   topTalkers: 200,
 });

@@ -94,7 +94,8 @@ describe('batch decisions', () => {
     const candidate = callEvent();
     batch.splice(77, 0, candidate);
     batch.push({ hello: 'world' } as unknown as CallEvent, callEvent({ cli: null, cliRaw: null, cliOrigin: 'withheld' }));
-    const results = await worker().handleBatch(batch);
+    const audit = new AuditLog({ redis, prefix: PREFIX, settings: { noiseSampleEvery: 1 } });
+    const results = await worker({ audit }).handleBatch(batch);
     expect(results).toHaveLength(153);
     expect(results[77]).toMatchObject({ outcome: 'verified', sessionId: v.id, emitted: true });
     expect(results.filter((r) => r.outcome === 'unsolicited')).toHaveLength(150);
@@ -110,12 +111,30 @@ describe('batch decisions', () => {
     const agg = await redis.hgetall(`${PREFIX}:agg:${minute}`).then(async (h) =>
       Object.keys(h).length > 0 ? h : redis.hgetall(`${PREFIX}:agg:${minute - 1}`));
     expect(agg).toEqual({ [`carrier-a|${DID}|unsolicited`]: '150', [`carrier-a|${DID}|withheld`]: '1' });
+    // Top talkers: one call in 8 (by Call-ID), counted 8.
     const talkers = await redis.keys(`${PREFIX}:talk:*`);
     expect(talkers).toHaveLength(1);
-    expect(await redis.zcard(talkers[0]!)).toBe(150);
+    const scores = await redis.zrange(talkers[0]!, '0', '-1', 'WITHSCORES');
+    expect(scores.length / 2).toBeGreaterThan(0);
+    expect(scores.length / 2).toBeLessThan(150);
+    for (let i = 1; i < scores.length; i += 2) expect(scores[i]).toBe('8');
     const m = await metrics.callOutcomes.get();
     const count = (o: string): number => m.values.find((x) => x.labels.outcome === o)?.value ?? 0;
     expect([count('verified'), count('unsolicited'), count('invalid'), count('withheld')]).toEqual([1, 150, 1, 1]);
+  });
+
+  it('top talkers: a CLI that calls again and again surfaces above a flood of one-off CLIs', async () => {
+    const w = worker();
+    const repeat = '+447700900555';
+    const batch: CallEvent[] = [];
+    for (let i = 0; i < 2000; i++) batch.push(floodEvent(i));
+    for (let i = 0; i < 200; i++) batch.splice(i * 10, 0, callEvent({ cli: repeat, cliRaw: repeat }));
+    await w.handleBatch(batch);
+    const key = (await redis.keys(`${PREFIX}:talk:*`))[0]!;
+    const [top, score] = await redis.zrevrange(key, 0, 0, 'WITHSCORES');
+    expect(top).toBe(repeat);
+    expect(Number(score)).toBeGreaterThan(100); // 200 calls, sampled 1 in 8 and counted 8
+    expect(await redis.zcard(key)).toBeLessThanOrEqual(2 * 200);
   });
 
   it('dedupes by Call-ID inside a batch, across batches and across workers, within the window', async () => {

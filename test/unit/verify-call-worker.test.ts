@@ -72,7 +72,8 @@ beforeEach(async () => {
   await worker?.close();
   await redis.flushall();
   metrics = createVerifyMetrics(new Registry());
-  const audit = new AuditLog({ redis, prefix: PREFIX });
+  // Every unsolicited call written to the noise trail (the default samples one in ten).
+  const audit = new AuditLog({ redis, prefix: PREFIX, settings: { noiseSampleEvery: 1 } });
   store = new RedisVerificationStore({ redis, prefix: PREFIX, dids: [DID], expiryQueue, metrics, audit });
   emitter = new CollectingEmitter();
   worker = new CallWorker({
