@@ -3,6 +3,8 @@ import type { Cluster, Redis } from 'ioredis';
 import type { CallEvent } from '../edge/call-event.js';
 import { maskNumber } from '../log/mask.js';
 import { batchEvents } from '../queue/call-batch.js';
+import { CallerTrustDecider, type CallTrust as CallTrustDecision } from '../trust/call-trust.js';
+import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
 import { CALLS_QUEUE } from './queue-names.js';
 import { decideCalls } from './decide-calls.js';
 import { emitClaimed } from './emit-once.js';
@@ -24,6 +26,10 @@ export interface CallWorkerOptions extends VerifyWorkerOptions {
    * of a process (see UnmarkedEmits); default: one per worker, never filled.
    */
   unmarked?: UnmarkedEmits;
+  /** The `trust` configuration: what a matching call needs to verify; default DEFAULT_CALLER_TRUST_POLICY. */
+  trust?: CallerTrustPolicy;
+  /** Counts refusals by reason; absent in tests that do not look. */
+  onTrustRefusal?: (reason: string) => void;
 }
 
 export interface CallResult {
@@ -72,6 +78,8 @@ export class CallWorker {
   private readonly opts: CallWorkerOptions;
   private readonly clock: () => number;
   private readonly unmarked: UnmarkedEmits;
+  private readonly trust: CallerTrustDecider;
+  private readonly trustOf: (e: CallEvent) => CallTrustDecision;
   private lastMalformedLog = 0;
 
   constructor(opts: CallWorkerOptions) {
@@ -80,6 +88,8 @@ export class CallWorker {
     this.redis = opts.redis ?? opts.connection;
     this.keys = verifyKeys(opts.prefix);
     this.clock = opts.clock ?? Date.now;
+    this.trust = new CallerTrustDecider(opts.trust);
+    this.trustOf = (e) => this.trust.decide(e);
     this.worker = new Worker<unknown, CallResult | BatchSummary>(CALLS_QUEUE, (job: Job<unknown>) => this.process(job.data), {
       connection: opts.connection,
       prefix: opts.prefix,
@@ -141,6 +151,7 @@ export class CallWorker {
         keys: this.keys,
         audit: this.opts.audit,
         now: this.clock(),
+        trustOf: this.trustOf,
         ...(this.opts.skewMs !== undefined ? { skewMs: this.opts.skewMs } : {}),
         ...(this.opts.retentionSeconds !== undefined ? { retentionSeconds: this.opts.retentionSeconds } : {}),
         ...(this.opts.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: this.opts.dedupeWindowSeconds } : {}),
@@ -154,6 +165,7 @@ export class CallWorker {
           ? { outcome: d.outcome, sessionId, detail, emitted: false }
           : { outcome: 'duplicate', firstOutcome: d.outcome, sessionId, detail, emitted: false };
         results[at[k] as number] = result;
+        if (d.fresh && d.outcome === 'rejected' && d.detail !== '') this.opts.onTrustRefusal?.(d.detail);
         if (d.fresh && d.outcome === 'verified') {
           this.opts.metrics.inviteToVerified.observe(Math.max(0, decidedAt - event.receivedAt) / 1000);
         }

@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CallEvent } from '../edge/call-event.js';
+import type { CallTrust } from '../trust/call-trust.js';
 import { DEFAULT_EMIT_LEASE_MS } from './emit-once.js';
 import { runScript } from './scripts/lua-script.js';
 import { DEDUPE_BUCKETS, processCallsScript } from './scripts/process-calls.js';
@@ -30,7 +31,11 @@ export interface DecideOptions {
   skewMs?: number;
   retentionSeconds?: number;
   dedupeWindowSeconds?: number;
+  /** The caller-trust decision for a call (CallerTrustDecider.decide); default: every call may verify. */
+  trustOf?: (e: CallEvent) => CallTrust;
 }
+
+const TRUST_ANY: CallTrust = Object.freeze({ refusal: '', verdictJson: '' });
 
 /** Calls per script run: bounds one script's time (Redis runs nothing else meanwhile). */
 const MAX_CALLS_PER_SCRIPT = 500;
@@ -74,10 +79,19 @@ export async function decideCalls(redis: Redis | Cluster, events: readonly CallE
   const keys = scriptKeys(opts);
   for (let start = 0; start < events.length; start += MAX_CALLS_PER_SCRIPT) {
     const chunk = events.slice(start, start + MAX_CALLS_PER_SCRIPT);
-    const args = [...head, chunk.length];
-    for (const e of chunk) {
-      args.push(e.callId, e.did ?? '', e.cli ?? '', e.receivedAt, presetOutcome(e), e.trunk, JSON.stringify(e));
-    }
+    // The few distinct trust verdicts of the chunk go once in a table; each call names its entry.
+    const verdicts = new Map<CallTrust, number>();
+    const index = chunk.map((e) => {
+      const t = opts.trustOf?.(e) ?? TRUST_ANY;
+      let i = verdicts.get(t);
+      if (i === undefined) verdicts.set(t, (i = verdicts.size + 1));
+      return i;
+    });
+    const args = [...head, chunk.length, verdicts.size];
+    for (const t of verdicts.keys()) args.push(t.refusal, t.verdictJson);
+    chunk.forEach((e, k) => {
+      args.push(e.callId, e.did ?? '', e.cli ?? '', e.receivedAt, presetOutcome(e), e.trunk, JSON.stringify(e), index[k] as number);
+    });
     const reply = (await runScript(redis, processCallsScript, keys, args)) as unknown[][];
     for (const r of reply) {
       out.push({

@@ -119,11 +119,12 @@ async function taken(registry: Registry): Promise<number> {
 }
 
 function worker(emitter: WebhookEmitter, concurrency = 1): CallWorker {
+  const connection = new Redis(server.url, { maxRetriesPerRequest: null });
   const w = new CallWorker({
-    connection: new Redis(server.url, { maxRetriesPerRequest: null }), prefix: PREFIX, emitter, defaultWebhookUrl: 'http://127.0.0.1:9/cb',
+    connection, prefix: PREFIX, emitter, defaultWebhookUrl: 'http://127.0.0.1:9/cb',
     metrics: createVerifyMetrics(new Registry()), audit: new AuditLog({ redis, prefix: PREFIX }), concurrency, autorun: false,
   });
-  cleanups.push(() => w.close());
+  cleanups.push(async () => { await w.close(); connection.disconnect(); });
   return w;
 }
 

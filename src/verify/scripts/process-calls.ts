@@ -1,9 +1,9 @@
 import type { LuaScript } from './lua-script.js';
 
-/** ARGV slots per call after the fixed head (see the script's header). */
-export const CALL_ARGS = 7;
-/** ARGV slots before the first call. */
-export const HEAD_ARGS = 15;
+/** ARGV slots per call after the head and the trust table (see the script's header). */
+export const CALL_ARGS = 8;
+/** ARGV slots before the trust table: the last one is its size. */
+export const HEAD_ARGS = 16;
 /** KEYS before the dedupe buckets. */
 export const FIXED_KEYS = 4;
 /** One unsolicited call in this many (by Call-ID hash) is counted in the top talkers, with this weight. */
@@ -32,6 +32,12 @@ export const DEDUPE_BUCKETS = 4;
  * created no later than receivedAt + skew (a call that arrived before the session existed, e.g. from a
  * queue backlog, must not verify it), and receivedAt <= expiresAt (the INVITE time counts).
  *
+ * Caller trust (src/trust/): the worker applies the trust policy before the script runs. The batch
+ * carries a small table of the verdicts its calls have (refusal, verdict JSON) and each call the index
+ * of its own. A refused call that would otherwise verify is 'rejected' (detail = the refusal, e.g.
+ * caller_id_failed); the session stays pending for a genuine call and remembers the refusal as
+ * lastRejection / lastRejectedAt. A verifying call stores its verdict as the session's callerTrust.
+ *
  * When a verified webhook is still owed, the step takes the emit claim (see claim-emit.ts).
  *
  * KEYS: 1 evidence stream, 2 noise stream, 3 this minute's aggregate hash, 4 this hour's top talkers,
@@ -39,9 +45,11 @@ export const DEDUPE_BUCKETS = 4;
  * ARGV: 1 session key prefix, 2 skew ms, 3 session retention s, 4 now ms, 5 evidence MINID (ms),
  *       6 noise MAXLEN (~), 7 emit claim key prefix, 8 claim lease ms, 9 dedupe bucket TTL s,
  *       10 match key prefix, 11 aggregate TTL s, 12 top talkers kept, 13 top talkers TTL s,
- *       14 noise sample 1 in N, 15 number of calls;
+ *       14 noise sample 1 in N, 15 number of calls, 16 size T of the trust table;
+ *       then T pairs: caller-trust refusal ('' = may verify), caller-trust verdict as JSON;
  *       then per call: Call-ID, DID, CLI, receivedAt ms, preset outcome ('' or 'withheld'/'invalid'),
- *       trunk, the CallEvent as JSON (an object; the outcome fields are appended for the audit)
+ *       trunk, the CallEvent as JSON (an object; the outcome fields are appended for the audit),
+ *       index (1..T) of its trust verdict
  * Returns one {fresh 1/0, outcome, sessionId, detail, notified, HGETALL or {}, claimed 1/0} per call.
  * fresh=0: an earlier delivery decided; outcome is that decision. The session (HGETALL) is returned
  * only with claimed=1, when the caller holds the verified emit claim (token 'call:' .. its callId).
@@ -52,10 +60,11 @@ export const processCallsScript: LuaScript = {
   lua: `
 local sprefix, skew, retention, now = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local n = tonumber(ARGV[15])
+local first = ${HEAD_ARGS} + 2 * tonumber(ARGV[${HEAD_ARGS}]) + 1
 local sampleEvery = tonumber(ARGV[14])
 local nkeys = #KEYS
 
-local function decide(callId, did, cli, receivedAt, preset)
+local function decide(callId, did, cli, receivedAt, preset, refusal, verdict)
   if preset ~= '' then return preset, '', '', 1 end
   local sid = redis.call('GET', ARGV[10] .. did .. ':' .. cli)
   if not sid then return 'unsolicited', '', 'no_session', 1 end
@@ -67,8 +76,13 @@ local function decide(callId, did, cli, receivedAt, preset)
   if tonumber(f[2]) > at + skew then return 'unsolicited', sid, 'call_before_session', 1 end
   if status == 'pending' then
     if at > tonumber(f[3]) then return 'late', sid, 'after_expiry', 1 end
+    if refusal ~= '' then
+      redis.call('HSET', skey, 'lastRejection', refusal, 'lastRejectedAt', now, 'updatedAt', now)
+      return 'rejected', sid, refusal, 1
+    end
     redis.call('HSET', skey, 'status', 'verified', 'verifiedAt', now, 'callId', callId,
       'callReceivedAt', receivedAt, 'updatedAt', now)
+    if verdict ~= '' then redis.call('HSET', skey, 'callerTrust', verdict) end
     redis.call('EXPIRE', skey, retention)
     return 'verified', sid, '', 1
   end
@@ -98,7 +112,7 @@ end
 -- One HMGET per dedupe bucket for the whole batch, one HSET of the new decisions and one HINCRBY per
 -- distinct count at the end: per call, the script pays table work, not Redis commands.
 local fields = {}
-for i = 0, n - 1 do fields[i + 1] = string.sub(redis.sha1hex(ARGV[16 + i * ${CALL_ARGS}]), 1, 16) end
+for i = 0, n - 1 do fields[i + 1] = string.sub(redis.sha1hex(ARGV[first + i * ${CALL_ARGS}]), 1, 16) end
 local prior = {}
 for k = ${FIXED_KEYS + 1}, nkeys do
   local got = redis.call('HMGET', KEYS[k], unpack(fields))
@@ -111,9 +125,10 @@ local results = {}
 local seen, decided, counts = {}, {}, {}
 local talkersAny = false
 for i = 0, n - 1 do
-  local b = 16 + i * ${CALL_ARGS}
+  local b = first + i * ${CALL_ARGS}
   local callId, did, cli, receivedAt, preset, trunk, ev =
     ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
+  local t = ${HEAD_ARGS} + 2 * tonumber(ARGV[b + 7]) - 1
   local field = fields[i + 1]
   local rec = prior[i + 1] or seen[field]
   local fresh, outcome, sid, detail
@@ -127,7 +142,7 @@ for i = 0, n - 1 do
       outcome, sid, detail = string.sub(rec, 1, p1 - 1), string.sub(rec, p1 + 1, p2 - 1), string.sub(rec, p2 + 1)
     end
   else
-    outcome, sid, detail, fresh = decide(callId, did, cli, receivedAt, preset)
+    outcome, sid, detail, fresh = decide(callId, did, cli, receivedAt, preset, ARGV[t], ARGV[t + 1])
     rec = 'u'
     if sid ~= '' or outcome ~= 'unsolicited' or detail ~= 'no_session' then rec = outcome .. '|' .. sid .. '|' .. detail end
     seen[field] = rec
