@@ -89,6 +89,8 @@ export class BullmqEventSink implements EventSink {
   private wasReady = false;
   /** Events of the batch add in flight. */
   private sending = 0;
+  /** A candidate waits in the buffer: flush without waiting for the batch delay. */
+  private urgent = false;
   private readonly candidates: CandidateFilter | undefined;
   private readonly pressure: { readonly shedding: boolean } | undefined;
   private shedSinceLog = 0;
@@ -164,14 +166,29 @@ export class BullmqEventSink implements EventSink {
       this.shed(event);
       return;
     }
-    this.buffer.push(event);
+    // A candidate goes to the front and does not wait for the batch to fill: its user is waiting
+    // for the webhook. (Candidates are rare, so the front insert costs nothing that matters.)
+    if (candidate) {
+      this.buffer.unshift(event);
+      this.urgent = true;
+    } else {
+      this.buffer.push(event);
+    }
     if (this.buffer.length >= this.maxBuffered) {
       // Redis is slow or gone and the loop is stuck on it: keep memory bounded by going to disk now.
       this.toSpool(this.buffer.splice(0));
       return;
     }
-    // A candidate does not wait for the batch to fill: its user is waiting for the webhook.
-    if (candidate || this.buffer.length >= this.batchSize) this.kick();
+    this.schedule();
+  }
+
+  /**
+   * Flush now when a candidate waits or a batch is full, else at most batchDelayMs from now. Waiting
+   * for the delay is what makes batches large at moderate rates: sending whatever accumulated during
+   * the previous add made batches of a dozen calls, and the queue's cost is per batch.
+   */
+  private schedule(): void {
+    if (this.urgent || this.buffer.length >= this.batchSize) this.kick();
     else this.batchTimer ??= setTimeout(() => { this.batchTimer = undefined; this.kick(); }, this.batchDelayMs);
   }
 
@@ -209,12 +226,13 @@ export class BullmqEventSink implements EventSink {
     this.pumping = this.pump().finally(() => {
       this.pumping = undefined;
       // Events published while the last send was in flight.
-      if (this.buffer.length > 0 && !this.closing) this.kick();
+      if (this.buffer.length > 0 && !this.closing) this.schedule();
     });
   }
 
   /** Sends until memory and spool are empty or Redis fails; never throws. */
   private async pump(): Promise<void> {
+    let sent = false;
     for (;;) {
       const again = this.resend[0];
       if (again) {
@@ -258,6 +276,10 @@ export class BullmqEventSink implements EventSink {
         continue;
       }
       if (this.buffer.length === 0) return;
+      // After one batch, only a full one, a waiting candidate or a close goes on at once (see schedule()).
+      if (sent && !this.closing && !this.urgent && this.buffer.length < this.batchSize) return;
+      this.urgent = false;
+      sent = true;
       const batch = this.buffer.splice(0, this.batchSize);
       if (isRedisReady(this.conn) && (await this.send(batch))) {
         this.metrics.eventsPublished.inc({ result: 'queued' }, batch.length);

@@ -100,13 +100,13 @@ function prefilter(reloadMs = 60_000): { filter: PendingNumbers; subscriber: Red
   return { filter, subscriber, reader };
 }
 
-function sink(opts: { candidates?: PendingNumbers; pressure?: { readonly shedding: boolean } } = {}): { sink: BullmqEventSink; metrics: QueueMetrics; registry: Registry } {
+function sink(opts: { candidates?: PendingNumbers; pressure?: { readonly shedding: boolean }; batchDelayMs?: number } = {}): { sink: BullmqEventSink; metrics: QueueMetrics; registry: Registry } {
   const registry = new Registry();
   const metrics = createQueueMetrics(registry);
   const producer = createRedis(server.url, { role: 'producer' });
   const spool = DiskSpool.open<CallEvent>({ dir: join(stateDir, 'spool'), maxEvents: 100_000, logger });
   const s = new BullmqEventSink({
-    connection: producer, prefix: PREFIX, spool, metrics, logger, batchSize: 100, batchDelayMs: 5,
+    connection: producer, prefix: PREFIX, spool, metrics, logger, batchSize: 100, batchDelayMs: opts.batchDelayMs ?? 5,
     ...(opts.candidates ? { candidates: opts.candidates } : {}), ...(opts.pressure ? { pressure: opts.pressure } : {}),
   });
   cleanups.push(async () => { await s.close(); producer.disconnect(); });
@@ -176,6 +176,30 @@ describe('two lanes', () => {
     expect(emitter.sent[0]!.waitingUnsolicited).toBeGreaterThanOrEqual(25);
     await expect.poll(() => calls.getPrioritizedCount(), { timeout: 20_000 }).toBe(0);
   }, 40_000);
+
+  it('unsolicited calls wait for the batch delay and go in few jobs; a candidate is flushed at once, with them', async () => {
+    const { filter } = prefilter();
+    await filter.whenSynced();
+    const { sink: s } = sink({ candidates: filter, batchDelayMs: 60_000 });
+    await expect.poll(() => s.ready, { timeout: 5000 }).toBe(true);
+    await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    await expect.poll(() => filter.has('+447700900001'), { timeout: 5000 }).toBe(true);
+    for (let i = 0; i < 150; i++) {
+      s.publish(callEvent(floodCli(i)));
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    await expect.poll(() => s.backlog, { timeout: 5000 }).toBe(50);
+    await new Promise((r) => setTimeout(r, 300));
+    // A full batch (batchSize 100) went at once; the other 50 wait for the minute's delay, however
+    // the calls trickled in (before, each add's reply flushed what had come meanwhile: tiny batches).
+    expect(await calls.getPrioritizedCount()).toBe(1);
+    expect(s.backlog).toBe(50);
+    s.publish(callEvent('+447700900001'));
+    await expect.poll(() => s.backlog, { timeout: 5000 }).toBe(0);
+    // The candidate went at once, and the 50 waiting calls with it (in their own lane's job).
+    expect(await calls.getWaitingCount()).toBe(1);
+    expect(await calls.getPrioritizedCount()).toBe(2);
+  });
 
   it('sheds unsolicited calls only, counted, while the workers are behind; a candidate is never shed', async () => {
     const { filter } = prefilter();
