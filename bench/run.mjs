@@ -1,26 +1,34 @@
 #!/usr/bin/env node
-// `npm run bench`: SIPp at a ladder of call rates against ringproof and against a minimal stateless
-// Node.js responder, on loopback; writes a markdown report. A measurement, not a test: it exits 0
-// when it completes, whether or not the targets were met (each is printed PASS or MISS).
+// `npm run bench`: SIPp at a ladder of call rates against ringproof, a minimal stateless Node.js
+// responder and (when installed) Kamailio's stateless reject, on loopback; writes a markdown report.
+// Other modes (e2e, product, flood-memory, soak) live in lib/*-run.mjs. A measurement, not a test: it
+// exits 0 when it completes, whether or not the targets were met (each is printed PASS, MISS or N/A).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { issueVerdicts } from './lib/acceptance.mjs';
 import { parseArgs, USAGE } from './lib/args.mjs';
+import { daemonEntry } from './lib/daemon-entry.mjs';
 import { pidListeningOn, tolerate100 } from './lib/drachtio.mjs';
 import { DRACHTIO_BIN_ENV, findDrachtioBinary, startDrachtioServer } from '../scripts/lib/drachtio-server.mjs';
 import { runE2e } from './lib/e2e-run.mjs';
+import { runFloodMemory } from './lib/flood-memory-run.mjs';
+import { kamailioVersion, startKamailio } from './lib/kamailio.mjs';
 import { machineInfo } from './lib/machine-info.mjs';
-import { clockTicks, cpuTicks } from './lib/proc-stats.mjs';
+import { clockTicks } from './lib/proc-stats.mjs';
+import { idleBaseline } from './lib/process-cpu.mjs';
+import { runProduct } from './lib/product-run.mjs';
 import { renderReport } from './lib/report.mjs';
+import { publishReport } from './lib/report-common.mjs';
 import { chooseScenario } from './lib/scenario.mjs';
+import { runSoak } from './lib/soak-run.mjs';
 import { measureStep, settle } from './lib/step.mjs';
 import { startReference, startRingproof } from './lib/targets.mjs';
 import { cpuRatio, verdicts } from './lib/verdicts.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // 20,000 calls: with 2,000 (the first setting) a single-rate run still paid for JIT and heap growth;
 // a fresh daemon's first 48,000 calls at 8,000/s cost ~27 µs each, the next 48,000 ~19-21 µs.
 const WARMUP = { rate: 4000, seconds: 5 };
@@ -40,15 +48,6 @@ function progressLine(r) {
     `${r.parts.length > 1 ? ` [${r.parts.map((p) => `${p.name} ${p.usPerCall.toFixed(1)}`).join(' + ')}]` : ''} (${r.cpuPctLoad.toFixed(0)} % core),` +
     ` RSS ${r.rssMb.toFixed(0)} MB, SIPp CPU ${r.sippCpuPct.toFixed(0)} %`
   );
-}
-
-/** Idle CPU of each target over a short quiet period, to show how much of a step's CPU is not calls. */
-async function idleBaseline(targets, ticksPerS, seconds = 5) {
-  // Every process doing a target's work (ringproof and, for the drachtio engine, drachtio-server).
-  const ticks = (t) => [t.pid, ...(t.extraPids ?? []).map((p) => p.pid)].reduce((a, pid) => a + (cpuTicks(pid) ?? NaN), 0);
-  const t0 = targets.map(ticks);
-  await sleep(seconds * 1000);
-  return targets.map((t, i) => ({ target: t.name, usPerS: ((ticks(t) - t0[i]) / ticksPerS / seconds) * 1e6 }));
 }
 
 /**
@@ -84,12 +83,13 @@ async function main() {
     console.log(USAGE);
     return;
   }
-  if (!existsSync(join(root, 'dist/command-line/main.js'))) fail('dist/command-line/main.js is missing: run `npm run build` (npm run bench does)');
+  if (!daemonEntry(root)) fail('the daemon is not built (dist/command-line/main.js or dist/cli/main.js): run `npm run build` (npm run bench does)');
   if (spawnSync('sipp', ['-v'], { stdio: 'ignore' }).error) fail('sipp is not on PATH (apt-get install sip-tester)');
-  if (opts.mode === 'e2e') {
-    await runE2e({ root, opts, log });
-    return;
-  }
+  const argv = process.argv.slice(2);
+  if (opts.mode === 'e2e') return runE2e({ root, opts, log });
+  if (opts.mode === 'product') return runProduct({ root, opts, log, argv });
+  if (opts.mode === 'flood-memory') return runFloodMemory({ root, opts, log, argv });
+  if (opts.mode === 'soak') return runSoak({ root, opts, log, argv });
   let scenario;
   try {
     scenario = chooseScenario(root, opts.scenario);
@@ -112,21 +112,28 @@ async function main() {
   // measurements taken under nearly the same background load.
   // With --engine native,drachtio both ringproof targets run at each rate, so they sit side by side.
   const ownDrachtio = await startOwnDrachtio(opts);
+  // Kamailio, the C yardstick of issue #8, runs when it is installed; otherwise the report says so.
+  const kamailio = opts.targets.includes('kamailio') ? kamailioVersion(opts.kamailioBin) : undefined;
+  const kamailioNA = !opts.targets.includes('kamailio') ? 'reference unavailable: kamailio not in --targets' : kamailio ? undefined : `reference unavailable: \`${opts.kamailioBin}\` is not installed (apt-get install kamailio)`;
+  if (kamailioNA && opts.targets.includes('kamailio')) log(`bench: ${kamailioNA}`);
   const order = [
     ...(opts.targets.includes('reference') ? [{ name: 'reference' }] : []),
+    ...(kamailio ? [{ name: 'kamailio' }] : []),
     ...(opts.targets.includes('ringproof') ? opts.engines.map((engine) => ({ name: engine === 'native' ? 'ringproof' : `ringproof-${engine}`, engine })) : []),
   ];
   for (const { name, engine } of order) {
     try {
       const t = engine
         ? await startRingproof({ root, engine, role: opts.role, cpuProfDir: opts.cpuProf, drachtio: engine === 'drachtio' ? drachtioTarget(opts) : undefined })
-        : await startReference({ root, transport: opts.transport });
+        : name === 'kamailio'
+          ? await startKamailio({ root, transport: opts.transport, bin: opts.kamailioBin })
+          : await startReference({ root, transport: opts.transport });
       if (engine === 'drachtio') t.scenario = { ...scenario, scenario: tolerate100(scenario.scenario, workRoot), label: `${scenario.label} (+ optional 100 Trying)` };
       if (engine === 'drachtio' && ownDrachtio) t.label += ' (started by the bench: --loglevel notice, sofia-loglevel 0)';
       targets.push(t);
       labels[t.name] = t.label;
-      const extras = t.extraPids.map((p) => `, ${p.name} pid ${p.pid}`).join('');
-      log(`bench: ${t.label} pid ${t.pid}${extras} on ${opts.transport}:${t.sipHost}:${t.sipPort}${t.httpPort ? `, http ${t.httpPort}` : ''}`);
+      const procs = t.procs();
+      log(`bench: ${t.label} pid ${t.pid}${procs.length > 1 ? ` (${procs.length} processes)` : ''} on ${opts.transport}:${t.sipHost}:${t.sipPort}${t.httpPort ? `, http ${t.httpPort}` : ''}`);
     } catch (err) {
       problems.push(`${name} did not start: ${err.message.split('\n').slice(0, 6).join(' / ')}`);
       log(`bench: ${name} did not start: ${err.message}`);
@@ -167,20 +174,20 @@ async function main() {
   const finishedAt = new Date();
   const verdictList = [...new Set(results.map((r) => r.target).filter((t) => t.startsWith('ringproof')))].flatMap((t) => verdicts(results, t));
   if (verdictList.length === 0) verdictList.push(...verdicts(results));
-  const md = renderReport({ info, opts, scenario, results, verdictList, idle, problems, startedAt, finishedAt, labels });
-  const stamp = startedAt.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
-  const outPath = resolve(opts.out ?? join(root, 'bench/reports', `bench-${stamp}.md`));
-  mkdirSync(dirname(outPath), { recursive: true });
-  writeFileSync(outPath, md);
-  console.log(md);
-  for (const v of verdictList) log(`${v.status.padEnd(4)} ${v.name} — ${v.detail}`);
+  // Issue #8's edge target (role edge vs Kamailio) is judged here; the others need the product modes.
+  const issueList = opts.role === 'edge' && opts.engines.includes('native') ? issueVerdicts({ edge: { results, kamailioNA } }).filter((v) => v.name.includes('role edge')) : [];
+  const md = renderReport({ info, opts, scenario, results, verdictList: [...verdictList, ...issueList], idle, problems, startedAt, finishedAt, labels, kamailioNA, argv });
+  const outPath = publishReport({ root, opts, prefix: 'bench', startedAt, md });
+  for (const v of [...verdictList, ...issueList]) log(`${v.status.padEnd(4)} ${v.name} — ${v.detail}`);
   for (const rate of opts.rates) {
     for (const name of ['ringproof', 'ringproof-drachtio']) {
-      const ratio = cpuRatio(results, rate, name);
-      if (Number.isFinite(ratio)) log(`     CPU ratio ${name}/reference at ${rate}/s: ${ratio.toFixed(2)}x`);
+      for (const ref of ['reference', 'kamailio']) {
+        const ratio = cpuRatio(results, rate, name, ref);
+        if (Number.isFinite(ratio)) log(`     CPU ratio ${name}/${ref} at ${rate}/s: ${ratio.toFixed(2)}x`);
+      }
     }
   }
-  log(`bench: report written to ${relative(process.cwd(), outPath) || outPath}${opts.keep ? `; SIPp files kept in ${workRoot}` : ''}`);
+  log(`bench: report written to ${outPath}${opts.keep ? `; SIPp files kept in ${workRoot}` : ''}`);
 }
 
 main().then(

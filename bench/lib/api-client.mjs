@@ -16,29 +16,37 @@ export async function mapBounded(items, limit, fn) {
 }
 
 /**
+ * POST /v1/verifications for one number: {status, session: {phoneNumber, id, callTo}} on 201, else
+ * {status (0: no HTTP answer), error: text}.
+ */
+export async function createSession(httpPort, phoneNumber, { ttlSeconds, timeoutMs = 10_000 }) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/v1/verifications`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phoneNumber, ttlSeconds }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = await res.json().catch(() => undefined);
+    if (res.status !== 201 || !body?.id || !body?.callTo) {
+      return { status: res.status, error: `POST ${phoneNumber}: HTTP ${res.status} ${JSON.stringify(body).slice(0, 200)}` };
+    }
+    return { status: res.status, session: { phoneNumber, id: body.id, callTo: body.callTo } };
+  } catch (err) {
+    return { status: 0, error: `POST ${phoneNumber}: ${err.message}` };
+  }
+}
+
+/**
  * POST /v1/verifications for every number; returns {sessions: [{phoneNumber, id, callTo}], errors:
  * [text]} (a failed create is reported, not retried: it would show up as a lost verification).
  */
 export async function createSessions(httpPort, phoneNumbers, { concurrency, ttlSeconds }) {
   const errors = [];
   const results = await mapBounded(phoneNumbers, concurrency, async (phoneNumber) => {
-    try {
-      const res = await fetch(`http://127.0.0.1:${httpPort}/v1/verifications`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ phoneNumber, ttlSeconds }),
-        signal: AbortSignal.timeout(10_000),
-      });
-      const body = await res.json().catch(() => undefined);
-      if (res.status !== 201 || !body?.id || !body?.callTo) {
-        errors.push(`POST ${phoneNumber}: HTTP ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
-        return undefined;
-      }
-      return { phoneNumber, id: body.id, callTo: body.callTo };
-    } catch (err) {
-      errors.push(`POST ${phoneNumber}: ${err.message}`);
-      return undefined;
-    }
+    const r = await createSession(httpPort, phoneNumber, { ttlSeconds });
+    if (r.error) errors.push(r.error);
+    return r.session;
   });
   return { sessions: results.filter((s) => s !== undefined), errors };
 }

@@ -3,16 +3,23 @@ import { parseDrachtioAdmin, parseHostPort } from './drachtio.mjs';
 
 export const DEFAULT_RATES = [1000, 2000, 4000, 8000, 12000, 16000];
 export const QUICK_RATES = [1000, 4000, 8000];
-export const ALL_TARGETS = ['ringproof', 'reference'];
+export const ALL_TARGETS = ['ringproof', 'reference', 'kamailio'];
 export const E2E_RATES = [250, 500, 1000, 2000];
+export const PRODUCT_RATES = [2000, 4000, 8000, 16000];
+export const PRODUCT_QUICK_RATES = [2000, 8000];
 export const ENGINES = ['native', 'drachtio'];
-export const MODES = ['sip', 'e2e'];
+export const MODES = ['sip', 'e2e', 'product', 'flood-memory', 'soak'];
+export const LAYOUTS = ['all', 'split'];
 
 export const USAGE = `usage: npm run bench -- [options]
-  --mode sip|e2e       sip: SIP edge alone (reject latency, CPU/call); e2e: sessions created through the
-                       API, calls, webhooks at a real receiver, with Redis (default sip)
-  --rates <list>       call rates (calls/s), comma-separated   (default sip ${DEFAULT_RATES.join(',')}; e2e ${E2E_RATES.join(',')})
-  --duration <s>       seconds of load per rate                 (default 10; --quick: 4)
+  --mode <mode>        sip: SIP edge alone (reject latency, CPU/call); e2e: sessions created through the
+                       API, calls, webhooks at a real receiver, with Redis; product: the daemon as users
+                       run it (role all, embedded Redis) under an unsolicited flood with legitimate
+                       verifications through it; flood-memory: Redis memory before/after N unsolicited
+                       calls; soak: RSS over a long run (default sip)
+  --rates <list>       call rates (calls/s), comma-separated   (default sip ${DEFAULT_RATES.join(',')}; e2e ${E2E_RATES.join(',')};
+                       product ${PRODUCT_RATES.join(',')}; flood-memory and soak 4000)
+  --duration <s>       seconds of load per rate                 (default 10, product 20; --quick: 4, product 5)
   --transport udp|tcp  SIP transport for SIPp and the targets   (default udp)
   --engine <list>      ringproof SIP engine(s), native,drachtio: both run side by side (default native; sip mode)
   --drachtio <h:p:s>   drachtio-server admin address and secret (or env RINGPROOF_BENCH_DRACHTIO); without
@@ -20,7 +27,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --drachtio-sip <h:p> drachtio-server's SIP address SIPp calls (or env RINGPROOF_BENCH_DRACHTIO_SIP;
                        default <admin host>:5060)
   --drachtio-pid <pid> drachtio-server's pid, for its CPU (default: the process listening on the admin port)
-  --targets <list>     ringproof,reference                      (default both)
+  --targets <list>     ringproof,reference,kamailio             (default all three; kamailio only when installed,
+                       the report says N/A otherwise; sip and product modes)
+  --kamailio <bin>     the kamailio binary                      (default kamailio on PATH)
   --role edge|all      ringproof's role in sip mode: edge = the SIP-only edge, no Redis (default);
                        all = also the embedded Redis, workers and API, idle beside the edge
   --scenario <which>   auto|shared|bench|<file.xml>: auto = sipp-scenarios/uac-reject.xml + callers.csv
@@ -35,6 +44,19 @@ export const USAGE = `usage: npm run bench -- [options]
   --sample <n>         sessions read back with GET per rate (default 200)
   --concurrency <n>    parallel POST /v1/verifications while creating sessions (default 32)
   --dids <n>           size of the DID pool given to the daemon (default 3)
+  product, flood-memory and soak modes:
+  --layout <list>      all = one process in role all with its embedded redis-server; split = edge + worker(s)
+                       + api processes on a redis-server the bench starts (default all; flood-memory and
+                       soak use the first)
+  --workers <n>        worker processes in the split layout     (default 1)
+  --redis-fsync <p>    appendfsync of the split layout's redis-server: always|everysec (default always)
+  --legit <n>          legitimate verifications per second through the flood, 0 = none (default 20;
+                       flood-memory 0)
+  --drain <s>          product: max seconds after the load for the backlog to drain, counted in the CPU
+                       window (default 120)
+  --calls <n>          flood-memory: unsolicited calls to send (default 1000000)
+  --after <s>          flood-memory: seconds to watch Redis memory after the flood (default 60)
+  --soak <s>           soak: seconds of load (default 600; implies --mode soak)
   -h, --help           this text`;
 
 function positiveNumber(flag, text) {
@@ -55,6 +77,15 @@ export function parseArgs(argv, env = process.env) {
     sample: 200,
     concurrency: 32,
     dids: 3,
+    layouts: ['all'],
+    workers: 1,
+    redisFsync: 'always',
+    legit: undefined,
+    drain: 120,
+    calls: 1_000_000,
+    after: 60,
+    soak: 600,
+    kamailioBin: 'kamailio',
     rates: undefined,
     duration: undefined,
     transport: 'udp',
@@ -69,6 +100,8 @@ export function parseArgs(argv, env = process.env) {
     scenario: 'auto',
     help: false,
   };
+  let soakGiven = false;
+  let modeGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -100,6 +133,7 @@ export function parseArgs(argv, env = process.env) {
         const m = value();
         if (!MODES.includes(m)) throw new Error(`--mode: "${m}" is not one of ${MODES.join(', ')}`);
         o.mode = m;
+        modeGiven = true;
         break;
       }
       case '--drachtio':
@@ -122,6 +156,44 @@ export function parseArgs(argv, env = process.env) {
         break;
       case '--dids':
         o.dids = Math.round(positiveNumber('--dids', value()));
+        break;
+      case '--layout': {
+        const list = value().split(',').map((x) => x.trim()).filter((x) => x !== '');
+        for (const l of list) if (!LAYOUTS.includes(l)) throw new Error(`--layout: unknown layout "${l}" (known: ${LAYOUTS.join(', ')})`);
+        o.layouts = [...new Set(list)];
+        break;
+      }
+      case '--workers':
+        o.workers = Math.round(positiveNumber('--workers', value()));
+        break;
+      case '--redis-fsync': {
+        const p = value();
+        if (p !== 'always' && p !== 'everysec') throw new Error(`--redis-fsync: "${p}" is not always or everysec`);
+        o.redisFsync = p;
+        break;
+      }
+      case '--legit': {
+        const t = value();
+        const l = Number(t);
+        if (!Number.isFinite(l) || l < 0) throw new Error(`--legit: "${t}" is not a number >= 0`);
+        o.legit = l;
+        break;
+      }
+      case '--drain':
+        o.drain = positiveNumber('--drain', value());
+        break;
+      case '--calls':
+        o.calls = Math.round(positiveNumber('--calls', value()));
+        break;
+      case '--after':
+        o.after = positiveNumber('--after', value());
+        break;
+      case '--soak':
+        o.soak = positiveNumber('--soak', value());
+        soakGiven = true;
+        break;
+      case '--kamailio':
+        o.kamailioBin = value();
         break;
       case '--targets': {
         const list = value().split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -161,6 +233,9 @@ export function parseArgs(argv, env = process.env) {
         throw new Error(`unknown option "${a}"`);
     }
   }
+  if (soakGiven && !modeGiven) o.mode = 'soak';
+  if (soakGiven && o.mode !== 'soak') throw new Error(`--soak is for --mode soak, not ${o.mode}`);
+  if (o.layouts.length === 0) throw new Error('--layout: no layout given');
   if (o.engines.length === 0) throw new Error('--engine: no engine given');
   o.engine = o.engines.join(',');
   if (o.engines.includes('drachtio')) {
@@ -171,9 +246,13 @@ export function parseArgs(argv, env = process.env) {
       o.drachtioSip ??= { host: o.drachtio.host, port: 5060 };
     }
   }
-  if (o.mode === 'e2e' && o.engines.some((e) => e !== 'native')) throw new Error('--mode e2e runs the native engine only');
-  o.rates ??= o.mode === 'e2e' ? [...E2E_RATES] : o.quick ? [...QUICK_RATES] : [...DEFAULT_RATES];
-  o.duration ??= o.quick ? 4 : 10;
+  if (o.mode !== 'sip' && o.engines.some((e) => e !== 'native')) throw new Error(`--mode ${o.mode} runs the native engine only`);
+  const product = o.mode === 'product';
+  const single = o.mode === 'flood-memory' || o.mode === 'soak';
+  o.rates ??= o.mode === 'e2e' ? [...E2E_RATES] : product ? [...(o.quick ? PRODUCT_QUICK_RATES : PRODUCT_RATES)] : single ? [4000] : o.quick ? [...QUICK_RATES] : [...DEFAULT_RATES];
+  if (single && o.rates.length !== 1) throw new Error(`--mode ${o.mode} runs one rate: give one value to --rates`);
+  o.duration ??= product ? (o.quick ? 5 : 20) : o.quick ? 4 : 10;
+  o.legit ??= o.mode === 'flood-memory' ? 0 : 20;
   if (o.rates.length === 0) throw new Error('--rates: no rate given');
   if (o.targets.length === 0) throw new Error('--targets: no target given');
   return o;

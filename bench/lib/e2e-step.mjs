@@ -1,11 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { createSessions, sessionStatuses } from './api-client.mjs';
 import { freePort } from './free-port.mjs';
-import { histogramQuantile, percentileSorted } from './percentile.mjs';
-import { cpuTicks, machineTicks, memoryKb, udpRcvbufErrors } from './proc-stats.mjs';
-import { buckets, scrape, sum } from './prom-scrape.mjs';
+import { percentileSorted } from './percentile.mjs';
+import { cpuTicks, machineTicks, memoryKb, otherLoadCores, udpRcvbufErrors } from './proc-stats.mjs';
+import { countsDelta, histogramDelta, scrape, sum } from './prom-scrape.mjs';
 import { runSipp } from './sipp-run.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -15,40 +14,12 @@ const TTL_SECONDS = 300;
 const STALL_MS = 15_000;
 
 /**
- * The i-th bench caller: +44 7700 9xxxxx and up (UK mobile range, "possible" for libphonenumber, so
- * the API accepts it), distinct across the whole ladder so no session supersedes another.
+ * The i-th bench caller: +44 7400 000000 and up (an allocated UK mobile range, so the default number
+ * policy accepts it; Ofcom's fictional 07700 900xxx is not a valid number), distinct across the whole
+ * ladder so no session supersedes another.
  */
 export function benchCli(i) {
-  return `+44${7700900000 + i}`;
-}
-
-/** Quantiles of the change of a daemon histogram between two scrapes. */
-function histogramDelta(before, after, name) {
-  const b0 = new Map(buckets(before, name).map((b) => [b.le, b.count]));
-  const delta = buckets(after, name).map((b) => ({ le: b.le, count: b.count - (b0.get(b.le) ?? 0) }));
-  const inf = delta.find((b) => !Number.isFinite(b.le));
-  return {
-    n: inf ? inf.count : NaN,
-    p50: histogramQuantile(delta, 0.5),
-    p90: histogramQuantile(delta, 0.9),
-    p99: histogramQuantile(delta, 0.99),
-  };
-}
-
-function countsDelta(before, after, name, label) {
-  const out = {};
-  for (const x of after ?? []) {
-    if (x.name !== name) continue;
-    const k = x.labels[label] ?? '';
-    out[k] = (out[k] ?? 0) + x.value;
-  }
-  for (const x of before ?? []) {
-    if (x.name !== name) continue;
-    const k = x.labels[label] ?? '';
-    out[k] = (out[k] ?? 0) - x.value;
-  }
-  for (const k of Object.keys(out)) if (out[k] === 0) delete out[k];
-  return out;
+  return `+44${7400000000 + i}`;
 }
 
 function randomSample(items, n) {
@@ -144,7 +115,6 @@ export async function runE2eStep({ daemon, receiver, rate, opts, firstCli, scena
   const verified = receiver.countVerified(ids);
   const cpuS = (k, a, b) => (b[k] - a[k]) / ticksPerS;
   const calls = sipp.successful;
-  const boxBusyCores = ((box1.busy - box0.busy) / Math.max(1, box1.total - box0.total)) * os.availableParallelism();
   const loadDaemonS = cpuS('daemon', cpu0, cpuLoad);
   const loadRedisS = cpuS('redis', cpu0, cpuLoad);
   return {
@@ -186,7 +156,7 @@ export async function runE2eStep({ daemon, receiver, rate, opts, firstCli, scena
     redisPctWindow: (cpuS('redis', cpu0, cpu1) / windowS) * 100,
     benchPctWindow: ((bench1.user + bench1.system) / 1e6 / windowS) * 100,
     sippCpuPct: (sipp.sippCpuS / sipp.wallS) * 100,
-    otherCores: Math.max(0, boxBusyCores - (loadDaemonS + (Number.isFinite(loadRedisS) ? loadRedisS : 0)) / sipp.wallS - (Number.isFinite(sipp.sippCpuS) ? sipp.sippCpuS / sipp.wallS : 0)),
+    otherCores: otherLoadCores(box0, box1, [loadDaemonS, loadRedisS, sipp.sippCpuS], sipp.wallS),
     udpRcvbufDrops: drops1 - drops0,
     rssMb: mem ? mem.rssKb / 1024 : NaN,
     hwmMb: mem ? mem.hwmKb / 1024 : NaN,

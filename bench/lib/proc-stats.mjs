@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import os from 'node:os';
 
 /** Clock ticks per second of /proc/PID/stat times (getconf CLK_TCK; 100 on Linux almost always). */
 export function clockTicks() {
@@ -11,8 +12,11 @@ export function clockTicks() {
   }
 }
 
-/** utime+stime of a live process, in clock ticks, or undefined if it is gone. */
-export function cpuTicks(pid) {
+/**
+ * utime+stime of a live process, in clock ticks, or undefined if it is gone. `withReaped`: plus
+ * cutime+cstime, the CPU of children it has already waited for (redis-server's AOF rewrite child).
+ */
+export function cpuTicks(pid, withReaped = false) {
   let text;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -21,8 +25,8 @@ export function cpuTicks(pid) {
   }
   // comm (field 2) may contain spaces and parentheses: count fields after the last ')'.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3 (state); utime is field 14, stime field 15.
-  return Number(rest[11]) + Number(rest[12]);
+  // rest[0] is field 3 (state); utime is field 14, stime 15, cutime 16, cstime 17.
+  return Number(rest[11]) + Number(rest[12]) + (withReaped ? Number(rest[13]) + Number(rest[14]) : 0);
 }
 
 /** VmRSS and VmHWM (peak RSS) of a live process, in kB, or undefined if it is gone. */
@@ -49,6 +53,17 @@ export function machineTicks() {
   return { busy: total - idle, total };
 }
 
+/**
+ * Busy cores of the machine between two machineTicks() readings, less the CPU seconds in `known`
+ * (the target, SIPp; non-finite entries skipped) over `wallS`: everything else on the box, i.e.
+ * other people's work. Taken as a share of all CPU time times the CPU count: on these VMs /proc/stat
+ * loses ticks of idle time in absolute terms, but the busy share stays right.
+ */
+export function otherLoadCores(box0, box1, known, wallS) {
+  const busy = ((box1.busy - box0.busy) / Math.max(1, box1.total - box0.total)) * os.availableParallelism();
+  return Math.max(0, busy - known.filter(Number.isFinite).reduce((a, b) => a + b, 0) / wallS);
+}
+
 /** Machine-wide UDP datagrams dropped because a socket's receive buffer was full (/proc/net/snmp). */
 export function udpRcvbufErrors() {
   try {
@@ -63,6 +78,11 @@ export function udpRcvbufErrors() {
 
 /** Pids of the live children of `ppid` whose command name (comm) is `comm`, from /proc/PID/stat. */
 export function childrenNamed(ppid, comm) {
+  return allProcesses().filter((p) => p.ppid === ppid && p.comm === comm).map((p) => p.pid);
+}
+
+/** [{pid, ppid, comm}] of every process on the machine, from /proc/PID/stat (processes that vanish meanwhile are skipped). */
+function allProcesses() {
   const out = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -72,9 +92,44 @@ export function childrenNamed(ppid, comm) {
     } catch {
       continue;
     }
-    const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-    const ppidField = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppidField === ppid && name === comm) out.push(Number(d));
+    const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
+    out.push({ pid: Number(d), ppid, comm });
   }
   return out;
+}
+
+/** `pid` and all its live descendants, as [{pid, comm}] (the root first): every process a daemon started. */
+export function processTree(pid) {
+  const all = allProcesses();
+  const root = all.find((p) => p.pid === pid);
+  if (!root) return [];
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const p of all) if (p.ppid === out[i].pid) out.push(p);
+  return out.map(({ pid: p, comm }) => ({ pid: p, comm }));
+}
+
+/**
+ * Proportional set size (kB) of a live process, from /proc/PID/smaps_rollup: shared pages divided
+ * among their users, so a forking server's processes can be summed without counting its shared memory
+ * once per child. NaN when the kernel has no smaps_rollup; undefined when the process is gone.
+ */
+export function pssKb(pid) {
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch (err) {
+    return err.code === 'ENOENT' && !existsProc(pid) ? undefined : NaN;
+  }
+  const m = /^Pss:\s+(\d+)\s+kB/m.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+function existsProc(pid) {
+  try {
+    readFileSync(`/proc/${pid}/stat`);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -70,3 +70,33 @@ export function stepDelta(before, after, transport) {
     eventLoopLagP99: sum(after, 'nodejs_eventloop_lag_p99_seconds'),
   };
 }
+
+/** Quantiles of the change of a daemon histogram between two scrapes ({n, p50, p90, p99}, seconds). */
+export function histogramDelta(before, after, name) {
+  const b0 = new Map(buckets(before, name).map((b) => [b.le, b.count]));
+  const delta = buckets(after, name).map((b) => ({ le: b.le, count: b.count - (b0.get(b.le) ?? 0) }));
+  const inf = delta.find((b) => !Number.isFinite(b.le));
+  return {
+    n: inf ? inf.count : NaN,
+    p50: histogramQuantile(delta, 0.5),
+    p90: histogramQuantile(delta, 0.9),
+    p99: histogramQuantile(delta, 0.99),
+  };
+}
+
+/** Change of a counter between two scrapes, by the value of one label: {labelValue: delta}, zero deltas left out. */
+export function countsDelta(before, after, name, label) {
+  const out = {};
+  for (const x of after ?? []) {
+    if (x.name !== name) continue;
+    const k = x.labels[label] ?? '';
+    out[k] = (out[k] ?? 0) + x.value;
+  }
+  for (const x of before ?? []) {
+    if (x.name !== name) continue;
+    const k = x.labels[label] ?? '';
+    out[k] = (out[k] ?? 0) - x.value;
+  }
+  for (const k of Object.keys(out)) if (out[k] === 0) delete out[k];
+  return out;
+}

@@ -1,12 +1,8 @@
+import { commandLine, machineLines, table } from './report-common.mjs';
 import { cpuRatio } from './verdicts.mjs';
 
 const f = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : v === Infinity ? '>1000' : '–');
 const ms = (seconds) => (Number.isFinite(seconds) ? (seconds * 1000).toFixed(2) : seconds === Infinity ? '>1000' : '–');
-
-function table(head, rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
-}
 
 /** "ringproof 30.1 + drachtio-server 45.2" for targets whose calls cost several processes. */
 function partsText(r, key, digits) {
@@ -17,10 +13,11 @@ function targetTable(results, name) {
   const rows = results.filter((r) => r.target === name);
   const rp = name.startsWith('ringproof');
   const multi = rows.some((r) => r.parts && r.parts.length > 1);
+  const withKam = rp && results.some((r) => r.target === 'kamailio');
   const head = [
     'rate target', 'achieved cps', 'calls ok', 'failed', 'SIPp rtd p50/p90/p99 ms',
     ...(rp ? ['daemon p50/p99 ms'] : []),
-    'CPU µs/call (net of idle)', ...(multi ? ['CPU µs/call per process'] : []), ...(rp ? ['ratio vs ref'] : []), 'CPU % core',
+    'CPU µs/call (net of idle)', ...(multi ? ['CPU µs/call per process'] : []), ...(rp ? ['ratio vs ref'] : []), ...(withKam ? ['ratio vs Kamailio'] : []), 'CPU % core',
     ...(multi ? ['CPU % core per process'] : []), 'RSS MB (peak)', ...(multi ? ['RSS MB per process'] : []),
     ...(rp ? ['timer-G retrans', 'INVITE retrans in', 'drops'] : []),
     'SIPp retrans', 'UDP rcvbuf drops (box)', 'SIPp CPU %', 'other load (cores)',
@@ -38,6 +35,7 @@ function targetTable(results, name) {
       `${f(r.cpuUsPerCall, 1)} (${f(r.netCpuUsPerCall, 1)})`,
       ...(multi ? [partsText(r, 'usPerCall', 1)] : []),
       ...(rp ? [f(cpuRatio(results, r.rate, name), 2)] : []),
+      ...(withKam ? [f(cpuRatio(results, r.rate, name, 'kamailio'), 2)] : []),
       f(r.cpuPctLoad),
       ...(multi ? [partsText(r, 'pctLoad', 0)] : []),
       `${f(r.rssMb)} (${f(r.hwmMb)})`,
@@ -90,22 +88,24 @@ function sideBySide(results) {
 }
 
 /** The whole markdown report. */
-export function renderReport({ info, opts, scenario, results, verdictList, idle, problems, startedAt, finishedAt, labels }) {
+export function renderReport({ info, opts, scenario, results, verdictList, idle, problems, startedAt, finishedAt, labels, kamailioNA, argv = [] }) {
   const out = [];
   out.push(`# ringproof bench — ${startedAt.toISOString()}`, '');
   out.push('SIPp drives each target on loopback at a ladder of call rates; every call is INVITE → 486 → ACK.', '');
+  out.push(`Command: \`${commandLine(argv)}\``, '');
   out.push('## Targets', '');
   for (const v of verdictList) out.push(`- **${v.status}** — ${v.name}: ${v.detail}`);
   out.push('');
   const both = sideBySide(results);
   if (both) out.push('## native vs drachtio engine', '', both, '');
-  for (const name of ['ringproof', 'ringproof-drachtio', 'reference']) {
+  for (const name of ['ringproof', 'ringproof-drachtio', 'reference', 'kamailio']) {
     if (!results.some((r) => r.target === name)) continue;
     out.push(`## ${labels[name] ?? name}`, '', targetTable(results, name), '');
   }
   out.push('## Run', '');
   out.push(`- rates ${opts.rates.join(', ')} calls/s, ${opts.duration} s each, transport ${opts.transport}, engine ${opts.engine}, role ${opts.role ?? 'edge'}, targets ${opts.targets.join(', ')}`);
   out.push(`- scenario \`${scenario.label}\``);
+  if (kamailioNA) out.push(`- Kamailio: ${kamailioNA}`);
   if (opts.engines?.includes('drachtio')) {
     const pid = results.find((r) => r.target === 'ringproof-drachtio')?.parts.find((p) => p.name === 'drachtio-server')?.pid;
     out.push(`- drachtio-server: admin ${opts.drachtio.host}:${opts.drachtio.port}, SIP ${opts.drachtioSip.host}:${opts.drachtioSip.port}, pid ${pid ?? 'not found (its CPU is not counted)'}; ringproof runs role edge, event sink log, engine drachtio`);
@@ -114,9 +114,7 @@ export function renderReport({ info, opts, scenario, results, verdictList, idle,
   if (idle.length) out.push(`- idle CPU before the ladder: ${idle.map((i) => `${i.target} ${f(i.usPerS)} µs/s`).join(', ')}`);
   out.push('');
   out.push('## Machine', '');
-  out.push(`- ${info.nproc} CPUs, ${info.model}, ${f(info.memGb)} GiB, ${info.kernel}`);
-  out.push(`- node ${info.node}, ${info.sipp}, ringproof ${info.ringproof}`);
-  out.push(`- load average at start ${info.loadAvg.map((x) => x.toFixed(2)).join(' / ')}`);
+  out.push(...machineLines(info));
   out.push('');
   out.push('## How to read this', '');
   out.push(
@@ -127,6 +125,7 @@ export function renderReport({ info, opts, scenario, results, verdictList, idle,
     '- **timer-G retrans** = ringproof\'s 486 retransmissions (`ringproof_sip_retransmissions_total{kind="response_out"}`): the ACK came late or was lost. **INVITE retrans in** = duplicate INVITEs absorbed (SIPp retransmitted after 500 ms without an answer).',
     '- **SIPp retrans** = INVITEs SIPp sent again after 500 ms without a final response. **UDP rcvbuf drops (box)** = datagrams the kernel dropped on a full socket receive buffer during the step (`RcvbufErrors` in /proc/net/snmp, machine-wide: SIPp\'s socket, the target\'s, or anyone else\'s). Together they show stalls that the daemon\'s own histogram cannot see, since it starts timing when JavaScript reads the datagram.',
     '- The reference is `bench/reference-responder.mjs`: stateless, no transactions, no metrics — a floor, not a competitor.',
+    '- **Kamailio** (when installed) runs `bench/kamailio-reject.cfg`: `sl_send_reply` 486 with the same Reason header, stateless, TLSF allocator, 4 UDP children; its CPU is that of all its processes. It is the yardstick of issue #8 (a mature C SIP server doing the cheapest reject); **ratio vs Kamailio** = ringproof CPU µs/call / Kamailio\'s at the same rate, same run.',
   );
   if (results.some((r) => r.target === 'ringproof-drachtio')) {
     out.push(

@@ -66,7 +66,8 @@ export function runSipp(o) {
     // SIPp's default 10 ms scheduler tick shows up in its own response times; 1 ms costs it some CPU.
     '-timer_resol', '1',
     '-trace_stat', '-stf', join(o.workDir, 'stat.csv'), '-fd', '1',
-    '-trace_rtt', '-rtt_freq', String(rttFreq),
+    // Every call's response time; left out (rtt: false) for runs of millions of calls.
+    ...(o.rtt === false ? [] : ['-trace_rtt', '-rtt_freq', String(rttFreq)]),
     '-trace_err', '-error_file', join(o.workDir, 'errors.log'),
     '-buff_size', String(8 * 1024 * 1024),
     '-max_socket', '4096',

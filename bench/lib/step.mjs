@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.mjs';
-import { cpuTicks, machineTicks, memoryKb, udpRcvbufErrors } from './proc-stats.mjs';
+import { cpuByName, cpuSnapshot, memoryByName, totalCpuS } from './process-cpu.mjs';
+import { machineTicks, otherLoadCores, udpRcvbufErrors } from './proc-stats.mjs';
 import { scrape, stepDelta, sum } from './prom-scrape.mjs';
 import { runSipp } from './sipp-run.mjs';
 
@@ -34,9 +34,9 @@ export async function measureStep({ target, rate, opts, scenario, workRoot, tick
   mkdirSync(workDir, { recursive: true });
   const before = target.httpPort ? await scrape(target.httpPort) : undefined;
   const localPort = await freePort();
-  const extra = target.extraPids ?? [];
-  const extra0 = extra.map((p) => cpuTicks(p.pid));
-  const cpu0 = cpuTicks(target.pid);
+  // Every process doing this target's work (ringproof and, behind drachtio, drachtio-server; Kamailio's children).
+  const procs = target.procs();
+  const cpu0 = cpuSnapshot(procs);
   const box0 = machineTicks();
   const drops0 = udpRcvbufErrors();
   const t0 = Date.now();
@@ -50,8 +50,7 @@ export async function measureStep({ target, rate, opts, scenario, workRoot, tick
     targetPort: target.sipPort,
     workDir,
   });
-  const cpuLoadEnd = cpuTicks(target.pid);
-  const extraLoadEnd = extra.map((p) => cpuTicks(p.pid));
+  const cpuLoadEnd = cpuSnapshot(procs);
   const box1 = machineTicks();
   const drops1 = udpRcvbufErrors();
   let after;
@@ -63,40 +62,27 @@ export async function measureStep({ target, rate, opts, scenario, workRoot, tick
     settleS = s.settleS;
     openAfter = s.openAfter;
   }
-  const cpu1 = cpuTicks(target.pid);
-  const extra1 = extra.map((p) => cpuTicks(p.pid));
+  const cpu1 = cpuSnapshot(procs);
   const windowS = (Date.now() - t0) / 1000;
-  const mem = memoryKb(target.pid);
+  const mem = memoryByName(procs);
 
-  const alive = cpu1 !== undefined && target.alive();
-  const ownCpuS = alive ? (cpu1 - cpu0) / ticksPerS : NaN;
-  const ownLoadCpuS = alive ? (cpuLoadEnd - cpu0) / ticksPerS : NaN;
-  // Per process that does this target's work (the target itself first), so the report can show each
-  // one's share and the sum: behind drachtio-server, a call costs drachtio-server's CPU too.
-  const parts = [
-    { name: target.name, pid: target.pid, cpuS: ownCpuS, loadCpuS: ownLoadCpuS, mem },
-    ...extra.map((p, i) => {
-      const m = memoryKb(p.pid);
-      const ok = extra0[i] !== undefined && extra1[i] !== undefined;
-      return {
-        name: p.name,
-        pid: p.pid,
-        cpuS: ok ? (extra1[i] - extra0[i]) / ticksPerS : NaN,
-        loadCpuS: ok && extraLoadEnd[i] !== undefined ? (extraLoadEnd[i] - extra0[i]) / ticksPerS : NaN,
-        mem: m,
-      };
-    }),
-  ].map((p) => ({
-    ...p,
+  const alive = cpu1[0].ticks !== undefined && target.alive();
+  const load = cpuByName(cpu0, cpuLoadEnd, ticksPerS);
+  // Per process name (the target itself first), so the report can show each one's share and the sum:
+  // behind drachtio-server, a call costs drachtio-server's CPU too.
+  const parts = cpuByName(cpu0, cpu1, ticksPerS).map((p, i) => ({
+    name: p.name,
+    pid: p.pids[0],
+    pids: p.pids,
+    cpuS: p.cpuS,
+    loadCpuS: load[i].cpuS,
     usPerCall: sipp.successful > 0 ? (p.cpuS * 1e6) / sipp.successful : NaN,
-    pctLoad: (p.loadCpuS / sipp.wallS) * 100,
-    rssMb: p.mem ? p.mem.rssKb / 1024 : NaN,
+    pctLoad: (load[i].cpuS / sipp.wallS) * 100,
+    rssMb: mem.get(p.name)?.rssMb ?? NaN,
+    hwmMb: mem.get(p.name)?.hwmMb ?? NaN,
   }));
-  const cpuS = parts.reduce((a, p) => a + p.cpuS, 0);
-  const loadCpuS = parts.reduce((a, p) => a + p.loadCpuS, 0);
-  // As a share of all CPU time, times the CPU count: on these VMs /proc/stat loses ticks of idle
-  // time in absolute terms, but the busy share stays right.
-  const boxBusyCores = ((box1.busy - box0.busy) / Math.max(1, box1.total - box0.total)) * os.availableParallelism();
+  const cpuS = totalCpuS(parts);
+  const loadCpuS = totalCpuS(load);
   return {
     target: target.name,
     rate,
@@ -112,11 +98,11 @@ export async function measureStep({ target, rate, opts, scenario, workRoot, tick
     cpuPctLoad: (loadCpuS / sipp.wallS) * 100,
     sippCpuPct: (sipp.sippCpuS / sipp.wallS) * 100,
     // Everything else on the box (other engineers' work): busy cores minus the target and SIPp.
-    otherCores: Math.max(0, boxBusyCores - (Number.isFinite(loadCpuS) ? loadCpuS : 0) / sipp.wallS - (Number.isFinite(sipp.sippCpuS) ? sipp.sippCpuS / sipp.wallS : 0)),
+    otherCores: otherLoadCores(box0, box1, [loadCpuS, sipp.sippCpuS], sipp.wallS),
     // Any socket on the box (SIPp's, the target's, or someone else's): a lost INVITE or 486 costs SIPp a 500 ms retransmission.
     udpRcvbufDrops: drops1 - drops0,
-    rssMb: mem ? mem.rssKb / 1024 : NaN,
-    hwmMb: mem ? mem.hwmKb / 1024 : NaN,
+    rssMb: parts[0].rssMb,
+    hwmMb: parts[0].hwmMb,
     settleS,
     openAfter,
     daemon: target.httpPort && before && after ? stepDelta(before, after, opts.transport) : undefined,

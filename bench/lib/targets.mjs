@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanEnv, spawnTail, stopChild, waitReady } from './child-process.mjs';
+import { cleanEnv, spawnTail, stopChild } from './child-process.mjs';
+import { startDaemonProcess } from './daemon-process.mjs';
 import { freePort } from './free-port.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -10,26 +9,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const DRACHTIO_MIN_SETTLE_S = 5.5;
 
 /**
- * Starts `node dist/command-line/main.js serve` on free loopback ports with the log event sink (no Redis), so
+ * Starts `ringproof serve` on free loopback ports with the log event sink (no Redis), so
  * the bench measures the SIP edge alone. Resolves once /readyz answers 200.
  * engine 'drachtio': ringproof connects to the drachtio-server `drachtio` = {host, port, secret,
  * sipHost, sipPort, pid} (started by the user), and SIPp is aimed at drachtio-server's SIP port; the
  * target then also carries drachtio-server's pid, so its CPU is counted with ringproof's.
  */
 export async function startRingproof({ root, engine, cpuProfDir, drachtio, role = 'edge' }) {
-  const sipPort = await freePort();
-  const httpPort = await freePort();
-  const stateDir = mkdtempSync(join(tmpdir(), 'ringproof-bench-state-'));
   const env = {
-    ...cleanEnv(),
-    RINGPROOF_SIP_LISTEN: `udp:127.0.0.1:${sipPort},tcp:127.0.0.1:${sipPort}`,
-    RINGPROOF_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
     // By default the SIP edge alone, as the README's load-test setup runs it: no Redis, workers or API.
     RINGPROOF_ROLE: role,
     RINGPROOF_EVENT_SINK: 'log',
-    RINGPROOF_LOG_LEVEL: 'warn',
     RINGPROOF_SIP_ENGINE: engine,
-    RINGPROOF_STATE_DIR: stateDir,
   };
   if (engine === 'drachtio') {
     if (!drachtio) throw new Error('engine drachtio needs --drachtio host:port:secret (or RINGPROOF_BENCH_DRACHTIO)');
@@ -40,28 +31,23 @@ export async function startRingproof({ root, engine, cpuProfDir, drachtio, role 
       RINGPROOF_DRACHTIO_SECRET: drachtio.secret,
     });
   }
-  const nodeArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const { child, tail } = spawnTail(process.execPath, [...nodeArgs, join(root, 'dist/command-line/main.js'), 'serve'], { cwd: root, env });
   // With drachtio, /readyz only turns 200 once the admin connection is up.
-  await waitReady({ httpPort, child, tail, what: `ringproof (${engine})`, timeoutMs: 20_000 });
+  const d = await startDaemonProcess({ root, env, sip: true, what: `ringproof (${engine})`, cpuProfDir });
   const viaDrachtio = engine === 'drachtio';
   return {
     name: viaDrachtio ? 'ringproof-drachtio' : 'ringproof',
     engine,
     label: viaDrachtio ? `ringproof (drachtio engine) behind drachtio-server ${drachtio.sipHost}:${drachtio.sipPort}` : `ringproof (${engine})`,
-    pid: child.pid,
-    // Other processes doing this target's work: their CPU is part of the cost of a call.
-    extraPids: viaDrachtio && drachtio.pid ? [{ name: 'drachtio-server', pid: drachtio.pid }] : [],
+    pid: d.pid,
+    // Every process doing this target's work: drachtio-server's CPU is part of the cost of a call too.
+    procs: () => [{ name: viaDrachtio ? 'ringproof-drachtio' : 'ringproof', pid: d.pid }, ...(viaDrachtio && drachtio.pid ? [{ name: 'drachtio-server', pid: drachtio.pid }] : [])],
     sipHost: viaDrachtio ? drachtio.sipHost : '127.0.0.1',
-    sipPort: viaDrachtio ? drachtio.sipPort : sipPort,
-    httpPort,
+    sipPort: viaDrachtio ? drachtio.sipPort : d.sipPort,
+    httpPort: d.httpPort,
     minSettleS: viaDrachtio ? DRACHTIO_MIN_SETTLE_S : 0,
-    output: () => tail.out,
-    alive: () => tail.exited === undefined,
-    stop: async () => {
-      await stopChild(child, tail, 20_000);
-      rmSync(stateDir, { recursive: true, force: true });
-    },
+    output: d.output,
+    alive: d.alive,
+    stop: d.stop,
   };
 }
 
@@ -80,18 +66,26 @@ export async function startReference({ root, transport }) {
     }
     await sleep(50);
   }
+  return plainSipTarget({ name: 'reference', label: 'reference (minimal stateless Node.js responder)', child, tail, port, stop: () => stopChild(child, tail, 5000) });
+}
+
+/**
+ * A yardstick target: a SIP server on 127.0.0.1:`port` with no metrics endpoint, run as `child`.
+ * `procs` lists every process doing its work (default: the child alone).
+ */
+export function plainSipTarget({ name, label, child, tail, port, stop, procs = () => [{ name, pid: child.pid }] }) {
   return {
-    name: 'reference',
+    name,
     engine: undefined,
-    label: 'reference (minimal stateless Node.js responder)',
+    label,
     pid: child.pid,
-    extraPids: [],
+    procs,
     sipHost: '127.0.0.1',
     sipPort: port,
     httpPort: undefined,
     minSettleS: 0,
     output: () => tail.out,
     alive: () => tail.exited === undefined,
-    stop: () => stopChild(child, tail, 5000),
+    stop,
   };
 }

@@ -5,11 +5,12 @@ export const MAX_P99_MS = 5;
 /** "At 8,000 calls/s" means SIPp actually got that rate through, not just asked for it. */
 export const MIN_ACHIEVED_SHARE = 0.95;
 
-export function cpuRatio(results, rate, name = 'ringproof') {
+/** CPU per call of ringproof target `name` / that of reference target `ref` at `rate`; NaN when either is missing. */
+export function cpuRatio(results, rate, name = 'ringproof', ref = 'reference') {
   const rp = results.find((r) => r.target === name && r.rate === rate);
-  const ref = results.find((r) => r.target === 'reference' && r.rate === rate);
-  if (!rp || !ref) return NaN;
-  return rp.cpuUsPerCall / ref.cpuUsPerCall;
+  const refRow = results.find((r) => r.target === ref && r.rate === rate);
+  if (!rp || !refRow) return NaN;
+  return rp.cpuUsPerCall / refRow.cpuUsPerCall;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { RingproofConfig } from '../config/config-types.js';
 import type { Logger } from '../log/logger.js';
 import type { VerificationStore } from '../verify/verification-types.js';
+import type { CreationChecks } from './creation-checks.js';
 
 /** What the HTTP API needs from the daemon; the integrator builds these once and passes them in. */
 export interface ApiDeps {
@@ -10,4 +11,6 @@ export interface ApiDeps {
   logger: Logger;
   /** The process's private metrics registry (Metrics.registry). */
   registry: Registry;
+  /** What a creation must pass before anything is stored (the number policy). */
+  creationChecks: CreationChecks;
 }

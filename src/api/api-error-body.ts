@@ -7,9 +7,16 @@ export interface ApiErrorBody {
     message: string;
     /** The offending input, when one is to blame: a body property, header or path parameter name. */
     field?: string;
+    /** Refusals add what they refused by: rule, country, type, method, prefix, reason, … */
+    [detail: string]: string | number | boolean | undefined;
   };
 }
 
-export function errorBody(code: ErrorCode, message: string, field?: string): ApiErrorBody {
-  return { error: field === undefined ? { code, message } : { code, message, field } };
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  field?: string,
+  details?: Readonly<Record<string, string | number | boolean>>,
+): ApiErrorBody {
+  return { error: { ...details, code, message, ...(field === undefined ? {} : { field }) } };
 }

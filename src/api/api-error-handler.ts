@@ -24,7 +24,7 @@ interface AjvIssue {
  */
 export function toErrorReply(err: unknown, logger: Logger): Reply {
   if (err instanceof ApiRequestError) {
-    const r: Reply = { status: err.statusCode, body: errorBody(err.code, err.message, err.field) };
+    const r: Reply = { status: err.statusCode, body: errorBody(err.code, err.message, err.field, err.details) };
     if (err.retryAfterSeconds !== undefined) r.retryAfterSeconds = err.retryAfterSeconds;
     return r;
   }

@@ -7,11 +7,14 @@ export class ApiRequestError extends RingproofError {
   readonly field: string | undefined;
   /** Sent as Retry-After (seconds) with a 503. */
   retryAfterSeconds: number | undefined;
-  constructor(code: ErrorCode, statusCode: number, message: string, field?: string) {
+  /** Extra members of the error body, e.g. a refusal's rule, country and type. */
+  readonly details: Readonly<Record<string, string | number | boolean>> | undefined;
+  constructor(code: ErrorCode, statusCode: number, message: string, field?: string, details?: Readonly<Record<string, string | number | boolean>>) {
     super(code, message);
     this.name = 'ApiRequestError';
     this.statusCode = statusCode;
     this.field = field;
+    this.details = details;
   }
 }
 
@@ -39,6 +42,7 @@ export function statusForCode(code: ErrorCode): number {
     case ErrorCodes.API_NOT_FOUND: return 404;
     case ErrorCodes.API_CONFLICT: return 409;
     case ErrorCodes.NUMBER_INVALID: return 422;
+    case ErrorCodes.NUMBER_REFUSED: return 422;
     default: return 500;
   }
 }

@@ -4,9 +4,9 @@ import { ApiRequestError, validationError } from './api-request-error.js';
 
 /**
  * E.164 form of a number given by an API client. "+..." international forms always work; national
- * forms need `country`. The test is "possible" (right length for the country), not "valid"
- * (assigned range), on purpose: fictional ranges such as +1 555 01xx must work for demos and tests,
- * and a call from an unassigned number can never arrive anyway.
+ * forms need `country`. The test here is "possible" (right length for the country) with the light
+ * metadata; whether the number is valid (an allocated range) and of an accepted type is the number
+ * policy's decision (src/numbers/), which names its rule in a 422 RP_NUMBER_REFUSED.
  */
 export function normalizePhoneNumber(text: string, country: string | undefined): string {
   if (country !== undefined && !isSupportedCountry(country)) {

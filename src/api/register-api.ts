@@ -53,6 +53,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       sendError(reply, { status: 404, body: errorBody(ErrorCodes.API_NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`) }));
     await scope.register(verificationRoutes, {
       store: deps.store,
+      creationChecks: deps.creationChecks,
       verification: deps.config.verification,
       logger: deps.logger,
       callbackUrls: { policy: webhookEgressPolicy(deps.config.webhooks), onRefused: egressMetrics(deps.registry).counter('webhook', 'create') },

@@ -3,6 +3,7 @@ import type { VerificationConfig } from '../config/config-types.js';
 import type { Logger } from '../log/logger.js';
 import type { Verification, VerificationStore } from '../verify/verification-types.js';
 import type { ApiPrincipal } from './api-authenticator.js';
+import type { CreationChecks, CreationRequest } from './creation-checks.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { ApiRequestError, notFoundError } from './api-request-error.js';
 import { normalizePhoneNumber } from './normalize-phone-number.js';
@@ -21,6 +22,7 @@ export interface CreateVerificationBody {
 
 export interface VerificationRoutesOptions {
   store: VerificationStore;
+  creationChecks: CreationChecks;
   verification: VerificationConfig;
   logger: Logger;
   /** Where callbackUrl may point (webhooks.allowPrivateTargets). */
@@ -31,7 +33,7 @@ export interface VerificationRoutesOptions {
 
 /** POST/GET/DELETE of verification sessions, mounted under /v1 by registerApi. */
 export async function verificationRoutes(app: FastifyInstance, opts: VerificationRoutesOptions): Promise<void> {
-  const { store, verification, logger, principalOf, callbackUrls } = opts;
+  const { store, creationChecks, verification, logger, principalOf, callbackUrls } = opts;
   const schemas = verificationRouteSchemas(verification);
 
   app.post<{ Body: CreateVerificationBody; Headers: { 'idempotency-key'?: string } }>('/verifications', {
@@ -46,19 +48,26 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     if (body.metadata !== undefined) validateMetadata(body.metadata);
     const idempotencyKey = request.headers['idempotency-key'];
     const ttlSeconds = body.ttlSeconds ?? verification.defaultTtlSeconds;
+    // Inbound is the only method until flash calls (#12) add a body field choosing one.
+    const creation: CreationRequest = { phoneNumber, method: 'inbound_call', principal: principalOf(request).name };
+    const notes = await creationChecks.run(creation);
     const { verification: v, replayed } = await store.create({
       phoneNumber,
       ttlSeconds,
       ...(callbackUrl === undefined ? {} : { callbackUrl }),
       ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-      owner: principalOf(request).name,
+      owner: creation.principal,
+      ...(notes.phoneNumberInfo === undefined ? {} : { phoneNumberInfo: notes.phoneNumberInfo }),
     });
     if (replayed && (v.phoneNumber !== phoneNumber || v.callbackUrl !== callbackUrl)) {
       // Replaying a session for another number would silently verify the wrong one.
       throw new ApiRequestError(ErrorCodes.API_CONFLICT, 409, 'Idempotency-Key was already used for a different phoneNumber or callbackUrl', 'idempotency-key');
     }
-    if (!replayed) logger.info({ verificationId: v.id, phoneNumber: v.phoneNumber, ttlSeconds }, 'verification created');
+    if (!replayed) {
+      creationChecks.created(creation, notes);
+      logger.info({ verificationId: v.id, phoneNumber: v.phoneNumber, ttlSeconds, country: notes.phoneNumberInfo?.country, numberType: notes.phoneNumberInfo?.type }, 'verification created');
+    }
     reply.header('location', `/v1/verifications/${encodeURIComponent(v.id)}`);
     if (replayed) reply.header('idempotency-replayed', 'true');
     return send(reply, replayed ? 200 : 201, v);

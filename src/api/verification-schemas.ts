@@ -1,5 +1,6 @@
 import type { VerificationConfig } from '../config/config-types.js';
 import { VERSTAT_TRUSTS } from '../trust/verstat.js';
+import { NUMBER_TYPES, POLICY_RULES, VERIFICATION_METHODS } from '../numbers/number-types.js';
 import { MAX_METADATA_KEYS } from './validate-metadata.js';
 
 /**
@@ -21,8 +22,28 @@ const errorSchema = {
         code: { type: 'string', description: 'Stable error code, e.g. RP_API_VALIDATION' },
         message: { type: 'string' },
         field: { type: 'string', description: 'The body property, header or path parameter to blame' },
+        rule: { type: 'string', enum: POLICY_RULES, description: 'RP_NUMBER_REFUSED: the number policy rule that refused' },
+        method: { type: 'string', enum: VERIFICATION_METHODS, description: 'RP_NUMBER_REFUSED: the verification method whose policy refused' },
+        country: { type: 'string', description: 'RP_NUMBER_REFUSED: the number\'s region ("001" non-geographic, "ZZ" none)' },
+        type: { type: 'string', enum: NUMBER_TYPES, description: 'RP_NUMBER_REFUSED: the number\'s type' },
+        prefix: { type: 'string', description: 'rule prefix_denied: the deny-listed prefix' },
+        reason: { type: 'string', description: 'rule prefix_denied: the reason the deny-prefix file gives' },
       },
     },
+  },
+} as const;
+
+const phoneNumberInfoSchema = {
+  type: 'object',
+  description: 'What the number policy found at creation; decide an SMS fallback by it (e.g. none to VoIP)',
+  required: ['country', 'countryCallingCode', 'type', 'valid', 'source'],
+  properties: {
+    country: { type: 'string', description: 'ISO 3166-1 alpha-2 region, "001" for non-geographic codes' },
+    countryCallingCode: { type: 'string', description: 'Without "+", e.g. "44"' },
+    type: { type: 'string', enum: NUMBER_TYPES },
+    valid: { type: 'boolean', description: 'In an allocated range of its region, not merely the right length' },
+    source: { type: 'string', enum: ['ranges'], description: 'How it was classified: libphonenumber number ranges' },
+    flags: { type: 'array', items: { type: 'string', enum: ['voip'] }, description: 'Accepted, but note: voip (policy voip: flag)' },
   },
 } as const;
 
@@ -42,12 +63,14 @@ const verificationSchema = {
     callId: { type: 'string', description: 'SIP Call-ID of the call that verified the session' },
     callerTrust: {
       type: 'object',
-      description: 'Caller-trust verdict of the call that verified the session (STIR/SHAKEN verstat as the carrier reported it)',
+      description: 'Caller-trust verdict of the call that verified the session: the carrier\'s STIR/SHAKEN verstat, and the Identity header when ringproof verified it',
       required: ['result', 'verstat', 'attest'],
       properties: {
         result: { type: 'string', enum: ['pass', 'fail', 'none'] },
         verstat: { type: 'string', enum: [...VERSTAT_TRUSTS] },
         attest: { type: ['string', 'null'], enum: ['A', 'B', 'C', null] },
+        identity: { type: 'string', enum: ['valid', 'invalid', 'unchecked', 'absent'], description: 'The STIR/SHAKEN Identity header, when trust.identity is on' },
+        spc: { type: ['string', 'null'], description: 'Service Provider Code of a valid PASSporT certificate (TNAuthList)' },
       },
     },
     lastRejection: {
@@ -59,6 +82,7 @@ const verificationSchema = {
         at: { type: 'string', format: 'date-time' },
       },
     },
+    phoneNumberInfo: phoneNumberInfoSchema,
   },
 } as const;
 
@@ -74,7 +98,7 @@ function createBodySchema(v: VerificationConfig) {
         type: 'string',
         minLength: 1,
         maxLength: 40,
-        description: 'International form ("+15551234567"), or a national form when country is given',
+        description: 'International form ("+12025550123"), or a national form when country is given',
       },
       country: {
         type: 'string',

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerConfigCommands } from './commands/config-command.js';
+import { registerNumbersCommands } from './commands/numbers-command.js';
 import { registerOpsCommands } from './commands/ops-commands.js';
 import { registerServeCommand } from './commands/serve-command.js';
 import { registerVerifyCommands } from './commands/verify-command.js';
@@ -12,6 +13,7 @@ registerServeCommand(program);
 registerConfigCommands(program);
 registerVerifyCommands(program);
 registerOpsCommands(program);
+registerNumbersCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`ringproof: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,4 +1,6 @@
 import { isRingproofError } from '../errors/ringproof-error.js';
+import { readDenyPrefixFile } from '../numbers/deny-prefix-list.js';
+import { denyPrefixesPath } from '../numbers/number-policy-defaults.js';
 import type { RingproofConfig } from './config-types.js';
 import type { EnvLike } from './env-overrides.js';
 import { loadConfig } from './load-config.js';
@@ -30,6 +32,8 @@ export function summarizeConfig(c: RingproofConfig): string {
 export function checkConfigFile(path: string, env: EnvLike): ConfigCheckResult {
   try {
     const config = loadConfig({ file: path, env });
+    // serve would refuse to start on a broken deny-prefix file, so the check reads it too.
+    readDenyPrefixFile(denyPrefixesPath(config.numbers));
     return { ok: true, summary: `${path}: OK (${summarizeConfig(config)})` };
   } catch (err) {
     if (isRingproofError(err)) return { ok: false, error: err.message, code: err.code };

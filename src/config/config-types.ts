@@ -1,3 +1,5 @@
+import type { NumberType, VerificationMethod } from '../numbers/number-types.js';
+
 /**
  * The parsed, validated configuration. It is built once at start-up (file, then environment, then
  * flags) and passed down; nothing reads process.env or files after that.
@@ -116,6 +118,8 @@ export interface ApiKeyConfig {
   name: string;
   /** "sha256:<hex>" of the bearer token. */
   hash: string;
+  /** Number policy fields this key sets differently from numbers.policy, per method. */
+  policy?: NumberPolicyOverrides;
 }
 
 export interface ApiConfig {
@@ -164,6 +168,44 @@ export interface TrustConfig {
    * TN-Validation-Passed of at least that level (a plain Passed counts as C).
    */
   minAttestation: 'none' | 'C' | 'B' | 'A';
+  /** STIR/SHAKEN Identity header verification (RFC 8224/8588); off while anchorsFile is unset. */
+  identity: IdentityTrustConfig;
+}
+
+export interface IdentityTrustConfig {
+  /** PEM file of the STI-CA trust anchors (the STI-PA's list); undefined = Identity headers are not checked. */
+  anchorsFile: string | undefined;
+  /** Directory of provisioned SP certificates, laid out as the x5u's host/path ("cr.example.net/sti/sp.pem"). */
+  certificateDir: string | undefined;
+  /** Fetch an x5u over https when it is not provisioned (https only, size and time caps). */
+  fetchX5u: boolean;
+  /** Let x5u fetches reach private and loopback addresses (a lab, or a certificate server inside the network). */
+  allowPrivateX5u: boolean;
+  /** Oldest PASSporT iat accepted, before the call's receipt. */
+  maxAgeSeconds: number;
+  /** How far iat may lie after the call's receipt (clock skew). */
+  futureSkewSeconds: number;
+}
+
+/** What a method's number policy does with VoIP numbers: accept, accept with a `voip` flag, or refuse. */
+export type VoipHandling = 'allow' | 'flag' | 'refuse';
+
+/** Which numbers one verification method accepts. */
+export interface MethodPolicyConfig {
+  /** Types accepted (VoIP is decided by `voip`); `unknown` here would accept numbers that are not valid. */
+  allowedTypes: NumberType[];
+  voip: VoipHandling;
+  /** ISO 3166-1 alpha-2 regions ("001" = non-geographic codes); empty = every region. */
+  allowCountries: string[];
+  denyCountries: string[];
+}
+
+export type NumberPolicyOverrides = Partial<Record<VerificationMethod, Partial<MethodPolicyConfig>>>;
+
+export interface NumbersConfig {
+  policy: Record<VerificationMethod, MethodPolicyConfig>;
+  /** The operator's deny-list of number prefixes, re-read on change and on SIGHUP; undefined = the shipped list. */
+  denyPrefixesFile: string | undefined;
 }
 
 export type Role = 'all' | 'edge' | 'worker' | 'api';
@@ -196,6 +238,8 @@ export interface RingproofConfig {
   webhooks: WebhookConfig;
   verification: VerificationConfig;
   trust: TrustConfig;
+  /** Number intelligence at creation: policy per method, deny-listed prefixes. */
+  numbers: NumbersConfig;
   /** Seconds granted to in-flight work on SIGTERM before exit. */
   shutdownGraceSeconds: number;
   /** Source of the settings, for the start-up log line. */

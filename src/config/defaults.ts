@@ -1,5 +1,6 @@
 import { DEFAULT_AUDIT_SETTINGS } from '../audit/audit-types.js';
 import { DEFAULT_DEDUPE_WINDOW_SECONDS } from '../verify/verify-defaults.js';
+import { defaultNumbersConfig } from '../numbers/number-policy-defaults.js';
 import type { ListenSpec, RingproofConfig } from './config-types.js';
 
 /**
@@ -64,7 +65,12 @@ export function defaultConfig(): RingproofConfig {
       allowPrivateTargets: [],
     },
     verification: { defaultTtlSeconds: 120, minTtlSeconds: 60, maxTtlSeconds: 300 },
-    trust: { failed: 'reject', minAttestation: 'none' },
+    trust: {
+      failed: 'reject',
+      minAttestation: 'none',
+      identity: { anchorsFile: undefined, certificateDir: undefined, fetchX5u: true, allowPrivateX5u: false, maxAgeSeconds: 60, futureSkewSeconds: 5 },
+    },
+    numbers: defaultNumbersConfig(),
     shutdownGraceSeconds: 10,
     sourceFile: undefined,
   };

@@ -7,21 +7,23 @@ import type {
   VerificationConfig, WebhookConfig,
 } from './config-types.js';
 import { defaultConfig } from './defaults.js';
+import { redisUrlProblem } from '../redis/redis-url.js';
 import { readHostPort } from './read-host-port.js';
 import { readCidrList } from './read-cidr-list.js';
 import { readMetrics } from './validate-metrics.js';
 import { readAudit, readPipeline } from './validate-pipeline.js';
+import { readBoolean } from './read-boolean.js';
 import { readSip } from './validate-sip.js';
 import { readTrunks } from './validate-trunks.js';
 import { readTrust } from './validate-trust.js';
+import { readNumbers, readPolicyOverrides } from './validate-numbers.js';
 
 const ROOT_KEYS = [
   'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'events', 'dids', 'api', 'webhooks', 'verification',
-  'trust', 'shutdownGraceSeconds', 'metrics', 'pipeline', 'audit',
+  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit',
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const REDIS_SCHEMES = ['redis:', 'rediss:', 'redis-sentinel:', 'redis-cluster:'];
 
 function readHttp(c: ConfigChecker, value: unknown, d: HttpConfig): HttpConfig {
   const path = ['http'];
@@ -47,15 +49,8 @@ function readRedis(c: ConfigChecker, value: unknown, d: RedisConfig): RedisConfi
   return {
     url: c.pick<string | undefined>(o, path, 'url', d.url, (v, p) => {
       const s = c.string(v, p).trim();
-      let scheme = '';
-      try {
-        scheme = new URL(s).protocol;
-      } catch {
-        c.fail(p, 'is not a URL; use redis://host:6379, rediss://, redis-sentinel:// or redis-cluster://');
-      }
-      if (!REDIS_SCHEMES.includes(scheme)) {
-        c.fail(p, `scheme must be redis, rediss, redis-sentinel or redis-cluster, got "${scheme.replace(/:$/, '')}"`);
-      }
+      const problem = redisUrlProblem(s);
+      if (problem !== undefined) c.fail(p, problem);
       return s;
     }),
     keyPrefix: c.pick(o, path, 'keyPrefix', d.keyPrefix, (v, p) => {
@@ -110,14 +105,15 @@ function readDids(c: ConfigChecker, value: unknown, path: ConfigPath): string[] 
 }
 
 function readApiKey(c: ConfigChecker, value: unknown, path: ConfigPath): ApiKeyConfig {
-  const o = c.mapping(value, path, ['name', 'hash']);
+  const o = c.mapping(value, path, ['name', 'hash', 'policy']);
   if (o.name === undefined || o.name === null) c.fail([...path, 'name'], 'is required');
   if (o.hash === undefined || o.hash === null) c.fail([...path, 'hash'], 'is required: "sha256:" followed by 64 hex digits of the token');
   const name = c.string(o.name, [...path, 'name']);
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) c.fail([...path, 'name'], `must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-", got ${JSON.stringify(name)}`);
   const hash = c.string(o.hash, [...path, 'hash']).trim().toLowerCase();
   if (!/^sha256:[0-9a-f]{64}$/.test(hash)) c.fail([...path, 'hash'], 'must be "sha256:" followed by 64 hex digits (the hash of the token, never the token)');
-  return { name, hash };
+  if (o.policy == null) return { name, hash };
+  return { name, hash, policy: readPolicyOverrides(c, o.policy, [...path, 'policy']) };
 }
 
 function readApi(c: ConfigChecker, value: unknown, d: ApiConfig): ApiConfig {
@@ -167,15 +163,6 @@ function readWebhooks(c: ConfigChecker, value: unknown, d: WebhookConfig): Webho
   };
 }
 
-/** YAML booleans; environment variables carry text, so "true"/"false" (any case) are read too. */
-function readBoolean(c: ConfigChecker, value: unknown, path: ConfigPath): boolean {
-  if (typeof value === 'boolean') return value;
-  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  return c.fail(path, `must be true or false, got ${JSON.stringify(value)}`);
-}
-
 function readVerification(c: ConfigChecker, value: unknown, d: VerificationConfig): VerificationConfig {
   const path = ['verification'];
   const o = c.mapping(value, path, ['defaultTtlSeconds', 'minTtlSeconds', 'maxTtlSeconds']);
@@ -217,6 +204,7 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
     webhooks: readWebhooks(c, o.webhooks, d.webhooks),
     verification: readVerification(c, o.verification, d.verification),
     trust: readTrust(c, o.trust, d.trust),
+    numbers: readNumbers(c, o.numbers, d.numbers),
     shutdownGraceSeconds: c.pick(o, [], 'shutdownGraceSeconds', d.shutdownGraceSeconds, (v, p) => c.int(v, p, 0, 3600)),
     sourceFile,
   };

@@ -3,9 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { MemoryGuardedStore } from '../api/memory-guarded-store.js';
+import { CreationChecks } from '../api/creation-checks.js';
 import { registerApi } from '../api/register-api.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { RingproofConfig } from '../config/config-types.js';
+import { startNumberIntelligence } from '../numbers/number-intelligence.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { EXPIRY_QUEUE } from '../verify/queue-names.js';
 import { RedisVerificationStore } from '../verify/redis-verification-store.js';
@@ -20,6 +22,9 @@ export async function startApiRole(
     memory: { readonly ratio: number };
   },
 ): Promise<() => Promise<void>> {
+  // Full phone-number metadata and the deny-prefix list are loaded here, once, before the API listens
+  // (first, so that a broken deny-prefix file stops start-up before this role opens anything).
+  const numbers = await startNumberIntelligence({ numbers: config.numbers, keys: config.api.keys, registry: deps.registry, logger: deps.logger });
   const expiryQueue = new Queue(EXPIRY_QUEUE, { connection: deps.connection, prefix: deps.prefix });
   expiryQueue.on('error', (err) => deps.logger.warn({ err }, 'expiry queue error'));
   const store = new RedisVerificationStore({
@@ -31,8 +36,12 @@ export async function startApiRole(
     audit: deps.audit,
   });
   const guarded = new MemoryGuardedStore(store, deps.memory, config.redis.memoryHighWaterPercent / 100);
-  await registerApi(app, { store: guarded, config, logger: deps.logger, registry: deps.registry });
+  const reloadDenyPrefixes = (): void => { numbers.policy.reload(); };
+  process.on('SIGHUP', reloadDenyPrefixes);
+  await registerApi(app, { store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check]) });
   return async () => {
+    process.off('SIGHUP', reloadDenyPrefixes);
+    numbers.close();
     await expiryQueue.close();
   };
 }

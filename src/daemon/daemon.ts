@@ -27,6 +27,16 @@ export interface DaemonOptions {
   sink?: EventSink;
 }
 
+/** How a stop ended. */
+export interface StopOutcome {
+  /**
+   * The embedded redis-server exited by itself during the shutdown (the whole process group was
+   * signalled): it was not restarted, call events not yet in Redis went to the disk spool (replayed
+   * at the next start), and work that needed Redis was abandoned (BullMQ hands it out again).
+   */
+  redisLost: boolean;
+}
+
 export interface Daemon {
   readonly metrics: Metrics;
   readonly http: FastifyInstance;
@@ -35,7 +45,18 @@ export interface Daemon {
   readonly metricsPort: number | undefined;
   sipPorts(): { udp: number[]; tcp: number[] };
   /** Graceful: readiness false, SIP stops taking work, sinks flush, workers finish; bounded by the caller. */
-  stop(): Promise<void>;
+  stop(): Promise<StopOutcome>;
+}
+
+/**
+ * One part to stop. `needsRedis`: its stop waits on Redis, so it is abandoned once the embedded
+ * Redis is gone during the shutdown (`abandon` then drops what would wait forever).
+ */
+interface Stopper {
+  name: string;
+  stop: () => Promise<void>;
+  needsRedis?: boolean;
+  abandon?: () => void;
 }
 
 const runs = (c: RingproofConfig, role: 'edge' | 'worker' | 'api'): boolean => c.role === 'all' || c.role === role;
@@ -49,7 +70,7 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
   const metrics = createMetrics();
   const checks: ReadinessCheck[] = [];
   // Stopped in reverse order of start.
-  const stoppers: Array<{ name: string; stop: () => Promise<void> }> = [];
+  const stoppers: Stopper[] = [];
   let stopping = false;
   checks.push({ name: 'running', ready: () => !stopping });
   const http = createHttpServer({ metrics, checks, serveMetrics: config.metrics.listen === undefined });
@@ -58,10 +79,25 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
   const edgeQueued = runs(config, 'edge') && config.events.sink === 'queue' && opts.sink === undefined;
   const needsRedis = edgeQueued || runs(config, 'worker') || runs(config, 'api');
   let edgeRole: EdgeRole | undefined;
-  const stopAll = async (): Promise<void> => {
+  /** Stops every part, last started first; once `redisGone` settles, parts that need Redis are abandoned. */
+  const stopAll = async (redisGone?: Promise<void>): Promise<void> => {
+    let lost = false;
+    void redisGone?.then(() => { lost = true; });
     for (const s of [...stoppers].reverse()) {
+      if (s.needsRedis && lost) {
+        s.abandon?.();
+        continue;
+      }
+      logger.debug({ part: s.name }, 'stopping');
       try {
-        await s.stop();
+        const stopped = s.stop();
+        if (s.needsRedis && redisGone) {
+          stopped.catch(() => undefined);
+          await Promise.race([stopped, redisGone]);
+          if (lost) s.abandon?.();
+        } else {
+          await stopped;
+        }
       } catch (err) {
         logger.error({ err, part: s.name }, 'error while stopping');
       }
@@ -86,15 +122,20 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       // Workers and the API share one connection that waits out Redis outages instead of failing jobs.
       const conn = createRedis(endpoint.url, { role: 'worker', logger });
       shared = conn;
-      stoppers.push({ name: 'redis-connection', stop: async () => { await conn.quit().catch(() => conn.disconnect()); } });
+      stoppers.push({
+        name: 'redis-connection',
+        stop: async () => { await conn.quit().catch(() => conn.disconnect()); },
+        needsRedis: true,
+        abandon: () => conn.disconnect(),
+      });
       checks.push({ name: 'redis', ready: () => isRedisReady(conn) });
       const probe = new QueueDepthProbe({ connection: conn, prefix, queues: [CALLS_QUEUE, WEBHOOKS_QUEUE, EXPIRY_QUEUE] });
       queueMetrics?.watchQueues(probe);
-      stoppers.push({ name: 'queue-probe', stop: () => probe.close() });
+      stoppers.push({ name: 'queue-probe', stop: () => probe.close(), needsRedis: true });
       const mem = new RedisMemoryProbe({ connection: conn });
       memory = mem;
       registerRedisMemoryMetrics(metrics.registry, mem);
-      stoppers.push({ name: 'redis-memory-probe', stop: async () => mem.close() });
+      stoppers.push({ name: 'redis-memory-probe', stop: async () => mem.close(), needsRedis: true });
     }
 
     const verifyMetrics = shared ? createVerifyMetrics(metrics.registry) : undefined;
@@ -103,11 +144,11 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
     if (runs(config, 'worker') && shared && verifyMetrics && audit) {
       const secrets = config.webhooks.secrets.length > 0 ? config.webhooks.secrets : [demoWebhookSecret(config.stateDir, logger)];
       const stop = await startWorkerRole(config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, webhookSecrets: secrets });
-      stoppers.push({ name: 'workers', stop });
+      stoppers.push({ name: 'workers', stop, needsRedis: true });
     }
     if (runs(config, 'api') && shared && verifyMetrics && audit && memory) {
       const stop = await startApiRole(http, config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, memory });
-      stoppers.push({ name: 'api', stop });
+      stoppers.push({ name: 'api', stop, needsRedis: true });
     }
     if (runs(config, 'edge')) {
       let sink: EventSink;
@@ -123,6 +164,7 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       // here only reflects the SIP side; /readyz "redis" tells the rest.
       stoppers.push({ name: 'sip', stop: () => engine.stop(config.shutdownGraceSeconds * 1000) });
     }
+    const redisEndpoint = endpoint;
     const httpPort = await listenHttp(http, config.http.listen);
     logger.info({ http: `${config.http.listen.host}:${httpPort}`, role: config.role }, 'HTTP listening');
     let metricsPort: number | undefined;
@@ -138,11 +180,24 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       metricsPort,
       sipPorts: () => role?.sipPorts() ?? { udp: [], tcp: [] },
       async stop() {
-        if (stopping) return;
+        if (stopping) return { redisLost: false };
         stopping = true;
-        await stopAll();
+        // From here on the embedded Redis is never restarted. If it exits by itself (the process
+        // manager signalled the whole group), waiting on Redis ends: events still in the edge's
+        // buffer go to the spool, and the rest is abandoned so the process exits promptly.
+        const embedded = redisEndpoint?.embedded;
+        let redisLost = false;
+        let redisGone: Promise<void> | undefined;
+        if (embedded) {
+          redisGone = embedded.beginShutdown()
+            ? new Promise<void>((res) => embedded.once('exitDuringShutdown', () => res()))
+            : Promise.resolve();
+          void redisGone.then(() => { redisLost = true; });
+        }
+        await stopAll(redisGone);
         await http.close();
         await metricsHttp?.close();
+        return { redisLost };
       },
     };
   } catch (err) {

@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { RingproofConfig } from '../config/config-types.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { createCallerTrustMetrics } from '../trust/caller-trust-metrics.js';
+import { createIdentityVerifier } from '../trust/identity-verifier-setup.js';
 import { CallWorker } from '../verify/call-worker.js';
 import { ExpiryWorker } from '../verify/expiry-worker.js';
 import type { VerifyMetrics } from '../verify/verify-metrics.js';
@@ -72,9 +73,13 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
   if (config.trust.failed === 'accept') {
     logger.warn('trust.failed is "accept": calls whose caller ID failed STIR/SHAKEN validation can verify sessions');
   }
+  const identity = createIdentityVerifier({
+    config: config.trust.identity, policy: config.trust, redis: connection, prefix, metrics: trustMetrics, logger,
+  });
   const calls = Array.from({ length: CALL_WORKERS }, () => new CallWorker({
     ...common, emitter: direct ?? emitter, unmarked, concurrency: JOBS_PER_WORKER, trust: config.trust, onTrustRefusal,
     dedupeWindowSeconds: config.pipeline.dedupeWindowSeconds,
+    ...(identity !== undefined ? { identity } : {}),
   }));
   const expiry = new ExpiryWorker(common);
   const webhooks = Array.from({ length: WORKERS_PER_QUEUE }, () => new WebhookWorker({

@@ -17,7 +17,7 @@ export interface CallEvent {
   source: { address: string; port: number };
   transport: SipTransport;
   callId: string;
-  /** E.164 ("+15551234567") or null when withheld or not a phone number. */
+  /** E.164 ("+12025550123") or null when withheld or not a phone number. */
   cli: string | null;
   cliOrigin: CliOrigin;
   /** The CLI as found in the header (user part), for audit; null when withheld. */

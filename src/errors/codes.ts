@@ -13,6 +13,8 @@ export const ErrorCodes = {
   SIP_PARSE: 'RP_SIP_PARSE',
   /** A phone number could not be normalized to E.164. */
   NUMBER_INVALID: 'RP_NUMBER_INVALID',
+  /** The number policy refuses this number for this method (rule, country and type in the error). */
+  NUMBER_REFUSED: 'RP_NUMBER_REFUSED',
   /** redis-server is needed (embedded mode) but not installed. */
   REDIS_MISSING: 'RP_REDIS_MISSING',
   /** The embedded redis-server failed to start or died. */

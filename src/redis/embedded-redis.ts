@@ -51,7 +51,13 @@ const HEALTHY_UPTIME_MS = 30_000;
  * an optional memory ceiling with noeviction, supervised: an unexpected exit is logged and redis is
  * restarted with capped backoff.
  *
- * Events: "exit" ({code, signal}) on an unexpected exit, "restarted" when it is back.
+ * Events: "exit" ({code, signal}) on an unexpected exit, "restarted" when it is back, and
+ * "exitDuringShutdown" ({code, signal}) when it exits by itself after beginShutdown() (a process
+ * manager that signals the whole group): it is then never restarted.
+ *
+ * It must not outlive the daemon: on Linux it is started through `setpriv --pdeathsig SIGTERM`
+ * (util-linux), so the kernel sends it SIGTERM when the daemon dies, SIGKILL included; and start()
+ * stops a redis-server that a previous run's pid file still names.
  */
 export class EmbeddedRedis extends EventEmitter {
   readonly dir: string;
@@ -59,7 +65,10 @@ export class EmbeddedRedis extends EventEmitter {
   readonly pidFile: string;
   private readonly opts: Required<Omit<EmbeddedRedisOptions, 'env'>> & { env: NodeJS.ProcessEnv };
   private child: ChildProcess | undefined;
+  /** No restart from now on: set by beginShutdown() and stop(). */
   private stopping = false;
+  /** stop() signalled the child: its exit is ours, not news. */
+  private stopSignalled = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartAttempt = 0;
   private startedAt = 0;
@@ -109,17 +118,29 @@ export class EmbeddedRedis extends EventEmitter {
         `cannot create the embedded redis directory ${this.dir}: ${(err as Error).message}`, { cause: err });
     }
     this.stopping = false;
+    this.stopSignalled = false;
     await this.clearLeftover();
     await this.launch(binary);
   }
 
-  /** SIGTERM (redis flushes its AOF and exits), SIGKILL after stopTimeoutMs. */
-  async stop(): Promise<void> {
+  /**
+   * The daemon is shutting down: redis is never restarted from now on, though it keeps running
+   * until stop(). Returns whether it is running now (false: it exited before the shutdown, or a
+   * restart was pending).
+   */
+  beginShutdown(): boolean {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
+    return this.running;
+  }
+
+  /** SIGTERM (redis flushes its AOF and exits), SIGKILL after stopTimeoutMs. */
+  async stop(): Promise<void> {
+    this.beginShutdown();
     const child = this.child;
     if (!child || !this.running) return;
+    this.stopSignalled = true;
     const exited = new Promise<void>((res) => child.once('exit', () => res()));
     child.kill('SIGTERM');
     const timedOut = await Promise.race([
@@ -190,7 +211,8 @@ export class EmbeddedRedis extends EventEmitter {
     let spawnError: Error | undefined;
     // Own process group: a Ctrl-C at the terminal reaches the daemon only, which stops redis after
     // draining instead of losing it first.
-    const child = spawn(binary, this.args(), { stdio: ['ignore', 'pipe', 'pipe'], env: this.opts.env, detached: true });
+    const [command, args] = this.command(binary);
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: this.opts.env, detached: true });
     this.child = child;
     child.once('error', (err) => { spawnError = err; });
     for (const stream of [child.stdout, child.stderr]) {
@@ -218,6 +240,17 @@ export class EmbeddedRedis extends EventEmitter {
     this.opts.logger.info({ pid: child.pid, socket: this.socketPath }, 'embedded redis started');
   }
 
+  /**
+   * redis-server with its arguments, behind `setpriv --pdeathsig SIGTERM --` where util-linux's
+   * setpriv exists: setpriv sets the parent-death signal and execs redis-server in the same process
+   * (same pid, same pid file), so a SIGKILLed daemon's redis saves its AOF and exits instead of
+   * living on orphaned. Without setpriv (macOS, a minimal image) the next start cleans up instead.
+   */
+  private command(binary: string): [string, string[]] {
+    const setpriv = process.platform === 'linux' ? findExecutable('setpriv', this.opts.env.PATH ?? '') : undefined;
+    return setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', binary, ...this.args()]] : [binary, this.args()];
+  }
+
   private startFailure(spawnError: Error | undefined, child: ChildProcess): RingproofError {
     if (spawnError && (spawnError as NodeJS.ErrnoException).code === 'ENOENT') {
       return new RingproofError(ErrorCodes.REDIS_MISSING,
@@ -242,7 +275,14 @@ export class EmbeddedRedis extends EventEmitter {
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (child !== this.child || this.stopping) return;
+    if (child !== this.child) return;
+    if (this.stopping) {
+      if (this.stopSignalled) return;
+      this.opts.logger.warn({ code, signal, lastOutput: this.lastLine() },
+        'embedded redis exited during shutdown; not restarting it');
+      this.emit('exitDuringShutdown', { code, signal });
+      return;
+    }
     if (Date.now() - this.startedAt > HEALTHY_UPTIME_MS) this.restartAttempt = 0;
     const delayMs = Math.min(250 * 2 ** this.restartAttempt, this.opts.maxRestartDelayMs);
     this.restartAttempt++;
@@ -265,7 +305,9 @@ export class EmbeddedRedis extends EventEmitter {
       await this.clearLeftover();
       await this.launch(this.resolveBinary());
       if (this.stopping) {
+        // The shutdown began while it came back: stopped at once, and the daemon told it is gone.
         await this.stop();
+        this.emit('exitDuringShutdown', { code: null, signal: null });
         return;
       }
       this.emit('restarted');

@@ -88,11 +88,20 @@ export function buildRedisOptions(url: string, opts: CreateRedisOptions):
     ...parsed.options,
     ...common,
     retryStrategy: reconnectDelay,
+    reconnectOnError: reconnectOnReadonly,
     maxRetriesPerRequest: role.maxRetriesPerRequest,
     enableOfflineQueue: role.enableOfflineQueue,
     ...(role.commandTimeout !== undefined ? { commandTimeout: role.commandTimeout } : {}),
   };
   return { kind: parsed.kind, options };
+}
+
+/**
+ * A master demoted to replica answers writes with READONLY: reconnect (through Sentinel, to the new
+ * master) and resend the command, which the replica did not run.
+ */
+function reconnectOnReadonly(err: Error): 2 | false {
+  return err.message.startsWith('READONLY') ? 2 : false;
 }
 
 /**

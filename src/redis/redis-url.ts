@@ -22,7 +22,7 @@ const DEFAULT_SENTINEL_PORT = 26379;
 
 export function parseRedisUrl(url: string): ParsedRedisUrl {
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/i.exec(url.trim());
-  if (!m) throw invalid(url, 'expected scheme://…');
+  if (!m) throw invalid(url, 'is not a URL; use redis://host:6379, rediss://, redis-sentinel://, redis-cluster:// or unix://');
   const scheme = m[1]!.toLowerCase();
   const rest = m[2]!;
   switch (scheme) {
@@ -39,7 +39,22 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
     case 'rediss-cluster':
       return parseCluster(url, rest, scheme === 'rediss-cluster');
     default:
-      throw invalid(url, `unknown scheme "${scheme}"; use redis, rediss, redis-sentinel, redis-cluster or unix`);
+      throw invalid(url, `unknown scheme: must be redis, rediss, redis-sentinel, redis-cluster or unix, got "${scheme}"`);
+  }
+}
+
+/**
+ * Why `url` is no Redis URL ringproof can use, or undefined when it is one. The configuration check
+ * asks this, so a URL is accepted at start-up exactly when it can be connected to (multi-host
+ * Sentinel and Cluster URLs are no WHATWG URLs, so `new URL()` is no test for them).
+ */
+export function redisUrlProblem(url: string): string | undefined {
+  try {
+    parseRedisUrl(url);
+    return undefined;
+  } catch (err) {
+    if (err instanceof RedisUrlError) return err.reason;
+    throw err;
   }
 }
 
@@ -193,6 +208,12 @@ function stripBrackets(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
+class RedisUrlError extends RingproofError {
+  constructor(url: string, readonly reason: string) {
+    super(ErrorCodes.CONFIG_INVALID, `redis.url "${redactRedisUrl(url)}": ${reason}`);
+  }
+}
+
 function invalid(url: string, why: string): RingproofError {
-  return new RingproofError(ErrorCodes.CONFIG_INVALID, `redis.url "${redactRedisUrl(url)}": ${why}`);
+  return new RedisUrlError(url, why);
 }

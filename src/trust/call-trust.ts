@@ -1,5 +1,6 @@
 import type { CallEvent } from '../edge/call-event.js';
-import type { Attestation, CallerTrustOutcome, CallerTrustPolicy, TrustResult } from './caller-trust-types.js';
+import type { Attestation, CallerTrustOutcome, CallerTrustPolicy, IdentityStatus, TrustResult } from './caller-trust-types.js';
+import type { CallerTrustVerdict } from './stir-shaken-types.js';
 import { decideCallerTrust, DEFAULT_CALLER_TRUST_POLICY, verstatEvidence } from './caller-trust-policy.js';
 import { classifyVerstat, isVerstatTrust, VERSTAT_TRUSTS, type VerstatTrust } from './verstat.js';
 
@@ -8,8 +9,12 @@ export interface CallerTrustSummary {
   result: TrustResult;
   /** The edge's reading of the carrier's verstat. */
   verstat: VerstatTrust;
-  /** Attestation conveyed by the verstat, null when none. */
+  /** Attestation of a valid PASSporT, else the one conveyed by the verstat; null when none. */
   attest: Attestation | null;
+  /** The Identity header's state, when the Identity verifier looked at the call. */
+  identity?: IdentityStatus;
+  /** Service Provider Code of a valid PASSporT's certificate (null for a TN-list certificate). */
+  spc?: string | null;
 }
 
 /** What the worker hands the decision script for one call. */
@@ -66,5 +71,16 @@ export function parseCallerTrust(json: string | undefined): CallerTrustSummary |
   if (v === null || typeof v !== 'object' || !isVerstatTrust(v.verstat)) return undefined;
   const result: TrustResult = v.result === 'pass' || v.result === 'fail' ? v.result : 'none';
   const attest = v.attest === 'A' || v.attest === 'B' || v.attest === 'C' ? v.attest : null;
-  return { result, verstat: v.verstat, attest };
+  const out: CallerTrustSummary = { result, verstat: v.verstat, attest };
+  if (v.identity === 'valid' || v.identity === 'invalid' || v.identity === 'unchecked' || v.identity === 'absent') out.identity = v.identity;
+  if (v.identity !== undefined && (typeof v.spc === 'string' || v.spc === null)) out.spc = v.spc;
+  return out;
+}
+
+/** The decision for a call whose Identity header the verifier judged: its verdict replaces the verstat-only one. */
+export function verdictTrust(v: CallerTrustVerdict): CallTrust {
+  const summary: CallerTrustSummary = {
+    result: v.result, verstat: v.verstat, attest: v.attest, identity: v.identity, spc: v.certificate?.spc ?? null,
+  };
+  return { refusal: v.outcome ?? '', verdictJson: JSON.stringify(summary) };
 }

@@ -10,8 +10,14 @@ import type { TrustConfig } from '../config/config-types.js';
 export type Attestation = 'A' | 'B' | 'C';
 export type MinAttestation = TrustConfig['minAttestation'];
 
-/** What a call's policy asks: the `trust` configuration. */
-export type CallerTrustPolicy = TrustConfig;
+/** What a call's policy asks: the policy part of the `trust` configuration. */
+export type CallerTrustPolicy = Pick<TrustConfig, 'failed' | 'minAttestation'>;
+
+/**
+ * The Identity header's state. unchecked: present but not verified (no trust anchors configured, so
+ * a signature would prove nothing); absent: no SHAKEN Identity header.
+ */
+export type IdentityStatus = 'valid' | 'invalid' | 'unchecked' | 'absent';
 
 /** pass: validated (verstat Passed); fail: validation failed; none: no evidence either way. */
 export type TrustResult = 'pass' | 'fail' | 'none';
@@ -25,7 +31,32 @@ export type CallerTrustOutcome = 'caller_id_failed' | 'caller_id_attestation_low
 /** RFC 8224 response codes: 428 Use Identity Header, 436 Bad Identity Info, 437 Unsupported Credential, 438 Invalid Identity Header, 403 Stale Date. */
 export type RfcTrustCode = 403 | 428 | 436 | 437 | 438;
 
-export type CallerTrustReason = 'verstat_failed' | 'attestation_missing' | 'attestation_low';
+export type CallerTrustReason =
+  | 'verstat_failed'
+  | 'identity_malformed'
+  | 'identity_compact_form'
+  | 'passport_malformed'
+  | 'alg_unsupported'
+  | 'ppt_unsupported'
+  | 'claims_invalid'
+  | 'orig_mismatch'
+  | 'dest_mismatch'
+  | 'stale'
+  | 'future'
+  | 'x5u_invalid'
+  | 'info_mismatch'
+  | 'certificate_unavailable'
+  | 'certificate_invalid'
+  | 'certificate_untrusted'
+  | 'certificate_expired'
+  | 'tn_auth_list_missing'
+  | 'tn_not_authorized'
+  | 'signature_invalid'
+  | 'replayed'
+  | 'replay_check_unavailable'
+  | 'verifier_error'
+  | 'attestation_missing'
+  | 'attestation_low';
 
 export interface CallerTrustFailure {
   reason: CallerTrustReason;
@@ -35,4 +66,6 @@ export interface CallerTrustFailure {
   text: string | null;
   /** Short human explanation; never holds a phone number. */
   detail: string;
+  /** True when the cause may clear by itself (x5u unreachable, replay store down): the call job may be retried. */
+  transient: boolean;
 }

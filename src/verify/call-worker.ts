@@ -3,8 +3,9 @@ import type { Cluster, Redis } from 'ioredis';
 import type { CallEvent } from '../edge/call-event.js';
 import { maskNumber } from '../log/mask.js';
 import { batchEvents } from '../queue/call-batch.js';
-import { CallerTrustDecider, type CallTrust as CallTrustDecision } from '../trust/call-trust.js';
+import { CallerTrustDecider, verdictTrust, type CallTrust as CallTrustDecision } from '../trust/call-trust.js';
 import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
+import type { CallerTrustVerifier } from '../trust/stir-shaken-types.js';
 import { CALLS_QUEUE } from './queue-names.js';
 import { decideCalls } from './decide-calls.js';
 import { emitClaimed } from './emit-once.js';
@@ -30,6 +31,11 @@ export interface CallWorkerOptions extends VerifyWorkerOptions {
   trust?: CallerTrustPolicy;
   /** Counts refusals by reason; absent in tests that do not look. */
   onTrustRefusal?: (reason: string) => void;
+  /**
+   * STIR/SHAKEN Identity verification (trust.identity); absent when no trust anchors are configured.
+   * Only calls that carry an Identity header and match a pending session pay for it.
+   */
+  identity?: CallerTrustVerifier;
 }
 
 export interface CallResult {
@@ -151,7 +157,7 @@ export class CallWorker {
         keys: this.keys,
         audit: this.opts.audit,
         now: this.clock(),
-        trustOf: this.trustOf,
+        trustOf: await this.trustFor(valid),
         ...(this.opts.skewMs !== undefined ? { skewMs: this.opts.skewMs } : {}),
         ...(this.opts.retentionSeconds !== undefined ? { retentionSeconds: this.opts.retentionSeconds } : {}),
         ...(this.opts.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: this.opts.dedupeWindowSeconds } : {}),
@@ -193,6 +199,29 @@ export class CallWorker {
     const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) throw failed.reason;
     return results;
+  }
+
+  /**
+   * STIR/SHAKEN verdicts for the batch's calls that carry an Identity header and could verify a pending
+   * session; every other call keeps the edge's verstat verdict. Unsolicited calls are never candidates,
+   * so a flood costs no crypto, and nothing is checked when no trust anchors are configured.
+   */
+  private async trustFor(events: readonly CallEvent[]): Promise<(e: CallEvent) => CallTrustDecision> {
+    const identity = this.opts.identity;
+    if (identity === undefined) return this.trustOf;
+    const verified = new Map<CallEvent, CallTrustDecision>();
+    for (const e of events) {
+      if (e.cli === null || e.did === null || typeof e.identity !== 'string' || e.identity === '') continue;
+      if (!(await this.isCandidate(e.did, e.cli))) continue;
+      verified.set(e, verdictTrust(await identity.verify({ ...e, policy: this.trust.policy })));
+    }
+    return verified.size === 0 ? this.trustOf : (e) => verified.get(e) ?? this.trust.decide(e);
+  }
+
+  /** Whether (DID, CLI) names a pending session: the call could verify it, so its Identity is worth checking. */
+  private async isCandidate(did: string, cli: string): Promise<boolean> {
+    const sid = await this.redis.get(this.keys.matchKey(did, cli));
+    return sid !== null && sid !== '' && (await this.redis.hget(this.keys.session + sid, 'status')) === 'pending';
   }
 
   private async emitVerified(session: Verification): Promise<boolean> {

@@ -83,6 +83,7 @@ export class RedisVerificationStore implements VerificationStore {
       expiresAt: now + Math.round(input.ttlSeconds * 1000),
       callbackUrl: input.callbackUrl,
       metadata: input.metadata,
+      phoneNumberInfo: input.phoneNumberInfo,
     };
     const useIdem = input.idempotencyKey !== undefined && input.idempotencyKey !== '';
     const recordTtl = Math.ceil(input.ttlSeconds + this.expiryGraceMs / 1000) + this.retentionSeconds;
@@ -126,6 +127,7 @@ export class RedisVerificationStore implements VerificationStore {
       data: {
         id, owner: input.owner, phoneNumber: input.phoneNumber, callTo,
         createdAt: now, expiresAt: session.expiresAt, idempotencyKey: useIdem ? input.idempotencyKey : undefined,
+        phoneNumberInfo: input.phoneNumberInfo,
       },
     });
     const verification = toVerification(pairsToRecord(sessionFields(session)));

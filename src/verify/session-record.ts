@@ -1,4 +1,5 @@
 import { parseCallerTrust, isCallerTrustOutcome } from '../trust/call-trust.js';
+import type { PhoneNumberInfo } from '../numbers/number-types.js';
 import type { CancelReason, Verification, VerificationStatus } from './verification-types.js';
 
 /**
@@ -15,6 +16,7 @@ export interface SessionHash {
   expiresAt: number;
   callbackUrl?: string;
   metadata?: Record<string, unknown>;
+  phoneNumberInfo?: PhoneNumberInfo;
 }
 
 /** Field/value list for HSET. */
@@ -26,6 +28,7 @@ export function sessionFields(s: SessionHash): string[] {
   ];
   if (s.callbackUrl !== undefined) f.push('callbackUrl', s.callbackUrl);
   if (s.metadata !== undefined) f.push('metadata', JSON.stringify(s.metadata));
+  if (s.phoneNumberInfo !== undefined) f.push('phoneNumberInfo', JSON.stringify(s.phoneNumberInfo));
   return f;
 }
 
@@ -61,5 +64,6 @@ export function toVerification(h: Record<string, string>): Verification | null {
   if (trust !== undefined) v.callerTrust = trust;
   const rejectedAt = iso(h.lastRejectedAt);
   if (isCallerTrustOutcome(h.lastRejection) && rejectedAt !== undefined) v.lastRejection = { reason: h.lastRejection, at: rejectedAt };
+  if (h.phoneNumberInfo) v.phoneNumberInfo = JSON.parse(h.phoneNumberInfo) as PhoneNumberInfo;
   return v;
 }

@@ -1,3 +1,5 @@
+import type { PhoneNumberInfo } from '../numbers/number-types.js';
+
 /** Verification sessions: the shapes shared by the store, the worker, the API and webhooks. */
 
 import type { CallerTrustSummary } from '../trust/call-trust.js';
@@ -32,6 +34,8 @@ export interface Verification {
    * STIR/SHAKEN result. The session stays open to a genuine call.
    */
   lastRejection?: { reason: CallerTrustOutcome; at: string };
+  /** What the number policy found at creation (country, type, how): the app may decide its fallback by it. */
+  phoneNumberInfo?: PhoneNumberInfo;
 }
 
 export type CancelReason = 'superseded' | 'requested';
@@ -44,6 +48,7 @@ export interface CreateVerificationInput {
   idempotencyKey?: string;
   /** API key name, to scope idempotency keys. */
   owner: string;
+  phoneNumberInfo?: PhoneNumberInfo;
 }
 
 /** What a call did to the sessions; 'rejected': it matched a pending session but the caller-trust policy refused it (detail says why). */

@@ -9,7 +9,7 @@ import { parseResponse, UdpSipClient } from '../helpers/sip-client.js';
 // What operators rely on beyond SIP correctness: IPv6 listeners, no phone number in clear in any
 // log line (debug level included), graceful exit on SIGTERM.
 const CLI = '+14155550123';
-const PHONE = '+15551230042';
+const PHONE = '+12025550042';
 
 function invite(port: number, n: number, host = '127.0.0.1'): string {
   const h = host.includes(':') ? `[${host}]` : host;

@@ -14,9 +14,9 @@ import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-s
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import {
   SCENARIO_FROM_CLI, SCENARIO_RESEND_NEW_BRANCH,
-  createMany, expectAllCallsRejected, exportAuditTrail, getVerification, metricSum, newWebhookSecret, phoneNumbers,
-  placeCalls, sleep, startVerifyDaemon, verifyWebhook, waitUntil,
-  type CallRow, type DaemonRole, type VerificationView, type VerifyDaemon,
+  callDecisions, createMany, expectAllCallsRejected, exportAuditTrail, getVerification, lastDeliveryAfter, metricSum,
+  newWebhookSecret, phoneNumbers, placeCalls, rowsFor, sleep, startVerifyDaemon, verifiedDeliveries, waitUntil,
+  type DaemonRole, type VerificationView, type VerifiedDeliveries, type VerifyDaemon,
 } from '../helpers/verify-e2e.js';
 
 const DIDS = ['+15550100001', '+15550100002', '+15550100003'];
@@ -36,41 +36,9 @@ async function start(name: string, role: DaemonRole): Promise<VerifyDaemon> {
   return d;
 }
 
-const rowsFor = (sessions: readonly VerificationView[]): CallRow[] => sessions.map((s) => ({ cli: s.phoneNumber, did: s.callTo }));
+const deliveries = (sessionIds: ReadonlySet<string>): VerifiedDeliveries => verifiedDeliveries(secret, receiver.received, sessionIds);
 
-interface Deliveries {
-  /** Verified deliveries per session id (raw, every POST the receiver got). */
-  raw: Map<string, string[]>;
-  /** Distinct webhook-ids per session id. */
-  ids: Map<string, Set<string>>;
-  /** Bodies per webhook-id (to check a redelivery is the same event). */
-  bodies: Map<string, Set<string>>;
-}
-
-/** ms from `since` to the last verified delivery for these sessions (reported when recovery is slow). */
-function lastDeliveryAfter(sessionIds: ReadonlySet<string>, since: number): number {
-  let last = since;
-  for (const w of receiver.received) {
-    const v = verifyWebhook(secret, w);
-    if (v.type === 'verification.verified' && sessionIds.has(v.sessionId)) last = Math.max(last, w.receivedAt);
-  }
-  return last - since;
-}
-
-/** Signature-checked verified webhooks of the given sessions. */
-function deliveries(sessionIds: ReadonlySet<string>): Deliveries {
-  const out: Deliveries = { raw: new Map(), ids: new Map(), bodies: new Map() };
-  for (const w of receiver.received) {
-    const v = verifyWebhook(secret, w);
-    if (v.type !== 'verification.verified' || !sessionIds.has(v.sessionId)) continue;
-    out.raw.set(v.sessionId, [...(out.raw.get(v.sessionId) ?? []), v.webhookId]);
-    out.ids.set(v.sessionId, (out.ids.get(v.sessionId) ?? new Set()).add(v.webhookId));
-    out.bodies.set(v.webhookId, (out.bodies.get(v.webhookId) ?? new Set()).add(w.body));
-  }
-  return out;
-}
-
-async function waitAllDelivered(sessions: readonly VerificationView[], timeoutMs: number): Promise<Deliveries> {
+async function waitAllDelivered(sessions: readonly VerificationView[], timeoutMs: number): Promise<VerifiedDeliveries> {
   const sessionIds = new Set(sessions.map((s) => s.id));
   let seen = 0;
   try {
@@ -202,7 +170,7 @@ describe('verification under faults (edge, api and worker processes, one Redis)'
     // Jobs the killed worker held stay active until their BullMQ lock (30 s) lapses and the new
     // worker's stalled-job check (every 30 s) moves them back: up to about a minute.
     await waitAllDelivered(sessions, 90_000);
-    console.info(`b) last verified webhook ${lastDeliveryAfter(ids, killedAt)} ms after the SIGKILL`);
+    console.info(`b) last verified webhook ${lastDeliveryAfter(deliveries(ids), killedAt)} ms after the SIGKILL`);
     await sleep(1000);
     const d = deliveries(ids);
     for (const s of sessions) {
@@ -217,14 +185,7 @@ describe('verification under faults (edge, api and worker processes, one Redis)'
 
     // The audit trail: each of the 300 calls has a decision, one decision only, and it verified its session.
     const audit = await exportAuditTrail(redis.url);
-    const decided = new Map<string, Set<string>>();
-    for (const r of audit) {
-      if (r.type !== 'call' || !phones.has(r.data.cli as string)) continue;
-      // A redelivered job records 'duplicate' with the first delivery's decision in firstOutcome.
-      const outcome = (r.data.outcome === 'duplicate' ? r.data.firstOutcome : r.data.outcome) as string;
-      const callId = r.data.callId as string;
-      decided.set(callId, (decided.get(callId) ?? new Set()).add(`${outcome} ${r.data.sessionId as string}`));
-    }
+    const decided = callDecisions(audit, phones);
     expect(decided.size).toBe(300);
     const verifiedSessions = new Set<string>();
     for (const [callId, set] of decided) {
@@ -273,7 +234,7 @@ describe('verification under faults (edge, api and worker processes, one Redis)'
 
     // A job in flight when Redis died can be left active until its lock lapses (see b).
     await waitAllDelivered(sessions, 100_000);
-    console.info(`c) last verified webhook ${lastDeliveryAfter(ids, upAt)} ms after Redis came back`);
+    console.info(`c) last verified webhook ${lastDeliveryAfter(deliveries(ids), upAt)} ms after Redis came back`);
     const m = await waitUntil('spool drained', async () => {
       const x = await edge.metrics();
       return x.get('ringproof_spool_events') === 0 ? x : undefined;

@@ -92,6 +92,8 @@ describe('verification end to end (daemon role all, SIPp, webhook receiver)', ()
     expect(w.webhookId).toMatch(/^evt_/);
     expect(w.body.id).toBe(w.webhookId);
     expect(w.body.data.verification).toMatchObject({ id: s.id, status: 'verified', phoneNumber: phone, callTo: s.callTo });
+    // The number policy's verdict at creation travels with the session into its webhooks.
+    expect(w.body.data.verification.phoneNumberInfo).toEqual({ country: 'US', countryCallingCode: '1', type: 'fixed_line_or_mobile', valid: true, source: 'ranges' });
 
     const got = await getVerification(daemon.baseUrl, s.id);
     expect(got.status).toBe('verified');
@@ -163,12 +165,12 @@ describe('verification end to end (daemon role all, SIPp, webhook receiver)', ()
     const refusalsBefore = (await daemon.metrics()).get('ringproof_caller_trust_refusals_total', { reason: 'caller_id_failed' });
     const verstats = ['TN-Validation-Passed', 'TN-Validation-Passed-A', 'No-TN-Validation'];
     await call(SCENARIO_VERSTAT, [
-      ...attacked.map((s) => ({ cli: s.phoneNumber, did: s.callTo, verstat: 'TN-Validation-Failed' })),
-      ...honest.map((s, i) => ({ cli: s.phoneNumber, did: s.callTo, verstat: verstats[i] as string })),
+      ...attacked.map((s) => ({ cli: s.phoneNumber, did: s.callTo, more: ['TN-Validation-Failed'] })),
+      ...honest.map((s, i) => ({ cli: s.phoneNumber, did: s.callTo, more: [verstats[i] as string] })),
       // the same spoof again, over TCP below as well: still nothing
-      { cli: attacked[0]!.phoneNumber, did: attacked[0]!.callTo, verstat: 'tn-validation-failed' },
+      { cli: attacked[0]!.phoneNumber, did: attacked[0]!.callTo, more: ['tn-validation-failed'] },
     ]);
-    await call(SCENARIO_VERSTAT, attacked.map((s) => ({ cli: s.phoneNumber, did: s.callTo, verstat: 'TN-Validation-Failed' })), 'tcp');
+    await call(SCENARIO_VERSTAT, attacked.map((s) => ({ cli: s.phoneNumber, did: s.callTo, more: ['TN-Validation-Failed'] })), 'tcp');
 
     const moved = await waitOutcomes(before, { rejected: 5, verified: 3 });
     expect(moved).toMatchObject({ rejected: 5, verified: 3, unsolicited: 0 });

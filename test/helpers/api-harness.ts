@@ -3,10 +3,12 @@ import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
+import { CreationChecks } from '../../src/api/creation-checks.js';
 import { registerApi } from '../../src/api/register-api.js';
 import type { ApiKeyConfig, RingproofConfig } from '../../src/config/config-types.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { createLogger } from '../../src/log/logger.js';
+import { startNumberIntelligence, type NumberIntelligence } from '../../src/numbers/number-intelligence.js';
 import { EXPIRY_QUEUE, type ExpiryJobData } from '../../src/verify/queue-names.js';
 import { RedisVerificationStore } from '../../src/verify/redis-verification-store.js';
 import type { TestRedis } from './redis-server.js';
@@ -19,6 +21,7 @@ export interface ApiHarness {
   registry: Registry;
   redis: Redis;
   store: RedisVerificationStore;
+  numbers: NumberIntelligence;
   prefix: string;
   /** Everything the logger wrote, one JSON object per entry. */
   logLines(): Array<Record<string, unknown>>;
@@ -27,14 +30,18 @@ export interface ApiHarness {
 
 let harnessCount = 0;
 
-/** `allowPrivateTargets`: webhooks.allowPrivateTargets; default loopback, where test receivers run. */
+/**
+ * `allowPrivateTargets`: webhooks.allowPrivateTargets; default loopback, where test receivers run.
+ * `configure`: last changes to the configuration (e.g. numbers.denyPrefixesFile).
+ */
 export async function startApiHarness(
   testRedis: TestRedis,
-  opts: { keys?: ApiKeyConfig[]; allowPrivateTargets?: string[] } = {},
+  opts: { keys?: ApiKeyConfig[]; allowPrivateTargets?: string[]; configure?: (config: RingproofConfig) => void } = {},
 ): Promise<ApiHarness> {
   const config = defaultConfig();
   config.api.keys = opts.keys ?? [];
   config.webhooks.allowPrivateTargets = opts.allowPrivateTargets ?? ['127.0.0.0/8', '::1/128'];
+  opts.configure?.(config);
   // One prefix per harness, so servers sharing a redis-server never see each other's sessions.
   const prefix = `{rpapi${++harnessCount}}`;
   const redis = new Redis(testRedis.url, { maxRetriesPerRequest: 2 });
@@ -45,16 +52,18 @@ export async function startApiHarness(
   const logger = createLogger({ level: 'info', destination: sink });
   const registry = new Registry();
   const app = Fastify({ logger: false });
-  await registerApi(app, { store, config, logger, registry });
+  const numbers = await startNumberIntelligence({ numbers: config.numbers, keys: config.api.keys, registry, logger, watchIntervalMs: 0 });
+  await registerApi(app, { store, config, logger, registry, creationChecks: new CreationChecks([numbers.check]) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (!addr || typeof addr !== 'object') throw new Error('server has no address');
   return {
     baseUrl: `http://127.0.0.1:${addr.port}`,
-    app, config, registry, redis, store, prefix,
+    app, config, registry, redis, store, numbers, prefix,
     logLines: () => written.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>),
     async close() {
       await app.close();
+      numbers.close();
       await expiryQueue.close();
       redis.disconnect();
     },

@@ -121,8 +121,9 @@ export interface VerificationView {
   createdAt: string;
   verifiedAt?: string;
   callId?: string;
-  callerTrust?: { result: string; verstat: string; attest: string | null };
+  callerTrust?: { result: string; verstat: string; attest: string | null; identity?: string; spc?: string | null };
   lastRejection?: { reason: string; at: string };
+  phoneNumberInfo?: Record<string, unknown>;
 }
 
 export async function createVerification(apiUrl: string, body: Record<string, unknown>): Promise<VerificationView> {
@@ -158,13 +159,13 @@ export async function createMany(apiUrl: string, phoneNumbers: readonly string[]
 }
 
 /**
- * n distinct E.164 numbers in the fictional +1 555 range: +1 555 BB IIIII, unique per `block`
- * (10–99; lower blocks would meet the DIDs +1 555 01x xxxx).
+ * n distinct E.164 numbers +1 202 5BB IIII, unique per `block` (10–99): valid US numbers (Washington
+ * DC area code, exchange 5BB), so the default number policy accepts them, and far from the demo DIDs.
  */
 export function phoneNumbers(block: number, n: number): string[] {
   if (!Number.isInteger(block) || block < 10 || block > 99) throw new Error('block must be 10–99');
-  if (n > 100_000) throw new Error('at most 100 000 numbers per block');
-  return Array.from({ length: n }, (_, i) => `+1555${block}${String(i).padStart(5, '0')}`);
+  if (n > 10_000) throw new Error('at most 10 000 numbers per block');
+  return Array.from({ length: n }, (_, i) => `+12025${block}${String(i).padStart(4, '0')}`);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -179,11 +180,11 @@ export async function metricSum(daemons: readonly DaemonProcess[], name: string,
 // ---------------------------------------------------------------------------------------------------
 // SIPp (test/helpers/sipp.ts) with calls made for sessions
 
-/** One call of an injection file: field0 = CLI, field1 = DID, field2 = verstat (uac-verstat.xml). */
+/** One call of an injection file: field0 = CLI, field1 = DID, then `more` (uac-verstat.xml: verstat; uac-identity.xml: PASSporT, x5u). */
 export interface CallRow {
   cli: string;
   did: string;
-  verstat?: string;
+  more?: readonly string[];
 }
 
 export interface PlaceCallsOptions {
@@ -212,7 +213,7 @@ export async function placeCalls(opts: PlaceCallsOptions): Promise<SippResult> {
       writeFileSync(scenario, opts.scenario);
     }
     const injection = join(tmp.dir, 'calls.csv');
-    writeFileSync(injection, ['SEQUENTIAL', ...opts.rows.map((r) => [r.cli, r.did, ...(r.verstat === undefined ? [] : [r.verstat])].join(';'))].join('\n') + '\n');
+    writeFileSync(injection, ['SEQUENTIAL', ...opts.rows.map((r) => [r.cli, r.did, ...(r.more ?? [])].join(';'))].join('\n') + '\n');
     const rate = opts.rate ?? 50;
     return await runSipp({
       scenario,
@@ -243,6 +244,9 @@ export const SCENARIO_FROM_CLI = 'uac-reject.xml';
 
 /** The repository's caller-trust scenario: CLI in a PAI tel URI with verstat (field2), and in From. */
 export const SCENARIO_VERSTAT = 'uac-verstat.xml';
+
+/** The repository's STIR/SHAKEN scenario: CLI in PAI and From, an Identity header (field2 PASSporT, field3 x5u). */
+export const SCENARIO_IDENTITY = 'uac-identity.xml';
 
 // The scenarios below are specific to these tests (withheld CLI, duplicate INVITEs); they live here,
 // not in sipp-scenarios/, which holds the scenarios users run.
@@ -395,6 +399,39 @@ export function webhooksBySession(secret: string, received: readonly ReceivedWeb
   return out;
 }
 
+/** Verified webhooks of some sessions, as the receiver got them (signatures checked). */
+export interface VerifiedDeliveries {
+  /** Webhook-ids of every delivery per session id (a redelivery repeats its id). */
+  raw: Map<string, string[]>;
+  /** Distinct webhook-ids per session id: the events. */
+  ids: Map<string, Set<string>>;
+  /** Bodies per webhook-id (a redelivery must be the same event). */
+  bodies: Map<string, Set<string>>;
+  /** receivedAt of every delivery, in arrival order. */
+  times: number[];
+}
+
+export function verifiedDeliveries(secret: string, received: readonly ReceivedWebhook[], sessionIds: ReadonlySet<string>): VerifiedDeliveries {
+  const out: VerifiedDeliveries = { raw: new Map(), ids: new Map(), bodies: new Map(), times: [] };
+  for (const w of received) {
+    const v = verifyWebhook(secret, w);
+    if (v.type !== 'verification.verified' || !sessionIds.has(v.sessionId)) continue;
+    out.raw.set(v.sessionId, [...(out.raw.get(v.sessionId) ?? []), v.webhookId]);
+    out.ids.set(v.sessionId, (out.ids.get(v.sessionId) ?? new Set()).add(v.webhookId));
+    out.bodies.set(v.webhookId, (out.bodies.get(v.webhookId) ?? new Set()).add(w.body));
+    out.times.push(w.receivedAt);
+  }
+  return out;
+}
+
+/** ms from `since` to the last verified delivery for these sessions (0 when none came after it). */
+export function lastDeliveryAfter(d: VerifiedDeliveries, since: number): number {
+  return Math.max(since, ...d.times) - since;
+}
+
+/** One call row per session: the session's number calls its callTo. */
+export const rowsFor = (sessions: readonly VerificationView[]): CallRow[] => sessions.map((s) => ({ cli: s.phoneNumber, did: s.callTo }));
+
 // ---------------------------------------------------------------------------------------------------
 // Audit trail
 
@@ -410,4 +447,20 @@ export async function exportAuditTrail(redisUrl: string): Promise<AuditLine[]> {
   const r = await runRingproof(['audit', 'export'], { env: { REDIS_URL: redisUrl, RINGPROOF_LOG_LEVEL: 'warn' }, timeoutMs: 30_000 });
   if (r.exitCode !== 0) throw new Error(`audit export exited ${r.exitCode}: ${r.stderr}`);
   return r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as AuditLine);
+}
+
+/**
+ * Decisions per Call-ID of the calls from these numbers, from the audit trail: "outcome sessionId".
+ * A redelivered job records 'duplicate' with the first delivery's decision in firstOutcome, so a
+ * call decided once has exactly one entry whatever the redeliveries.
+ */
+export function callDecisions(audit: readonly AuditLine[], phones: ReadonlySet<string>): Map<string, Set<string>> {
+  const decided = new Map<string, Set<string>>();
+  for (const r of audit) {
+    if (r.type !== 'call' || !phones.has(r.data.cli as string)) continue;
+    const outcome = (r.data.outcome === 'duplicate' ? r.data.firstOutcome : r.data.outcome) as string;
+    const callId = r.data.callId as string;
+    decided.set(callId, (decided.get(callId) ?? new Set()).add(`${outcome} ${r.data.sessionId as string}`));
+  }
+  return decided;
 }

@@ -5,7 +5,7 @@ import { createEgressPolicy } from '../../src/egress/egress-policy.js';
 
 describe('normalizePhoneNumber', () => {
   it.each([
-    ['+15551234567', undefined, '+15551234567'],
+    ['+12025550123', undefined, '+12025550123'],
     [' +44 7911 123456 ', undefined, '+447911123456'],
     ['(212) 555-0199', 'US', '+12125550199'],
     ['+33 6 12 34 56 78', 'GB', '+33612345678'],

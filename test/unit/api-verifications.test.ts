@@ -51,12 +51,13 @@ const create = (body: unknown, opts: { token?: string | null; headers?: Record<s
 describe('POST /v1/verifications', () => {
   it('creates a pending session with a DID from the pool and the default ttl', async () => {
     const before = Date.now();
-    const res = await create({ phoneNumber: '+15551234567' });
+    const res = await create({ phoneNumber: '+12025550123' });
     expect(res.status).toBe(201);
     const v = res.body;
-    expect(Object.keys(v).sort()).toEqual(['callTo', 'createdAt', 'expiresAt', 'id', 'phoneNumber', 'status']);
+    expect(Object.keys(v).sort()).toEqual(['callTo', 'createdAt', 'expiresAt', 'id', 'phoneNumber', 'phoneNumberInfo', 'status']);
+    expect(v.phoneNumberInfo).toEqual({ country: 'US', countryCallingCode: '1', type: 'fixed_line_or_mobile', valid: true, source: 'ranges' });
     expect(v.status).toBe('pending');
-    expect(v.phoneNumber).toBe('+15551234567');
+    expect(v.phoneNumber).toBe('+12025550123');
     expect(keyed.config.dids).toContain(v.callTo);
     expect(v.id).toMatch(/^[A-Za-z0-9_-]+$/);
     const ttlMs = Date.parse(v.expiresAt) - Date.parse(v.createdAt);
@@ -78,7 +79,7 @@ describe('POST /v1/verifications', () => {
 
   it('echoes callbackUrl and metadata and honours ttlSeconds', async () => {
     const res = await create({
-      phoneNumber: '+15551230001', ttlSeconds: 300, callbackUrl: 'https://app.example.com/hooks/rp', metadata: { userId: 42, plan: 'pro' },
+      phoneNumber: '+12025550001', ttlSeconds: 300, callbackUrl: 'https://app.example.com/hooks/rp', metadata: { userId: 42, plan: 'pro' },
     });
     expect(res.status).toBe(201);
     expect(res.body.callbackUrl).toBe('https://app.example.com/hooks/rp');
@@ -87,24 +88,24 @@ describe('POST /v1/verifications', () => {
   });
 
   it.each([
-    ['ttlSeconds', { phoneNumber: '+15551234567', ttlSeconds: 30 }, 'body/ttlSeconds must be >= 60'],
-    ['ttlSeconds', { phoneNumber: '+15551234567', ttlSeconds: 301 }, 'body/ttlSeconds must be <= 300'],
-    ['ttlSeconds', { phoneNumber: '+15551234567', ttlSeconds: 90.5 }, 'body/ttlSeconds must be integer'],
+    ['ttlSeconds', { phoneNumber: '+12025550123', ttlSeconds: 30 }, 'body/ttlSeconds must be >= 60'],
+    ['ttlSeconds', { phoneNumber: '+12025550123', ttlSeconds: 301 }, 'body/ttlSeconds must be <= 300'],
+    ['ttlSeconds', { phoneNumber: '+12025550123', ttlSeconds: 90.5 }, 'body/ttlSeconds must be integer'],
     ['phoneNumber', { ttlSeconds: 120 }, "body must have required property 'phoneNumber'"],
-    ['ttl', { phoneNumber: '+15551234567', ttl: 120 }, 'body/ttl is not an allowed property'],
-    ['country', { phoneNumber: '+15551234567', country: 'gb' }, 'body/country must match pattern "^[A-Z]{2}$"'],
-    ['country', { phoneNumber: '+15551234567', country: 'XX' }, 'body/country "XX" is not a supported ISO 3166-1 alpha-2 country code'],
-    ['callbackUrl', { phoneNumber: '+15551234567', callbackUrl: 'http://app.example.com/hook' }, 'body/callbackUrl must use https unless the host is loopback (localhost, 127.0.0.1, [::1])'],
-    ['callbackUrl', { phoneNumber: '+15551234567', callbackUrl: 'not a url' }, 'body/callbackUrl must be an absolute http(s) URL'],
-    ['metadata', { phoneNumber: '+15551234567', metadata: { big: 'x'.repeat(5000) } }, 'body/metadata must be at most 4096 bytes as JSON, got 5010'],
-    ['metadata', { phoneNumber: '+15551234567', metadata: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, i])) }, 'body/metadata must NOT have more than 20 properties'],
+    ['ttl', { phoneNumber: '+12025550123', ttl: 120 }, 'body/ttl is not an allowed property'],
+    ['country', { phoneNumber: '+12025550123', country: 'gb' }, 'body/country must match pattern "^[A-Z]{2}$"'],
+    ['country', { phoneNumber: '+12025550123', country: 'XX' }, 'body/country "XX" is not a supported ISO 3166-1 alpha-2 country code'],
+    ['callbackUrl', { phoneNumber: '+12025550123', callbackUrl: 'http://app.example.com/hook' }, 'body/callbackUrl must use https unless the host is loopback (localhost, 127.0.0.1, [::1])'],
+    ['callbackUrl', { phoneNumber: '+12025550123', callbackUrl: 'not a url' }, 'body/callbackUrl must be an absolute http(s) URL'],
+    ['metadata', { phoneNumber: '+12025550123', metadata: { big: 'x'.repeat(5000) } }, 'body/metadata must be at most 4096 bytes as JSON, got 5010'],
+    ['metadata', { phoneNumber: '+12025550123', metadata: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, i])) }, 'body/metadata must NOT have more than 20 properties'],
   ])('rejects a bad %s (case %#) with 400 naming it', async (field, body, message) => {
     const res = await create(body);
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: { code: 'RP_API_VALIDATION', message, field } });
   });
 
-  it.each(['abc', '+1555', '5551234567'])('rejects phoneNumber %j with 422 RP_NUMBER_INVALID', async (phoneNumber) => {
+  it.each(['abc', '+1555', '2025550123'])('rejects phoneNumber %j with 422 RP_NUMBER_INVALID', async (phoneNumber) => {
     const res = await create({ phoneNumber });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('RP_NUMBER_INVALID');
@@ -113,7 +114,7 @@ describe('POST /v1/verifications', () => {
   });
 
   it('accepts http callback URLs to loopback hosts', async () => {
-    const res = await create({ phoneNumber: '+15551230002', callbackUrl: 'http://127.0.0.1:9999/hook' });
+    const res = await create({ phoneNumber: '+12025550002', callbackUrl: 'http://127.0.0.1:9999/hook' });
     expect(res.status).toBe(201);
     expect(res.body.callbackUrl).toBe('http://127.0.0.1:9999/hook');
   });
@@ -125,7 +126,7 @@ describe('POST /v1/verifications', () => {
     const none = await call(keyed, 'POST', '/v1/verifications');
     expect(none.status).toBe(400);
     expect(none.body.error).toEqual({ code: 'RP_API_VALIDATION', message: 'body must be object' });
-    const longKey = await create({ phoneNumber: '+15551234567' }, { headers: { 'idempotency-key': 'k'.repeat(256) } });
+    const longKey = await create({ phoneNumber: '+12025550123' }, { headers: { 'idempotency-key': 'k'.repeat(256) } });
     expect(longKey.status).toBe(400);
     expect(longKey.body.error).toEqual({
       code: 'RP_API_VALIDATION', message: 'headers/idempotency-key must NOT have more than 255 characters', field: 'idempotency-key',
@@ -134,22 +135,22 @@ describe('POST /v1/verifications', () => {
 
   it('replays an Idempotency-Key with 200, the same body and Idempotency-Replayed: true', async () => {
     const headers = { 'idempotency-key': 'order-7731' };
-    const first = await create({ phoneNumber: '+15551230003' }, { headers });
+    const first = await create({ phoneNumber: '+12025550003' }, { headers });
     expect(first.status).toBe(201);
-    const again = await create({ phoneNumber: '+15551230003' }, { headers });
+    const again = await create({ phoneNumber: '+12025550003' }, { headers });
     expect(again.status).toBe(200);
     expect(again.headers.get('idempotency-replayed')).toBe('true');
     expect(again.body).toEqual(first.body);
     // Keys are scoped per API key: another key with the same Idempotency-Key gets its own session.
-    const other = await create({ phoneNumber: '+15551230003' }, { headers, token: OTHER_TOKEN });
+    const other = await create({ phoneNumber: '+12025550003' }, { headers, token: OTHER_TOKEN });
     expect(other.status).toBe(201);
     expect(other.body.id).not.toBe(first.body.id);
   });
 
   it('refuses an Idempotency-Key reused for another phone number with 409', async () => {
     const headers = { 'idempotency-key': 'order-9000' };
-    expect((await create({ phoneNumber: '+15551230010' }, { headers })).status).toBe(201);
-    const res = await create({ phoneNumber: '+15551230011' }, { headers });
+    expect((await create({ phoneNumber: '+12025550010' }, { headers })).status).toBe(201);
+    const res = await create({ phoneNumber: '+12025550011' }, { headers });
     expect(res.status).toBe(409);
     expect(res.body.error).toEqual({
       code: 'RP_API_CONFLICT', message: 'Idempotency-Key was already used for a different phoneNumber or callbackUrl', field: 'idempotency-key',
@@ -159,7 +160,7 @@ describe('POST /v1/verifications', () => {
 
 describe('GET and DELETE /v1/verifications/:id', () => {
   it('reads a session, 404s an unknown one', async () => {
-    const created = await create({ phoneNumber: '+15551230004' });
+    const created = await create({ phoneNumber: '+12025550004' });
     const got = await call(keyed, 'GET', `/v1/verifications/${created.body.id}`);
     expect(got.status).toBe(200);
     expect(got.body).toEqual(created.body);
@@ -172,7 +173,7 @@ describe('GET and DELETE /v1/verifications/:id', () => {
   });
 
   it('cancels: DELETE returns the cancelled session, GET then shows it, a second DELETE is unchanged', async () => {
-    const created = await create({ phoneNumber: '+15551230005' });
+    const created = await create({ phoneNumber: '+12025550005' });
     const del = await call(keyed, 'DELETE', `/v1/verifications/${created.body.id}`);
     expect(del.status).toBe(200);
     expect(del.body.status).toBe('cancelled');
@@ -198,14 +199,14 @@ describe('GET and DELETE /v1/verifications/:id', () => {
 
 describe('authentication', () => {
   it('401 with WWW-Authenticate: Bearer when the header is missing', async () => {
-    const res = await create({ phoneNumber: '+15551234567' }, { token: null });
+    const res = await create({ phoneNumber: '+12025550123' }, { token: null });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer\b/);
     expect(res.body.error.code).toBe('RP_API_UNAUTHORIZED');
   });
 
   it('401 for an unknown or malformed credential, also on GET, DELETE and unknown /v1 routes', async () => {
-    const unknown = await create({ phoneNumber: '+15551234567' }, { token: 'not-a-key' });
+    const unknown = await create({ phoneNumber: '+12025550123' }, { token: 'not-a-key' });
     expect(unknown.status).toBe(401);
     expect(unknown.body.error).toEqual({ code: 'RP_API_UNAUTHORIZED', message: 'unknown API key' });
     expect(unknown.headers.get('www-authenticate')).toContain('error="invalid_token"');
@@ -222,7 +223,7 @@ describe('authentication', () => {
   });
 
   it('open mode (no keys) serves loopback clients without credentials and says so in the log once', async () => {
-    const res = await call(open, 'POST', '/v1/verifications', { body: { phoneNumber: '+15551230006' }, token: null });
+    const res = await call(open, 'POST', '/v1/verifications', { body: { phoneNumber: '+12025550006' }, token: null });
     expect(res.status).toBe(201);
     const got = await call(open, 'GET', `/v1/verifications/${res.body.id}`, { token: null });
     expect(got.status).toBe(200);
@@ -232,10 +233,10 @@ describe('authentication', () => {
   });
 
   it('does not leak phone numbers in clear into the logs', async () => {
-    await create({ phoneNumber: '+15551239876' });
+    await create({ phoneNumber: '+12025559876' });
     const text = JSON.stringify(keyed.logLines());
     expect(text).toContain('verification created');
-    expect(text).not.toContain('+15551239876');
+    expect(text).not.toContain('+12025559876');
   });
 });
 

@@ -64,13 +64,13 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 
 describe('ringproof verify', () => {
   it('start prints the number to call, waits, and exits 0 once a real call verifies the session', async () => {
-    const r = run(['verify', 'start', '+1 555 123 9001', ...api()]);
+    const r = run(['verify', 'start', '+1 202 555 9001', ...api()]);
     await until(() => r.out.length >= 2);
     const m = /^Call (\+\d+) now \(expires (\S+)\)$/.exec(r.out[0] ?? '');
     expect(m).not.toBeNull();
     const callTo = m![1]!;
     expect(h.config.dids).toContain(callTo);
-    const id = /^Verification (\S+) for \+15551239001: waiting for the call\.\.\.$/.exec(r.out[1] ?? '')?.[1];
+    const id = /^Verification (\S+) for \+12025559001: waiting for the call\.\.\.$/.exec(r.out[1] ?? '')?.[1];
     expect(id).toBeDefined();
 
     // The real verify path: the call worker's matching script, as a CallEvent from the edge would drive it.
@@ -84,7 +84,7 @@ describe('ringproof verify', () => {
     try {
       const result = await worker.handle({
         v: 1, trunk: 'test', source: { address: '127.0.0.1', port: 5060 }, transport: 'udp', callId: `cli-test-${id}`,
-        cli: '+15551239001', cliOrigin: 'pai', cliRaw: '+15551239001', did: callTo, didRaw: callTo,
+        cli: '+12025559001', cliOrigin: 'pai', cliRaw: '+12025559001', did: callTo, didRaw: callTo,
         verstat: null, identity: null, userAgent: null, rejectCode: 486, receivedAt: Date.now(),
       });
       expect(result.outcome).toBe('verified');
@@ -94,12 +94,12 @@ describe('ringproof verify', () => {
     }
     await r.done;
     expect(r.exitCode).toBe(0);
-    expect(r.out.at(-1)).toMatch(/^Verified: \+15551239001 called \+\d+/);
+    expect(r.out.at(-1)).toMatch(/^Verified: \+12025559001 called \+\d+/);
     expect(r.err).toEqual([]);
   });
 
   it('start exits 1 with the outcome when the session is cancelled while waiting; cancel exits 0', async () => {
-    const r = run(['verify', 'start', '+15551239002', '--ttl', '60', ...api()]);
+    const r = run(['verify', 'start', '+12025559002', '--ttl', '60', ...api()]);
     await until(() => r.out.length >= 2);
     const id = /^Verification (\S+) for/.exec(r.out[1] ?? '')?.[1] ?? '';
     const c = run(['verify', 'cancel', id, ...api()]);
@@ -116,12 +116,12 @@ describe('ringproof verify', () => {
   });
 
   it('start --no-wait --json prints the created session as JSON and exits 0; status --json reads it back', async () => {
-    const r = run(['verify', 'start', '+15551239003', '--no-wait', '--json', '--ttl', '90', ...api()]);
+    const r = run(['verify', 'start', '+12025559003', '--no-wait', '--json', '--ttl', '90', ...api()]);
     await r.done;
     expect(r.exitCode).toBe(0);
     expect(r.out).toHaveLength(1);
     const created = JSON.parse(r.out[0]!);
-    expect(created).toMatchObject({ status: 'pending', phoneNumber: '+15551239003' });
+    expect(created).toMatchObject({ status: 'pending', phoneNumber: '+12025559003' });
     expect(Date.parse(created.expiresAt) - Date.parse(created.createdAt)).toBe(90_000);
 
     const s = run(['verify', 'status', created.id, '--json', ...api()]);
@@ -136,14 +136,14 @@ describe('ringproof verify', () => {
   });
 
   it('reads the API URL and key from RINGPROOF_API_URL / RINGPROOF_API_KEY', async () => {
-    const r = run(['verify', 'start', '+15551239004', '--no-wait'], { env: { RINGPROOF_API_URL: h.baseUrl, RINGPROOF_API_KEY: TOKEN } });
+    const r = run(['verify', 'start', '+12025559004', '--no-wait'], { env: { RINGPROOF_API_URL: h.baseUrl, RINGPROOF_API_KEY: TOKEN } });
     await r.done;
     expect(r.exitCode).toBe(0);
     expect(r.out[0]).toMatch(/^Call \+\d+ now/);
   });
 
   it('exits 2 with the API message on validation, auth and not-found errors', async () => {
-    const ttl = run(['verify', 'start', '+15551239005', '--ttl', '30', ...api()]);
+    const ttl = run(['verify', 'start', '+12025559005', '--ttl', '30', ...api()]);
     await ttl.done;
     expect(ttl.exitCode).toBe(2);
     expect(ttl.err).toEqual(['error: body/ttlSeconds must be >= 60 (RP_API_VALIDATION, HTTP 400)']);
@@ -170,7 +170,7 @@ describe('ringproof verify', () => {
   it('stops waiting after expiry plus grace when the session stays pending (no worker) and exits 1', async () => {
     // A clock that jumps past expiresAt + grace on the first poll: no worker runs here to expire it.
     let polls = 0;
-    const r = run(['verify', 'start', '+15551239006', ...api()], {
+    const r = run(['verify', 'start', '+12025559006', ...api()], {
       now: () => (polls++ === 0 ? Date.now() : Date.now() + 3_600_000),
       sleep: async () => undefined,
     });
@@ -181,7 +181,7 @@ describe('ringproof verify', () => {
   });
 
   it('refuses a non-numeric --ttl before calling the API', async () => {
-    const r = run(['verify', 'start', '+15551239007', '--ttl', 'soon', ...api()], {});
+    const r = run(['verify', 'start', '+12025559007', '--ttl', 'soon', ...api()], {});
     await expect(r.done).rejects.toThrow(/must be a whole number of seconds/);
     expect(r.exitCode).toBeUndefined();
   });

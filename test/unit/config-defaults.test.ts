@@ -30,7 +30,10 @@ describe('config defaults', () => {
     expect(d.trunks).toEqual([]);
     expect(d.webhooks).toEqual({ defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000, directFirstAttempt: true, allowPrivateTargets: [] });
     expect(d.verification).toEqual({ defaultTtlSeconds: 120, minTtlSeconds: 60, maxTtlSeconds: 300 });
-    expect(d.trust).toEqual({ failed: 'reject', minAttestation: 'none' });
+    expect(d.trust).toEqual({
+      failed: 'reject', minAttestation: 'none',
+      identity: { anchorsFile: undefined, certificateDir: undefined, fetchX5u: true, allowPrivateX5u: false, maxAgeSeconds: 60, futureSkewSeconds: 5 },
+    });
     expect(d.shutdownGraceSeconds).toBe(10);
   });
 

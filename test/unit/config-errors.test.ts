@@ -103,7 +103,7 @@ describe('config errors from the file name the key, the problem and the line', (
     ['metrics listen same as http', 'http:\n  listen: 127.0.0.1:9100\nmetrics:\n  listen: 127.0.0.1:9100\n', 'metrics.listen', 'must differ from http.listen (127.0.0.1:9100)'],
     ['api key hash', 'api:\n  keys:\n    - name: app\n      hash: sha256:abc\n', 'api.keys[0].hash', '64 hex digits'],
     ['api key hash missing', 'api:\n  keys:\n    - name: app\n', 'api.keys[0].hash', 'is required'],
-    ['redis scheme', 'redis:\n  url: http://127.0.0.1:6379\n', 'redis.url', 'scheme must be redis, rediss, redis-sentinel or redis-cluster, got "http"'],
+    ['redis scheme', 'redis:\n  url: http://127.0.0.1:6379\n', 'redis.url', 'must be redis, rediss, redis-sentinel, redis-cluster or unix, got "http"'],
     ['redis not a URL', 'redis:\n  url: localhost\n', 'redis.url', 'is not a URL'],
     ['redis prefix hash tag', 'redis:\n  keyPrefix: ringproof\n', 'redis.keyPrefix', 'must start with a {hash tag}'],
     ['ttl order', 'verification:\n  minTtlSeconds: 300\n  maxTtlSeconds: 60\n', 'verification.maxTtlSeconds', 'must not be less than verification.minTtlSeconds (300)'],
@@ -210,9 +210,13 @@ describe('unreadable config files', () => {
 describe('trust (caller-trust policy)', () => {
   it('reads trust.failed and trust.minAttestation from the file; the environment wins', () => {
     const file = writeYaml('trust:\n  failed: accept\n  minAttestation: B\n');
-    expect(loadConfig({ file, env: {} }).trust).toEqual({ failed: 'accept', minAttestation: 'B' });
+    expect(loadConfig({ file, env: {} }).trust).toMatchObject({ failed: 'accept', minAttestation: 'B' });
     expect(loadConfig({ file, env: { RINGPROOF_TRUST_FAILED: 'reject', RINGPROOF_TRUST_MIN_ATTESTATION: 'A' } }).trust)
-      .toEqual({ failed: 'reject', minAttestation: 'A' });
+      .toMatchObject({ failed: 'reject', minAttestation: 'A' });
+    const identity = writeYaml('trust:\n  identity:\n    anchorsFile: /etc/sti/anchors.pem\n    fetchX5u: false\n    maxAgeSeconds: 30\n');
+    expect(loadConfig({ file: identity, env: { RINGPROOF_TRUST_CERTIFICATE_DIR: '/var/lib/sti' } }).trust.identity).toEqual({
+      anchorsFile: '/etc/sti/anchors.pem', certificateDir: '/var/lib/sti', fetchX5u: false, allowPrivateX5u: false, maxAgeSeconds: 30, futureSkewSeconds: 5,
+    });
   });
 
   it('names the key of a bad value or an unknown key', () => {
@@ -220,5 +224,8 @@ describe('trust (caller-trust policy)', () => {
     expectInvalid({ env: { RINGPROOF_TRUST_MIN_ATTESTATION: 'D' } }, 'trust.minAttestation', 'must be one of "none", "C", "B", "A"');
     expectInvalid({ file: writeYaml('trust:\n  verstat: strict\n'), env: {} }, 'trust.verstat', 'unknown');
     expectInvalid({ file: writeYaml('trust: strict\n'), env: {} }, 'trust', 'mapping');
+    expectInvalid({ file: writeYaml('trust:\n  identity:\n    maxAgeSeconds: 0\n'), env: {} }, 'trust.identity.maxAgeSeconds', 'from 1 to 3600');
+    expectInvalid({ file: writeYaml('trust:\n  identity:\n    fetchX5u: sometimes\n'), env: {} }, 'trust.identity.fetchX5u', 'true or false');
+    expectInvalid({ file: writeYaml('trust:\n  identity:\n    anchorFile: a.pem\n'), env: {} }, 'trust.identity.anchorFile', 'did you mean "anchorsFile"');
   });
 });

@@ -113,6 +113,18 @@ describe('loadConfig precedence: defaults < file < environment < flags', () => {
     expect(c.redis.url).toBe('rediss://b:6380');
   });
 
+  it('accepts every Redis URL the connection accepts: multi-host Sentinel and Cluster, TLS forms, a unix socket', () => {
+    for (const url of [
+      'redis-cluster://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002',
+      'rediss-cluster://u:pw@[::1]:7000,[::1]:7001',
+      'redis-sentinel://127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381/mymaster?sentinelPassword=sp',
+      'rediss-sentinel://s1:26379/mymaster',
+      'unix:///var/lib/ringproof/redis.sock',
+    ]) {
+      expect(loadConfig({ env: { REDIS_URL: url } }).redis.url).toBe(url);
+    }
+  });
+
   it('RINGPROOF_CONFIG names the file when none is given; an explicit file wins over it', () => {
     const other = writeYaml('other.yaml', 'role: api\n');
     expect(loadConfig({ env: { RINGPROOF_CONFIG: FILE } }).role).toBe('worker');

@@ -39,24 +39,24 @@ describe('extractCli', () => {
   it('reads PAI first (sip URI, user=phone)', () => {
     const r = extractCli(headers([
       ['from', '"Bob" <sip:+15550001111@carrier.example>;tag=1'],
-      ['p-asserted-identity', '<sip:+15551234567@carrier.example;user=phone>'],
+      ['p-asserted-identity', '<sip:+12025550123@carrier.example;user=phone>'],
     ]), DEFAULT, US);
-    expect(r).toEqual({ cli: '+15551234567', origin: 'pai', raw: '+15551234567', verstat: null });
+    expect(r).toEqual({ cli: '+12025550123', origin: 'pai', raw: '+12025550123', verstat: null });
   });
 
   it('reads a tel: PAI with visual separators', () => {
-    const r = extractCli(headers([['p-asserted-identity', '<tel:+1-555-123-4567>']]), DEFAULT, US);
-    expect(r.cli).toBe('+15551234567');
-    expect(r.raw).toBe('+1-555-123-4567');
+    const r = extractCli(headers([['p-asserted-identity', '<tel:+1-202-555-0123>']]), DEFAULT, US);
+    expect(r.cli).toBe('+12025550123');
+    expect(r.raw).toBe('+1-202-555-0123');
   });
 
   it('prefers the tel: value among several PAI lines', () => {
     const r = extractCli(headers([
       ['p-asserted-identity', '"Alice" <sip:alice@carrier.example>'],
       ['p-asserted-identity', '<sip:+15550009999@carrier.example;user=phone>'],
-      ['p-asserted-identity', '<tel:+15551234567>'],
+      ['p-asserted-identity', '<tel:+12025550123>'],
     ]), DEFAULT, US);
-    expect(r.cli).toBe('+15551234567');
+    expect(r.cli).toBe('+12025550123');
     expect(r.origin).toBe('pai');
   });
 
@@ -70,29 +70,29 @@ describe('extractCli', () => {
   it('falls back to RPID, honouring party and privacy', () => {
     const r = extractCli(headers([
       ['from', '<sip:alice@example.com>;tag=1'],
-      ['remote-party-id', '<sip:+15550000000@gw.example>;party=called, "J" <sip:+15551234567@gw.example;user=phone>;party=calling;screen=no'],
+      ['remote-party-id', '<sip:+15550000000@gw.example>;party=called, "J" <sip:+12025550123@gw.example;user=phone>;party=calling;screen=no'],
     ]), DEFAULT, US);
-    expect(r).toMatchObject({ cli: '+15551234567', origin: 'rpid' });
+    expect(r).toMatchObject({ cli: '+12025550123', origin: 'rpid' });
 
     const hidden = extractCli(headers([
       ['from', '<sip:+15550001111@example.com>;tag=1'],
-      ['remote-party-id', '<sip:+15551234567@gw.example>;party=calling;privacy=full'],
+      ['remote-party-id', '<sip:+12025550123@gw.example>;party=calling;privacy=full'],
     ]), DEFAULT, US);
     expect(hidden).toMatchObject({ cli: null, origin: 'withheld', raw: null });
 
     const nameOnly = extractCli(headers([
-      ['remote-party-id', '"J" <sip:+15551234567@gw.example>;privacy=name'],
+      ['remote-party-id', '"J" <sip:+12025550123@gw.example>;privacy=name'],
     ]), DEFAULT, US);
-    expect(nameOnly.cli).toBe('+15551234567');
+    expect(nameOnly.cli).toBe('+12025550123');
   });
 
   it('falls back to From, with national forms per trunk country', () => {
     const cases: [string, typeof US, string][] = [
-      ['<sip:(555)%20123-4567@gw.example>', US, '+15551234567'],
-      ['<sip:5551234567@gw.example>', US, '+15551234567'],
-      ['<sip:15551234567@gw.example>', US, '+15551234567'],
+      ['<sip:(202)%20555-0123@gw.example>', US, '+12025550123'],
+      ['<sip:2025550123@gw.example>', US, '+12025550123'],
+      ['<sip:12025550123@gw.example>', US, '+12025550123'],
       ['"x" <sip:02012345678@gw.example>', GB, '+442012345678'],
-      ['<sip:0015551234567@gw.example>', GB, '+15551234567'],
+      ['<sip:0012025550123@gw.example>', GB, '+12025550123'],
       ['<sip:030123456@gw.example>', DE, '+4930123456'],
       ['<sip:4930123456@gw.example>', DE, '+4930123456'],
       ['<sip:%2B4930123456@gw.example>', DE, '+4930123456'],
@@ -108,21 +108,21 @@ describe('extractCli', () => {
   it('follows the trunk order', () => {
     const h = headers([
       ['from', '<sip:+15550001111@gw.example>;tag=1'],
-      ['p-asserted-identity', '<sip:+15551234567@gw.example>'],
+      ['p-asserted-identity', '<sip:+12025550123@gw.example>'],
     ]);
     expect(extractCli(h, ['from', 'pai'], US)).toMatchObject({ cli: '+15550001111', origin: 'from' });
-    expect(extractCli(h, ['pai'], US)).toMatchObject({ cli: '+15551234567', origin: 'pai' });
+    expect(extractCli(h, ['pai'], US)).toMatchObject({ cli: '+12025550123', origin: 'pai' });
     expect(extractCli(headers([['from', '<sip:+15550001111@gw.example>']]), ['pai', 'rpid'], US)).toMatchObject({ cli: null, origin: 'pai', raw: null });
   });
 
   it('withholds on Privacy: id and Privacy: user, not on header', () => {
     const base: [string, string][] = [
       ['from', '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=1'],
-      ['p-asserted-identity', '<sip:+15551234567@carrier.example>'],
+      ['p-asserted-identity', '<sip:+12025550123@carrier.example>'],
     ];
     expect(extractCli(headers([...base, ['privacy', 'id']]), DEFAULT, US)).toMatchObject({ cli: null, origin: 'withheld', raw: null });
     expect(extractCli(headers([...base, ['privacy', 'user;critical']]), DEFAULT, US).origin).toBe('withheld');
-    expect(extractCli(headers([...base, ['privacy', 'header']]), DEFAULT, US)).toMatchObject({ cli: '+15551234567', origin: 'pai' });
+    expect(extractCli(headers([...base, ['privacy', 'header']]), DEFAULT, US)).toMatchObject({ cli: '+12025550123', origin: 'pai' });
     expect(extractCli(headers([...base, ['privacy', 'none']]), DEFAULT, US).origin).toBe('pai');
     expect(privacyWithholds(['header; id'])).toBe(true);
     expect(privacyWithholds(['ID'])).toBe(true);
@@ -135,7 +135,7 @@ describe('extractCli', () => {
       '<sip:restricted@gw.example>;tag=1',
       '<sip:Unavailable@gw.example>;tag=1',
       '<sip:withheld@gw.example>;tag=1',
-      '<sip:+15551234567@anonymous.invalid>;tag=1',
+      '<sip:+12025550123@anonymous.invalid>;tag=1',
       '"Anonymous" <sip:c8f3a9@gw.example>;tag=1',
     ]) {
       expect(extractCli(headers([['from', from]]), DEFAULT, US), from).toMatchObject({ cli: null, origin: 'withheld', raw: null });
@@ -156,20 +156,20 @@ describe('extractCli', () => {
   });
 
   it('reads verstat as a URI, user-part or header parameter', () => {
-    const uriParam = extractCli(headers([['p-asserted-identity', '<sip:+15551234567@c.example;user=phone;verstat=TN-Validation-Passed>']]), DEFAULT, US);
+    const uriParam = extractCli(headers([['p-asserted-identity', '<sip:+12025550123@c.example;user=phone;verstat=TN-Validation-Passed>']]), DEFAULT, US);
     expect(uriParam.verstat).toBe('TN-Validation-Passed');
-    const userParam = extractCli(headers([['p-asserted-identity', '<sip:+15551234567;verstat=tn-validation-failed@c.example;user=phone>']]), DEFAULT, US);
+    const userParam = extractCli(headers([['p-asserted-identity', '<sip:+12025550123;verstat=tn-validation-failed@c.example;user=phone>']]), DEFAULT, US);
     expect(userParam.verstat).toBe('TN-Validation-Failed');
-    const fromHeaderParam = extractCli(headers([['from', '<sip:+15551234567@c.example>;tag=1;verstat=No-TN-Validation']]), DEFAULT, US);
+    const fromHeaderParam = extractCli(headers([['from', '<sip:+12025550123@c.example>;tag=1;verstat=No-TN-Validation']]), DEFAULT, US);
     expect(fromHeaderParam.verstat).toBe('No-TN-Validation');
-    const telParam = extractCli(headers([['p-asserted-identity', '<tel:+15551234567;verstat=TN-Validation-Passed>']]), DEFAULT, US);
+    const telParam = extractCli(headers([['p-asserted-identity', '<tel:+12025550123;verstat=TN-Validation-Passed>']]), DEFAULT, US);
     expect(telParam.verstat).toBe('TN-Validation-Passed');
     // CLI from From, verstat on the PAI of the same call
     const mixed = extractCli(headers([
-      ['from', '<sip:+15551234567@c.example>;tag=1'],
+      ['from', '<sip:+12025550123@c.example>;tag=1'],
       ['p-asserted-identity', '<sip:anon-route@c.example;verstat=TN-Validation-Passed>'],
     ]), ['from', 'pai'], US);
-    expect(mixed).toMatchObject({ cli: '+15551234567', verstat: 'TN-Validation-Passed' });
+    expect(mixed).toMatchObject({ cli: '+12025550123', verstat: 'TN-Validation-Passed' });
   });
 
   it('takes verstat from a PAI tel URI, then a PAI sip URI, then From, whatever header gave the CLI', () => {

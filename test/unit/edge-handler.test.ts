@@ -123,14 +123,14 @@ describe('Edge.onInviteAnswered', () => {
 
   it('marks withheld calls and joins several Identity headers', async () => {
     const { edge, sink, metrics } = makeEdge();
-    edge.onInviteAnswered(invite(src('203.0.113.5', 'tcp'), 'sip:+15551234567@edge.example', {
+    edge.onInviteAnswered(invite(src('203.0.113.5', 'tcp'), 'sip:+12025550123@edge.example', {
       from: ['"Anonymous" <sip:anonymous@anonymous.invalid>;tag=z'],
       privacy: ['id'],
       identity: ['a.b.c;info=<https://x/1>', 'd.e.f;info=<https://x/2>'],
     }, 'call-2'), 'carrier-us', 486);
     expect(sink.events[0]).toMatchObject({
       trunk: 'carrier-us', transport: 'tcp', cli: null, cliOrigin: 'withheld', cliRaw: null, trust: 'absent',
-      did: '+15551234567', identity: 'a.b.c;info=<https://x/1>,d.e.f;info=<https://x/2>', userAgent: null, rejectCode: 486,
+      did: '+12025550123', identity: 'a.b.c;info=<https://x/1>,d.e.f;info=<https://x/2>', userAgent: null, rejectCode: 486,
     });
     expect(await counter(metrics, 'ringproof_call_events_total')).toEqual([
       expect.objectContaining({ labels: { trunk: 'carrier-us', cli_origin: 'withheld' }, value: 1 }),

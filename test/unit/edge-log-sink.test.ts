@@ -7,7 +7,7 @@ import type { LogLevel } from '../../src/config/config-types.js';
 
 const event: CallEvent = {
   v: 1, trunk: 't', source: { address: '127.0.0.1', port: 5060 }, transport: 'udp', callId: 'c1',
-  cli: '+447700900123', cliOrigin: 'pai', cliRaw: '07700900123', did: '+15551234567', didRaw: '5551234567',
+  cli: '+447700900123', cliOrigin: 'pai', cliRaw: '07700900123', did: '+12025550123', didRaw: '2025550123',
   verstat: null, identity: null, userAgent: 'ua', rejectCode: 486, receivedAt: 1,
 };
 
@@ -28,9 +28,9 @@ describe('LogSink', () => {
     expect(line.level).toBe('debug');
     expect(line.event.callId).toBe('c1');
     expect(line.event.cli).toBe('+447*******23');
-    expect(line.event.did).toBe('+155******67');
+    expect(line.event.did).toBe('+120******23');
     expect(c.text()).not.toContain('447700900123');
-    expect(c.text()).not.toContain('5551234567');
+    expect(c.text()).not.toContain('2025550123');
   });
 
   it('writes nothing above debug level', () => {

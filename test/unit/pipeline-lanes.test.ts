@@ -3,6 +3,7 @@
  * pre-filter (pub/sub + reload), candidates ahead of a flood, shedding of unsolicited calls only,
  * and the memory ceiling (503 + Retry-After on creation, the used-memory metric).
  */
+import { CreationChecks } from '../../src/api/creation-checks.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -256,7 +257,7 @@ describe('memory ceiling', () => {
     const config = defaultConfig();
     const app = Fastify({ logger: false });
     cleanups.push(() => app.close());
-    await registerApi(app, { store: new MemoryGuardedStore(store, memory, 0.9), config, logger, registry });
+    await registerApi(app, { store: new MemoryGuardedStore(store, memory, 0.9), config, logger, registry, creationChecks: new CreationChecks([]) });
     const create = (): Promise<{ statusCode: number; headers: Record<string, unknown>; body: string }> =>
       app.inject({ method: 'POST', url: '/v1/verifications', payload: { phoneNumber: '+447700900001' }, remoteAddress: '127.0.0.1' });
 

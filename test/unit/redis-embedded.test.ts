@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -109,6 +109,33 @@ describe('EmbeddedRedis', () => {
     } finally {
       conn.disconnect();
     }
+  });
+
+  it('once shutdown has begun, an exit of redis is reported and redis is never restarted', async () => {
+    const r = make();
+    await r.start();
+    const pid = r.pid!;
+    expect(r.beginShutdown()).toBe(true);
+    const reported = new Promise<unknown>((res) => r.once('exitDuringShutdown', res));
+    let restarted = false;
+    r.once('restarted', () => { restarted = true; });
+    process.kill(pid, 'SIGTERM');
+    expect(await reported).toEqual({ code: 0, signal: null });
+    // Past the first restart delay (250 ms), a restart would have been spawned by now.
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(restarted).toBe(false);
+    expect(r.running).toBe(false);
+    expect(existsSync(r.socketPath)).toBe(false);
+    expect(r.beginShutdown()).toBe(false);
+  });
+
+  it('setpriv (the parent-death signal) execs redis-server in place: the child pid is redis-server and its pid file', async () => {
+    const r = make();
+    await r.start();
+    const status = readFileSync(`/proc/${r.pid}/status`, 'utf8');
+    expect(readFileSync(`/proc/${r.pid}/cmdline`, 'utf8').split('\0')[0]).toMatch(/redis-server/);
+    expect(readFileSync(join(stateDir, 'redis', 'redis.pid'), 'utf8').trim()).toBe(String(r.pid));
+    expect(status).toMatch(/^Name:\s+redis-server/m);
   });
 
   it('restarts redis after it dies unexpectedly', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRedisUrl, redactRedisUrl } from '../../src/redis/redis-url.js';
+import { parseRedisUrl, redactRedisUrl, redisUrlProblem } from '../../src/redis/redis-url.js';
 import { buildRedisOptions, roleOptions } from '../../src/redis/redis-connection.js';
 import { bullmqPrefix } from '../../src/redis/bullmq-prefix.js';
 import { ErrorCodes } from '../../src/errors/codes.js';
@@ -63,6 +63,8 @@ describe('parseRedisUrl', () => {
 
   it('rejects unknown schemes, bad ports and unbracketed IPv6', () => {
     expect(() => parseRedisUrl('http://x')).toThrowError(/unknown scheme/);
+    expect(redisUrlProblem('http://x')).toBe('unknown scheme: must be redis, rediss, redis-sentinel, redis-cluster or unix, got "http"');
+    expect(redisUrlProblem('redis-cluster://n1:7000,n2:7001')).toBeUndefined();
     expect(() => parseRedisUrl('redis-cluster://n1:99999')).toThrowError(/bad port/);
     expect(() => parseRedisUrl('redis-cluster://::1:7000')).toThrowError(/brackets/);
   });
@@ -97,6 +99,15 @@ describe('buildRedisOptions', () => {
     const s = buildRedisOptions('redis-sentinel://s1:26379/mymaster', { role: 'producer' });
     expect(s.kind).toBe('sentinel');
     expect(s.options).toMatchObject({ name: 'mymaster', sentinels: [{ host: 's1', port: 26379 }], enableOfflineQueue: false });
+  });
+
+  it('reconnects and resends on READONLY (a master demoted under its clients), on nothing else', () => {
+    const s = buildRedisOptions('redis-sentinel://s1:26379/mymaster', { role: 'worker' });
+    if (s.kind === 'cluster') throw new Error('expected sentinel');
+    const decide = s.options.reconnectOnError as (err: Error) => unknown;
+    expect(decide(new Error("READONLY You can't write against a read only replica."))).toBe(2);
+    expect(decide(new Error('ERR unknown command'))).toBe(false);
+    expect(decide(new Error('NOREPLICAS Not enough good replicas to write.'))).toBe(false);
   });
 });
 

@@ -13,10 +13,10 @@ describe('parseNameAddr', () => {
   });
 
   it('parses tel URIs in angle brackets', () => {
-    const na = parseNameAddr('<tel:+1-555-123-4567;phone-context=example.com>');
+    const na = parseNameAddr('<tel:+1-202-555-0123;phone-context=example.com>');
     expect(na!.displayName).toBeUndefined();
     expect(na!.uri.scheme).toBe('tel');
-    expect(na!.uri.user).toBe('+1-555-123-4567');
+    expect(na!.uri.user).toBe('+1-202-555-0123');
   });
 
   it('treats ";" after a bare addr-spec as header parameters (RFC 3261 §20.10)', () => {
@@ -25,11 +25,11 @@ describe('parseNameAddr', () => {
     expect(na!.uri.params.size).toBe(0);
     expect(na!.params.get('tag')).toBe('abc');
     // user-part parameters before "@" stay in the URI
-    const np = parseNameAddr('sip:+15551234567;verstat=TN-Validation-Passed@h.example;tag=1');
+    const np = parseNameAddr('sip:+12025550123;verstat=TN-Validation-Passed@h.example;tag=1');
     expect(np!.uri.userParams.get('verstat')).toBe('TN-Validation-Passed');
     expect(np!.params.get('tag')).toBe('1');
-    const tel = parseNameAddr('tel:+15551234567;tag=9');
-    expect(tel!.uri.user).toBe('+15551234567');
+    const tel = parseNameAddr('tel:+12025550123;tag=9');
+    expect(tel!.uri.user).toBe('+12025550123');
     expect(tel!.params.get('tag')).toBe('9');
   });
 
@@ -50,7 +50,7 @@ describe('parseNameAddr', () => {
   });
 
   it('reads Remote-Party-ID parameters', () => {
-    const na = parseNameAddr('"John" <sip:+15551234567@gw.example;user=phone>;party=calling;screen=no;privacy=full');
+    const na = parseNameAddr('"John" <sip:+12025550123@gw.example;user=phone>;party=calling;screen=no;privacy=full');
     expect(na!.params.get('party')).toBe('calling');
     expect(na!.params.get('screen')).toBe('no');
     expect(na!.params.get('privacy')).toBe('full');

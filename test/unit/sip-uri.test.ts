@@ -3,10 +3,10 @@ import { parseUri, stripVisualSeparators, unescapeUriPart, uriPhoneNumber } from
 
 describe('parseUri', () => {
   it('parses a sip URI with user=phone and port', () => {
-    const u = parseUri('sip:+15551234567@Carrier.Example.com:5080;user=phone;transport=udp');
+    const u = parseUri('sip:+12025550123@Carrier.Example.com:5080;user=phone;transport=udp');
     expect(u).toBeDefined();
     expect(u!.scheme).toBe('sip');
-    expect(u!.user).toBe('+15551234567');
+    expect(u!.user).toBe('+12025550123');
     expect(u!.host).toBe('carrier.example.com');
     expect(u!.port).toBe(5080);
     expect(u!.params.get('user')).toBe('phone');
@@ -28,8 +28,8 @@ describe('parseUri', () => {
   });
 
   it('separates user-part parameters (npdi, rn, verstat) from URI parameters', () => {
-    const u = parseUri('sip:+15551234567;npdi;rn=+15550000000;verstat=TN-Validation-Passed@host.example;user=phone');
-    expect(u!.user).toBe('+15551234567');
+    const u = parseUri('sip:+12025550123;npdi;rn=+15550000000;verstat=TN-Validation-Passed@host.example;user=phone');
+    expect(u!.user).toBe('+12025550123');
     expect(u!.userParams.get('npdi')).toBe('');
     expect(u!.userParams.get('rn')).toBe('+15550000000');
     expect(u!.userParams.get('verstat')).toBe('TN-Validation-Passed');
@@ -53,13 +53,13 @@ describe('parseUri', () => {
   });
 
   it('parses tel: URIs with visual separators and parameters', () => {
-    const u = parseUri('tel:+1-555-123-4567;phone-context=example.com;verstat=No-TN-Validation');
+    const u = parseUri('tel:+1-202-555-0123;phone-context=example.com;verstat=No-TN-Validation');
     expect(u!.scheme).toBe('tel');
-    expect(u!.user).toBe('+1-555-123-4567');
+    expect(u!.user).toBe('+1-202-555-0123');
     expect(u!.host).toBeUndefined();
     expect(u!.params.get('phone-context')).toBe('example.com');
     expect(u!.params.get('verstat')).toBe('No-TN-Validation');
-    expect(parseUri('tel:(555)%20123-4567')).toBeUndefined(); // %20 is a space: not a tel number
+    expect(parseUri('tel:(202)%20555-0123')).toBeUndefined(); // %20 is a space: not a tel number
     expect(parseUri('tel:7042;phone-context=+1555')!.user).toBe('7042');
   });
 
@@ -87,14 +87,14 @@ describe('parseUri', () => {
 
 describe('uriPhoneNumber', () => {
   it('returns the number with separators removed', () => {
-    expect(uriPhoneNumber(parseUri('tel:+1-555-123-4567')!)).toBe('+15551234567');
+    expect(uriPhoneNumber(parseUri('tel:+1-202-555-0123')!)).toBe('+12025550123');
     expect(uriPhoneNumber(parseUri('tel:+44.20.(1234).5678')!)).toBe('+442012345678');
     expect(uriPhoneNumber(parseUri('sip:0201234567@gw.example')!)).toBe('0201234567');
   });
 
   it('applies a global phone-context to a local number', () => {
-    expect(uriPhoneNumber(parseUri('tel:1234567;phone-context=+1-555')!)).toBe('+15551234567');
-    expect(uriPhoneNumber(parseUri('sip:1234567;phone-context=+1555@gw.example;user=phone')!)).toBe('+15551234567');
+    expect(uriPhoneNumber(parseUri('tel:5550123;phone-context=+1-202')!)).toBe('+12025550123');
+    expect(uriPhoneNumber(parseUri('sip:5550123;phone-context=+1202@gw.example;user=phone')!)).toBe('+12025550123');
     // A domain-name context is not a prefix.
     expect(uriPhoneNumber(parseUri('tel:1234567;phone-context=example.com')!)).toBe('1234567');
   });
@@ -113,7 +113,7 @@ describe('helpers', () => {
     expect(unescapeUriPart('%zz')).toBe('%zz');
   });
   it('strips visual separators', () => {
-    expect(stripVisualSeparators('(555) 123-4567')).toBe('5551234567');
+    expect(stripVisualSeparators('(202) 555-0123')).toBe('2025550123');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TrustConfig } from '../../src/config/config-types.js';
+import type { CallerTrustPolicy } from '../../src/trust/caller-trust-types.js';
 import { CallerTrustDecider, eventTrust, parseCallerTrust } from '../../src/trust/call-trust.js';
 import { decideCallerTrust, DEFAULT_CALLER_TRUST_POLICY, verstatEvidence } from '../../src/trust/caller-trust-policy.js';
 import { classifyVerstat, VERSTAT_TRUSTS, type VerstatTrust } from '../../src/trust/verstat.js';
@@ -27,9 +27,9 @@ describe('classifyVerstat (the edge verdict)', () => {
   });
 });
 
-const policy = (failed: TrustConfig['failed'], minAttestation: TrustConfig['minAttestation']): TrustConfig => ({ failed, minAttestation });
+const policy = (failed: CallerTrustPolicy['failed'], minAttestation: CallerTrustPolicy['minAttestation']): CallerTrustPolicy => ({ failed, minAttestation });
 
-function refusals(p: TrustConfig): Record<VerstatTrust, string> {
+function refusals(p: CallerTrustPolicy): Record<VerstatTrust, string> {
   const d = new CallerTrustDecider(p);
   return Object.fromEntries(VERSTAT_TRUSTS.map((t) => [t, d.decide({ trust: t, verstat: null }).refusal])) as Record<VerstatTrust, string>;
 }

@@ -14,7 +14,14 @@ import { decideCalls } from '../../src/verify/decide-calls.js';
 import { webhookEventId } from '../../src/verify/webhook-events.js';
 import { UnmarkedEmits } from '../../src/verify/unmarked-emits.js';
 import type { CallEvent } from '../../src/edge/call-event.js';
-import type { TrustConfig } from '../../src/config/config-types.js';
+import type { CallerTrustPolicy } from '../../src/trust/caller-trust-types.js';
+import type { CallerTrustVerdict, CallerTrustVerifier, StirShakenInput } from '../../src/trust/stir-shaken-types.js';
+import { createIdentityVerifier } from '../../src/trust/identity-verifier-setup.js';
+import { DEFAULT_CALLER_TRUST_POLICY } from '../../src/trust/caller-trust-policy.js';
+import { createCallerTrustMetrics } from '../../src/trust/caller-trust-metrics.js';
+import { defaultConfig } from '../../src/config/defaults.js';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import type { WebhookEmitter, WebhookEvent } from '../../src/verify/verification-types.js';
 
 const PREFIX = '{rpcall}';
@@ -373,7 +380,7 @@ describe('CallWorker', () => {
 
 describe('CallWorker caller trust (the edge verdict `trust`, the `trust` policy)', () => {
   /** A second worker on the same Redis with another policy; handle() only, never takes jobs. */
-  async function withPolicy<T>(trust: TrustConfig, run: (w: CallWorker, refused: string[]) => Promise<T>): Promise<T> {
+  async function withPolicy<T>(trust: CallerTrustPolicy, run: (w: CallWorker, refused: string[]) => Promise<T>): Promise<T> {
     const refused: string[] = [];
     const w = new CallWorker({
       connection: redis, prefix: PREFIX, emitter, defaultWebhookUrl: DEFAULT_URL, metrics,
@@ -456,5 +463,73 @@ describe('CallWorker caller trust (the edge verdict `trust`, the `trust` policy)
     const after = Date.parse(v.expiresAt) + 1;
     expect(await worker.handle(callEvent({ trust: 'failed', receivedAt: after }))).toMatchObject({ outcome: 'late', detail: 'after_expiry' });
     expect((await store.get(v.id))!.lastRejection).toBeUndefined();
+  });
+});
+
+describe('CallWorker Identity verification (trust.identity)', () => {
+  /** Our own seam, counting what the worker asks; the real verifier is tested in trust-stir-shaken and the e2e test. */
+  class CountingVerifier implements CallerTrustVerifier {
+    readonly asked: string[] = [];
+    constructor(private readonly verdict: Partial<CallerTrustVerdict>) {}
+    async verify(input: StirShakenInput): Promise<CallerTrustVerdict> {
+      this.asked.push(input.callId);
+      return {
+        v: 1, result: 'fail', verstat: 'absent', attest: null, verifies: false, outcome: 'caller_id_failed', identity: 'invalid',
+        origid: null, certificate: null, failure: null, ...this.verdict,
+      };
+    }
+  }
+
+  async function withVerifier(v: CountingVerifier, run: (w: CallWorker) => Promise<void>): Promise<void> {
+    const w = new CallWorker({
+      connection: redis, prefix: PREFIX, emitter, defaultWebhookUrl: DEFAULT_URL, metrics, audit: new AuditLog({ redis, prefix: PREFIX }),
+      autorun: false, identity: v,
+    });
+    try {
+      await run(w);
+    } finally {
+      await w.close();
+    }
+  }
+
+  it('asks only for calls with an Identity header that match a pending session; its refusal decides', async () => {
+    const v = new CountingVerifier({});
+    await withVerifier(v, async (w) => {
+      const { verification: s } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+      // No session for this CLI, no Identity, withheld: the verifier is never asked (a flood pays nothing).
+      expect(await w.handle(callEvent({ cli: '+447700900777', identity: 'a.b.c' }))).toMatchObject({ outcome: 'unsolicited' });
+      expect(await w.handle(callEvent({ cli: null, cliOrigin: 'withheld', identity: 'a.b.c' }))).toMatchObject({ outcome: 'withheld' });
+      expect(v.asked).toEqual([]);
+      const spoof = callEvent({ identity: 'a.b.c' });
+      expect(await w.handle(spoof)).toMatchObject({ outcome: 'rejected', detail: 'caller_id_failed', sessionId: s.id });
+      expect(v.asked).toEqual([spoof.callId]);
+      // No Identity header: the verstat-only decision, without asking.
+      expect(await w.handle(callEvent())).toMatchObject({ outcome: 'verified', sessionId: s.id });
+      expect(v.asked).toHaveLength(1);
+      // The session is no longer pending: not a candidate any more.
+      await w.handle(callEvent({ identity: 'a.b.c' }));
+      expect(v.asked).toHaveLength(1);
+    });
+  });
+
+  it('a passing verdict is stored as the session callerTrust', async () => {
+    const v = new CountingVerifier({
+      result: 'pass', attest: 'A', verifies: true, outcome: null, identity: 'valid',
+      certificate: { spc: '1234', subject: 'CN=sp', issuer: 'CN=ca', notAfter: new Date().toISOString() },
+    });
+    await withVerifier(v, async (w) => {
+      const { verification: s } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+      expect(await w.handle(callEvent({ identity: 'a.b.c' }))).toMatchObject({ outcome: 'verified' });
+      expect((await store.get(s.id))!.callerTrust).toEqual({ result: 'pass', verstat: 'absent', attest: 'A', identity: 'valid', spc: '1234' });
+    });
+  });
+
+  it('an anchors file that cannot be read stops the start with an error naming the key', () => {
+    const make = (anchorsFile: string) => () => createIdentityVerifier({
+      config: { ...defaultConfig().trust.identity, anchorsFile }, policy: DEFAULT_CALLER_TRUST_POLICY, redis, prefix: PREFIX,
+      metrics: createCallerTrustMetrics(new Registry()), logger: pino({ level: 'silent' }),
+    });
+    expect(make('/nonexistent/anchors.pem')).toThrow(/^trust\.identity\.anchorsFile: cannot read STI-CA certificates/);
+    expect(make(fileURLToPath(import.meta.url))).toThrow(/^trust\.identity\.anchorsFile: /);
   });
 });

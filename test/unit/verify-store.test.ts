@@ -165,6 +165,16 @@ describe('RedisVerificationStore', () => {
     expect(JSON.parse(entries[1]![1][5]!)).toEqual({ id: a.id, supersededBy: b.id });
   });
 
+  it('keeps phoneNumberInfo with the session and in its audit entry', async () => {
+    const phoneNumberInfo = { country: 'GB', countryCallingCode: '44', type: 'voip', valid: true, source: 'ranges', flags: ['voip'] } as const;
+    const v = (await store.create({ phoneNumber: '+445612345678', ttlSeconds: 60, owner: 'o', phoneNumberInfo: { ...phoneNumberInfo, flags: ['voip'] } })).verification;
+    expect(v.phoneNumberInfo).toEqual(phoneNumberInfo);
+    expect((await store.get(v.id))?.phoneNumberInfo).toEqual(phoneNumberInfo);
+    const entries = await redis.xrange(`${PREFIX}:audit`, '-', '+');
+    const created = entries.map(([, f]) => JSON.parse(f[5]!) as Record<string, unknown>).find((d) => d.id === v.id);
+    expect(created?.phoneNumberInfo).toEqual(phoneNumberInfo);
+  });
+
   it('refuses an empty DID pool and a non-positive ttl with coded errors', async () => {
     expect(() => new RedisVerificationStore({ redis, prefix: PREFIX, dids: [], expiryQueue: queue }))
       .toThrow(RingproofError);

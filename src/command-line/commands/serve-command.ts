@@ -12,6 +12,12 @@ interface ServeOptions extends FlagOverrides {
   config?: string;
 }
 
+/**
+ * Exit status when the embedded redis-server exited by itself during the shutdown (75, EX_TEMPFAIL:
+ * nothing lost, the next start replays the spool).
+ */
+const EXIT_REDIS_LOST = 75;
+
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
 export function registerServeCommand(program: Command): void {
@@ -72,7 +78,13 @@ async function serve(opts: ServeOptions): Promise<void> {
     }, (config.shutdownGraceSeconds + 5) * 1000);
     hard.unref();
     d.stop().then(
-      () => {
+      ({ redisLost }) => {
+        if (redisLost) {
+          // Not a clean stop, but nothing is lost: say so, and exit with its own status.
+          logger.warn({ code: ErrorCodes.REDIS_EMBEDDED_FAILED, exitCode: EXIT_REDIS_LOST },
+            'stopped without the embedded redis-server (it exited during the shutdown): call events not in Redis are spooled and replayed at the next start');
+          process.exit(EXIT_REDIS_LOST);
+        }
         logger.info('stopped');
         process.exit(0);
       },
@@ -84,8 +96,8 @@ async function serve(opts: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  // Without a handler SIGHUP would kill the daemon; reload is not implemented yet, so say so.
-  process.on('SIGHUP', () => logger.warn('SIGHUP received: configuration reload is not supported yet; restart to apply changes'));
+  // Without a handler SIGHUP would kill the daemon. The API role re-reads the deny-prefix list on it; nothing else reloads.
+  process.on('SIGHUP', () => logger.warn('SIGHUP received: the API role re-reads the number deny-prefix list; other configuration needs a restart'));
   process.on('uncaughtException', (err) => {
     logger.fatal({ err, code: ErrorCodes.INTERNAL }, 'uncaught exception');
     shutdown('uncaughtException');

@@ -16,7 +16,7 @@ export function registerVerifyCommands(program: Command, io: VerifyIo = processV
 
   withClientOptions(verify.command('start')
     .description('start a verification, print the number to call, and wait for the outcome (exit 0 verified, 1 not, 2 API error)')
-    .argument('<phoneNumber>', 'the number to verify, e.g. +15551234567 (national forms need --country)')
+    .argument('<phoneNumber>', 'the number to verify, e.g. +12025550123 (national forms need --country)')
     .option('--ttl <seconds>', 'seconds the user has to call (server default 120)', parsePositiveInt)
     .option('--callback-url <url>', 'webhook URL for this session (https; http only to a loopback host, which webhooks.allowPrivateTargets must list)')
     .option('--country <CC>', 'ISO 3166-1 alpha-2 country for a national phone number')

@@ -14,7 +14,7 @@ export interface SipUri {
   scheme: UriScheme;
   /**
    * sip/sips: the user part with %XX escapes decoded and without user parameters; tel: the number
-   * as written ("+1-555-123-4567"). undefined when the URI has no user part.
+   * as written ("+1-202-555-0123"). undefined when the URI has no user part.
    */
   user: string | undefined;
   /** Parameters written inside a sip user part ("+1555;npdi;verstat=...@host"). */

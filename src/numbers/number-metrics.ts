@@ -1,0 +1,39 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface NumberMetrics {
+  /** Sessions created, by the number's country and type (idempotent replays not counted). */
+  readonly creations: Counter<'method' | 'country' | 'type'>;
+  readonly refusals: Counter<'method' | 'country' | 'type' | 'rule'>;
+  readonly denyPrefixes: Gauge;
+  readonly denyPrefixReloads: Counter<'result'>;
+}
+
+/** On the process registry; a second call (API and CLI harnesses) reuses what is there. */
+export function createNumberMetrics(registry: Registry): NumberMetrics {
+  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  return {
+    creations: reuse('ringproof_number_creations_total', () => new Counter({
+      name: 'ringproof_number_creations_total',
+      help: 'Verifications created, by method and the number\'s country and type',
+      labelNames: ['method', 'country', 'type'] as const,
+      registers: [registry],
+    })),
+    refusals: reuse('ringproof_number_refusals_total', () => new Counter({
+      name: 'ringproof_number_refusals_total',
+      help: 'Verification creations refused by the number policy, by method, country, type and rule',
+      labelNames: ['method', 'country', 'type', 'rule'] as const,
+      registers: [registry],
+    })),
+    denyPrefixes: reuse('ringproof_number_deny_prefixes', () => new Gauge({
+      name: 'ringproof_number_deny_prefixes',
+      help: 'Entries of the number deny-prefix list in force',
+      registers: [registry],
+    })),
+    denyPrefixReloads: reuse('ringproof_number_deny_prefix_reloads_total', () => new Counter({
+      name: 'ringproof_number_deny_prefix_reloads_total',
+      help: 'Reloads of the number deny-prefix list, by result (ok, error: the previous list stays in force)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    })),
+  };
+}
