@@ -108,7 +108,7 @@ describe('unsolicited flood (edge, api and worker processes, one Redis)', () => 
     // some room left for the work that must go on (the pending sessions' calls).
     await admin.config('SET', 'maxmemory', String(Math.ceil(used / 0.92)));
     const refused = await waitUntil('creation refused', async () => {
-      const r = await post({ phoneNumber: '+15553400099', ttlSeconds: TTL });
+      const r = await post({ phoneNumber: '+12025340099', ttlSeconds: TTL });
       return r.status === 503 ? r : undefined;
     }, 15_000, 250);
     expect(refused.headers.get('retry-after')).toBe('30');
@@ -129,7 +129,7 @@ describe('unsolicited flood (edge, api and worker processes, one Redis)', () => 
     // Memory back under the mark (here: the operator raises the ceiling): creation resumes by itself.
     await admin.config('SET', 'maxmemory', '0');
     await waitUntil('creation accepted again', async () => {
-      const r = await post({ phoneNumber: '+15553400099', ttlSeconds: TTL });
+      const r = await post({ phoneNumber: '+12025340099', ttlSeconds: TTL });
       return r.status === 201 ? r : undefined;
     }, 15_000, 250);
   }, 150_000);
