@@ -8,6 +8,7 @@ import { ApiRequestError, statusForCode } from './api-request-error.js';
 interface Reply {
   status: number;
   body: ApiErrorBody;
+  retryAfterSeconds?: number;
 }
 
 interface AjvIssue {
@@ -23,7 +24,9 @@ interface AjvIssue {
  */
 export function toErrorReply(err: unknown, logger: Logger): Reply {
   if (err instanceof ApiRequestError) {
-    return { status: err.statusCode, body: errorBody(err.code, err.message, err.field, err.details) };
+    const r: Reply = { status: err.statusCode, body: errorBody(err.code, err.message, err.field, err.details) };
+    if (err.retryAfterSeconds !== undefined) r.retryAfterSeconds = err.retryAfterSeconds;
+    return r;
   }
   const fe = err as Partial<FastifyError> & { validation?: AjvIssue[]; validationContext?: string };
   if (Array.isArray(fe.validation) && fe.validation.length > 0) {
@@ -62,5 +65,6 @@ function unescapePointer(s: string): string {
 }
 
 export function sendError(reply: FastifyReply, r: Reply, _req?: FastifyRequest): FastifyReply {
+  if (r.retryAfterSeconds !== undefined) reply.header('retry-after', String(r.retryAfterSeconds));
   return reply.code(r.status).header('cache-control', 'no-store').send(r.body);
 }

@@ -5,6 +5,8 @@ import { RingproofError } from '../errors/ringproof-error.js';
 export class ApiRequestError extends RingproofError {
   readonly statusCode: number;
   readonly field: string | undefined;
+  /** Sent as Retry-After (seconds) with a 503. */
+  retryAfterSeconds: number | undefined;
   /** Extra members of the error body, e.g. a refusal's rule, country and type. */
   readonly details: Readonly<Record<string, string | number | boolean>> | undefined;
   constructor(code: ErrorCode, statusCode: number, message: string, field?: string, details?: Readonly<Record<string, string | number | boolean>>) {
@@ -14,6 +16,13 @@ export class ApiRequestError extends RingproofError {
     this.field = field;
     this.details = details;
   }
+}
+
+/** 503 + Retry-After: the request is fine, the service cannot take it now. */
+export function unavailableError(message: string, retryAfterSeconds: number): ApiRequestError {
+  const err = new ApiRequestError(ErrorCodes.API_UNAVAILABLE, 503, message);
+  err.retryAfterSeconds = retryAfterSeconds;
+  return err;
 }
 
 export function validationError(message: string, field?: string): ApiRequestError {

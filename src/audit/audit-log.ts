@@ -1,38 +1,58 @@
 import type { Cluster, Redis } from 'ioredis';
-import { DEFAULT_AUDIT_MAX_LEN, type AuditEntry } from './audit-types.js';
+import { DEFAULT_AUDIT_SETTINGS, type AuditEntry, type AuditSettings } from './audit-types.js';
 
 export interface AuditLogOptions {
   redis: Redis | Cluster;
   /** Hash-tagged key prefix, e.g. "{ringproof}". */
   prefix: string;
-  /** Approximate number of entries kept (XADD MAXLEN ~): retention is bounded by count. */
-  maxLen?: number;
+  /** Retention of both trails (config `audit`); defaults to DEFAULT_AUDIT_SETTINGS. */
+  settings?: Partial<AuditSettings>;
+  clock?: () => number;
 }
 
+/** The evidence trail: session events and every call that concerns a session. */
 export function auditStreamKey(prefix: string): string {
   return `${prefix}:audit`;
 }
 
-/** Append-only audit trail on a Redis stream, trimmed approximately so trimming stays cheap. */
+/** The noise trail: a capped, sampled record of calls that concern no session. */
+export function noiseStreamKey(prefix: string): string {
+  return `${prefix}:audit:calls`;
+}
+
+/**
+ * The two audit trails on Redis streams. The evidence trail is trimmed by time only (XADD MINID ~,
+ * `evidenceRetentionDays`), so no volume of calls can push a verification's evidence out; the noise
+ * trail is trimmed by count (MAXLEN ~), so a flood costs bounded memory. The call worker's batch
+ * script appends to both itself, with the same settings.
+ */
 export class AuditLog {
   readonly key: string;
-  /** XADD MAXLEN ~ bound; scripts that append to the stream themselves use it too. */
-  readonly maxLen: number;
+  readonly noiseKey: string;
+  readonly settings: Readonly<AuditSettings>;
   private readonly redis: Redis | Cluster;
+  private readonly clock: () => number;
 
   constructor(opts: AuditLogOptions) {
     this.redis = opts.redis;
     this.key = auditStreamKey(opts.prefix);
-    this.maxLen = opts.maxLen ?? DEFAULT_AUDIT_MAX_LEN;
-    if (!Number.isInteger(this.maxLen) || this.maxLen < 1) {
-      throw new RangeError(`audit maxLen must be a positive integer, got ${String(opts.maxLen)}`);
+    this.noiseKey = noiseStreamKey(opts.prefix);
+    this.settings = Object.freeze({ ...DEFAULT_AUDIT_SETTINGS, ...opts.settings });
+    this.clock = opts.clock ?? Date.now;
+    for (const [k, v] of Object.entries(this.settings)) {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`audit ${k} must be a positive integer, got ${String(v)}`);
     }
   }
 
-  /** Resolves with the stream id of the new entry. */
+  /** Stream ids below this (epoch ms) are past the evidence retention. */
+  evidenceMinId(now = this.clock()): number {
+    return Math.max(0, now - this.settings.evidenceRetentionDays * 86_400_000);
+  }
+
+  /** Appends to the evidence trail; resolves with the stream id of the new entry. */
   async append(entry: AuditEntry): Promise<string> {
     const id = await this.redis.xadd(
-      this.key, 'MAXLEN', '~', String(this.maxLen), '*',
+      this.key, 'MINID', '~', String(this.evidenceMinId()), '*',
       'type', entry.type, 'at', String(entry.at), 'data', JSON.stringify(entry.data),
     );
     return id ?? '';

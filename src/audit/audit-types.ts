@@ -20,9 +20,33 @@ export interface AuditEntry {
 /** One exported line: the stream id, the entry, its time as ISO. */
 export interface AuditRecord {
   id: string;
+  trail: AuditTrail;
   type: AuditEntryType | string;
   at: string;
   data: Record<string, unknown>;
 }
 
-export const DEFAULT_AUDIT_MAX_LEN = 1_000_000;
+/** Which trail a record comes from: session evidence, or the capped record of unsolicited calls. */
+export type AuditTrail = 'evidence' | 'noise';
+
+/** Retention of the audit trails and aggregates (config `audit`). */
+export interface AuditSettings {
+  /** Session events and calls that concern a session are kept this long, whatever the call volume. */
+  evidenceRetentionDays: number;
+  /** Entries kept (approximately) in the noise trail. */
+  noiseMaxEntries: number;
+  /** One unsolicited call in this many is written to the noise trail (all are counted). */
+  noiseSampleEvery: number;
+  /** Per-minute counts and hourly top talkers of unsolicited calls are kept this long. */
+  aggregateRetentionHours: number;
+  /** CLIs kept per hour in the top-talkers set. */
+  topTalkers: number;
+}
+
+export const DEFAULT_AUDIT_SETTINGS: Readonly<AuditSettings> = Object.freeze({
+  evidenceRetentionDays: 400,
+  noiseMaxEntries: 10_000,
+  noiseSampleEvery: 10,
+  aggregateRetentionHours: 48,
+  topTalkers: 200,
+});

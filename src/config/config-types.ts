@@ -80,6 +80,30 @@ export interface RedisConfig {
   keyPrefix: string;
   /** Path of the redis-server binary for the embedded mode. */
   embeddedBinary: string;
+  /** Embedded redis-server AOF fsync policy (see docs/memory-model.md, durability). */
+  appendfsync: 'everysec' | 'always';
+  /** Embedded redis-server maxmemory in MiB (noeviction); 0 = no ceiling. */
+  maxmemoryMb: number;
+  /** Percent of maxmemory at which creation answers 503 (unsolicited calls are shed 10 points below). */
+  memoryHighWaterPercent: number;
+}
+
+export interface PipelineConfig {
+  /** How long a Call-ID's decision is remembered to absorb resends (s). */
+  dedupeWindowSeconds: number;
+  /** Full reload period of the edge's pending-number pre-filter (s). */
+  prefilterReloadSeconds: number;
+  /** Unsolicited calls are shed while the oldest waiting unsolicited batch is older than this (s). */
+  shedAfterSeconds: number;
+}
+
+/** Retention of the audit trails (see src/audit/audit-types.ts AuditSettings). */
+export interface AuditConfig {
+  evidenceRetentionDays: number;
+  noiseMaxEntries: number;
+  noiseSampleEvery: number;
+  aggregateRetentionHours: number;
+  topTalkers: number;
 }
 
 export interface SpoolConfig {
@@ -206,6 +230,8 @@ export interface RingproofConfig {
   redis: RedisConfig;
   spool: SpoolConfig;
   events: EventsConfig;
+  pipeline: PipelineConfig;
+  audit: AuditConfig;
   /** The DID pool verification numbers are drawn from, E.164. */
   dids: string[];
   api: ApiConfig;

@@ -1,3 +1,5 @@
+import { DEFAULT_AUDIT_SETTINGS } from '../audit/audit-types.js';
+import { DEFAULT_DEDUPE_WINDOW_SECONDS } from '../verify/verify-defaults.js';
 import { defaultNumbersConfig } from '../numbers/number-policy-defaults.js';
 import type { ListenSpec, RingproofConfig } from './config-types.js';
 
@@ -50,9 +52,11 @@ export function defaultConfig(): RingproofConfig {
     metrics: { listen: undefined },
     log: { level: 'info' },
     trunks: [],
-    redis: { url: undefined, keyPrefix: '{ringproof}', embeddedBinary: 'redis-server' },
-    spool: { maxEvents: 1_000_000, batchSize: 200, batchDelayMs: 5 },
+    redis: { url: undefined, keyPrefix: '{ringproof}', embeddedBinary: 'redis-server', appendfsync: 'everysec', maxmemoryMb: 512, memoryHighWaterPercent: 90 },
+    spool: { maxEvents: 1_000_000, batchSize: 200, batchDelayMs: 50 },
     events: { sink: 'queue' },
+    pipeline: { dedupeWindowSeconds: DEFAULT_DEDUPE_WINDOW_SECONDS, prefilterReloadSeconds: 30, shedAfterSeconds: 10 },
+    audit: { ...DEFAULT_AUDIT_SETTINGS },
     dids: [...DEMO_DIDS],
     api: { keys: [] },
     webhooks: {

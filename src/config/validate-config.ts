@@ -11,6 +11,7 @@ import { redisUrlProblem } from '../redis/redis-url.js';
 import { readHostPort } from './read-host-port.js';
 import { readCidrList } from './read-cidr-list.js';
 import { readMetrics } from './validate-metrics.js';
+import { readAudit, readPipeline } from './validate-pipeline.js';
 import { readBoolean } from './read-boolean.js';
 import { readSip } from './validate-sip.js';
 import { readTrunks } from './validate-trunks.js';
@@ -19,7 +20,7 @@ import { readNumbers, readPolicyOverrides } from './validate-numbers.js';
 
 const ROOT_KEYS = [
   'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'events', 'dids', 'api', 'webhooks', 'verification',
-  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers',
+  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit',
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -44,7 +45,7 @@ function readLog(c: ConfigChecker, value: unknown, d: LogConfig): LogConfig {
 
 function readRedis(c: ConfigChecker, value: unknown, d: RedisConfig): RedisConfig {
   const path = ['redis'];
-  const o = c.mapping(value, path, ['url', 'keyPrefix', 'embeddedBinary']);
+  const o = c.mapping(value, path, ['url', 'keyPrefix', 'embeddedBinary', 'appendfsync', 'maxmemoryMb', 'memoryHighWaterPercent']);
   return {
     url: c.pick<string | undefined>(o, path, 'url', d.url, (v, p) => {
       const s = c.string(v, p).trim();
@@ -59,6 +60,13 @@ function readRedis(c: ConfigChecker, value: unknown, d: RedisConfig): RedisConfi
       return s;
     }),
     embeddedBinary: c.pick(o, path, 'embeddedBinary', d.embeddedBinary, (v, p) => c.string(v, p)),
+    appendfsync: c.pick(o, path, 'appendfsync', d.appendfsync, (v, p) => c.oneOf(v, p, ['everysec', 'always'] as const)),
+    maxmemoryMb: c.pick(o, path, 'maxmemoryMb', d.maxmemoryMb, (v, p) => {
+      const n = c.int(v, p, 0, 1_048_576);
+      if (n > 0 && n < 32) c.fail(p, `must be 0 (no ceiling) or at least 32 (MiB), got ${n}`);
+      return n;
+    }),
+    memoryHighWaterPercent: c.pick(o, path, 'memoryHighWaterPercent', d.memoryHighWaterPercent, (v, p) => c.int(v, p, 20, 99)),
   };
 }
 
@@ -189,6 +197,8 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
     redis: readRedis(c, o.redis, d.redis),
     spool: readSpool(c, o.spool, d.spool),
     events: readEvents(c, o.events, d.events),
+    pipeline: readPipeline(c, o.pipeline, d.pipeline),
+    audit: readAudit(c, o.audit, d.audit),
     dids: c.pick(o, [], 'dids', d.dids, (v, p) => readDids(c, v, p)),
     api: readApi(c, o.api, d.api),
     webhooks: readWebhooks(c, o.webhooks, d.webhooks),

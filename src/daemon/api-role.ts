@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { MemoryGuardedStore } from '../api/memory-guarded-store.js';
 import { CreationChecks } from '../api/creation-checks.js';
 import { registerApi } from '../api/register-api.js';
 import { AuditLog } from '../audit/audit-log.js';
@@ -16,7 +17,10 @@ import type { VerifyMetrics } from '../verify/verify-metrics.js';
 export async function startApiRole(
   app: FastifyInstance,
   config: RingproofConfig,
-  deps: { connection: RedisConnection; prefix: string; registry: Registry; verifyMetrics: VerifyMetrics; audit: AuditLog; logger: Logger },
+  deps: {
+    connection: RedisConnection; prefix: string; registry: Registry; verifyMetrics: VerifyMetrics; audit: AuditLog; logger: Logger;
+    memory: { readonly ratio: number };
+  },
 ): Promise<() => Promise<void>> {
   // Full phone-number metadata and the deny-prefix list are loaded here, once, before the API listens
   // (first, so that a broken deny-prefix file stops start-up before this role opens anything).
@@ -31,9 +35,10 @@ export async function startApiRole(
     metrics: deps.verifyMetrics,
     audit: deps.audit,
   });
+  const guarded = new MemoryGuardedStore(store, deps.memory, config.redis.memoryHighWaterPercent / 100);
   const reloadDenyPrefixes = (): void => { numbers.policy.reload(); };
   process.on('SIGHUP', reloadDenyPrefixes);
-  await registerApi(app, { store, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check]) });
+  await registerApi(app, { store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check]) });
   return async () => {
     process.off('SIGHUP', reloadDenyPrefixes);
     numbers.close();

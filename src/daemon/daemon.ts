@@ -10,6 +10,7 @@ import { QueueDepthProbe } from '../queue/queue-depth-probe.js';
 import { createQueueMetrics } from '../queue/queue-metrics.js';
 import { CALLS_QUEUE, WEBHOOKS_QUEUE } from '../queue/queue-names.js';
 import { bullmqPrefix, createRedis, isRedisReady, type RedisConnection } from '../redis/redis-connection.js';
+import { RedisMemoryProbe, registerRedisMemoryMetrics } from '../redis/redis-memory-probe.js';
 import { EXPIRY_QUEUE } from '../verify/queue-names.js';
 import { createVerifyMetrics } from '../verify/verify-metrics.js';
 import { startApiRole } from './api-role.js';
@@ -107,6 +108,7 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
   try {
     let endpoint: RedisEndpoint | undefined;
     let shared: RedisConnection | undefined;
+    let memory: RedisMemoryProbe | undefined;
     const prefix = bullmqPrefix(config.redis.keyPrefix);
     const queueMetrics = needsRedis ? createQueueMetrics(metrics.registry) : undefined;
     if (needsRedis) {
@@ -130,24 +132,28 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       const probe = new QueueDepthProbe({ connection: conn, prefix, queues: [CALLS_QUEUE, WEBHOOKS_QUEUE, EXPIRY_QUEUE] });
       queueMetrics?.watchQueues(probe);
       stoppers.push({ name: 'queue-probe', stop: () => probe.close(), needsRedis: true });
+      const mem = new RedisMemoryProbe({ connection: conn });
+      memory = mem;
+      registerRedisMemoryMetrics(metrics.registry, mem);
+      stoppers.push({ name: 'redis-memory-probe', stop: async () => mem.close(), needsRedis: true });
     }
 
     const verifyMetrics = shared ? createVerifyMetrics(metrics.registry) : undefined;
-    const audit = shared ? new AuditLog({ redis: shared, prefix }) : undefined;
+    const audit = shared ? new AuditLog({ redis: shared, prefix, settings: config.audit }) : undefined;
 
     if (runs(config, 'worker') && shared && verifyMetrics && audit) {
       const secrets = config.webhooks.secrets.length > 0 ? config.webhooks.secrets : [demoWebhookSecret(config.stateDir, logger)];
       const stop = await startWorkerRole(config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, webhookSecrets: secrets });
       stoppers.push({ name: 'workers', stop, needsRedis: true });
     }
-    if (runs(config, 'api') && shared && verifyMetrics && audit) {
-      const stop = await startApiRole(http, config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger });
+    if (runs(config, 'api') && shared && verifyMetrics && audit && memory) {
+      const stop = await startApiRole(http, config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, memory });
       stoppers.push({ name: 'api', stop, needsRedis: true });
     }
     if (runs(config, 'edge')) {
       let sink: EventSink;
       if (opts.sink) sink = opts.sink;
-      else if (edgeQueued && endpoint && queueMetrics) sink = createQueueSink(config, endpoint.url, queueMetrics, logger);
+      else if (edgeQueued && endpoint && queueMetrics && memory) sink = createQueueSink(config, endpoint.url, queueMetrics, logger, memory);
       else sink = new LogSink(logger);
       // The sink must flush after the engine stops handing it events, so it is stopped later.
       stoppers.push({ name: 'event-sink', stop: () => sink.close() });

@@ -15,8 +15,12 @@ export async function resolveRedis(config: RingproofConfig, logger: Logger): Pro
     logger.info({ redis: redactRedisUrl(config.redis.url) }, 'using external Redis');
     return { url: config.redis.url, embedded: undefined, stop: async () => undefined };
   }
-  const embedded = new EmbeddedRedis({ binary: config.redis.embeddedBinary, stateDir: config.stateDir, logger });
+  const embedded = new EmbeddedRedis({
+    binary: config.redis.embeddedBinary, stateDir: config.stateDir, logger,
+    appendfsync: config.redis.appendfsync, maxmemoryMb: config.redis.maxmemoryMb,
+  });
   await embedded.start();
-  logger.info({ redis: embedded.url, stateDir: config.stateDir }, 'no REDIS_URL: started embedded redis-server (AOF on)');
+  logger.info({ redis: embedded.url, stateDir: config.stateDir, appendfsync: config.redis.appendfsync, maxmemoryMb: config.redis.maxmemoryMb },
+    'no REDIS_URL: started embedded redis-server (AOF on)');
   return { url: embedded.url, embedded, stop: () => embedded.stop() };
 }

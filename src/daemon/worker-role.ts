@@ -30,13 +30,14 @@ export interface WorkerRoleDeps {
 }
 
 /**
- * BullMQ workers per queue and jobs each runs at once. Both queues are I/O-bound (Redis round trips
- * with an fsync each under appendfsync always; HTTP to the receiver). A BullMQ Worker fetches jobs
- * one round trip after another, so one Worker's fetch rate, not its concurrency, capped the pipeline
- * near 1,000 calls/s with jobs waiting tens of ms; several Workers fetch in parallel.
+ * BullMQ workers per queue and jobs each runs at once. Webhook jobs are I/O-bound (HTTP to the
+ * receiver) and one per event: a BullMQ Worker fetches jobs one round trip after another, so several
+ * Workers fetch in parallel. A calls job is a whole edge batch decided by one script, so two
+ * Workers keep Redis busy; more would only queue scripts behind each other in Redis.
  */
 const WORKERS_PER_QUEUE = 8;
 const JOBS_PER_WORKER = 8;
+const CALL_WORKERS = 2;
 
 /** Workers: calls → match/verify → direct webhook POST or webhooks queue; session expiry; webhook delivery. */
 export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleDeps): Promise<() => Promise<void>> {
@@ -75,8 +76,9 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
   const identity = createIdentityVerifier({
     config: config.trust.identity, policy: config.trust, redis: connection, prefix, metrics: trustMetrics, logger,
   });
-  const calls = Array.from({ length: WORKERS_PER_QUEUE }, () => new CallWorker({
+  const calls = Array.from({ length: CALL_WORKERS }, () => new CallWorker({
     ...common, emitter: direct ?? emitter, unmarked, concurrency: JOBS_PER_WORKER, trust: config.trust, onTrustRefusal,
+    dedupeWindowSeconds: config.pipeline.dedupeWindowSeconds,
     ...(identity !== undefined ? { identity } : {}),
   }));
   const expiry = new ExpiryWorker(common);

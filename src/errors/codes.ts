@@ -31,6 +31,8 @@ export const ErrorCodes = {
   API_NOT_FOUND: 'RP_API_NOT_FOUND',
   /** HTTP API: request conflicts with the resource state. */
   API_CONFLICT: 'RP_API_CONFLICT',
+  /** HTTP API: no new work taken for now (Redis near its memory ceiling); retry after Retry-After. */
+  API_UNAVAILABLE: 'RP_API_UNAVAILABLE',
   /** Webhook delivery failed (non-2xx, timeout, connection error). */
   WEBHOOK_DELIVERY: 'RP_WEBHOOK_DELIVERY',
   /** Outbound HTTP (webhook, certificate fetch) refused: the destination is not a public address. */

@@ -4,10 +4,12 @@ import type { EventSink } from '../edge/event-sink.js';
 import type { Logger } from '../log/logger.js';
 import { isRedisReady, type RedisConnection } from '../redis/redis-connection.js';
 import type { DiskSpool } from '../spool/disk-spool.js';
-import { callJobId } from './call-job-id.js';
+import { CALL_BATCH_JOB_NAME, type CallBatch } from './call-batch.js';
+import { batchJobId } from './call-job-id.js';
 import { CALL_JOB_OPTIONS } from './call-job-options.js';
-import { CALL_JOB_NAME, CALLS_QUEUE } from './queue-names.js';
+import { CALLS_QUEUE } from './queue-names.js';
 import type { QueueMetrics } from './queue-metrics.js';
+import type { CandidateFilter } from './pending-numbers.js';
 
 export interface BullmqEventSinkOptions {
   /** A `createRedis(url, {role: 'producer'})` connection; the caller keeps ownership. */
@@ -27,20 +29,44 @@ export interface BullmqEventSinkOptions {
   /** Backoff between attempts to drain the spool while Redis stays unreachable. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /**
+   * Batches Redis acknowledged are kept in memory this long and sent again when the connection comes
+   * back after a loss: Redis under appendfsync everysec may have acknowledged them without writing
+   * them out (see docs/memory-model.md, durability). Default 3000 ms; 0 turns it off.
+   */
+  resendWindowMs?: number;
+  /**
+   * The pending-number pre-filter. With it, calls from numbers with a pending session (candidates)
+   * are flushed at once and queued in the candidate lane (plain jobs, which BullMQ hands out before
+   * any prioritized one); the others go in the unsolicited lane (priority 1) and may be shed.
+   * Without it, every call is a plain job and nothing is shed.
+   */
+  candidates?: CandidateFilter;
+  /** Shed unsolicited calls while `shedding` is true (and the pre-filter is synced). */
+  pressure?: { readonly shedding: boolean };
 }
+
+/** BullMQ priority of unsolicited-lane batches; candidate batches have none, so they are taken first. */
+export const UNSOLICITED_PRIORITY = 1;
 
 /**
  * EventSink that turns CallEvents into jobs of the BullMQ "calls" queue.
  *
  * publish() only appends to an in-memory batch; one timer (batchDelayMs) or a full batch
- * (batchSize) starts a single flush loop, so at most one addBulk is in flight and, under load,
+ * (batchSize) starts a single flush loop, so at most one batch add is in flight and, under load,
  * batches grow to batchSize by themselves while the previous one is on the wire.
  *
  * When Redis is unreachable (or does not answer within addTimeoutMs) the batch is appended to the
  * DiskSpool. While the spool holds anything, new batches go to the spool too, and the loop sends
  * the spool to Redis first, oldest first, once Redis is back (on the connection's "ready" event,
- * and on a capped backoff timer). Job ids derive from the Call-ID, so a batch that reached Redis
- * although its reply was lost is deduplicated when it is sent again: every event becomes one job.
+ * and on a capped backoff timer). Each batch is one job (see call-batch.ts); a batch that reached
+ * Redis although its reply was lost is deduplicated when sent again (job id from its Call-IDs, and
+ * the worker's Call-ID dedupe).
+ *
+ * The window Redis may lose: with appendfsync everysec a redis-server killed right after replying can
+ * lose what it acknowledged in its last ~2 s (a write postponed behind a slow fsync). So acknowledged
+ * batches stay in memory for resendWindowMs; when the connection comes back after a loss they are
+ * sent again before anything else, and the worker's dedupe drops what Redis had kept.
  */
 export class BullmqEventSink implements EventSink {
   private readonly queue: Queue;
@@ -55,6 +81,20 @@ export class BullmqEventSink implements EventSink {
   private readonly retryMinMs: number;
   private readonly retryMaxMs: number;
   private buffer: CallEvent[] = [];
+  private readonly resendWindowMs: number;
+  /** Acknowledged batches of the last resendWindowMs, oldest first. */
+  private recent: Array<{ at: number; events: readonly CallEvent[] }> = [];
+  /** Batches to send again after a lost connection, before the spool and new events. */
+  private resend: Array<readonly CallEvent[]> = [];
+  private wasReady = false;
+  /** Events of the batch add in flight. */
+  private sending = 0;
+  /** A candidate waits in the buffer: flush without waiting for the batch delay. */
+  private urgent = false;
+  private readonly candidates: CandidateFilter | undefined;
+  private readonly pressure: { readonly shedding: boolean } | undefined;
+  private shedSinceLog = 0;
+  private lastShedLog = 0;
   private batchTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
@@ -66,7 +106,14 @@ export class BullmqEventSink implements EventSink {
   private lastFailureLog = 0;
   private readonly onReady = (): void => {
     this.retryDelay = this.retryMinMs;
-    if (this.spool.size > 0 || this.buffer.length > 0) this.kick();
+    if (this.wasReady && this.recent.length > 0) {
+      // Redis may have restarted and lost what it acknowledged last: send it again.
+      this.resend.push(...this.recent.map((r) => r.events));
+      this.metrics.eventsResent.inc(this.recent.reduce((n, r) => n + r.events.length, 0));
+      this.recent = [];
+    }
+    this.wasReady = true;
+    if (this.spool.size > 0 || this.buffer.length > 0 || this.resend.length > 0) this.kick();
   };
 
   constructor(opts: BullmqEventSinkOptions) {
@@ -81,6 +128,10 @@ export class BullmqEventSink implements EventSink {
     this.retryMinMs = opts.retryMinMs ?? 100;
     this.retryMaxMs = opts.retryMaxMs ?? 5000;
     this.retryDelay = this.retryMinMs;
+    this.resendWindowMs = Math.max(0, opts.resendWindowMs ?? 3000);
+    this.wasReady = isRedisReady(this.conn);
+    this.candidates = opts.candidates;
+    this.pressure = opts.pressure;
     this.queue = new Queue(CALLS_QUEUE, { connection: opts.connection, prefix: opts.prefix });
     // Queue re-emits connection errors; the connection's owner logs those.
     this.queue.on('error', () => undefined);
@@ -97,9 +148,9 @@ export class BullmqEventSink implements EventSink {
     return !this.closed && isRedisReady(this.conn);
   }
 
-  /** Events not yet in Redis: in memory plus on disk. */
+  /** Events not yet acknowledged by Redis: in memory (buffered, being sent, to re-send) plus on disk. */
   get backlog(): number {
-    return this.buffer.length + this.spool.size;
+    return this.buffer.length + this.sending + this.spool.size + this.resend.reduce((n, b) => n + b.length, 0);
   }
 
   publish(event: CallEvent): void {
@@ -108,13 +159,36 @@ export class BullmqEventSink implements EventSink {
       this.logger.error({ callId: event.callId }, 'calls sink: event published after close; dropped');
       return;
     }
-    this.buffer.push(event);
+    const filter = this.candidates;
+    const candidate = filter !== undefined && event.cli !== null && filter.has(event.cli);
+    // Only a current pre-filter may decide that a call cannot verify anything.
+    if (!candidate && filter !== undefined && this.pressure?.shedding === true && filter.synced) {
+      this.shed(event);
+      return;
+    }
+    // A candidate goes to the front and does not wait for the batch to fill: its user is waiting
+    // for the webhook. (Candidates are rare, so the front insert costs nothing that matters.)
+    if (candidate) {
+      this.buffer.unshift(event);
+      this.urgent = true;
+    } else {
+      this.buffer.push(event);
+    }
     if (this.buffer.length >= this.maxBuffered) {
       // Redis is slow or gone and the loop is stuck on it: keep memory bounded by going to disk now.
       this.toSpool(this.buffer.splice(0));
       return;
     }
-    if (this.buffer.length >= this.batchSize) this.kick();
+    this.schedule();
+  }
+
+  /**
+   * Flush now when a candidate waits or a batch is full, else at most batchDelayMs from now. Waiting
+   * for the delay is what makes batches large at moderate rates: sending whatever accumulated during
+   * the previous add made batches of a dozen calls, and the queue's cost is per batch.
+   */
+  private schedule(): void {
+    if (this.urgent || this.buffer.length >= this.batchSize) this.kick();
     else this.batchTimer ??= setTimeout(() => { this.batchTimer = undefined; this.kick(); }, this.batchDelayMs);
   }
 
@@ -152,13 +226,31 @@ export class BullmqEventSink implements EventSink {
     this.pumping = this.pump().finally(() => {
       this.pumping = undefined;
       // Events published while the last send was in flight.
-      if (this.buffer.length > 0 && !this.closing) this.kick();
+      if (this.buffer.length > 0 && !this.closing) this.schedule();
     });
   }
 
   /** Sends until memory and spool are empty or Redis fails; never throws. */
   private async pump(): Promise<void> {
+    let sent = false;
     for (;;) {
+      const again = this.resend[0];
+      if (again) {
+        if (this.closing || !isRedisReady(this.conn)) {
+          // Not sent again before close or while Redis is away: keep them on disk.
+          this.toSpool([...again]);
+          this.resend.shift();
+          continue;
+        }
+        if (!(await this.send(again))) {
+          this.resend.shift();
+          this.toSpool([...again]);
+          this.scheduleRetry();
+          return;
+        }
+        this.resend.shift();
+        continue;
+      }
       if (this.spool.size > 0) {
         // Older events first: whatever is in memory joins the spool's tail.
         if (this.buffer.length > 0) this.toSpool(this.buffer.splice(0));
@@ -173,7 +265,7 @@ export class BullmqEventSink implements EventSink {
           this.scheduleRetry();
           return;
         }
-        if (!(await this.send(batch.records))) {
+        if (!(await this.send(batch.records, true))) {
           this.scheduleRetry();
           return;
         }
@@ -184,6 +276,10 @@ export class BullmqEventSink implements EventSink {
         continue;
       }
       if (this.buffer.length === 0) return;
+      // After one batch, only a full one, a waiting candidate or a close goes on at once (see schedule()).
+      if (sent && !this.closing && !this.urgent && this.buffer.length < this.batchSize) return;
+      this.urgent = false;
+      sent = true;
       const batch = this.buffer.splice(0, this.batchSize);
       if (isRedisReady(this.conn) && (await this.send(batch))) {
         this.metrics.eventsPublished.inc({ result: 'queued' }, batch.length);
@@ -195,21 +291,19 @@ export class BullmqEventSink implements EventSink {
     }
   }
 
-  private async send(events: readonly CallEvent[]): Promise<boolean> {
-    const jobs = events.map((e) => ({
-      name: CALL_JOB_NAME,
-      data: e,
-      opts: { ...CALL_JOB_OPTIONS, jobId: callJobId(e.callId) },
-    }));
+  /** `onDisk`: the events are read from the spool, which still counts them in backlog. */
+  private async send(events: readonly CallEvent[], onDisk = false): Promise<boolean> {
+    const added = this.queue.addBulk(this.jobsOf(events));
     let timer: NodeJS.Timeout | undefined;
-    const added = this.queue.addBulk(jobs);
+    this.sending = onDisk ? 0 : events.length;
     try {
       await Promise.race([
         added,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`addBulk not acknowledged within ${this.addTimeoutMs} ms`)), this.addTimeoutMs);
+          timer = setTimeout(() => reject(new Error(`batch add not acknowledged within ${this.addTimeoutMs} ms`)), this.addTimeoutMs);
         }),
       ]);
+      this.remember(events);
       return true;
     } catch (err) {
       added.catch(() => undefined); // a late outcome is irrelevant: the batch is re-sent from the spool
@@ -217,7 +311,48 @@ export class BullmqEventSink implements EventSink {
       return false;
     } finally {
       clearTimeout(timer);
+      this.sending = 0;
     }
+  }
+
+  /** One job per lane present in the batch: candidates as plain jobs, the rest prioritized behind them. */
+  private jobsOf(events: readonly CallEvent[]): Array<{ name: string; data: CallBatch; opts: typeof CALL_JOB_OPTIONS }> {
+    const filter = this.candidates;
+    const job = (part: CallEvent[], priority?: number): { name: string; data: CallBatch; opts: typeof CALL_JOB_OPTIONS } => ({
+      name: CALL_BATCH_JOB_NAME,
+      data: { v: 1, events: part },
+      opts: { ...CALL_JOB_OPTIONS, jobId: batchJobId(part), ...(priority !== undefined ? { priority } : {}) },
+    });
+    if (filter === undefined) return [job(events as CallEvent[])];
+    const first: CallEvent[] = [];
+    const rest: CallEvent[] = [];
+    for (const e of events) (e.cli !== null && filter.has(e.cli) ? first : rest).push(e);
+    const jobs = [];
+    if (first.length > 0) jobs.push(job(first));
+    if (rest.length > 0) jobs.push(job(rest, UNSOLICITED_PRIORITY));
+    return jobs;
+  }
+
+  /** Drops an unsolicited call the pipeline cannot take now: counted, logged at most every 10 s. */
+  private shed(event: CallEvent): void {
+    this.metrics.eventsPublished.inc({ result: 'shed' });
+    this.shedSinceLog++;
+    const now = Date.now();
+    if (now - this.lastShedLog < 10_000) return;
+    this.logger.warn({ shed: this.shedSinceLog, trunk: event.trunk },
+      'calls sink: workers are behind on unsolicited calls (or Redis is near its memory ceiling); shedding them, counted in ringproof_events_published_total{result="shed"}');
+    this.lastShedLog = now;
+    this.shedSinceLog = 0;
+  }
+
+  /** Keeps an acknowledged batch for resendWindowMs (see the class comment). */
+  private remember(events: readonly CallEvent[]): void {
+    if (this.resendWindowMs === 0) return;
+    const now = Date.now();
+    this.recent.push({ at: now, events });
+    let drop = 0;
+    while (drop < this.recent.length && now - (this.recent[drop] as { at: number }).at > this.resendWindowMs) drop++;
+    if (drop > 0) this.recent.splice(0, drop);
   }
 
   private toSpool(events: CallEvent[]): void {

@@ -1,13 +1,13 @@
 import type { JobsOptions } from 'bullmq';
 
 /**
- * Options of every "calls" job. Retention is bounded so Redis memory does not grow with traffic:
- * completed jobs are kept an hour (capped at 100 000, enough for dedupe of late resends), failed
- * ones a day for inspection. Processing is retried with exponential backoff.
+ * Options of every "calls" batch job. A completed batch is removed at once (its calls' decisions are
+ * kept by the batch script's dedupe buckets, not by the job), so Redis holds no per-call job state;
+ * failed batches stay a week for inspection, capped. Processing is retried with exponential backoff.
  */
 export const CALL_JOB_OPTIONS: Readonly<JobsOptions> = Object.freeze({
-  removeOnComplete: { age: 3600, count: 100_000 },
-  removeOnFail: { age: 86_400 },
-  attempts: 5,
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
+  attempts: 8,
   backoff: { type: 'exponential', delay: 200 },
 });

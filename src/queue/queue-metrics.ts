@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { QueueDepthProbe } from './queue-depth-probe.js';
 
-export type PublishResult = 'queued' | 'spooled' | 'overflow';
+export type PublishResult = 'queued' | 'spooled' | 'overflow' | 'shed';
 
 /**
  * Metrics of the edge → queue path, on the process registry. The gauges are filled at scrape time
@@ -14,6 +14,8 @@ export interface QueueMetrics {
   readonly spoolOverflow: Counter;
   /** Events moved from the spool to Redis after an outage. */
   readonly spoolDrained: Counter;
+  /** Acknowledged events sent again after the connection to Redis was lost (see BullmqEventSink). */
+  readonly eventsResent: Counter;
   readonly queueDepth: Gauge<'queue'>;
   readonly queueDelayed: Gauge<'queue'>;
   readonly queueFailed: Gauge<'queue'>;
@@ -53,7 +55,7 @@ export function createQueueMetrics(registry: Registry): QueueMetrics {
   return {
     eventsPublished: new Counter({
       name: 'ringproof_events_published_total',
-      help: 'CallEvents handed to the queue path, by first fate: queued (Redis), spooled (disk), overflow (dropped)',
+      help: 'CallEvents handed to the queue path, by first fate: queued (Redis), spooled (disk), overflow (dropped: spool full), shed (unsolicited, dropped while the pipeline was behind)',
       labelNames: ['result'] as const,
       registers: [registry],
     }),
@@ -73,6 +75,11 @@ export function createQueueMetrics(registry: Registry): QueueMetrics {
     spoolDrained: new Counter({
       name: 'ringproof_spool_drained_total',
       help: 'CallEvents moved from the disk spool to Redis after an outage',
+      registers: [registry],
+    }),
+    eventsResent: new Counter({
+      name: 'ringproof_events_resent_total',
+      help: 'CallEvents Redis had acknowledged shortly before a lost connection, sent again in case it lost them (deduplicated by the worker)',
       registers: [registry],
     }),
     queueDepth,

@@ -23,6 +23,10 @@ export interface EmbeddedRedisOptions {
   stopTimeoutMs?: number;
   /** Cap of the restart backoff after an unexpected exit. Default 10 s. */
   maxRestartDelayMs?: number;
+  /** AOF fsync policy. Default everysec (see docs/memory-model.md, durability). */
+  appendfsync?: 'everysec' | 'always';
+  /** maxmemory in MiB with noeviction (BullMQ needs it); 0 = none. Default 0. */
+  maxmemoryMb?: number;
 }
 
 /** Where the embedded redis-server keeps its data and socket, under the state directory. */
@@ -42,9 +46,10 @@ const HEALTHY_UPTIME_MS = 30_000;
 
 /**
  * A private redis-server child for the no-REDIS_URL mode: unix socket only (no TCP port, so nothing
- * else on the host or network can reach it), AOF persistence with fsync before every reply (nothing
- * it acknowledged is lost when redis or the host crashes), supervised: an unexpected exit is logged
- * and redis is restarted with capped backoff.
+ * else on the host or network can reach it), AOF persistence (fsync every second by default; the
+ * edge re-sends what Redis acknowledged in that window after a Redis restart, see docs/memory-model.md),
+ * an optional memory ceiling with noeviction, supervised: an unexpected exit is logged and redis is
+ * restarted with capped backoff.
  *
  * Events: "exit" ({code, signal}) on an unexpected exit, "restarted" when it is back, and
  * "exitDuringShutdown" ({code, signal}) when it exits by itself after beginShutdown() (a process
@@ -75,6 +80,8 @@ export class EmbeddedRedis extends EventEmitter {
       startTimeoutMs: 30_000,
       stopTimeoutMs: 10_000,
       maxRestartDelayMs: 10_000,
+      appendfsync: 'everysec',
+      maxmemoryMb: 0,
       ...opts,
       env: opts.env ?? process.env,
     };
@@ -165,9 +172,14 @@ export class EmbeddedRedis extends EventEmitter {
       '--daemonize', 'no',
       '--supervised', 'no',
       '--appendonly', 'yes',
-      // fsync before acknowledging (Redis groups the writes of one event-loop pass into one
-      // fsync): a crash of redis or the host loses no call event or verification it confirmed.
-      '--appendfsync', 'always',
+      // everysec: one fsync a second instead of one per event-loop pass. A killed redis-server can
+      // still lose its last ~2 s of acknowledged writes (a write postponed behind a slow fsync); the
+      // edge covers that by re-sending recent batches after reconnecting (BullmqEventSink).
+      '--appendfsync', this.opts.appendfsync,
+      // noeviction: BullMQ's keys must never be evicted; near the ceiling writes fail instead, and
+      // ringproof sheds unsolicited work and refuses new sessions before that (docs/memory-model.md).
+      '--maxmemory', `${this.opts.maxmemoryMb}mb`,
+      '--maxmemory-policy', 'noeviction',
       // The AOF is the persistence; periodic RDB snapshots would only add fork()s and disk writes.
       '--save', '',
       '--logfile', '',

@@ -2,15 +2,15 @@ import { Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { CallEvent } from '../edge/call-event.js';
 import { maskNumber } from '../log/mask.js';
-import { CallerTrustDecider, verdictTrust } from '../trust/call-trust.js';
+import { batchEvents } from '../queue/call-batch.js';
+import { CallerTrustDecider, verdictTrust, type CallTrust as CallTrustDecision } from '../trust/call-trust.js';
 import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
 import type { CallerTrustVerifier } from '../trust/stir-shaken-types.js';
 import { CALLS_QUEUE } from './queue-names.js';
-import { DEFAULT_CALL_RECORD_TTL_SECONDS, DEFAULT_RETENTION_SECONDS, DEFAULT_SKEW_MS } from './verify-defaults.js';
-import { DEFAULT_EMIT_LEASE_MS, emitClaimed } from './emit-once.js';
+import { decideCalls } from './decide-calls.js';
+import { emitClaimed } from './emit-once.js';
 import { WORKER_TIMING } from './worker-timing.js';
-import { pairsToRecord, runScript } from './scripts/lua-script.js';
-import { processCallScript } from './scripts/process-call.js';
+import { pairsToRecord } from './scripts/lua-script.js';
 import { toVerification } from './session-record.js';
 import { UnmarkedEmits } from './unmarked-emits.js';
 import type { CallOutcome, Verification } from './verification-types.js';
@@ -20,7 +20,8 @@ import type { VerifyWorkerOptions } from './worker-options.js';
 
 export interface CallWorkerOptions extends VerifyWorkerOptions {
   skewMs?: number;
-  callRecordTtlSeconds?: number;
+  /** Call-ID dedupe window (config pipeline.dedupeWindowSeconds). */
+  dedupeWindowSeconds?: number;
   /**
    * Events the emitter delivered itself (DirectFirstEmitter's onDelivered), shared by the call workers
    * of a process (see UnmarkedEmits); default: one per worker, never filled.
@@ -49,50 +50,65 @@ export interface CallResult {
   emitted: boolean;
 }
 
+/** What a batch job returns (kept small: completed jobs are not retained anyway). */
+export interface BatchSummary {
+  calls: number;
+  verified: number;
+}
+
 function isCallEvent(e: unknown): e is CallEvent {
   const c = e as Partial<CallEvent> | null;
   return !!c && typeof c === 'object' && c.v === 1 && typeof c.callId === 'string' && c.callId !== ''
-    && typeof c.receivedAt === 'number' && Number.isFinite(c.receivedAt);
+    && typeof c.receivedAt === 'number' && Number.isFinite(c.receivedAt) && typeof c.trunk === 'string'
+    && (c.cli === null || typeof c.cli === 'string') && (c.did === null || typeof c.did === 'string');
 }
 
+const MALFORMED: CallResult = Object.freeze({ outcome: 'invalid', detail: 'malformed_event', emitted: false });
+
 /**
- * Consumes the 'calls' queue: dedupe by Call-ID, match (DID, CLI), verify atomically, emit the
- * verified webhook, audit and count every outcome.
+ * Consumes the 'calls' queue, one job per edge batch: one script run decides every call of the batch
+ * (dedupe by Call-ID, match (DID, CLI), verify atomically, audit or aggregate, emit claim, see
+ * process-calls.ts), then the verified webhooks are emitted and every outcome is counted.
  *
- * Crash safety: the decision, the Call-ID record, the audit entries and the emit claim are written
- * by one script, and the webhook is marked as handed over only after emit() resolved (with a
- * direct-first emitter, after the receiver's 2xx or the queue add). A delivery that finds a verified decision whose
- * webhook was not marked (the previous one died, or emit failed and the job is retried) emits again
- * with the same event id; delivery is at-least-once and receivers/queue dedupe by that id.
+ * Crash safety: the decision, the dedupe record, the audit entries and the emit claim are written by
+ * one script, and the webhook is marked as handed over only after emit() resolved (with a
+ * direct-first emitter, after the receiver's 2xx or the queue add). A delivery that finds a verified
+ * decision whose webhook was not marked (the previous one died, or emit failed and the job is
+ * retried) emits again with the same event id; delivery is at-least-once and receivers/queue dedupe
+ * by that id. A failed emit fails the whole batch job; its retry finds every other call decided.
  */
 export class CallWorker {
-  readonly worker: Worker<CallEvent, CallResult>;
+  readonly worker: Worker<unknown, CallResult | BatchSummary>;
   private readonly redis: Redis | Cluster;
   private readonly keys: VerifyKeys;
   private readonly opts: CallWorkerOptions;
   private readonly clock: () => number;
   private readonly unmarked: UnmarkedEmits;
   private readonly trust: CallerTrustDecider;
+  private readonly trustOf: (e: CallEvent) => CallTrustDecision;
+  private lastMalformedLog = 0;
 
   constructor(opts: CallWorkerOptions) {
     this.opts = opts;
-    this.trust = new CallerTrustDecider(opts.trust);
     this.unmarked = opts.unmarked ?? new UnmarkedEmits();
     this.redis = opts.redis ?? opts.connection;
     this.keys = verifyKeys(opts.prefix);
     this.clock = opts.clock ?? Date.now;
-    this.worker = new Worker<CallEvent, CallResult>(CALLS_QUEUE, (job: Job<CallEvent>) => this.handle(job.data), {
+    this.trust = new CallerTrustDecider(opts.trust);
+    this.trustOf = (e) => this.trust.decide(e);
+    this.worker = new Worker<unknown, CallResult | BatchSummary>(CALLS_QUEUE, (job: Job<unknown>) => this.process(job.data), {
       connection: opts.connection,
       prefix: opts.prefix,
       concurrency: opts.concurrency ?? 16,
       ...WORKER_TIMING,
       autorun: opts.autorun ?? true,
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: 7 * 24 * 3600, count: 100_000 },
+      // Nothing is read back from a completed batch: its calls' decisions live in the dedupe buckets.
+      removeOnComplete: { count: 0 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
     });
     this.worker.on('error', (err) => opts.logger?.error({ err }, 'calls worker error'));
     this.worker.on('failed', (job, err) =>
-      opts.logger?.warn({ err, jobId: job?.id, attempts: job?.attemptsMade }, 'call job failed'));
+      opts.logger?.warn({ err, jobId: job?.id, attempts: job?.attemptsMade }, 'call batch job failed'));
   }
 
   run(): Promise<void> {
@@ -103,63 +119,103 @@ export class CallWorker {
     await this.worker.close();
   }
 
-  /** Processes one CallEvent; what the BullMQ processor runs, exposed for tests and tools. */
+  /** A batch job returns a summary; a job of one bare CallEvent (older producers) its CallResult. */
+  private async process(data: unknown): Promise<CallResult | BatchSummary> {
+    const events = batchEvents(data);
+    const results = await this.handleBatch(events);
+    if (events.length === 1 && events[0] === data) return results[0] as CallResult;
+    return { calls: results.length, verified: results.filter((r) => r.outcome === 'verified').length };
+  }
+
+  /** Processes one CallEvent (a batch of one); for tests and tools. */
   async handle(event: CallEvent): Promise<CallResult> {
-    if (!isCallEvent(event)) {
-      // Not retryable: a malformed job never becomes valid.
-      await this.record(event as unknown as Record<string, unknown>, { outcome: 'invalid', detail: 'malformed_event', emitted: false });
-      this.opts.metrics.callOutcomes.inc({ outcome: 'invalid' });
-      return { outcome: 'invalid', detail: 'malformed_event', emitted: false };
-    }
-    const preset: '' | CallOutcome =
-      event.cli === null ? (event.cliOrigin === 'withheld' ? 'withheld' : 'invalid') : event.did === null ? 'invalid' : '';
-    const now = this.clock();
-    let trust = this.trust.decide(event);
-    if (this.opts.identity !== undefined && preset === '' && typeof event.identity === 'string' && event.identity !== ''
-      && await this.isCandidate(event.did as string, event.cli as string)) {
-      trust = verdictTrust(await this.opts.identity.verify({ ...event, policy: this.trust.policy }));
-    }
-    const reply = (await runScript(
-      this.redis,
-      processCallScript,
-      [this.keys.callKey(event.callId), this.keys.matchKey(event.did ?? '', event.cli ?? ''), this.opts.audit.key],
-      [
-        this.keys.session, event.callId, event.receivedAt, this.opts.skewMs ?? DEFAULT_SKEW_MS,
-        this.opts.callRecordTtlSeconds ?? DEFAULT_CALL_RECORD_TTL_SECONDS,
-        this.opts.retentionSeconds ?? DEFAULT_RETENTION_SECONDS, preset, now,
-        this.opts.audit.maxLen, JSON.stringify(event), this.keys.emitClaimPrefix, DEFAULT_EMIT_LEASE_MS,
-        trust.refusal, trust.verdictJson,
-      ],
-    )) as [number, string, string, string, string, unknown, number];
-    const decidedAt = this.clock();
-    const fresh = Number(reply[0]) === 1;
-    const decided = reply[1] as CallOutcome;
-    const sessionId = reply[2] || undefined;
-    const detail = reply[3] || undefined;
-    const notified = reply[4] === 'verified';
-    const claimed = Number(reply[6]) === 1;
+    return (await this.handleBatch([event]))[0] as CallResult;
+  }
 
-    const result: CallResult = fresh
-      ? { outcome: decided, sessionId, detail, emitted: false }
-      : { outcome: 'duplicate', firstOutcome: decided, sessionId, detail, emitted: false };
-    if (fresh && decided === 'rejected' && detail === trust.refusal) this.opts.onTrustRefusal?.(detail);
-    if (fresh && decided === 'verified') {
-      this.opts.metrics.inviteToVerified.observe(Math.max(0, decidedAt - event.receivedAt) / 1000);
-    }
-    // Per delivery: a redelivery counts as "duplicate" even when the first delivery's reply was lost
-    // (its worker died, or Redis died after the script ran); sessions and webhooks stay exact.
-    this.opts.metrics.callOutcomes.inc({ outcome: result.outcome });
+  /** Processes a batch of CallEvents; results in input order. Malformed entries are answered invalid. */
+  async handleBatch(events: readonly unknown[]): Promise<CallResult[]> {
+    const results: CallResult[] = new Array<CallResult>(events.length);
+    const valid: CallEvent[] = [];
+    const at: number[] = [];
+    events.forEach((e, i) => {
+      if (isCallEvent(e)) {
+        valid.push(e);
+        at.push(i);
+      } else {
+        // Not retryable: a malformed event never becomes valid.
+        results[i] = { ...MALFORMED };
+        this.noteMalformed(e);
+      }
+    });
+    const counts = new Map<CallOutcome, number>();
+    const count = (o: CallOutcome): void => { counts.set(o, (counts.get(o) ?? 0) + 1); };
+    for (let i = 0; i < events.length - valid.length; i++) count('invalid');
 
-    // The script appended the audit entries with the decision, so nothing is emitted unaudited.
-    if (decided === 'verified' && !notified && claimed) {
-      const session = toVerification(pairsToRecord(reply[5]));
-      if (session && session.status === 'verified') result.emitted = await this.emitVerified(session);
+    const emits: Promise<unknown>[] = [];
+    if (valid.length > 0) {
+      const decisions = await decideCalls(this.redis, valid, {
+        keys: this.keys,
+        audit: this.opts.audit,
+        now: this.clock(),
+        trustOf: await this.trustFor(valid),
+        ...(this.opts.skewMs !== undefined ? { skewMs: this.opts.skewMs } : {}),
+        ...(this.opts.retentionSeconds !== undefined ? { retentionSeconds: this.opts.retentionSeconds } : {}),
+        ...(this.opts.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: this.opts.dedupeWindowSeconds } : {}),
+      });
+      const decidedAt = this.clock();
+      decisions.forEach((d, k) => {
+        const event = valid[k] as CallEvent;
+        const sessionId = d.sessionId || undefined;
+        const detail = d.detail || undefined;
+        const result: CallResult = d.fresh
+          ? { outcome: d.outcome, sessionId, detail, emitted: false }
+          : { outcome: 'duplicate', firstOutcome: d.outcome, sessionId, detail, emitted: false };
+        results[at[k] as number] = result;
+        if (d.fresh && d.outcome === 'rejected' && d.detail !== '') this.opts.onTrustRefusal?.(d.detail);
+        if (d.fresh && d.outcome === 'verified') {
+          this.opts.metrics.inviteToVerified.observe(Math.max(0, decidedAt - event.receivedAt) / 1000);
+        }
+        // Per delivery: a redelivery counts as "duplicate" even when the first delivery's reply was lost
+        // (its worker died, or Redis died after the script ran); sessions and webhooks stay exact.
+        count(result.outcome);
+        // The script appended the audit entries with the decision, so nothing is emitted unaudited.
+        if (d.outcome === 'verified' && d.notified !== 'verified' && d.claimed) {
+          const session = toVerification(pairsToRecord(d.session));
+          if (session && session.status === 'verified') {
+            emits.push(this.emitVerified(session).then((emitted) => { result.emitted = emitted; }));
+          }
+        }
+        if (d.sessionId !== '') {
+          this.opts.logger?.debug(
+            { callId: event.callId, cli: maskNumber(event.cli), did: maskNumber(event.did), outcome: result.outcome, detail, sessionId },
+            'call processed',
+          );
+        }
+      });
     }
-    this.opts.logger?.debug(
-      { callId: event.callId, cli: maskNumber(event.cli), did: maskNumber(event.did), outcome: result.outcome, detail, sessionId },
-      'call processed',
-    );
-    return result;
+    for (const [outcome, n] of counts) this.opts.metrics.callOutcomes.inc({ outcome }, n);
+    // Every emit is awaited before a failure is reported, so a retry never races one still in flight.
+    const settled = await Promise.allSettled(emits);
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
+    return results;
+  }
+
+  /**
+   * STIR/SHAKEN verdicts for the batch's calls that carry an Identity header and could verify a pending
+   * session; every other call keeps the edge's verstat verdict. Unsolicited calls are never candidates,
+   * so a flood costs no crypto, and nothing is checked when no trust anchors are configured.
+   */
+  private async trustFor(events: readonly CallEvent[]): Promise<(e: CallEvent) => CallTrustDecision> {
+    const identity = this.opts.identity;
+    if (identity === undefined) return this.trustOf;
+    const verified = new Map<CallEvent, CallTrustDecision>();
+    for (const e of events) {
+      if (e.cli === null || e.did === null || typeof e.identity !== 'string' || e.identity === '') continue;
+      if (!(await this.isCandidate(e.did, e.cli))) continue;
+      verified.set(e, verdictTrust(await identity.verify({ ...e, policy: this.trust.policy })));
+    }
+    return verified.size === 0 ? this.trustOf : (e) => verified.get(e) ?? this.trust.decide(e);
   }
 
   /** Whether (DID, CLI) names a pending session: the call could verify it, so its Identity is worth checking. */
@@ -185,25 +241,11 @@ export class CallWorker {
     return url !== undefined;
   }
 
-  private async record(event: Record<string, unknown> | CallEvent, result: CallResult): Promise<void> {
-    const e = event as Partial<CallEvent>;
-    await this.opts.audit.append({
-      type: 'call',
-      at: this.clock(),
-      data: {
-        ...e,
-        outcome: result.outcome,
-        firstOutcome: result.firstOutcome,
-        detail: result.detail,
-        sessionId: result.sessionId,
-      },
-    });
-    if (result.outcome === 'verified' && result.sessionId) {
-      await this.opts.audit.append({
-        type: 'session.verified',
-        at: this.clock(),
-        data: { id: result.sessionId, callId: e.callId, callReceivedAt: e.receivedAt },
-      });
-    }
+  private noteMalformed(e: unknown): void {
+    const now = Date.now();
+    if (now - this.lastMalformedLog < 10_000) return;
+    this.lastMalformedLog = now;
+    const callId = (e as { callId?: unknown } | null)?.callId;
+    this.opts.logger?.warn({ callId: typeof callId === 'string' ? callId : undefined }, 'calls worker: malformed call event answered invalid');
   }
 }

@@ -95,10 +95,12 @@ export class RedisVerificationStore implements VerificationStore {
         this.keys.phoneKey(input.phoneNumber),
         this.keys.matchKey(callTo, input.phoneNumber),
         this.keys.idempotencyKey(input.owner, useIdem ? (input.idempotencyKey as string) : '-'),
+        this.keys.pending,
       ],
       [
         id, this.keys.session, useIdem ? '1' : '0', IDEMPOTENCY_TTL_SECONDS, recordTtl,
-        this.retentionSeconds, now, ...sessionFields(session),
+        this.retentionSeconds, now, input.phoneNumber, session.expiresAt + this.expiryGraceMs, this.keys.pendingChannel,
+        ...sessionFields(session),
       ],
     )) as [string, string, unknown];
 

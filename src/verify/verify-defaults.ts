@@ -11,5 +11,10 @@ export const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
 export const DEFAULT_EXPIRY_GRACE_MS = 2000;
 /** Clock skew allowed between the API node stamping createdAt and the edge stamping receivedAt. */
 export const DEFAULT_SKEW_MS = 1000;
-/** How long a Call-ID's decision is remembered; longer than any job retry or spool replay. */
-export const DEFAULT_CALL_RECORD_TTL_SECONDS = 48 * 3600;
+/**
+ * How long a Call-ID's decision is remembered (dedupe): the carrier's retransmission window (~32 s),
+ * a resend from another edge, a job retried after its worker died (lock 10 s + stall check 5 s) and
+ * an edge re-sending batches after a Redis restart all fall inside it. Past it a resend is decided
+ * again: harmless for a call that verified (the session names its Call-ID), a double count otherwise.
+ */
+export const DEFAULT_DEDUPE_WINDOW_SECONDS = 60;

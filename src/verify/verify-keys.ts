@@ -15,14 +15,26 @@ export interface VerifyKeys {
   matchKey(did: string, phoneNumber: string): string;
   /** Idempotency key of one API key owner. Hashed so client-chosen text never shapes key names. */
   idempotencyKey(owner: string, key: string): string;
-  /** Outcome record of one Call-ID. */
-  callKey(callId: string): string;
+  /** `${matchPrefix}${did}:${phoneNumber}` is matchKey (the call script builds it in Lua). */
+  readonly matchPrefix: string;
+  /** Call-ID decisions of one dedupe time bucket (a hash, field = 16 hex digits of the Call-ID's SHA-1). */
+  dedupeKey(bucket: number): string;
+  /** Counts of calls that concern no session, for one minute (epoch minute): field trunk|DID|outcome. */
+  aggregateKey(minute: number): string;
+  /** CLIs of unsolicited calls with their counts, for one hour (epoch hour), capped. */
+  talkersKey(hour: number): string;
   /** Lease held while one delivery emits a session's webhook for a status. */
   emitClaimKey(sessionId: string, status: string): string;
   /** `${emitClaimPrefix}${sessionId}:${status}` is emitClaimKey (the call script builds it in Lua). */
   readonly emitClaimPrefix: string;
-  /** The audit stream. */
+  /** Sorted set: phone numbers with a pending session → its expiresAt (the edges' pre-filter). */
+  readonly pending: string;
+  /** Pub/sub channel announcing "number expiresAt" of each new session. */
+  readonly pendingChannel: string;
+  /** The evidence trail: session events and calls that concern a session (time retention). */
   readonly audit: string;
+  /** The noise trail: a capped, sampled record of calls that concern no session. */
+  readonly noise: string;
 }
 
 export function sha1Hex(text: string): string {
@@ -36,11 +48,17 @@ export function verifyKeys(prefix: string): VerifyKeys {
     sessionKey: (id) => session + id,
     phoneKey: (phoneNumber) => `${prefix}:vphone:${phoneNumber}`,
     matchKey: (did, phoneNumber) => `${prefix}:vmatch:${did}:${phoneNumber}`,
+    matchPrefix: `${prefix}:vmatch:`,
     idempotencyKey: (owner, key) =>
       `${prefix}:idem:${createHash('sha256').update(owner).update('\n').update(key).digest('hex')}`,
-    callKey: (callId) => `${prefix}:call:${sha1Hex(callId)}`,
+    dedupeKey: (bucket) => `${prefix}:dd:${bucket}`,
+    aggregateKey: (minute) => `${prefix}:agg:${minute}`,
+    talkersKey: (hour) => `${prefix}:talk:${hour}`,
     emitClaimKey: (sessionId, status) => `${prefix}:vemit:${sessionId}:${status}`,
     emitClaimPrefix: `${prefix}:vemit:`,
+    pending: `${prefix}:vpending`,
+    pendingChannel: `${prefix}:vpending:new`,
     audit: `${prefix}:audit`,
+    noise: `${prefix}:audit:calls`,
   };
 }

@@ -64,14 +64,30 @@ describe('audit log and export', () => {
     expect((await collect({ since: base + 60_000 })).count).toBe(0);
   });
 
-  it('keeps retention bounded (MAXLEN ~) and exports an empty stream as nothing', async () => {
+  it('trims the evidence trail by time only, never by count, and exports an empty trail as nothing', async () => {
     expect((await collect()).count).toBe(0);
-    const log = new AuditLog({ redis, prefix: PREFIX, maxLen: 100 });
-    for (let i = 0; i < 1000; i++) await log.append({ type: 'call', at: i, data: { i } });
-    const len = await redis.xlen(log.key);
-    expect(len).toBeGreaterThanOrEqual(100);
-    expect(len).toBeLessThan(1000);
-    expect(() => new AuditLog({ redis, prefix: PREFIX, maxLen: 0 })).toThrow(RangeError);
+    const log = new AuditLog({ redis, prefix: PREFIX, settings: { evidenceRetentionDays: 1 } });
+    const now = Date.now();
+    // 1000 entries from three days ago: past the retention.
+    for (let i = 0; i < 1000; i++) {
+      await redis.xadd(log.key, `${now - 3 * 86_400_000 + i}-0`, 'type', 'call', 'at', '0', 'data', JSON.stringify({ old: i }));
+    }
+    // More recent entries than any count cap would keep of a small stream: all of them stay.
+    for (let i = 0; i < 1500; i++) await log.append({ type: 'session.created', at: now, data: { i } });
+    const lines = (await collect({ trails: ['evidence'] })).lines;
+    expect(lines.filter((l) => l.data.i !== undefined)).toHaveLength(1500);
+    // MINID ~ trims whole stream nodes: a remainder below one node (100 entries) may linger.
+    expect(lines.filter((l) => l.data.old !== undefined).length).toBeLessThan(100);
+    expect(() => new AuditLog({ redis, prefix: PREFIX, settings: { noiseMaxEntries: 0 } })).toThrow(RangeError);
+  });
+
+  it('exports the evidence trail, then the noise trail, each line naming its trail', async () => {
+    const log = new AuditLog({ redis, prefix: PREFIX });
+    await log.append({ type: 'session.created', at: 1, data: { id: 'v1' } });
+    await redis.xadd(log.noiseKey, '*', 'type', 'call', 'at', '2', 'data', JSON.stringify({ callId: 'n1', outcome: 'unsolicited' }));
+    const { lines } = await collect();
+    expect(lines.map((l) => [l.trail, l.type])).toEqual([['evidence', 'session.created'], ['noise', 'call']]);
+    expect((await collect({ trails: ['noise'] })).lines.map((l) => l.data.callId)).toEqual(['n1']);
   });
 
   it('honours backpressure of a slow writer', async () => {

@@ -10,8 +10,7 @@ import { AuditLog } from '../../src/audit/audit-log.js';
 import { createVerifyMetrics, type VerifyMetrics } from '../../src/verify/verify-metrics.js';
 import { CALLS_QUEUE, EXPIRY_QUEUE, type ExpiryJobData } from '../../src/verify/queue-names.js';
 import { sha1Hex, verifyKeys } from '../../src/verify/verify-keys.js';
-import { runScript } from '../../src/verify/scripts/lua-script.js';
-import { processCallScript } from '../../src/verify/scripts/process-call.js';
+import { decideCalls } from '../../src/verify/decide-calls.js';
 import { webhookEventId } from '../../src/verify/webhook-events.js';
 import { UnmarkedEmits } from '../../src/verify/unmarked-emits.js';
 import type { CallEvent } from '../../src/edge/call-event.js';
@@ -80,7 +79,8 @@ beforeEach(async () => {
   await worker?.close();
   await redis.flushall();
   metrics = createVerifyMetrics(new Registry());
-  const audit = new AuditLog({ redis, prefix: PREFIX });
+  // Every unsolicited call written to the noise trail (the default samples one in ten).
+  const audit = new AuditLog({ redis, prefix: PREFIX, settings: { noiseSampleEvery: 1 } });
   store = new RedisVerificationStore({ redis, prefix: PREFIX, dids: [DID], expiryQueue, metrics, audit });
   emitter = new CollectingEmitter();
   worker = new CallWorker({
@@ -88,18 +88,35 @@ beforeEach(async () => {
   });
 });
 
-/** Adds the event as the edge's producer does (jobId = sha1(callId)) and waits for the job's result. */
+/**
+ * Adds one bare CallEvent as a job (the form older producers wrote; the worker answers it with its
+ * CallResult) and waits for the worker to finish it. Completed call jobs are not retained, so the
+ * result is taken from the worker's events.
+ */
 async function viaQueue(ev: CallEvent, jobId = sha1Hex(ev.callId), attempts = 1): Promise<unknown> {
-  const job = await callsQueue.add('call', ev, { jobId, attempts, backoff: { type: 'fixed', delay: 20 } });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const state = await job.getState();
-    if (state === 'completed' || state === 'failed') {
-      const fresh = await callsQueue.getJob(job.id as string);
-      return state === 'completed' ? fresh?.returnvalue : { failed: fresh?.failedReason };
-    }
-    if (Date.now() > deadline) throw new Error(`job ${job.id} stuck in ${state}`);
-    await new Promise((r) => setTimeout(r, 10));
+  const w = worker.worker;
+  const done = new Promise<unknown>((resolve) => {
+    const onCompleted = (job: { id?: string }, result: unknown): void => {
+      if (job.id !== jobId) return;
+      off();
+      resolve(result);
+    };
+    const onFailed = (job: { id?: string; attemptsMade: number; failedReason: string } | undefined): void => {
+      if (job?.id !== jobId || job.attemptsMade < attempts) return;
+      off();
+      resolve({ failed: job.failedReason });
+    };
+    const off = (): void => { w.off('completed', onCompleted); w.off('failed', onFailed); };
+    w.on('completed', onCompleted);
+    w.on('failed', onFailed);
+  });
+  await callsQueue.add('call', ev, { jobId, attempts, backoff: { type: 'fixed', delay: 20 } });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`job ${jobId} not finished`)), 10_000); });
+  try {
+    return await Promise.race([done, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -222,15 +239,15 @@ describe('CallWorker', () => {
     const ev = callEvent();
     const keys = verifyKeys(PREFIX);
     // What the dead worker got done: the atomic decision (with its audit entries and the emit claim) only.
-    await runScript(redis, processCallScript, [keys.callKey(ev.callId), keys.matchKey(DID, ev.cli!), keys.audit], [
-      keys.session, ev.callId, ev.receivedAt, 1000, 3600, 3600, '', Date.now(), 1000, JSON.stringify(ev), keys.emitClaimPrefix, 15_000,
-    ]);
+    await decideCalls(redis, [ev], { keys, audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
     expect((await store.get(v.id))?.status).toBe('verified');
     expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
     expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', emitted: false });
     expect(emitter.sent).toHaveLength(1);
-    // The call record lost (TTL) but the session names this Call-ID: still no second verification.
-    await redis.del(keys.callKey(ev.callId));
+    // The dedupe record gone (its window passed) but the session names this Call-ID: still no second verification.
+    const buckets = await redis.keys(`${PREFIX}:dd:*`);
+    expect(buckets.length).toBeGreaterThan(0);
+    await redis.del(...buckets);
     expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: false });
     expect(emitter.sent).toHaveLength(1);
   });
@@ -239,9 +256,7 @@ describe('CallWorker', () => {
     const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
     const ev = callEvent();
     const keys = verifyKeys(PREFIX);
-    await runScript(redis, processCallScript, [keys.callKey(ev.callId), keys.matchKey(DID, ev.cli!), keys.audit], [
-      keys.session, ev.callId, ev.receivedAt, 1000, 3600, 3600, '', Date.now(), 1000, JSON.stringify(ev), keys.emitClaimPrefix, 15_000,
-    ]);
+    await decideCalls(redis, [ev], { keys, audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
     // The dead attempt's claim is still leased (the release never reached Redis).
     await redis.set(keys.emitClaimKey(v.id, 'verified'), `call:${ev.callId}`, 'PX', 15_000);
     expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
@@ -350,12 +365,16 @@ describe('CallWorker', () => {
     const ev = callEvent();
     await worker.handle(ev);
     await worker.handle(callEvent({ cli: '+447700900777' }));
-    const entries = (await redis.xrange(`${PREFIX}:audit`, '-', '+')).map(([, f]) => ({ type: f[1], data: JSON.parse(f[5]!) }));
+    const read = async (key: string): Promise<{ type: string | undefined; data: Record<string, unknown> }[]> =>
+      (await redis.xrange(key, '-', '+')).map(([, f]) => ({ type: f[1], data: JSON.parse(f[5]!) as Record<string, unknown> }));
+    // The call that concerns a session is evidence; the unsolicited one is noise, in its own trail.
+    const entries = await read(`${PREFIX}:audit`);
     const calls = entries.filter((e) => e.type === 'call');
-    expect(calls).toHaveLength(2);
+    expect(calls).toHaveLength(1);
     expect(calls[0]!.data).toMatchObject({ callId: ev.callId, cli: '+447700900001', did: DID, outcome: 'verified', sessionId: v.id });
-    expect(calls[1]!.data).toMatchObject({ cli: '+447700900777', outcome: 'unsolicited' });
     expect(entries.some((e) => e.type === 'session.verified' && e.data.id === v.id)).toBe(true);
+    const noise = await read(`${PREFIX}:audit:calls`);
+    expect(noise.map((e) => e.data)).toEqual([expect.objectContaining({ cli: '+447700900777', outcome: 'unsolicited', detail: 'no_session' })]);
   });
 });
 

@@ -16,15 +16,19 @@ export function registerOpsCommands(program: Command): void {
     .command('audit')
     .description('the consent/audit trail')
     .command('export')
-    .description('write the audit trail (call events and outcomes) as JSON lines to stdout')
+    .description('write the audit trails as JSON lines to stdout: "evidence" (session events, calls that concern a session) then "noise" (capped record of unsolicited calls); each line names its trail')
     .option('-c, --config <file>', 'configuration file (for Redis location and key prefix)')
     .option('--since <time>', 'ISO 8601 time or epoch ms (inclusive)')
     .option('--until <time>', 'ISO 8601 time or epoch ms (inclusive)')
-    .action(async (o: { config?: string; since?: string; until?: string }) => {
+    .option('--trail <trail>', 'evidence, noise or all', 'all')
+    .action(async (o: { config?: string; since?: string; until?: string; trail: string }) => {
       const since = parseTime(o.since, '--since');
       const until = parseTime(o.until, '--until');
-      const n = await withRedis(o.config, (redis, prefix) =>
-        exportAudit(redis, prefix, process.stdout, { ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) }));
+      if (!['evidence', 'noise', 'all'].includes(o.trail)) throw new Error(`--trail: evidence, noise or all, got "${o.trail}"`);
+      const trails = o.trail === 'all' ? undefined : [o.trail as 'evidence' | 'noise'];
+      const n = await withRedis(o.config, (redis, prefix) => exportAudit(redis, prefix, process.stdout, {
+        ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), ...(trails ? { trails } : {}),
+      }));
       process.stderr.write(`exported ${n} audit records\n`);
     });
 

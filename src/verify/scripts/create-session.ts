@@ -5,15 +5,19 @@ import type { LuaScript } from './lua-script.js';
  * One script so that two concurrent creates for one number leave exactly one pending session, and
  * two concurrent creates with one idempotency key create one session.
  *
- * KEYS: 1 session hash, 2 phone key, 3 match key (DID, number), 4 idempotency key
+ * The number joins the set of pending numbers (number → expiresAt, entries past their time are
+ * dropped here) and is announced on the pending channel: the edges' pre-filter (PendingNumbers)
+ * sends calls from these numbers ahead of the flood. An optimisation only: matching never reads it.
+ *
+ * KEYS: 1 session hash, 2 phone key, 3 match key (DID, number), 4 idempotency key, 5 pending numbers
  * ARGV: 1 id, 2 session key prefix, 3 use idempotency (0/1), 4 idempotency TTL s,
  *       5 record TTL s (window + retention), 6 retention s after a terminal state, 7 now ms,
- *       8.. field/value pairs of the new session
+ *       8 phone number, 9 expiresAt ms, 10 pending channel, 11.. field/value pairs of the new session
  * Returns {'replay', id, HGETALL} or {'created', id, supersededId or ''}.
  */
 export const createSessionScript: LuaScript = {
   name: 'rpCreateVerification',
-  numberOfKeys: 4,
+  numberOfKeys: 5,
   lua: `
 local useIdem = ARGV[3] == '1'
 if useIdem then
@@ -35,12 +39,15 @@ if prev and prev ~= ARGV[1] then
   end
 end
 local fields = {}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[5])
 redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[5])
 if useIdem then redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[4]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[7])
+redis.call('ZADD', KEYS[5], 'GT', ARGV[9], ARGV[8])
+redis.call('PUBLISH', ARGV[10], ARGV[8] .. ' ' .. ARGV[9])
 return {'created', ARGV[1], superseded}
 `,
 };

@@ -1,0 +1,136 @@
+/**
+ * The calls pipeline under an unsolicited flood, with real processes: edge, API and worker daemons
+ * (the built CLI) on one real redis-server, real SIPp, a real webhook receiver.
+ *   a) sessions verified before a flood larger than the noise trail's cap keep their evidence in
+ *      `audit export`; a session pending before the flood verifies during it;
+ *   b) Redis near its memory ceiling: the edge answers every INVITE, sheds unsolicited calls
+ *      (counted), creation answers 503 + Retry-After, a pending session still verifies, nothing
+ *      verified is lost, and creation works again once memory is back under the mark.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import {
+  SCENARIO_FROM_CLI, createMany, expectAllCallsRejected, exportAuditTrail, getVerification, newWebhookSecret, phoneNumbers,
+  placeCalls, verifyWebhook, waitUntil,
+  type CallRow, type DaemonRole, type VerificationView, type VerifyDaemon, startVerifyDaemon,
+} from '../helpers/verify-e2e.js';
+
+const DIDS = ['+15550100001', '+15550100002', '+15550100003'];
+const TTL = 300;
+const NOISE_CAP = 100;
+
+let redis: TestRedis;
+let admin: Redis;
+let receiver: WebhookReceiver;
+const secret = newWebhookSecret();
+const daemons: VerifyDaemon[] = [];
+let edge: VerifyDaemon;
+let api: VerifyDaemon;
+
+async function start(name: string, role: DaemonRole): Promise<VerifyDaemon> {
+  const d = await startVerifyDaemon({
+    name, role, redisUrl: redis.url, webhookSecret: secret, webhookUrl: receiver.url, dids: DIDS,
+    configYaml: `audit:\n  noiseMaxEntries: ${NOISE_CAP}\n`,
+  });
+  daemons.push(d);
+  return d;
+}
+
+const rowsFor = (sessions: readonly VerificationView[]): CallRow[] => sessions.map((s) => ({ cli: s.phoneNumber, did: s.callTo }));
+
+/** Unsolicited calls: CLIs nobody asked to verify. */
+const floodRows = (block: number, n: number): CallRow[] => phoneNumbers(block, n).map((cli, i) => ({ cli, did: DIDS[i % DIDS.length]! }));
+
+async function waitVerified(sessions: readonly VerificationView[], timeoutMs: number): Promise<void> {
+  const ids = new Set(sessions.map((s) => s.id));
+  await waitUntil('a verified webhook for every session', () => {
+    const got = new Set<string>();
+    for (const w of receiver.received) {
+      const v = verifyWebhook(secret, w);
+      if (v.type === 'verification.verified' && ids.has(v.sessionId)) got.add(v.sessionId);
+    }
+    return got.size === ids.size ? got : undefined;
+  }, timeoutMs, 100);
+}
+
+async function post(body: Record<string, unknown>): Promise<Response> {
+  return fetch(`${api.baseUrl}/v1/verifications`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  receiver = await startWebhookReceiver();
+  [edge, api] = await Promise.all([start('edge', 'edge'), start('api', 'api')]);
+  await start('worker', 'worker');
+}, 60_000);
+
+afterAll(async () => {
+  await admin?.config('SET', 'maxmemory', '0').catch(() => undefined);
+  admin?.disconnect();
+  await Promise.allSettled(daemons.map((d) => d.stop()));
+  await receiver?.close();
+  if (redis) await stopAndClean(redis);
+}, 60_000);
+
+describe('unsolicited flood (edge, api and worker processes, one Redis)', () => {
+  it('a) evidence survives a flood larger than the noise cap; a session pending before the flood verifies during it', async () => {
+    const [early, late] = [await createMany(api.baseUrl, phoneNumbers(31, 5), TTL), await createMany(api.baseUrl, phoneNumbers(32, 5), TTL)];
+    expectAllCallsRejected(await placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: rowsFor(early), rate: 50 }), 5);
+    await waitVerified(early, 30_000);
+
+    // 2,000 unsolicited calls (20x the noise trail's cap) with the pending sessions' calls in the middle.
+    const flood = placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: floodRows(33, 2000), rate: 400, timeoutMs: 90_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    expectAllCallsRejected(await placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: rowsFor(late), rate: 20 }), 5);
+    await waitVerified(late, 30_000);
+    expectAllCallsRejected(await flood, 2000);
+
+    const trail = await exportAuditTrail(redis.url);
+    const noise = trail.filter((r) => (r as { trail?: string }).trail === 'noise');
+    expect(noise.length).toBeGreaterThan(0);
+    expect(noise.length).toBeLessThan(2 * NOISE_CAP + 100); // capped (MAXLEN ~ trims whole nodes)
+    for (const s of [...early, ...late]) {
+      const evidence = trail.filter((r) => (r as { trail?: string }).trail === 'evidence' && (r.data.id === s.id || r.data.sessionId === s.id));
+      expect(evidence.map((r) => r.type).sort(), s.id).toEqual(['call', 'session.created', 'session.verified']);
+      expect(evidence.find((r) => r.type === 'call')!.data).toMatchObject({ cli: s.phoneNumber, did: s.callTo, outcome: 'verified' });
+    }
+    // No unsolicited call became evidence.
+    expect(trail.filter((r) => (r as { trail?: string }).trail === 'evidence' && r.type === 'call' && String(r.data.cli).startsWith('+155533'))).toEqual([]);
+  }, 150_000);
+
+  it('b) near the memory ceiling: every INVITE answered, unsolicited calls shed, creation 503 + Retry-After, pending sessions verify, then creation resumes', async () => {
+    const pending = await createMany(api.baseUrl, phoneNumbers(34, 3), TTL);
+    const used = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
+    // 92 % used: past the 90 % mark where creation is refused and the 80 % where edges shed, with
+    // some room left for the work that must go on (the pending sessions' calls).
+    await admin.config('SET', 'maxmemory', String(Math.ceil(used / 0.92)));
+    const refused = await waitUntil('creation refused', async () => {
+      const r = await post({ phoneNumber: '+12025340099', ttlSeconds: TTL });
+      return r.status === 503 ? r : undefined;
+    }, 15_000, 250);
+    expect(refused.headers.get('retry-after')).toBe('30');
+    expect(await refused.json()).toMatchObject({ error: { code: 'RP_API_UNAVAILABLE' } });
+    // The edge reads Redis memory on its own, once a second.
+    await new Promise((r) => setTimeout(r, 2500));
+    const shedBefore = (await edge.metrics()).get('ringproof_events_published_total', { result: 'shed' });
+
+    const flood = placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: floodRows(35, 2000), rate: 400, timeoutMs: 90_000 });
+    await new Promise((r) => setTimeout(r, 1000));
+    expectAllCallsRejected(await placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: rowsFor(pending), rate: 20 }), 3);
+    expectAllCallsRejected(await flood, 2000);
+    await waitVerified(pending, 30_000);
+    const shed = (await edge.metrics()).get('ringproof_events_published_total', { result: 'shed' }) - shedBefore;
+    expect(shed).toBeGreaterThan(1000);
+    for (const s of pending) expect((await getVerification(api.baseUrl, s.id)).status).toBe('verified');
+
+    // Memory back under the mark (here: the operator raises the ceiling): creation resumes by itself.
+    await admin.config('SET', 'maxmemory', '0');
+    await waitUntil('creation accepted again', async () => {
+      const r = await post({ phoneNumber: '+12025340099', ttlSeconds: TTL });
+      return r.status === 201 ? r : undefined;
+    }, 15_000, 250);
+  }, 150_000);
+});
