@@ -1,6 +1,6 @@
 import type { VerificationConfig } from '../config/config-types.js';
 import { VERSTAT_TRUSTS } from '../trust/verstat.js';
-import { NUMBER_TYPES, POLICY_RULES, VERIFICATION_METHODS } from '../numbers/number-types.js';
+import { CARRIER_LOOKUP_FAILURES, CLASSIFICATION_SOURCES, NUMBER_FLAGS, NUMBER_TYPES, POLICY_RULES, VERIFICATION_METHODS } from '../numbers/number-types.js';
 import { MAX_METADATA_KEYS } from './validate-metadata.js';
 
 /**
@@ -28,6 +28,8 @@ const errorSchema = {
         type: { type: 'string', enum: NUMBER_TYPES, description: 'RP_NUMBER_REFUSED: the number\'s type' },
         prefix: { type: 'string', description: 'rule prefix_denied: the deny-listed prefix' },
         reason: { type: 'string', description: 'rule prefix_denied: the reason the deny-prefix file gives' },
+        source: { type: 'string', enum: CLASSIFICATION_SOURCES, description: 'RP_NUMBER_REFUSED: how the type was classified' },
+        lookup: { type: 'string', enum: CARRIER_LOOKUP_FAILURES, description: 'RP_NUMBER_LOOKUP_FAILED: why the carrier lookup failed' },
       },
     },
   },
@@ -42,8 +44,8 @@ const phoneNumberInfoSchema = {
     countryCallingCode: { type: 'string', description: 'Without "+", e.g. "44"' },
     type: { type: 'string', enum: NUMBER_TYPES },
     valid: { type: 'boolean', description: 'In an allocated range of its region, not merely the right length' },
-    source: { type: 'string', enum: ['ranges'], description: 'How it was classified: libphonenumber number ranges' },
-    flags: { type: 'array', items: { type: 'string', enum: ['voip'] }, description: 'Accepted, but note: voip (policy voip: flag)' },
+    source: { type: 'string', enum: CLASSIFICATION_SOURCES, description: 'How the type was classified: ranges (libphonenumber number ranges) or carrier (numbers.carrierLookup)' },
+    flags: { type: 'array', items: { type: 'string', enum: NUMBER_FLAGS }, description: 'Accepted, but note: voip (policy voip: flag), lookup_failed (the carrier lookup failed; onError: allow)' },
   },
 } as const;
 
@@ -170,6 +172,7 @@ export function verificationRouteSchemas(v: VerificationConfig): VerificationRou
         ...errorResponses,
         409: errorSchema,
         422: errorSchema,
+        503: { ...errorSchema, description: 'RP_NUMBER_LOOKUP_FAILED: the carrier lookup failed and numbers.carrierLookup.onError is refuse' },
       },
     },
     get: {

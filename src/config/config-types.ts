@@ -206,6 +206,29 @@ export interface NumbersConfig {
   policy: Record<VerificationMethod, MethodPolicyConfig>;
   /** The operator's deny-list of number prefixes, re-read on change and on SIGHUP; undefined = the shipped list. */
   denyPrefixesFile: string | undefined;
+  /** An HTTP line-type lookup asked at creation; undefined url = off (the default). */
+  carrierLookup: CarrierLookupConfig;
+}
+
+/** What the API does when the carrier lookup times out or answers nonsense. */
+export type CarrierLookupOnError = 'allow' | 'refuse';
+
+/** The optional carrier (line-type) lookup; see README "Number policy". */
+export interface CarrierLookupConfig {
+  /** http(s) endpoint that speaks the lookup contract; undefined = no lookup. */
+  url: string | undefined;
+  /** The whole request: connect, response and body. */
+  timeoutMs: number;
+  /** How long an answer is reused; 0 = no cache. */
+  cacheTtlSeconds: number;
+  /** Most numbers kept in the cache. */
+  cacheSize: number;
+  /** On a failed lookup: `allow` (the range verdict stands, flag lookup_failed) or `refuse` (503). */
+  onError: CarrierLookupOnError;
+  /** Extra request headers, e.g. authorization; never logged. */
+  headers: Record<string, string>;
+  /** CIDRs the lookup may reach although they are not public (its own list: not the webhooks'). */
+  allowPrivateTargets: string[];
 }
 
 export type Role = 'all' | 'edge' | 'worker' | 'api';

@@ -15,6 +15,8 @@ export const ErrorCodes = {
   NUMBER_INVALID: 'RP_NUMBER_INVALID',
   /** The number policy refuses this number for this method (rule, country and type in the error). */
   NUMBER_REFUSED: 'RP_NUMBER_REFUSED',
+  /** The carrier lookup failed (timeout, error, nonsense) and numbers.carrierLookup.onError is refuse: a 503. */
+  NUMBER_LOOKUP_FAILED: 'RP_NUMBER_LOOKUP_FAILED',
   /** redis-server is needed (embedded mode) but not installed. */
   REDIS_MISSING: 'RP_REDIS_MISSING',
   /** The embedded redis-server failed to start or died. */

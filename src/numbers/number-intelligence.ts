@@ -1,6 +1,8 @@
+import type { LookupFunction } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { ApiKeyConfig, NumbersConfig } from '../config/config-types.js';
 import type { Logger } from '../log/logger.js';
+import { CarrierLookup } from './carrier-lookup.js';
 import { loadNumberClassifier, type NumberClassifier } from './number-classifier.js';
 import { createNumberMetrics } from './number-metrics.js';
 import { NumberPolicy } from './number-policy.js';
@@ -12,7 +14,9 @@ export interface NumberIntelligence {
   readonly classifier: NumberClassifier;
   readonly policy: NumberPolicy;
   readonly check: CreationCheck;
-  /** Stops watching the deny-prefix file. */
+  /** The carrier lookup, when numbers.carrierLookup.url is set. */
+  readonly carrierLookup: CarrierLookup | undefined;
+  /** Stops watching the deny-prefix file and closes the lookup's connections. */
   close(): void;
 }
 
@@ -27,6 +31,8 @@ export async function startNumberIntelligence(opts: {
   logger: Logger;
   /** Poll interval of the deny-prefix file; 0 = do not watch (reload() still works). */
   watchIntervalMs?: number;
+  /** Resolver behind the carrier lookup's egress guard; default dns.lookup (tests pass a local one). */
+  resolve?: LookupFunction;
 }): Promise<NumberIntelligence> {
   const metrics = createNumberMetrics(opts.registry);
   const classifier = await loadNumberClassifier();
@@ -42,6 +48,26 @@ export async function startNumberIntelligence(opts: {
   metrics.denyPrefixes.set(policy.denyPrefixCount);
   const interval = opts.watchIntervalMs ?? 2000;
   if (interval > 0) policy.watch(interval);
-  opts.logger.info({ file: policy.denyPrefixesFile, denyPrefixes: policy.denyPrefixCount }, 'number policy loaded');
-  return { classifier, policy, check: numberPolicyCheck(classifier, policy, metrics), close: () => policy.close() };
+  const lookupConfig = opts.numbers.carrierLookup;
+  const carrierLookup = lookupConfig.url === undefined ? undefined : new CarrierLookup({
+    config: { ...lookupConfig, url: lookupConfig.url },
+    onRequest: (result, seconds) => {
+      metrics.carrierLookups.inc({ result });
+      metrics.carrierLookupSeconds.observe({ result }, seconds);
+    },
+    ...(opts.resolve !== undefined ? { resolve: opts.resolve } : {}),
+  });
+  // The URL's origin only: a path or query may carry an account token.
+  opts.logger.info({
+    file: policy.denyPrefixesFile, denyPrefixes: policy.denyPrefixCount,
+    carrierLookup: lookupConfig.url === undefined ? 'off' : new URL(lookupConfig.url).origin,
+  }, 'number policy loaded');
+  const check = numberPolicyCheck(classifier, policy, metrics, carrierLookup && { lookup: carrierLookup, onError: lookupConfig.onError });
+  return {
+    classifier, policy, check, carrierLookup,
+    close: () => {
+      policy.close();
+      carrierLookup?.close();
+    },
+  };
 }

@@ -43,5 +43,8 @@ export function defaultNumbersConfig(): NumbersConfig {
   return {
     policy: { inbound_call: copy(DEFAULT_METHOD_POLICIES.inbound_call), flash_call: copy(DEFAULT_METHOD_POLICIES.flash_call) },
     denyPrefixesFile: undefined,
+    carrierLookup: {
+      url: undefined, timeoutMs: 800, cacheTtlSeconds: 86_400, cacheSize: 100_000, onError: 'allow', headers: {}, allowPrivateTargets: [],
+    },
   };
 }

@@ -43,8 +43,18 @@ export const NON_GEOGRAPHIC_REGION = '001';
 /** libphonenumber's "unknown region": numbers no region's ranges accept (e.g. +1 555 …). */
 export const UNKNOWN_REGION = 'ZZ';
 
-/** Where a number's type came from: libphonenumber's number ranges (a carrier lookup would add its own). */
-export type ClassificationSource = 'ranges';
+/** Where a number's type came from: libphonenumber's number ranges, or the carrier lookup (numbers.carrierLookup). */
+export const CLASSIFICATION_SOURCES = ['ranges', 'carrier'] as const;
+
+export type ClassificationSource = (typeof CLASSIFICATION_SOURCES)[number];
+
+/** phoneNumberInfo.flags: accepted, but the app should know. */
+export const NUMBER_FLAGS = ['voip', 'lookup_failed'] as const;
+
+/** Why a carrier lookup gave no answer: the `lookup` of a 503 and the metric's `result` label. */
+export const CARRIER_LOOKUP_FAILURES = ['timeout', 'http_error', 'bad_response', 'connect_error', 'egress_refused'] as const;
+
+export type CarrierLookupFailure = (typeof CARRIER_LOOKUP_FAILURES)[number];
 
 /**
  * What ringproof knows about a number, carried by the verification resource, its webhooks and the
@@ -58,8 +68,8 @@ export interface PhoneNumberInfo {
   type: NumberType;
   /** Inside an allocated range of its region (libphonenumber isValid), not merely the right length. */
   valid: boolean;
-  /** `ranges`: libphonenumber's full metadata (ranges do not show ported numbers). */
+  /** `ranges`: libphonenumber's full metadata (ranges do not show ported numbers); `carrier`: the carrier lookup's line type. */
   source: ClassificationSource;
-  /** Accepted, but the app should know: `voip` (policy `voip: flag`). */
+  /** Accepted, but the app should know: `voip` (policy `voip: flag`), `lookup_failed` (carrier lookup failed, onError allow). */
   flags?: string[];
 }
