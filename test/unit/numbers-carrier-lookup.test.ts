@@ -97,7 +97,8 @@ beforeAll(async () => {
     { name: 'strict', hash: hashApiKey(STRICT_TOKEN), policy: { inbound_call: { voip: 'refuse' as const } } },
   ];
   const lookup = (onError: 'allow' | 'refuse', allowPrivateTargets = LOOPBACK) => ({
-    url: lookupUrl, timeoutMs: 300, cacheTtlSeconds: 3600, cacheSize: 1000, onError,
+    url: lookupUrl, timeoutMs: 1500, // far above a loaded machine's loopback round trip: only the slow server times out
+    cacheTtlSeconds: 3600, cacheSize: 1000, onError,
     headers: { authorization: 'Bearer lookup-secret' }, allowPrivateTargets,
   });
   open = await startApiHarness(testRedis, { keys, configure: (c) => { c.numbers.carrierLookup = lookup('allow'); } });
