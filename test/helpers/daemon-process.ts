@@ -28,6 +28,13 @@ export interface DaemonProcessOptions {
   readyTimeoutMs?: number;
   /** SIP transports to listen on, both on the same port (default udp and tcp). */
   transports?: Array<'udp' | 'tcp'>;
+  /**
+   * The program and its leading arguments, before `serve` (default: this node running the repo's built
+   * CLI). An installed `ringproof` bin is run as it is, so its shebang resolves `node` through PATH.
+   */
+  command?: readonly string[];
+  /** Working directory of the daemon (default: the repository root). */
+  cwd?: string;
 }
 
 /** Output of the daemon, line by line, as it arrives. */
@@ -114,7 +121,7 @@ export function runRingproof(args: string[], opts: { env?: Record<string, string
  * Retries with other ports if the chosen ones were taken in the meantime.
  */
 export async function startDaemonProcess(opts: DaemonProcessOptions = {}): Promise<DaemonProcess> {
-  if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npx tsc -p .\` (npm test does) before the e2e tests`);
+  if (!opts.command && !existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run \`npx tsc -p .\` (npm test does) before the e2e tests`);
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -142,8 +149,10 @@ async function startOnce(opts: DaemonProcessOptions): Promise<DaemonProcess> {
     RINGPROOF_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
     ...opts.env,
   });
-  const args = [CLI_PATH, 'serve', ...(opts.configFile ? ['--config', opts.configFile] : []), ...(opts.args ?? [])];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [program, ...lead] = opts.command ?? [process.execPath, CLI_PATH];
+  if (program === undefined) throw new Error('startDaemonProcess: command is empty');
+  const args = [...lead, 'serve', ...(opts.configFile ? ['--config', opts.configFile] : []), ...(opts.args ?? [])];
+  const child = spawn(program, args, { cwd: opts.cwd ?? REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 
   const logs = collectLogs(child);
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
