@@ -13,6 +13,15 @@ import { EXPIRY_QUEUE } from '../verify/queue-names.js';
 import { RedisVerificationStore } from '../verify/redis-verification-store.js';
 import type { VerifyMetrics } from '../verify/verify-metrics.js';
 
+export interface ApiRole {
+  stop(): Promise<void>;
+  /**
+   * Checks a reloaded configuration's DID pool (throws when it cannot be used) and returns the
+   * function that puts it in force for new verifications.
+   */
+  prepareReload(config: RingproofConfig): () => void;
+}
+
 /** The verification API on the shared HTTP server; sessions live in Redis. */
 export async function startApiRole(
   app: FastifyInstance,
@@ -21,7 +30,7 @@ export async function startApiRole(
     connection: RedisConnection; prefix: string; registry: Registry; verifyMetrics: VerifyMetrics; audit: AuditLog; logger: Logger;
     memory: { readonly ratio: number };
   },
-): Promise<() => Promise<void>> {
+): Promise<ApiRole> {
   // Full phone-number metadata and the deny-prefix list are loaded here, once, before the API listens
   // (first, so that a broken deny-prefix file stops start-up before this role opens anything).
   const numbers = await startNumberIntelligence({ numbers: config.numbers, keys: config.api.keys, registry: deps.registry, logger: deps.logger });
@@ -39,9 +48,12 @@ export async function startApiRole(
   const reloadDenyPrefixes = (): void => { numbers.policy.reload(); };
   process.on('SIGHUP', reloadDenyPrefixes);
   await registerApi(app, { store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check]) });
-  return async () => {
-    process.off('SIGHUP', reloadDenyPrefixes);
-    numbers.close();
-    await expiryQueue.close();
+  return {
+    stop: async () => {
+      process.off('SIGHUP', reloadDenyPrefixes);
+      numbers.close();
+      await expiryQueue.close();
+    },
+    prepareReload: (next) => store.prepareDids(next.dids),
   };
 }

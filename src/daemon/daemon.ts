@@ -13,7 +13,8 @@ import { bullmqPrefix, createRedis, isRedisReady, type RedisConnection } from '.
 import { RedisMemoryProbe, registerRedisMemoryMetrics } from '../redis/redis-memory-probe.js';
 import { EXPIRY_QUEUE } from '../verify/queue-names.js';
 import { createVerifyMetrics } from '../verify/verify-metrics.js';
-import { startApiRole } from './api-role.js';
+import { startApiRole, type ApiRole } from './api-role.js';
+import { changedKeys, isReloadable } from './config-reload.js';
 import { demoWebhookSecret } from './demo-webhook-secret.js';
 import { startEdgeRole, type EdgeRole } from './edge-role.js';
 import { createQueueSink } from './edge-sink.js';
@@ -46,6 +47,19 @@ export interface Daemon {
   sipPorts(): { udp: number[]; tcp: number[] };
   /** Graceful: readiness false, SIP stops taking work, sinks flush, workers finish; bounded by the caller. */
   stop(): Promise<StopOutcome>;
+  /**
+   * Puts the reloadable keys of `next` (RELOADABLE_KEYS) in force without stopping anything, and
+   * reports what changed. All or nothing: when a part refuses the new settings it throws, and the
+   * configuration in force stays the old one.
+   */
+  reload(next: RingproofConfig): ReloadResult;
+}
+
+export interface ReloadResult {
+  /** Keys whose new values are now in force. */
+  applied: string[];
+  /** Keys that changed but keep their old values until a restart. */
+  restartNeeded: string[];
 }
 
 /**
@@ -79,6 +93,8 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
   const edgeQueued = runs(config, 'edge') && config.events.sink === 'queue' && opts.sink === undefined;
   const needsRedis = edgeQueued || runs(config, 'worker') || runs(config, 'api');
   let edgeRole: EdgeRole | undefined;
+  let apiRole: ApiRole | undefined;
+  let inForce = config;
   /** Stops every part, last started first; once `redisGone` settles, parts that need Redis are abandoned. */
   const stopAll = async (redisGone?: Promise<void>): Promise<void> => {
     let lost = false;
@@ -147,8 +163,8 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       stoppers.push({ name: 'workers', stop, needsRedis: true });
     }
     if (runs(config, 'api') && shared && verifyMetrics && audit && memory) {
-      const stop = await startApiRole(http, config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, memory });
-      stoppers.push({ name: 'api', stop, needsRedis: true });
+      apiRole = await startApiRole(http, config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, memory });
+      stoppers.push({ name: 'api', stop: (apiRole as ApiRole).stop, needsRedis: true });
     }
     if (runs(config, 'edge')) {
       let sink: EventSink;
@@ -179,6 +195,20 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       httpPort,
       metricsPort,
       sipPorts: () => role?.sipPorts() ?? { udp: [], tcp: [] },
+      reload(next) {
+        // Every part compiles the new settings first (any may throw), then all switch at once:
+        // nothing changes unless everything can.
+        const commits = [role?.edge.prepareReload(next), apiRole?.prepareReload(next)];
+        for (const commit of commits) commit?.();
+        logger.level = next.log.level;
+        const result = {
+          applied: changedKeys(inForce, next).filter(isReloadable),
+          // Compared with the start-up settings: those are the ones still in force for these keys.
+          restartNeeded: changedKeys(config, next).filter((k) => !isReloadable(k)),
+        };
+        inForce = next;
+        return result;
+      },
       async stop() {
         if (stopping) return { redisLost: false };
         stopping = true;

@@ -36,51 +36,78 @@ const DROP_SCANNER: AdmitDecision = Object.freeze({ kind: 'drop', reason: DropRe
 const DROP_UNKNOWN: AdmitDecision = Object.freeze({ kind: 'drop', reason: DropReasons.UNKNOWN_SOURCE });
 const FORBID: AdmitDecision = Object.freeze({ kind: 'forbid' });
 
+/** What the edge compiles from the configuration; replaced as a whole by reload(). */
+interface EdgeRules {
+  readonly usingLoopbackDefault: boolean;
+  readonly trunks: readonly TrunkConfig[];
+  readonly acl: TrunkAcl;
+  readonly scanners: ScannerDetector;
+  readonly unknown: AdmitDecision;
+  readonly byConfig: ReadonlyMap<TrunkConfig, TrunkContext>;
+  readonly byName: ReadonlyMap<string, TrunkContext>;
+}
+
 /**
  * The edge logic behind every SIP engine: decides per request (scanner drop, trunk ACL) and turns
  * each answered INVITE into one CallEvent for the sink. All compilation (CIDRs, scanner regex,
- * per-country number normalizers) happens here, once, at construction.
+ * per-country number normalizers) happens here, once, at construction and at reload().
  *
  * admit() is method-agnostic: an unknown source gets `forbid` (engine answers 403; an ACK is absorbed
  * by its transaction, never answered) or `drop` for every method, per sip.unknownSource.
  */
 export class Edge implements EdgeHandler {
-  /** True when no trunk is configured and the loopback trunk is in use: log a warning. */
-  readonly usingLoopbackDefault: boolean;
-  /** Trunks in effect. */
-  readonly trunks: readonly TrunkConfig[];
-
-  private readonly acl: TrunkAcl;
-  private readonly scanners: ScannerDetector;
-  private readonly unknown: AdmitDecision;
-  private readonly byConfig = new Map<TrunkConfig, TrunkContext>();
-  private readonly byName = new Map<string, TrunkContext>();
+  private rules: EdgeRules;
   private readonly metrics: Metrics;
   private readonly logger: Logger;
   private readonly sink: EventSink;
   private readonly counts: CountBatch;
+  private readonly numberCacheSize: number | undefined;
 
   constructor(opts: EdgeOptions) {
     this.metrics = opts.metrics;
     this.counts = new CountBatch(opts.metrics);
     this.logger = opts.logger;
     this.sink = opts.sink;
-    this.acl = createTrunkAcl(opts.config.trunks);
-    this.usingLoopbackDefault = this.acl.usingLoopbackDefault;
-    this.trunks = this.acl.trunks;
-    this.scanners = compileScannerDetector(opts.config.sip.scannerUserAgents);
-    this.unknown = opts.config.sip.unknownSource === 'drop' ? DROP_UNKNOWN : FORBID;
+    this.numberCacheSize = opts.numberCacheSize;
+    this.rules = this.compile(opts.config, undefined);
+  }
 
+  /** True when no trunk is configured and the loopback trunk is in use: log a warning. */
+  get usingLoopbackDefault(): boolean {
+    return this.rules.usingLoopbackDefault;
+  }
+
+  /** Trunks in effect. */
+  get trunks(): readonly TrunkConfig[] {
+    return this.rules.trunks;
+  }
+
+  /**
+   * Compiles the trunks, scanner list and unknown-source policy of `config` (throws a RingproofError
+   * naming the key when they do not compile) and returns the function that puts them in force. That
+   * is one assignment, so a request sees either the old rules or the new, never a mix, and none
+   * waits. An INVITE admitted under the old rules by a trunk the new ones no longer have still gets
+   * its CallEvent (drachtio answers asynchronously after admit()).
+   */
+  prepareReload(config: EdgeOptions['config']): () => void {
+    const rules = this.compile(config, this.rules);
+    return () => { this.rules = rules; };
+  }
+
+  private compile(config: EdgeOptions['config'], previous: EdgeRules | undefined): EdgeRules {
+    const acl = createTrunkAcl(config.trunks);
+    const byConfig = new Map<TrunkConfig, TrunkContext>();
+    const byName = new Map<string, TrunkContext>();
     const normalizers = new Map<string, PhoneNormalizer>();
-    this.trunks.forEach((trunk, i) => {
-      if (this.byName.has(trunk.name)) {
+    acl.trunks.forEach((trunk, i) => {
+      if (byName.has(trunk.name)) {
         throw new RingproofError(ErrorCodes.CONFIG_INVALID, `trunks[${i}].name: duplicate trunk name "${trunk.name}"`);
       }
       const country = trunk.defaultCountry.toUpperCase();
       let normalizer = normalizers.get(country);
       if (normalizer === undefined) {
         try {
-          normalizer = createPhoneNormalizer(country, opts.numberCacheSize === undefined ? {} : { cacheSize: opts.numberCacheSize });
+          normalizer = createPhoneNormalizer(country, this.numberCacheSize === undefined ? {} : { cacheSize: this.numberCacheSize });
         } catch (err) {
           throw new RingproofError(
             ErrorCodes.CONFIG_INVALID,
@@ -94,23 +121,37 @@ export class Edge implements EdgeHandler {
         config: trunk,
         normalizer,
         accept: Object.freeze({ kind: 'accept', trunk: trunk.name, rejectCode: trunk.rejectCode }),
-        events: new Map(),
+        // A trunk kept across a reload keeps its counter slots.
+        events: previous?.byName.get(trunk.name)?.events ?? new Map(),
       };
-      this.byConfig.set(trunk, ctx);
-      this.byName.set(trunk.name, ctx);
+      byConfig.set(trunk, ctx);
+      byName.set(trunk.name, ctx);
     });
+    for (const [name, ctx] of previous?.byName ?? []) {
+      if (!byName.has(name)) byName.set(name, ctx);
+    }
+    return {
+      usingLoopbackDefault: acl.usingLoopbackDefault,
+      trunks: acl.trunks,
+      acl,
+      scanners: compileScannerDetector(config.sip.scannerUserAgents),
+      unknown: config.sip.unknownSource === 'drop' ? DROP_UNKNOWN : FORBID,
+      byConfig,
+      byName,
+    };
   }
 
   admit(source: SourceAddress, _method: string, userAgent: string | undefined): AdmitDecision {
-    if (userAgent !== undefined && this.scanners.isScanner(userAgent)) return DROP_SCANNER;
-    const trunk = this.acl.lookup(source.address);
-    if (trunk === undefined) return this.unknown;
-    return (this.byConfig.get(trunk) as TrunkContext).accept;
+    const rules = this.rules;
+    if (userAgent !== undefined && rules.scanners.isScanner(userAgent)) return DROP_SCANNER;
+    const trunk = rules.acl.lookup(source.address);
+    if (trunk === undefined) return rules.unknown;
+    return (rules.byConfig.get(trunk) as TrunkContext).accept;
   }
 
   onInviteAnswered(invite: InboundInvite, trunk: string, code: number): void {
     try {
-      const ctx = this.byName.get(trunk);
+      const ctx = this.rules.byName.get(trunk);
       if (ctx === undefined) {
         throw new RingproofError(ErrorCodes.INTERNAL, `onInviteAnswered for unknown trunk "${trunk}"`);
       }

@@ -41,7 +41,7 @@ export interface RedisVerificationStoreOptions {
 export class RedisVerificationStore implements VerificationStore {
   private readonly redis: Redis | Cluster;
   private readonly keys: VerifyKeys;
-  private readonly dids: readonly string[];
+  private dids: readonly string[];
   private readonly expiryQueue: Queue<ExpiryJobData>;
   private readonly clock: () => number;
   private readonly idFactory: () => string;
@@ -51,12 +51,9 @@ export class RedisVerificationStore implements VerificationStore {
   private readonly expiryGraceMs: number;
 
   constructor(opts: RedisVerificationStoreOptions) {
-    if (opts.dids.length === 0) {
-      throw new RingproofError(ErrorCodes.CONFIG_INVALID, 'dids: the DID pool is empty; no verification can be created');
-    }
+    this.dids = didPool(opts.dids);
     this.redis = opts.redis;
     this.keys = verifyKeys(opts.prefix);
-    this.dids = [...opts.dids];
     this.expiryQueue = opts.expiryQueue;
     this.clock = opts.clock ?? Date.now;
     this.idFactory = opts.idFactory ?? newVerificationId;
@@ -64,6 +61,16 @@ export class RedisVerificationStore implements VerificationStore {
     this.audit = opts.audit;
     this.retentionSeconds = opts.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
     this.expiryGraceMs = opts.expiryGraceMs ?? DEFAULT_EXPIRY_GRACE_MS;
+  }
+
+  /**
+   * For a configuration reload: checks `dids` (throws, changing nothing, when the pool is empty) and
+   * returns the function that makes new verifications draw from it. Pending sessions keep the DID
+   * they were given; matching a call needs no pool.
+   */
+  prepareDids(dids: readonly string[]): () => void {
+    const pool = didPool(dids);
+    return () => { this.dids = pool; };
   }
 
   async create(input: CreateVerificationInput): Promise<{ verification: Verification; replayed: boolean }> {
@@ -165,4 +172,11 @@ export class RedisVerificationStore implements VerificationStore {
       backoff: { type: 'exponential', delay: 1000 },
     });
   }
+}
+
+function didPool(dids: readonly string[]): readonly string[] {
+  if (dids.length === 0) {
+    throw new RingproofError(ErrorCodes.CONFIG_INVALID, 'dids: the DID pool is empty; no verification can be created');
+  }
+  return Object.freeze([...dids]);
 }

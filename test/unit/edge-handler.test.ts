@@ -167,3 +167,41 @@ describe('Edge.onInviteAnswered', () => {
     expect(sink.events[0]).toMatchObject({ cli: null, cliOrigin: 'pai', cliRaw: null, did: null, didRaw: null, verstat: null });
   });
 });
+
+describe('Edge.prepareReload', () => {
+  const reloadConfig = (trunks: TrunkConfig[], unknownSource: 'reject' | 'drop' = 'reject'): EdgeConfig => ({
+    trunks, sip: { scannerUserAgents: ['sipvicious'], unknownSource },
+  });
+
+  it('changes nothing until the returned function runs, then switches trunks, scanners and the unknown-source policy together', () => {
+    const { edge } = makeEdge();
+    const moved: TrunkConfig = { ...other, name: 'carrier-us-2', sources: ['198.51.100.0/24'], rejectCode: 603 };
+    const commit = edge.prepareReload(reloadConfig([moved], 'drop'));
+    expect(edge.admit(src('198.51.100.7'), 'INVITE', 'friendly-scanner')).toEqual({ kind: 'drop', reason: 'scanner' });
+    expect(edge.admit(src('198.51.100.7'), 'INVITE', undefined)).toMatchObject({ trunk: 'carrier-gb' });
+    commit();
+    expect(edge.admit(src('198.51.100.7'), 'INVITE', undefined)).toEqual({ kind: 'accept', trunk: 'carrier-us-2', rejectCode: 603 });
+    // The scanner list and the unknown-source policy are the new ones too.
+    expect(edge.admit(src('198.51.100.7'), 'INVITE', 'friendly-scanner')).toMatchObject({ kind: 'accept' });
+    expect(edge.admit(src('203.0.113.5'), 'INVITE', undefined)).toEqual({ kind: 'drop', reason: 'unknown_source' });
+    expect(edge.trunks.map((t) => t.name)).toEqual(['carrier-us-2']);
+  });
+
+  it('refuses a configuration that does not compile, leaving the old rules in force', () => {
+    const { edge } = makeEdge();
+    expect(() => edge.prepareReload(reloadConfig([carrier, { ...other, name: carrier.name }]))).toThrow(/trunks\[1\]\.name: duplicate trunk name/);
+    expect(() => edge.prepareReload(reloadConfig([{ ...carrier, defaultCountry: 'XX' }]))).toThrow(/trunks\[0\]\.defaultCountry/);
+    expect(edge.admit(src('203.0.113.5'), 'INVITE', undefined)).toMatchObject({ trunk: 'carrier-us' });
+  });
+
+  it('still produces the CallEvent of an INVITE admitted by a trunk the reload removed', () => {
+    const { edge, sink } = makeEdge();
+    const decision = edge.admit(src('198.51.100.7'), 'INVITE', undefined);
+    expect(decision).toMatchObject({ trunk: 'carrier-gb' });
+    edge.prepareReload(reloadConfig([other]))();
+    // drachtio answers after admit(): the answer can come after the switch.
+    edge.onInviteAnswered(invite(src('198.51.100.7'), 'sip:02071838750@ringproof', { from: ['<sip:02079460000@carrier>'] }), 'carrier-gb', 603);
+    expect(sink.events).toHaveLength(1);
+    expect(sink.events[0]?.trunk).toBe('carrier-gb');
+  });
+});

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { loadConfig, type FlagOverrides } from '../../config/load-config.js';
 import { securityWarnings } from '../../config/security-warnings.js';
-import { startDaemon } from '../../daemon/daemon.js';
+import type { RingproofConfig } from '../../config/config-types.js';
+import { startDaemon, type Daemon } from '../../daemon/daemon.js';
 import { ErrorCodes } from '../../errors/codes.js';
 import { isRingproofError } from '../../errors/ringproof-error.js';
-import { createLogger } from '../../log/logger.js';
+import { createLogger, type Logger } from '../../log/logger.js';
+import { maskNumber } from '../../log/mask.js';
 import { VERSION } from '../../version/version.js';
 
 /** What commander hands the action: one field per flag override, plus --config. */
@@ -44,9 +46,11 @@ async function serve(opts: ServeOptions): Promise<void> {
   if (opts.role) flags.role = opts.role;
   if (opts.stateDir) flags.stateDir = opts.stateDir;
   if (opts.engine) flags.engine = opts.engine;
+  // Read again, the same way, on SIGHUP.
+  const load = () => loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: process.env, flags });
   let config;
   try {
-    config = loadConfig({ ...(opts.config ? { file: opts.config } : {}), env: process.env, flags });
+    config = load();
   } catch (err) {
     fatal(err);
     return;
@@ -96,8 +100,11 @@ async function serve(opts: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  // Without a handler SIGHUP would kill the daemon. The API role re-reads the deny-prefix list on it; nothing else reloads.
-  process.on('SIGHUP', () => logger.warn('SIGHUP received: the API role re-reads the number deny-prefix list; other configuration needs a restart'));
+  // The API role also re-reads the number deny-prefix list on SIGHUP (its own listener).
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    reload(d, load, logger);
+  });
   process.on('uncaughtException', (err) => {
     logger.fatal({ err, code: ErrorCodes.INTERNAL }, 'uncaught exception');
     shutdown('uncaughtException');
@@ -105,11 +112,37 @@ async function serve(opts: ServeOptions): Promise<void> {
   process.on('unhandledRejection', (err) => logger.error({ err, code: ErrorCodes.INTERNAL }, 'unhandled rejection'));
 }
 
-/** Start-up errors: one line on stderr naming what is wrong, non-zero exit. */
-function fatal(err: unknown): void {
+/**
+ * SIGHUP: reads the configuration again and puts its reloadable keys in force. A configuration that
+ * does not load or compile is refused with the start-up error line (on stderr and in the log), and
+ * the one in force stays.
+ */
+function reload(daemon: Daemon, load: () => RingproofConfig, logger: Logger): void {
+  try {
+    const result = daemon.reload(load());
+    logger.info({ applied: result.applied }, 'SIGHUP: configuration reloaded');
+    if (result.restartNeeded.length > 0) {
+      logger.warn({ keys: result.restartNeeded }, 'SIGHUP: these keys changed but take effect only after a restart; they keep their old values');
+    }
+  } catch (err) {
+    const line = errorLine(err);
+    process.stderr.write(`${line}\n`);
+    // A message may quote a number (a duplicate DID): the log masks it, as it masks every number.
+    const masked = line.replace(/\+\d{6,15}/g, (n) => maskNumber(n) ?? '');
+    logger.error({ code: isRingproofError(err) ? err.code : undefined, error: masked }, 'SIGHUP: configuration refused; the previous one stays in force');
+  }
+}
+
+/** The one line a configuration or start-up error is reported with: "ringproof: RP_…: key: what". */
+function errorLine(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   const code = isRingproofError(err) ? `${err.code}: ` : '';
-  process.stderr.write(`ringproof: ${code}${msg.split('\n')[0]}\n`);
+  return `ringproof: ${code}${msg.split('\n')[0]}`;
+}
+
+/** Start-up errors: one line on stderr naming what is wrong, non-zero exit. */
+function fatal(err: unknown): void {
+  process.stderr.write(`${errorLine(err)}\n`);
   // 78 (EX_CONFIG) only for configuration errors, so systemd's RestartPreventExitStatus=78 does not
   // also stop retries of passing failures such as a port still in use.
   const configError = isRingproofError(err) && (err.code === ErrorCodes.CONFIG_INVALID || err.code === ErrorCodes.CONFIG_UNREADABLE);
