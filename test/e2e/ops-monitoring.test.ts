@@ -4,6 +4,7 @@ import { isAbsolute, join, posix, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ENV_VARS } from '../../src/config/env-overrides.js';
+import { DropReasons } from '../../src/sip/contract/drop-reasons.js';
 import { REPO_ROOT, startDaemonProcess, type DaemonProcess } from '../helpers/daemon-process.js';
 import { parsePrometheusText, type MetricsSnapshot } from '../helpers/metrics-scrape.js';
 import { promqlMetricNames } from '../helpers/promql-names.js';
@@ -165,6 +166,16 @@ describe('monitoring kit: alert rules and dashboard against a real daemon', () =
       expect(names).toContain(n);
     }
     expect(unknownNames(exprs.map((expr, i) => ({ where: `dashboard expression ${i}`, expr })), exported)).toEqual([]);
+  });
+
+  it('every drop reason the rules and the dashboard select is one the daemon counts (src/sip/contract/drop-reasons.ts)', () => {
+    const exprs = [...ruleExpressions().map((r) => r.expr), ...dashboardExpressions()];
+    const named = exprs.flatMap((e) => [...e.matchAll(/ringproof_sip_drops_total\{([^}]*)\}/g)])
+      .flatMap((m) => [...(m[1] as string).matchAll(/\breason\s*=~?\s*"([^"]*)"/g)])
+      .flatMap((m) => (m[1] as string).split('|'));
+    expect(named.length).toBeGreaterThanOrEqual(5);
+    const catalogue: readonly string[] = Object.values(DropReasons);
+    expect(named.filter((r) => !catalogue.includes(r))).toEqual([]);
   });
 
   it('the check itself refuses a metric the daemon does not export', () => {
