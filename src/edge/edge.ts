@@ -85,8 +85,8 @@ export class Edge implements EdgeHandler {
   /**
    * Compiles the trunks, scanner list and unknown-source policy of `config` (throws a RingproofError
    * naming the key when they do not compile) and returns the function that puts them in force. That
-   * is one assignment, so a request sees either the old rules or the new, never a mix, and none
-   * waits. An INVITE admitted under the old rules by a trunk the new ones no longer have still gets
+   * is one assignment, so a request sees either the old rules or the new, never a mix, and none is
+   * lost. An INVITE admitted under the old rules by a trunk the new ones no longer have still gets
    * its CallEvent (drachtio answers asynchronously after admit()).
    */
   prepareReload(config: EdgeOptions['config']): () => void {
