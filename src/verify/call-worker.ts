@@ -1,3 +1,4 @@
+import { closeWorker } from '../queue/close-worker.js';
 import { Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { CallEvent } from '../edge/call-event.js';
@@ -116,7 +117,7 @@ export class CallWorker {
   }
 
   async close(): Promise<void> {
-    await this.worker.close();
+    await closeWorker(this.worker);
   }
 
   /** A batch job returns a summary; a job of one bare CallEvent (older producers) its CallResult. */

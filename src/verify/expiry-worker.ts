@@ -1,3 +1,4 @@
+import { closeWorker } from '../queue/close-worker.js';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import { EXPIRY_QUEUE, type ExpiryJobData } from './queue-names.js';
@@ -65,7 +66,7 @@ export class ExpiryWorker {
   }
 
   async close(): Promise<void> {
-    await this.worker.close();
+    await closeWorker(this.worker);
   }
 
   private async process(job: Job<ExpiryJobData>, token?: string): Promise<ExpiryResult> {

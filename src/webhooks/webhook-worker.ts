@@ -1,3 +1,4 @@
+import { closeWorker } from '../queue/close-worker.js';
 import { signedRequest } from './signed-request.js';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { LookupFunction } from 'node:net';
@@ -109,7 +110,7 @@ export class WebhookWorker {
 
   /** Waits for deliveries in flight (each bounded by timeoutMs), then disconnects. */
   async close(): Promise<void> {
-    await this.worker.close();
+    await closeWorker(this.worker);
     this.agents.destroy();
     if (this.owned) await this.client.quit().catch(() => undefined);
   }
