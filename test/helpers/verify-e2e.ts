@@ -432,6 +432,25 @@ export function lastDeliveryAfter(d: VerifiedDeliveries, since: number): number 
 /** One call row per session: the session's number calls its callTo. */
 export const rowsFor = (sessions: readonly VerificationView[]): CallRow[] => sessions.map((s) => ({ cli: s.phoneNumber, did: s.callTo }));
 
+/** Unsolicited calls: n CLIs of `block` nobody asked to verify, spread over the DIDs. */
+export const unsolicitedRows = (block: number, n: number, dids: readonly string[]): CallRow[] =>
+  phoneNumbers(block, n).map((cli, i) => ({ cli, did: dids[i % dids.length]! }));
+
+/** Waits until the receiver holds a verified webhook (signature checked) for every session. */
+export async function waitVerifiedWebhooks(
+  secret: string, received: readonly ReceivedWebhook[], sessions: readonly VerificationView[], timeoutMs: number,
+): Promise<void> {
+  const ids = new Set(sessions.map((s) => s.id));
+  await waitUntil('a verified webhook for every session', () => {
+    const got = new Set<string>();
+    for (const w of received) {
+      const v = verifyWebhook(secret, w);
+      if (v.type === 'verification.verified' && ids.has(v.sessionId)) got.add(v.sessionId);
+    }
+    return got.size === ids.size ? got : undefined;
+  }, timeoutMs, 100);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Audit trail
 
