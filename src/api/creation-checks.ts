@@ -9,6 +9,8 @@ export interface CreationRequest {
   readonly method: VerificationMethod;
   /** The API key name (or "loopback"): per-key policies and limits key on it. */
   readonly principal: string;
+  /** The client's address as fastify sees it (request.ip): per-address limits key on it. */
+  readonly clientIp: string;
 }
 
 /** What the checks learned, stored with the session (e.g. phoneNumberInfo). Later checks see earlier ones' notes. */
@@ -22,8 +24,10 @@ export interface CreationRefusal {
   status: number;
   code: ErrorCode;
   message: string;
-  /** The input to blame; default phoneNumber. */
-  field?: string;
+  /** The input to blame; default phoneNumber, null = none (e.g. a per-API-key limit). */
+  field?: string | null;
+  /** Sent as Retry-After (seconds), e.g. with a 429 when the limit's window ends. */
+  retryAfterSeconds?: number;
   /** Members added to the error body, e.g. rule, country, type. */
   details?: Readonly<Record<string, string | number | boolean>>;
 }
@@ -40,6 +44,12 @@ export interface CreationCheck {
    * counts what was actually created, so a refused creation counts against nothing.
    */
   created?(req: CreationRequest, notes: CreationNotes): void;
+  /**
+   * Called when this check let the creation go on but no session was stored after all (a later
+   * check refused, the store failed, or it was an idempotent replay): where a check that counted
+   * in `check` (a limit) gives the creation back. Must not throw.
+   */
+  released?(req: CreationRequest, notes: CreationNotes): Promise<void>;
 }
 
 /**
@@ -61,17 +71,30 @@ export class CreationChecks {
   /** Resolves with the notes for the session, or throws the first refusal as an ApiRequestError. */
   async run(req: CreationRequest): Promise<CreationNotes> {
     const notes: CreationNotes = {};
-    for (const c of this.checks) {
+    for (const [i, c] of this.checks.entries()) {
       const refusal = await c.check(req, notes);
       if (refusal) {
-        throw new ApiRequestError(refusal.code, refusal.status, refusal.message, refusal.field ?? 'phoneNumber', refusal.details);
+        await release(this.checks.slice(0, i), req, notes);
+        const field = refusal.field === null ? undefined : refusal.field ?? 'phoneNumber';
+        const err = new ApiRequestError(refusal.code, refusal.status, refusal.message, field, refusal.details);
+        if (refusal.retryAfterSeconds !== undefined) err.retryAfterSeconds = refusal.retryAfterSeconds;
+        throw err;
       }
     }
     return notes;
+  }
+
+  /** After run() passed but the session was not stored (store failure, idempotent replay). */
+  async released(req: CreationRequest, notes: CreationNotes): Promise<void> {
+    await release(this.checks, req, notes);
   }
 
   /** After the store created the session. */
   created(req: CreationRequest, notes: CreationNotes): void {
     for (const c of this.checks) c.created?.(req, notes);
   }
+}
+
+async function release(checks: readonly CreationCheck[], req: CreationRequest, notes: CreationNotes): Promise<void> {
+  await Promise.all(checks.map((c) => c.released?.(req, notes)));
 }

@@ -68,6 +68,7 @@ const STATUS_TEXT: Record<string, string> = {
   413: 'Request body too large',
   415: 'Unsupported Content-Type (send application/json)',
   422: 'phoneNumber cannot be normalized to E.164',
+  429: 'A creation limit is full (the body names it); retry after Retry-After seconds',
   500: 'Internal error',
 };
 

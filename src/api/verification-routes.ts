@@ -49,7 +49,7 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     const idempotencyKey = request.headers['idempotency-key'];
     const ttlSeconds = body.ttlSeconds ?? verification.defaultTtlSeconds;
     // Inbound is the only method until flash calls (#12) add a body field choosing one.
-    const creation: CreationRequest = { phoneNumber, method: 'inbound_call', principal: principalOf(request).name };
+    const creation: CreationRequest = { phoneNumber, method: 'inbound_call', principal: principalOf(request).name, clientIp: request.ip };
     const notes = await creationChecks.run(creation);
     const { verification: v, replayed } = await store.create({
       phoneNumber,
@@ -59,7 +59,13 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       owner: creation.principal,
       ...(notes.phoneNumberInfo === undefined ? {} : { phoneNumberInfo: notes.phoneNumberInfo }),
+    }).catch(async (err: unknown) => {
+      // Nothing was stored: what the checks counted for it is given back.
+      await creationChecks.released(creation, notes);
+      throw err;
     });
+    // A replay created nothing either.
+    if (replayed) await creationChecks.released(creation, notes);
     if (replayed && (v.phoneNumber !== phoneNumber || v.callbackUrl !== callbackUrl)) {
       // Replaying a session for another number would silently verify the wrong one.
       throw new ApiRequestError(ErrorCodes.API_CONFLICT, 409, 'Idempotency-Key was already used for a different phoneNumber or callbackUrl', 'idempotency-key');

@@ -2,6 +2,7 @@ import type { VerificationConfig } from '../config/config-types.js';
 import { VERSTAT_TRUSTS } from '../trust/verstat.js';
 import { CARRIER_LOOKUP_FAILURES, CLASSIFICATION_SOURCES, NUMBER_FLAGS, NUMBER_TYPES, POLICY_RULES, VERIFICATION_METHODS } from '../numbers/number-types.js';
 import { MAX_METADATA_KEYS } from './validate-metadata.js';
+import { CREATE_LIMITS } from '../limits/create-limit-defaults.js';
 
 /**
  * JSON Schemas of the /v1/verifications routes. Fastify validates and serializes with them, and the
@@ -30,6 +31,10 @@ const errorSchema = {
         reason: { type: 'string', description: 'rule prefix_denied: the reason the deny-prefix file gives' },
         source: { type: 'string', enum: CLASSIFICATION_SOURCES, description: 'RP_NUMBER_REFUSED: how the type was classified' },
         lookup: { type: 'string', enum: CARRIER_LOOKUP_FAILURES, description: 'RP_NUMBER_LOOKUP_FAILED: why the carrier lookup failed' },
+        limit: { type: 'string', enum: CREATE_LIMITS, description: 'RP_CREATION_LIMITED: the creation limit that is full' },
+        count: { type: 'integer', description: 'RP_CREATION_LIMITED: creations that limit allows per window' },
+        windowSeconds: { type: 'integer', description: 'RP_CREATION_LIMITED: the limit\'s window' },
+        retryAfterSeconds: { type: 'integer', description: 'RP_CREATION_LIMITED: seconds until the window ends (also the Retry-After header)' },
       },
     },
   },
@@ -173,6 +178,7 @@ export function verificationRouteSchemas(v: VerificationConfig): VerificationRou
         409: errorSchema,
         422: errorSchema,
         503: { ...errorSchema, description: 'RP_NUMBER_LOOKUP_FAILED: the carrier lookup failed and numbers.carrierLookup.onError is refuse' },
+        429: errorSchema,
       },
     },
     get: {

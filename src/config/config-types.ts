@@ -120,6 +120,8 @@ export interface ApiKeyConfig {
   hash: string;
   /** Number policy fields this key sets differently from numbers.policy, per method. */
   policy?: NumberPolicyOverrides;
+  /** Creation limits this key sets differently from limits.create (each limit whole). */
+  limits?: { create: Partial<Omit<CreateLimitsConfig, 'enabled'>> };
 }
 
 export interface ApiConfig {
@@ -231,6 +233,29 @@ export interface CarrierLookupConfig {
   allowPrivateTargets: string[];
 }
 
+/** One counting window: at most `count` creations per `windowSeconds`; count 0 = this limit is off. */
+export interface LimitWindow {
+  count: number;
+  windowSeconds: number;
+}
+
+/** Session-creation limits (the SMS-pumping guard), counted in Redis and shared by every API process. */
+export interface CreateLimitsConfig {
+  /** false = no creation limit at all (load tests, an app that limits upstream). */
+  enabled: boolean;
+  perNumber: LimitWindow;
+  /** Numbers sharing their first `digits` digits (country code included) count together. */
+  perPrefix: LimitWindow & { digits: number };
+  /** Per region of the number, as the number policy classified it. */
+  perCountry: LimitWindow;
+  perApiKey: LimitWindow;
+  perClientIp: LimitWindow;
+}
+
+export interface LimitsConfig {
+  create: CreateLimitsConfig;
+}
+
 export type Role = 'all' | 'edge' | 'worker' | 'api';
 
 export interface EventsConfig {
@@ -263,6 +288,8 @@ export interface RingproofConfig {
   trust: TrustConfig;
   /** Number intelligence at creation: policy per method, deny-listed prefixes. */
   numbers: NumbersConfig;
+  /** Abuse limits; today the creation limits. */
+  limits: LimitsConfig;
   /** Seconds granted to in-flight work on SIGTERM before exit. */
   shutdownGraceSeconds: number;
   /** Source of the settings, for the start-up log line. */

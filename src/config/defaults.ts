@@ -1,6 +1,7 @@
 import { DEFAULT_AUDIT_SETTINGS } from '../audit/audit-types.js';
 import { DEFAULT_DEDUPE_WINDOW_SECONDS } from '../verify/verify-defaults.js';
 import { defaultNumbersConfig } from '../numbers/number-policy-defaults.js';
+import { defaultLimitsConfig } from '../limits/create-limit-defaults.js';
 import type { ListenSpec, RingproofConfig } from './config-types.js';
 
 /**
@@ -71,6 +72,7 @@ export function defaultConfig(): RingproofConfig {
       identity: { anchorsFile: undefined, certificateDir: undefined, fetchX5u: true, allowPrivateX5u: false, maxAgeSeconds: 60, futureSkewSeconds: 5 },
     },
     numbers: defaultNumbersConfig(),
+    limits: defaultLimitsConfig(),
     shutdownGraceSeconds: 10,
     sourceFile: undefined,
   };

@@ -34,6 +34,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: readonly string[]; ki
   { name: 'RINGPROOF_TRUST_ANCHORS_FILE', path: ['trust', 'identity', 'anchorsFile'], kind: 'text' },
   { name: 'RINGPROOF_TRUST_CERTIFICATE_DIR', path: ['trust', 'identity', 'certificateDir'], kind: 'text' },
   { name: 'RINGPROOF_DENY_PREFIXES_FILE', path: ['numbers', 'denyPrefixesFile'], kind: 'text' },
+  { name: 'RINGPROOF_CREATE_LIMITS_ENABLED', path: ['limits', 'create', 'enabled'], kind: 'text' },
 ];
 
 /** Empty means unset, so `FOO=` in a compose file does not override the file with an empty value. */

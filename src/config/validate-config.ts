@@ -3,7 +3,7 @@ import type { ConfigChecker, ConfigPath } from './config-checker.js';
 import { checkCallbackUrl } from '../webhooks/callback-url-rules.js';
 import { webhookEgressPolicy } from '../webhooks/webhook-egress.js';
 import type {
-  ApiConfig, ApiKeyConfig, EventsConfig, HttpConfig, LogConfig, LogLevel, RedisConfig, RingproofConfig, Role, SpoolConfig,
+  ApiConfig, ApiKeyConfig, EventsConfig, HttpConfig, LimitsConfig, LogConfig, LogLevel, RedisConfig, RingproofConfig, Role, SpoolConfig,
   VerificationConfig, WebhookConfig,
 } from './config-types.js';
 import { defaultConfig } from './defaults.js';
@@ -17,10 +17,11 @@ import { readSip } from './validate-sip.js';
 import { readTrunks } from './validate-trunks.js';
 import { readTrust } from './validate-trust.js';
 import { readNumbers, readPolicyOverrides } from './validate-numbers.js';
+import { readKeyLimits, readLimits } from './validate-limits.js';
 
 const ROOT_KEYS = [
   'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'events', 'dids', 'api', 'webhooks', 'verification',
-  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit',
+  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit', 'limits',
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -104,22 +105,24 @@ function readDids(c: ConfigChecker, value: unknown, path: ConfigPath): string[] 
   return out;
 }
 
-function readApiKey(c: ConfigChecker, value: unknown, path: ConfigPath): ApiKeyConfig {
-  const o = c.mapping(value, path, ['name', 'hash', 'policy']);
+function readApiKey(c: ConfigChecker, value: unknown, path: ConfigPath, limits: LimitsConfig): ApiKeyConfig {
+  const o = c.mapping(value, path, ['name', 'hash', 'policy', 'limits']);
   if (o.name === undefined || o.name === null) c.fail([...path, 'name'], 'is required');
   if (o.hash === undefined || o.hash === null) c.fail([...path, 'hash'], 'is required: "sha256:" followed by 64 hex digits of the token');
   const name = c.string(o.name, [...path, 'name']);
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) c.fail([...path, 'name'], `must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-", got ${JSON.stringify(name)}`);
   const hash = c.string(o.hash, [...path, 'hash']).trim().toLowerCase();
   if (!/^sha256:[0-9a-f]{64}$/.test(hash)) c.fail([...path, 'hash'], 'must be "sha256:" followed by 64 hex digits (the hash of the token, never the token)');
-  if (o.policy == null) return { name, hash };
-  return { name, hash, policy: readPolicyOverrides(c, o.policy, [...path, 'policy']) };
+  const key: ApiKeyConfig = { name, hash };
+  if (o.policy != null) key.policy = readPolicyOverrides(c, o.policy, [...path, 'policy']);
+  if (o.limits != null) key.limits = readKeyLimits(c, o.limits, [...path, 'limits'], limits);
+  return key;
 }
 
-function readApi(c: ConfigChecker, value: unknown, d: ApiConfig): ApiConfig {
+function readApi(c: ConfigChecker, value: unknown, d: ApiConfig, limits: LimitsConfig): ApiConfig {
   const path = ['api'];
   const o = c.mapping(value, path, ['keys']);
-  const keys = c.pick(o, path, 'keys', d.keys, (v, p) => c.list(v, p).map((k, i) => readApiKey(c, k, [...p, i])));
+  const keys = c.pick(o, path, 'keys', d.keys, (v, p) => c.list(v, p).map((k, i) => readApiKey(c, k, [...p, i], limits)));
   keys.forEach((k, i) => {
     const first = keys.findIndex((other) => other.name === k.name);
     if (first !== i) c.fail([...path, 'keys', i, 'name'], `"${k.name}" is already used by api.keys[${first}]`);
@@ -186,6 +189,8 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
   const d = defaultConfig();
   const o = c.mapping(raw, [], ROOT_KEYS);
   const http = readHttp(c, o.http, d.http);
+  // Before api: a key's limit overrides are filled from the global limits.
+  const limits = readLimits(c, o.limits, d.limits);
   return {
     role: c.pick(o, [], 'role', d.role, (v, p) => c.oneOf(v, p, ROLES)),
     stateDir: c.pick(o, [], 'stateDir', d.stateDir, (v, p) => c.string(v, p)),
@@ -200,11 +205,12 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
     pipeline: readPipeline(c, o.pipeline, d.pipeline),
     audit: readAudit(c, o.audit, d.audit),
     dids: c.pick(o, [], 'dids', d.dids, (v, p) => readDids(c, v, p)),
-    api: readApi(c, o.api, d.api),
+    api: readApi(c, o.api, d.api, limits),
     webhooks: readWebhooks(c, o.webhooks, d.webhooks),
     verification: readVerification(c, o.verification, d.verification),
     trust: readTrust(c, o.trust, d.trust),
     numbers: readNumbers(c, o.numbers, d.numbers),
+    limits,
     shutdownGraceSeconds: c.pick(o, [], 'shutdownGraceSeconds', d.shutdownGraceSeconds, (v, p) => c.int(v, p, 0, 3600)),
     sourceFile,
   };

@@ -7,6 +7,8 @@ import { CreationChecks } from '../api/creation-checks.js';
 import { registerApi } from '../api/register-api.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { RingproofConfig } from '../config/config-types.js';
+import { createLimitMetrics } from '../limits/create-limit-metrics.js';
+import { createLimitsCheck } from '../limits/create-limits-check.js';
 import { startNumberIntelligence } from '../numbers/number-intelligence.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { EXPIRY_QUEUE } from '../verify/queue-names.js';
@@ -45,9 +47,14 @@ export async function startApiRole(
     audit: deps.audit,
   });
   const guarded = new MemoryGuardedStore(store, deps.memory, config.redis.memoryHighWaterPercent / 100);
+  // After the number policy: a number it refuses uses up no limit.
+  const limits = createLimitsCheck({
+    redis: deps.connection, prefix: deps.prefix, limits: config.limits.create, keys: config.api.keys,
+    metrics: createLimitMetrics(deps.registry), logger: deps.logger,
+  });
   const reloadDenyPrefixes = (): void => { numbers.policy.reload(); };
   process.on('SIGHUP', reloadDenyPrefixes);
-  await registerApi(app, { store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check]) });
+  await registerApi(app, { store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check, limits]) });
   return {
     stop: async () => {
       process.off('SIGHUP', reloadDenyPrefixes);

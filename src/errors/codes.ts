@@ -17,6 +17,8 @@ export const ErrorCodes = {
   NUMBER_REFUSED: 'RP_NUMBER_REFUSED',
   /** The carrier lookup failed (timeout, error, nonsense) and numbers.carrierLookup.onError is refuse: a 503. */
   NUMBER_LOOKUP_FAILED: 'RP_NUMBER_LOOKUP_FAILED',
+  /** A session-creation limit is full (per number, prefix, country, API key or client address): 429 with Retry-After. */
+  CREATION_LIMITED: 'RP_CREATION_LIMITED',
   /** redis-server is needed (embedded mode) but not installed. */
   REDIS_MISSING: 'RP_REDIS_MISSING',
   /** The embedded redis-server failed to start or died. */

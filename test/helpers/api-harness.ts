@@ -8,6 +8,8 @@ import { registerApi } from '../../src/api/register-api.js';
 import type { ApiKeyConfig, RingproofConfig } from '../../src/config/config-types.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { createLogger } from '../../src/log/logger.js';
+import { createLimitMetrics } from '../../src/limits/create-limit-metrics.js';
+import { createLimitsCheck } from '../../src/limits/create-limits-check.js';
 import { startNumberIntelligence, type NumberIntelligence } from '../../src/numbers/number-intelligence.js';
 import { EXPIRY_QUEUE, type ExpiryJobData } from '../../src/verify/queue-names.js';
 import { RedisVerificationStore } from '../../src/verify/redis-verification-store.js';
@@ -33,17 +35,21 @@ let harnessCount = 0;
 /**
  * `allowPrivateTargets`: webhooks.allowPrivateTargets; default loopback, where test receivers run.
  * `configure`: last changes to the configuration (e.g. numbers.denyPrefixesFile).
+ * `prefix`: the Redis key prefix; give two harnesses the same one to run them as two API processes
+ * of one deployment (default: one of its own).
  */
 export async function startApiHarness(
   testRedis: TestRedis,
-  opts: { keys?: ApiKeyConfig[]; allowPrivateTargets?: string[]; configure?: (config: RingproofConfig) => void } = {},
+  opts: { keys?: ApiKeyConfig[]; allowPrivateTargets?: string[]; configure?: (config: RingproofConfig) => void; prefix?: string } = {},
 ): Promise<ApiHarness> {
   const config = defaultConfig();
   config.api.keys = opts.keys ?? [];
   config.webhooks.allowPrivateTargets = opts.allowPrivateTargets ?? ['127.0.0.0/8', '::1/128'];
+  // Suites that are not about creation limits create far more sessions than the defaults allow.
+  config.limits.create.enabled = false;
   opts.configure?.(config);
   // One prefix per harness, so servers sharing a redis-server never see each other's sessions.
-  const prefix = `{rpapi${++harnessCount}}`;
+  const prefix = opts.prefix ?? `{rpapi${++harnessCount}}`;
   const redis = new Redis(testRedis.url, { maxRetriesPerRequest: 2 });
   const expiryQueue = new Queue<ExpiryJobData>(EXPIRY_QUEUE, { connection: redis, prefix });
   const store = new RedisVerificationStore({ redis, prefix, dids: config.dids, expiryQueue });
@@ -53,7 +59,10 @@ export async function startApiHarness(
   const registry = new Registry();
   const app = Fastify({ logger: false });
   const numbers = await startNumberIntelligence({ numbers: config.numbers, keys: config.api.keys, registry, logger, watchIntervalMs: 0 });
-  await registerApi(app, { store, config, logger, registry, creationChecks: new CreationChecks([numbers.check]) });
+  const limits = createLimitsCheck({
+    redis, prefix, limits: config.limits.create, keys: config.api.keys, metrics: createLimitMetrics(registry), logger,
+  });
+  await registerApi(app, { store, config, logger, registry, creationChecks: new CreationChecks([numbers.check, limits]) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (!addr || typeof addr !== 'object') throw new Error('server has no address');

@@ -229,3 +229,31 @@ describe('trust (caller-trust policy)', () => {
     expectInvalid({ file: writeYaml('trust:\n  identity:\n    anchorFile: a.pem\n'), env: {} }, 'trust.identity.anchorFile', 'did you mean "anchorsFile"');
   });
 });
+
+describe('limits (creation limits)', () => {
+  it('reads limits.create over the defaults, field by field, and per key; the environment can turn them off', () => {
+    const hash = `sha256:${'a'.repeat(64)}`;
+    const file = writeYaml(`limits:\n  create:\n    perNumber: { count: 2 }\n    perPrefix: { digits: 7 }\napi:\n  keys:\n    - name: big\n      hash: ${hash}\n      limits:\n        create:\n          perApiKey: { count: 9000 }\n`);
+    const c = loadConfig({ file, env: {} });
+    expect(c.limits.create.enabled).toBe(true);
+    expect(c.limits.create.perNumber).toEqual({ count: 2, windowSeconds: 3600 });
+    expect(c.limits.create.perPrefix).toEqual({ count: 20, windowSeconds: 3600, digits: 7 });
+    expect(c.api.keys[0]?.limits).toEqual({ create: { perApiKey: { count: 9000, windowSeconds: 3600 } } });
+    expect(loadConfig({ file, env: { RINGPROOF_CREATE_LIMITS_ENABLED: 'false' } }).limits.create.enabled).toBe(false);
+  });
+
+  it('names the key of a bad value or an unknown key', () => {
+    expectInvalid({ file: writeYaml('limits:\n  create:\n    perNumber: { count: -1 }\n'), env: {} },
+      'limits.create.perNumber.count', 'must be an integer from 0 to 1000000000, got -1');
+    expectInvalid({ file: writeYaml('limits:\n  create:\n    perCountry: { windowSeconds: 0 }\n'), env: {} },
+      'limits.create.perCountry.windowSeconds', 'must be an integer from 1 to 604800');
+    expectInvalid({ file: writeYaml('limits:\n  create:\n    perNumber: { digits: 3 }\n'), env: {} },
+      'limits.create.perNumber.digits', 'unknown key');
+    expectInvalid({ file: writeYaml('limits:\n  create:\n    perNumbr: { count: 3 }\n'), env: {} },
+      'limits.create.perNumbr', 'unknown key (did you mean "perNumber"?)');
+    expectInvalid({ file: writeYaml(`api:\n  keys:\n    - name: k\n      hash: sha256:${'b'.repeat(64)}\n      limits:\n        create:\n          enabled: false\n`), env: {} },
+      'api.keys[0].limits.create.enabled', 'unknown key');
+    expectInvalid({ file: writeYaml(''), env: { RINGPROOF_CREATE_LIMITS_ENABLED: 'maybe' } },
+      'limits.create.enabled', 'must be true or false');
+  });
+});
