@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { percentileSorted } from './percentile.mjs';
 
@@ -137,7 +137,7 @@ function collect({ o, calls, code, killed, stderr, wallS, useTime, timeFile }) {
     const [, user, sys] = last.split(' ').map(Number);
     if (Number.isFinite(user) && Number.isFinite(sys)) sippCpuS = user + sys;
   }
-  const errors = existsSync(join(o.workDir, 'errors.log')) ? readFileSync(join(o.workDir, 'errors.log'), 'utf8') : '';
+  const errors = existsSync(join(o.workDir, 'errors.log')) ? head(join(o.workDir, 'errors.log'), 64 * 1024) : '';
   return {
     calls,
     successful,
@@ -162,4 +162,15 @@ function collect({ o, calls, code, killed, stderr, wallS, useTime, timeFile }) {
     stderr: stderr.trim(),
     errorSample: errors.split('\n').filter((l) => l.trim() !== '').slice(0, 5).join('\n'),
   };
+}
+
+/** The first `bytes` of a file: only a sample of SIPp's error log is reported, and a long flood's log outgrows a string. */
+function head(path, bytes) {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, readSync(fd, buf, 0, bytes, 0)).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
