@@ -172,18 +172,21 @@ describe('daemon shutdown with its embedded redis-server (issue 19)', () => {
     process.kill(rp, 'SIGCONT');
     const exit = await exitOf(d, (GRACE_SECONDS + 10) * 1000);
     const why = d.logs.stdout.slice(-30).join('\n');
-    expect(exit.code, why).toBe(75);
+    // Which goes first is a race both ways of which are correct: Redis exits before the sink's last
+    // flush (the events stay spooled, exit 75), or the woken Redis takes them first (a clean stop, 0).
+    expect([0, 75], why).toContain(exit.code);
+    const spooled = exit.code === 75;
     expect(Date.now() - signalledAt, why).toBeLessThan(GRACE_SECONDS * 1000);
     const msgs = logMessages(d);
     expect(msgs.filter((m) => m === 'embedded redis started'), why).toHaveLength(1);
-    expect(msgs.some((m) => m.startsWith('stopped without the embedded redis-server')), why).toBe(true);
+    expect(msgs.some((m) => m.startsWith('stopped without the embedded redis-server')), why).toBe(spooled);
     await expectNothingLeft(dir);
-    // Nothing reached a worker: no session was verified before the restart.
-    expect(webhooksBySession(secret, r.received, 'verification.verified').size).toBe(0);
+    // Spooled: nothing reached a worker, so no session was verified before the restart.
+    if (spooled) expect(webhooksBySession(secret, r.received, 'verification.verified').size).toBe(0);
 
     // The next start replays the spool: every session verified, by exactly one webhook.
     d = await startEmbedded(dir, r.url);
-    expect(logMessages(d).some((m) => m.startsWith('calls sink: spooled events from a previous run'))).toBe(true);
+    expect(logMessages(d).some((m) => m.startsWith('calls sink: spooled events from a previous run'))).toBe(spooled);
     await waitUntil('every session verified', async () => {
       const views = await Promise.all(sessions.map((s) => getVerification(d.baseUrl, s.id)));
       return views.every((v) => v.status === 'verified') ? true : undefined;
@@ -192,7 +195,7 @@ describe('daemon shutdown with its embedded redis-server (issue 19)', () => {
       const bySession = webhooksBySession(secret, r.received, 'verification.verified');
       return sessions.every((s) => (bySession.get(s.id)?.length ?? 0) > 0) ? true : undefined;
     }, 30_000);
-    expect(await metricSum([d], 'ringproof_spool_drained_total')).toBeGreaterThanOrEqual(sessions.length);
+    if (spooled) expect(await metricSum([d], 'ringproof_spool_drained_total')).toBeGreaterThanOrEqual(sessions.length);
     expect(await d.stop('SIGTERM')).toBe(0);
     const bySession = webhooksBySession(secret, r.received, 'verification.verified');
     for (const s of sessions) expect(bySession.get(s.id)?.length, s.id).toBe(1);
