@@ -4,6 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { CallEvent } from '../edge/call-event.js';
 import { maskNumber } from '../log/mask.js';
 import { batchEvents } from '../queue/call-batch.js';
+import { batchJobId } from '../queue/call-job-id.js';
 import { CallerTrustDecider, verdictTrust, type CallTrust as CallTrustDecision } from '../trust/call-trust.js';
 import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
 import type { CallerTrustVerifier } from '../trust/stir-shaken-types.js';
@@ -97,7 +98,7 @@ export class CallWorker {
     this.clock = opts.clock ?? Date.now;
     this.trust = new CallerTrustDecider(opts.trust);
     this.trustOf = (e) => this.trust.decide(e);
-    this.worker = new Worker<unknown, CallResult | BatchSummary>(CALLS_QUEUE, (job: Job<unknown>) => this.process(job.data), {
+    this.worker = new Worker<unknown, CallResult | BatchSummary>(CALLS_QUEUE, (job: Job<unknown>) => this.process(job), {
       connection: opts.connection,
       prefix: opts.prefix,
       concurrency: opts.concurrency ?? 16,
@@ -121,20 +122,26 @@ export class CallWorker {
   }
 
   /** A batch job returns a summary; a job of one bare CallEvent (older producers) its CallResult. */
-  private async process(data: unknown): Promise<CallResult | BatchSummary> {
+  private async process(job: Job<unknown>): Promise<CallResult | BatchSummary> {
+    const data = job.data;
     const events = batchEvents(data);
-    const results = await this.handleBatch(events);
+    // The job id names the delivery: stable across retries of this job, distinct for another job.
+    const results = await this.handleBatch(events, job.id);
     if (events.length === 1 && events[0] === data) return results[0] as CallResult;
     return { calls: results.length, verified: results.filter((r) => r.outcome === 'verified').length };
   }
 
   /** Processes one CallEvent (a batch of one); for tests and tools. */
-  async handle(event: CallEvent): Promise<CallResult> {
-    return (await this.handleBatch([event]))[0] as CallResult;
+  async handle(event: CallEvent, delivery?: string): Promise<CallResult> {
+    return (await this.handleBatch([event], delivery))[0] as CallResult;
   }
 
-  /** Processes a batch of CallEvents; results in input order. Malformed entries are answered invalid. */
-  async handleBatch(events: readonly unknown[]): Promise<CallResult[]> {
+  /**
+   * Processes a batch of CallEvents; results in input order. Malformed entries are answered invalid.
+   * `delivery` names this delivery (the job id); handling the same batch again with the same name is
+   * its retry. Default: the id the edge gives a job of these calls (batchJobId).
+   */
+  async handleBatch(events: readonly unknown[], delivery?: string): Promise<CallResult[]> {
     const results: CallResult[] = new Array<CallResult>(events.length);
     const valid: CallEvent[] = [];
     const at: number[] = [];
@@ -156,6 +163,7 @@ export class CallWorker {
     if (valid.length > 0) {
       const decisions = await decideCalls(this.redis, valid, {
         keys: this.keys,
+        delivery: delivery ?? batchJobId(valid),
         audit: this.opts.audit,
         now: this.clock(),
         trustOf: await this.trustFor(valid),
@@ -183,7 +191,7 @@ export class CallWorker {
         if (d.outcome === 'verified' && d.notified !== 'verified' && d.claimed) {
           const session = toVerification(pairsToRecord(d.session));
           if (session && session.status === 'verified') {
-            emits.push(this.emitVerified(session).then((emitted) => { result.emitted = emitted; }));
+            emits.push(this.emitVerified(session, d.claimToken).then((emitted) => { result.emitted = emitted; }));
           }
         }
         if (d.sessionId !== '') {
@@ -225,17 +233,17 @@ export class CallWorker {
     return sid !== null && sid !== '' && (await this.redis.hget(this.keys.session + sid, 'status')) === 'pending';
   }
 
-  private async emitVerified(session: Verification): Promise<boolean> {
+  private async emitVerified(session: Verification, claimToken: string): Promise<boolean> {
     const url = session.callbackUrl ?? this.opts.defaultWebhookUrl;
     if (!url) {
       this.opts.logger?.warn({ sessionId: session.id }, 'verified session has no callbackUrl and no webhooks.defaultUrl');
     }
     const at = session.verifiedAt ? Date.parse(session.verifiedAt) : this.clock();
     const event = verificationEvent('verification.verified', session, at);
-    // The decision script took the claim (token as emitOnce would use); emit and mark notified.
+    // The decision script took the claim for this delivery; emit and mark notified.
     // A direct-first emitter records its 2xx deliveries in `unmarked`: a retry after a failed mark
     // then only marks. Queue adds are not recorded: a Redis that lost the add must get it again.
-    await emitClaimed(this.redis, this.keys, session.id, 'verified', `call:${session.callId ?? ''}`, async () => {
+    await emitClaimed(this.redis, this.keys, session.id, 'verified', claimToken, async () => {
       if (url && !this.unmarked.has(event.id)) await this.opts.emitter.emit(event, url);
     });
     this.unmarked.delete(event.id);

@@ -4,7 +4,7 @@ import type { CallEvent } from '../edge/call-event.js';
 import type { CallTrust } from '../trust/call-trust.js';
 import { DEFAULT_EMIT_LEASE_MS } from './emit-once.js';
 import { runScript } from './scripts/lua-script.js';
-import { DEDUPE_BUCKETS, processCallsScript } from './scripts/process-calls.js';
+import { claimToken, claimTokenPrefix, DEDUPE_BUCKETS, processCallsScript } from './scripts/process-calls.js';
 import type { CallOutcome } from './verification-types.js';
 import { DEFAULT_DEDUPE_WINDOW_SECONDS, DEFAULT_RETENTION_SECONDS, DEFAULT_SKEW_MS } from './verify-defaults.js';
 import type { VerifyKeys } from './verify-keys.js';
@@ -22,10 +22,17 @@ export interface CallDecision {
   session: unknown;
   /** The caller holds the verified emit claim. */
   claimed: boolean;
+  /** The claim's token (emitClaimed releases the claim with it); '' when not claimed. */
+  claimToken: string;
 }
 
 export interface DecideOptions {
   keys: VerifyKeys;
+  /**
+   * Names this delivery of the batch (the calls job id): the emit claim belongs to it, so a retry of
+   * the same job emits and another job carrying the same Call-ID does not (see claimToken).
+   */
+  delivery: string;
   audit: AuditLog;
   now: number;
   skewMs?: number;
@@ -87,13 +94,15 @@ export async function decideCalls(redis: Redis | Cluster, events: readonly CallE
       if (i === undefined) verdicts.set(t, (i = verdicts.size + 1));
       return i;
     });
-    const args = [...head, chunk.length, verdicts.size];
+    const tokens = claimTokenPrefix(opts.delivery, start);
+    const args = [...head, chunk.length, tokens, verdicts.size];
     for (const t of verdicts.keys()) args.push(t.refusal, t.verdictJson);
     chunk.forEach((e, k) => {
       args.push(e.callId, e.did ?? '', e.cli ?? '', e.receivedAt, presetOutcome(e), e.trunk, JSON.stringify(e), index[k] as number);
     });
     const reply = (await runScript(redis, processCallsScript, keys, args)) as unknown[][];
-    for (const r of reply) {
+    reply.forEach((r, k) => {
+      const claimed = Number(r[6]) === 1;
       out.push({
         fresh: Number(r[0]) === 1,
         outcome: r[1] as CallOutcome,
@@ -101,9 +110,10 @@ export async function decideCalls(redis: Redis | Cluster, events: readonly CallE
         detail: String(r[3] ?? ''),
         notified: String(r[4] ?? ''),
         session: r[5],
-        claimed: Number(r[6]) === 1,
+        claimed,
+        claimToken: claimed ? claimToken(tokens, k) : '',
       });
-    }
+    });
   }
   return out;
 }

@@ -16,11 +16,13 @@ export const DEFAULT_EMIT_LEASE_MS = 15_000;
  * the claim. Resolves true when this call emitted. On failure the claim is released and the error
  * rethrown so the job is retried.
  *
- * `token` names the work that owns the emit (derived from the job: the verifying Call-ID, or the
- * expiry), not the attempt: a retry of the same job — after a worker crash, or after Redis died
- * between the claim and the emit and ioredis replayed the script — finds its own claim and emits,
- * instead of taking the claim for someone else's and completing without a webhook. Two deliveries of
- * the same job may then both emit; the webhook queue dedupes by event id.
+ * `token` names the work that owns the emit (derived from the job: the batch job and the call's
+ * place in it, see claimToken; or the expiry), not the attempt: a retry of the same job — after a
+ * worker crash, or after Redis died between the claim and the emit and ioredis replayed the script —
+ * finds its own claim and emits, instead of taking the claim for someone else's and completing
+ * without a webhook. Another job carrying the same Call-ID (a second edge, a re-sent batch) is other
+ * work: it leaves the webhook to the holder. Two deliveries of the same job may both emit; the
+ * webhook queue dedupes by event id.
  */
 export async function emitOnce(
   redis: Redis | Cluster,

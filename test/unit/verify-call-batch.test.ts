@@ -4,7 +4,6 @@
  * call costs, measured with INFO / MEMORY USAGE.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { Registry } from 'prom-client';
@@ -15,6 +14,7 @@ import { AuditLog } from '../../src/audit/audit-log.js';
 import { createVerifyMetrics, type VerifyMetrics } from '../../src/verify/verify-metrics.js';
 import { EXPIRY_QUEUE, type ExpiryJobData } from '../../src/verify/queue-names.js';
 import type { CallEvent } from '../../src/edge/call-event.js';
+import { testCallEvent } from '../helpers/call-event.js';
 import type { WebhookEmitter, WebhookEvent } from '../../src/verify/verification-types.js';
 
 const PREFIX = '{rpbatch}';
@@ -27,14 +27,7 @@ class CollectingEmitter implements WebhookEmitter {
   }
 }
 
-function callEvent(over: Partial<CallEvent> = {}): CallEvent {
-  return {
-    v: 1, trunk: 'carrier-a', source: { address: '127.0.0.1', port: 5060 }, transport: 'udp',
-    callId: `${randomUUID()}@198.51.100.7`, cli: '+447700900001', cliOrigin: 'pai', cliRaw: '+447700900001',
-    did: DID, didRaw: DID, verstat: null, identity: null, userAgent: 'test', rejectCode: 486,
-    receivedAt: Date.now(), ...over,
-  };
-}
+const callEvent = (over: Partial<CallEvent> = {}): CallEvent => testCallEvent(DID, over);
 
 /** A random CLI per call, as a spoofing flood sends them. */
 function floodEvent(i: number): CallEvent {

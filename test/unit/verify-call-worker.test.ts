@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { Registry } from 'prom-client';
@@ -11,9 +10,11 @@ import { createVerifyMetrics, type VerifyMetrics } from '../../src/verify/verify
 import { CALLS_QUEUE, EXPIRY_QUEUE, type ExpiryJobData } from '../../src/verify/queue-names.js';
 import { sha1Hex, verifyKeys } from '../../src/verify/verify-keys.js';
 import { decideCalls } from '../../src/verify/decide-calls.js';
+import { claimToken, claimTokenPrefix } from '../../src/verify/scripts/process-calls.js';
 import { webhookEventId } from '../../src/verify/webhook-events.js';
 import { UnmarkedEmits } from '../../src/verify/unmarked-emits.js';
 import type { CallEvent } from '../../src/edge/call-event.js';
+import { testCallEvent } from '../helpers/call-event.js';
 import type { CallerTrustPolicy } from '../../src/trust/caller-trust-types.js';
 import type { CallerTrustVerdict, CallerTrustVerifier, StirShakenInput } from '../../src/trust/stir-shaken-types.js';
 import { createIdentityVerifier } from '../../src/trust/identity-verifier-setup.js';
@@ -42,14 +43,7 @@ class CollectingEmitter implements WebhookEmitter {
   }
 }
 
-function callEvent(over: Partial<CallEvent> = {}): CallEvent {
-  return {
-    v: 1, trunk: 'carrier-a', source: { address: '127.0.0.1', port: 5060 }, transport: 'udp',
-    callId: randomUUID(), cli: '+447700900001', cliOrigin: 'pai', cliRaw: '+447700900001',
-    did: DID, didRaw: DID, verstat: null, identity: null, userAgent: 'test', rejectCode: 486,
-    receivedAt: Date.now(), ...over,
-  };
-}
+const callEvent = (over: Partial<CallEvent> = {}): CallEvent => testCallEvent(DID, over);
 
 let server: TestRedis;
 let redis: Redis;
@@ -239,10 +233,10 @@ describe('CallWorker', () => {
     const ev = callEvent();
     const keys = verifyKeys(PREFIX);
     // What the dead worker got done: the atomic decision (with its audit entries and the emit claim) only.
-    await decideCalls(redis, [ev], { keys, audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
+    await decideCalls(redis, [ev], { keys, delivery: 'job-1', audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
     expect((await store.get(v.id))?.status).toBe('verified');
-    expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
-    expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', emitted: false });
+    expect(await worker.handle(ev, 'job-1')).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
+    expect(await worker.handle(ev, 'job-1')).toMatchObject({ outcome: 'duplicate', emitted: false });
     expect(emitter.sent).toHaveLength(1);
     // The dedupe record gone (its window passed) but the session names this Call-ID: still no second verification.
     const buckets = await redis.keys(`${PREFIX}:dd:*`);
@@ -256,10 +250,10 @@ describe('CallWorker', () => {
     const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
     const ev = callEvent();
     const keys = verifyKeys(PREFIX);
-    await decideCalls(redis, [ev], { keys, audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
+    await decideCalls(redis, [ev], { keys, delivery: 'job-1', audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
     // The dead attempt's claim is still leased (the release never reached Redis).
-    await redis.set(keys.emitClaimKey(v.id, 'verified'), `call:${ev.callId}`, 'PX', 15_000);
-    expect(await worker.handle(ev)).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
+    expect(await redis.get(keys.emitClaimKey(v.id, 'verified'))).toBe(claimToken(claimTokenPrefix('job-1', 0), 0));
+    expect(await worker.handle(ev, 'job-1')).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
     expect(emitter.sent).toHaveLength(1);
     expect(emitter.sent[0]!.event.id).toBe(webhookEventId(v.id, 'verification.verified'));
   });
@@ -328,6 +322,29 @@ describe('CallWorker', () => {
       await w.close();
       scripts.disconnect();
     }
+  });
+
+  it('the same Call-ID in another job while the first holds the emit claim: only the claiming job emits, and its retry does', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const ev = callEvent();
+    // Job A (edge 1) decided and claimed, then its worker died before emitting.
+    await decideCalls(redis, [ev], { keys: verifyKeys(PREFIX), delivery: 'edge-1-batch', audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
+    // Job B (the same call through edge 2, or a re-sent batch with other calls) finds A's claim.
+    expect((await worker.handleBatch([callEvent({ cli: '+447700900777' }), ev], 'edge-2-batch'))[1])
+      .toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', sessionId: v.id, emitted: false });
+    expect(emitter.sent).toHaveLength(0);
+    // A's retry after the stall finds its own claim and emits, once.
+    expect(await worker.handle(ev, 'edge-1-batch')).toMatchObject({ outcome: 'duplicate', emitted: true });
+    expect(await worker.handle(ev, 'edge-2-batch')).toMatchObject({ outcome: 'duplicate', emitted: false });
+    expect(emitter.sent).toHaveLength(1);
+  });
+
+  it('a Call-ID twice in one batch emits once', async () => {
+    await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    const ev = callEvent();
+    const r = await worker.handleBatch([ev, ev]);
+    expect(r.map((x) => [x.outcome, x.emitted])).toEqual([['verified', true], ['duplicate', false]]);
+    expect(emitter.sent).toHaveLength(1);
   });
 
   it('an emit claim held by other work is respected (no second webhook)', async () => {

@@ -3,13 +3,29 @@ import type { LuaScript } from './lua-script.js';
 /** ARGV slots per call after the head and the trust table (see the script's header). */
 export const CALL_ARGS = 8;
 /** ARGV slots before the trust table: the last one is its size. */
-export const HEAD_ARGS = 16;
+export const HEAD_ARGS = 17;
 /** KEYS before the dedupe buckets. */
 export const FIXED_KEYS = 4;
 /** One unsolicited call in this many (by Call-ID hash) is counted in the top talkers, with this weight. */
 export const TALKER_SAMPLE = 8;
 /** Dedupe buckets searched: this one and three earlier ones, each a third of the window long. */
 export const DEDUPE_BUCKETS = 4;
+
+/**
+ * The verified emit claim's token for the call at `index` of a script run: it names the delivery
+ * (the batch job and the call's place in it), not the call. A retry of the same job finds its own
+ * claim and emits; another job carrying the same Call-ID (the call through a second edge, a batch
+ * the edge re-sent) finds a claim that is not its own and leaves the webhook to its holder.
+ * `prefix` is claimTokenPrefix(delivery, offset of the run in the batch).
+ */
+export function claimToken(prefix: string, index: number): string {
+  return `${prefix}${index}`;
+}
+
+/** ARGV 16 of a run that starts at `offset` of the batch delivered as `delivery`. */
+export function claimTokenPrefix(delivery: string, offset: number): string {
+  return `job:${delivery}:${offset}:`;
+}
 
 /**
  * Decides every call of one batch in one atomic step and one round trip, so the Redis work per call
@@ -45,14 +61,16 @@ export const DEDUPE_BUCKETS = 4;
  * ARGV: 1 session key prefix, 2 skew ms, 3 session retention s, 4 now ms, 5 evidence MINID (ms),
  *       6 noise MAXLEN (~), 7 emit claim key prefix, 8 claim lease ms, 9 dedupe bucket TTL s,
  *       10 match key prefix, 11 aggregate TTL s, 12 top talkers kept, 13 top talkers TTL s,
- *       14 noise sample 1 in N, 15 number of calls, 16 size T of the trust table;
+ *       14 noise sample 1 in N, 15 number of calls, 16 emit claim token prefix (the delivery, see
+       claimToken), 17 size T of the trust table;
  *       then T pairs: caller-trust refusal ('' = may verify), caller-trust verdict as JSON;
  *       then per call: Call-ID, DID, CLI, receivedAt ms, preset outcome ('' or 'withheld'/'invalid'),
  *       trunk, the CallEvent as JSON (an object; the outcome fields are appended for the audit),
  *       index (1..T) of its trust verdict
  * Returns one {fresh 1/0, outcome, sessionId, detail, notified, HGETALL or {}, claimed 1/0} per call.
  * fresh=0: an earlier delivery decided; outcome is that decision. The session (HGETALL) is returned
- * only with claimed=1, when the caller holds the verified emit claim (token 'call:' .. its callId).
+ * only with claimed=1, when the caller holds the verified emit claim (token ARGV 16 .. its 0-based
+ * index in this run).
  */
 export const processCallsScript: LuaScript = {
   name: 'rpProcessCallBatch',
@@ -177,11 +195,11 @@ for i = 0, n - 1 do
   local notified, h, claimed = '', {}, 0
   if outcome == 'verified' and sid ~= '' then
     local skey = sprefix .. sid
-    local s = redis.call('HMGET', skey, 'notified', 'status', 'callId')
+    local s = redis.call('HMGET', skey, 'notified', 'status')
     notified = s[1] or ''
     if notified ~= 'verified' and s[2] == 'verified' then
       local ckey = ARGV[7] .. sid .. ':verified'
-      local token = 'call:' .. (s[3] or '')
+      local token = ARGV[16] .. i
       if redis.call('SET', ckey, token, 'PX', ARGV[8], 'NX') then
         claimed = 1
       elseif redis.call('GET', ckey) == token then
