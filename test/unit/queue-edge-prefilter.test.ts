@@ -139,8 +139,7 @@ describe('exact pre-filter (watermark)', () => {
     const reader = createRedis(server.url, { role: 'producer' });
     const filter = new PendingNumbers({ subscriber, reader, pendingKey: keys.pending, channel: keys.pendingChannel, reloadMs: 60_000, logger });
     cleanups.push(() => { filter.close(); subscriber.disconnect(); reader.disconnect(); });
-    await filter.whenSynced();
-    expect(filter.synced).toBe(true);
+    await expect.poll(() => filter.synced, { timeout: 5000 }).toBe(true);
     await new Promise((r) => setTimeout(r, 100));
     expect(filter.watermark).toBe(0);
   });
