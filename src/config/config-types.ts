@@ -93,6 +93,11 @@ export interface PipelineConfig {
   dedupeWindowSeconds: number;
   /** Full reload period of the edge's pending-number pre-filter (s). */
   prefilterReloadSeconds: number;
+  /**
+   * Period of the pre-filter's watermark probe (ms); with it the edge decides itself, in aggregate,
+   * the calls that cannot match a pending session. 0 turns that off (every call is queued).
+   */
+  prefilterWatermarkMs: number;
   /** Unsolicited calls are shed while the oldest waiting unsolicited batch is older than this (s). */
   shedAfterSeconds: number;
 }

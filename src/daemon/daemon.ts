@@ -169,7 +169,7 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
     if (runs(config, 'edge')) {
       let sink: EventSink;
       if (opts.sink) sink = opts.sink;
-      else if (edgeQueued && endpoint && queueMetrics && memory) sink = createQueueSink(config, endpoint.url, queueMetrics, logger, memory);
+      else if (edgeQueued && endpoint && queueMetrics && memory) sink = createQueueSink(config, endpoint.url, queueMetrics, logger, memory, verifyMetrics?.callOutcomes);
       else sink = new LogSink(logger);
       // The sink must flush after the engine stops handing it events, so it is stopped later.
       stoppers.push({ name: 'event-sink', stop: () => sink.close() });

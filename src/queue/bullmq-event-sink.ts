@@ -93,6 +93,7 @@ export class BullmqEventSink implements EventSink {
   private urgent = false;
   private readonly candidates: CandidateFilter | undefined;
   private readonly pressure: { readonly shedding: boolean } | undefined;
+  private prefilter: { offer(e: CallEvent): boolean; readonly held: number } | undefined;
   private shedSinceLog = 0;
   private lastShedLog = 0;
   private batchTimer: NodeJS.Timeout | undefined;
@@ -148,9 +149,9 @@ export class BullmqEventSink implements EventSink {
     return !this.closed && isRedisReady(this.conn);
   }
 
-  /** Events not yet acknowledged by Redis: in memory (buffered, being sent, to re-send) plus on disk. */
+  /** Events not yet acknowledged by Redis: in memory (held, buffered, being sent, to re-send) plus on disk. */
   get backlog(): number {
-    return this.buffer.length + this.sending + this.spool.size + this.resend.reduce((n, b) => n + b.length, 0);
+    return this.buffer.length + this.sending + this.spool.size + this.resend.reduce((n, b) => n + b.length, 0) + (this.prefilter?.held ?? 0);
   }
 
   publish(event: CallEvent): void {
@@ -161,6 +162,22 @@ export class BullmqEventSink implements EventSink {
     }
     const filter = this.candidates;
     const candidate = filter !== undefined && event.cli !== null && filter.has(event.cli);
+    // A call that cannot match a session may be decided at the edge (no per-call Redis work).
+    if (!candidate && this.prefilter?.offer(event) === true) return;
+    this.enqueue(event, candidate);
+  }
+
+  /**
+   * The edge decides calls that cannot match a session (EdgePrefilter); it hands back to enqueue()
+   * the calls it does not decide. Set once, before the first publish.
+   */
+  attachPrefilter(p: { offer(e: CallEvent): boolean; readonly held: number }): void {
+    this.prefilter = p;
+  }
+
+  /** The queue path of one call: the candidate lane, or the unsolicited lane (which may be shed). */
+  enqueue(event: CallEvent, candidate: boolean): void {
+    const filter = this.candidates;
     // Only a current pre-filter may decide that a call cannot verify anything.
     if (!candidate && filter !== undefined && this.pressure?.shedding === true && filter.synced) {
       this.shed(event);

@@ -1,7 +1,14 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { PrefilterCounters } from './edge-prefilter.js';
 import type { QueueDepthProbe } from './queue-depth-probe.js';
 
-export type PublishResult = 'queued' | 'spooled' | 'overflow' | 'shed';
+export type PublishResult = 'queued' | 'spooled' | 'overflow' | 'shed' | 'decided';
+
+/** The edge decider as the metrics read it (EdgePrefilter). */
+export interface PrefilterSource {
+  flushCounts(c: PrefilterCounters): void;
+  readonly watermarkAgeMs: number;
+}
 
 /**
  * Metrics of the edge → queue path, on the process registry. The gauges are filled at scrape time
@@ -19,14 +26,53 @@ export interface QueueMetrics {
   readonly queueDepth: Gauge<'queue'>;
   readonly queueDelayed: Gauge<'queue'>;
   readonly queueFailed: Gauge<'queue'>;
+  /** Calls the edge decided itself (they cannot match a session), by outcome. */
+  readonly prefilterDecided: Counter<'outcome'>;
+  readonly prefilterHeld: Counter;
+  readonly prefilterHoldOverflow: Counter;
+  readonly prefilterAggregateDropped: Counter;
+  readonly prefilterWatermarkAge: Gauge;
   watchSpool(spool: { readonly size: number }): void;
   watchQueues(probe: QueueDepthProbe): void;
+  /** `outcomes`: ringproof_call_outcomes_total, so edge decisions show there as the worker's do. */
+  watchPrefilter(source: PrefilterSource, outcomes?: PrefilterCounters['outcomes']): void;
 }
 
 export function createQueueMetrics(registry: Registry): QueueMetrics {
   let spool: { readonly size: number } | undefined;
   let probe: QueueDepthProbe | undefined;
   let depths: Promise<void> | undefined;
+  let prefilter: PrefilterSource | undefined;
+  let outcomes: PrefilterCounters['outcomes'];
+  // The edge decider counts in plain numbers on the call path; every read of these hands them over.
+  const flushPrefilter = (): void => {
+    prefilter?.flushCounts({
+      decided: prefilterDecided, published: eventsPublished, held: prefilterHeld, overflow: prefilterHoldOverflow,
+      dropped: prefilterAggregateDropped, ...(outcomes ? { outcomes } : {}),
+    });
+  };
+  const counter = (name: string, help: string): Counter =>
+    new Counter({ name, help, registers: [registry], collect: flushPrefilter });
+  const eventsPublished = new Counter({
+    name: 'ringproof_events_published_total',
+    help: 'CallEvents handed to the queue path, by first fate: queued (Redis), spooled (disk), overflow (dropped: spool full), shed (unsolicited, dropped while the pipeline was behind), decided (at the edge: it cannot match a session; counted in aggregate)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect: flushPrefilter,
+  });
+  const prefilterDecided = new Counter({
+    name: 'ringproof_prefilter_decided_total',
+    help: 'Calls the edge decided itself, without per-call Redis work, because its exact copy of the pending numbers shows they cannot match a session, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+    collect: flushPrefilter,
+  });
+  const prefilterHeld = counter('ringproof_prefilter_held_total',
+    'Calls held at the edge until the pending-number copy was known current for their arrival time (a few tens of ms)');
+  const prefilterHoldOverflow = counter('ringproof_prefilter_hold_overflow_total',
+    'Calls the edge could not decide because its hold buffer was full or the watermark stopped moving; they took the queue path');
+  const prefilterAggregateDropped = counter('ringproof_prefilter_aggregate_dropped_total',
+    'Updates of the edge-decided calls\' counts, talkers or noise trail dropped because Redis stayed away and the pending data was at its bound');
 
   // The three queue gauges share one probe read per scrape.
   const refreshDepths = (): Promise<void> => {
@@ -53,12 +99,7 @@ export function createQueueMetrics(registry: Registry): QueueMetrics {
   const queueFailed = queueGauge('ringproof_queue_failed', 'BullMQ jobs failed for good and kept for inspection, by queue');
 
   return {
-    eventsPublished: new Counter({
-      name: 'ringproof_events_published_total',
-      help: 'CallEvents handed to the queue path, by first fate: queued (Redis), spooled (disk), overflow (dropped: spool full), shed (unsolicited, dropped while the pipeline was behind)',
-      labelNames: ['result'] as const,
-      registers: [registry],
-    }),
+    eventsPublished,
     spoolEvents: new Gauge({
       name: 'ringproof_spool_events',
       help: 'CallEvents held in the local disk spool waiting for Redis',
@@ -85,7 +126,20 @@ export function createQueueMetrics(registry: Registry): QueueMetrics {
     queueDepth,
     queueDelayed,
     queueFailed,
+    prefilterDecided,
+    prefilterHeld,
+    prefilterHoldOverflow,
+    prefilterAggregateDropped,
+    prefilterWatermarkAge: new Gauge({
+      name: 'ringproof_prefilter_watermark_age_seconds',
+      help: 'Age of the edge\'s proof that its pending-number copy is complete (sent time of the last answered probe); +Inf while the copy is not exact (the edge then decides nothing itself)',
+      registers: [registry],
+      collect() {
+        if (prefilter) this.set(prefilter.watermarkAgeMs / 1000);
+      },
+    }),
     watchSpool(s) { spool = s; },
     watchQueues(p) { probe = p; },
+    watchPrefilter(p, o) { prefilter = p; outcomes = o; },
   };
 }

@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import type { AuditLog } from '../audit/audit-log.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError } from '../errors/ringproof-error.js';
-import { DEFAULT_EXPIRY_GRACE_MS, DEFAULT_RETENTION_SECONDS, IDEMPOTENCY_TTL_SECONDS } from './verify-defaults.js';
+import { DEFAULT_EXPIRY_GRACE_MS, DEFAULT_LATE_EVIDENCE_MS, DEFAULT_RETENTION_SECONDS, IDEMPOTENCY_TTL_SECONDS } from './verify-defaults.js';
 import { expiryJobId, type ExpiryJobData } from './queue-names.js';
 import { cancelSessionScript } from './scripts/cancel-session.js';
 import { createSessionScript } from './scripts/create-session.js';
@@ -106,7 +106,7 @@ export class RedisVerificationStore implements VerificationStore {
       ],
       [
         id, this.keys.session, useIdem ? '1' : '0', IDEMPOTENCY_TTL_SECONDS, recordTtl,
-        this.retentionSeconds, now, input.phoneNumber, session.expiresAt + this.expiryGraceMs, this.keys.pendingChannel,
+        this.retentionSeconds, now, input.phoneNumber, session.expiresAt + this.expiryGraceMs + DEFAULT_LATE_EVIDENCE_MS, this.keys.pendingChannel,
         ...sessionFields(session),
       ],
     )) as [string, string, unknown];

@@ -9,6 +9,11 @@ export const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600;
  * in the calls queue, and it must get its chance to verify before the session is declared expired.
  */
 export const DEFAULT_EXPIRY_GRACE_MS = 2000;
+/**
+ * A number stays in the edges' pending-number set this long after its session's expiry (+ grace), so
+ * a late call is still queued and decided by the worker: "late" evidence on the session, not noise.
+ */
+export const DEFAULT_LATE_EVIDENCE_MS = 5 * 60_000;
 /** Clock skew allowed between the API node stamping createdAt and the edge stamping receivedAt. */
 export const DEFAULT_SKEW_MS = 1000;
 /**

@@ -4,8 +4,9 @@
  * SIPp, a real webhook receiver. Nobody touches Redis or the daemons between flood and resumption.
  *
  * The API refuses creation from 60 % of maxmemory; the edge here sheds only from 89 % (its own
- * `redis.memoryHighWaterPercent`: 99) and never for a lagging worker, so the unsolicited calls themselves, decided and deduped by
- * the worker, carry Redis past the API's mark. With the shortest dedupe window (35 s) their state
+ * `redis.memoryHighWaterPercent`: 99) and never for a lagging worker, and does not decide calls itself
+ * (`pipeline.prefilterWatermarkMs: 0`: the queue path, as when its copy is not exact), so the
+ * unsolicited calls themselves, decided and deduped by the worker, carry Redis past the API's mark. With the shortest dedupe window (35 s) their state
  * is gone about a minute after the last call, and creation is taken again.
  */
 import { Redis } from 'ioredis';
@@ -46,9 +47,10 @@ async function start(name: string, role: DaemonRole, highWaterPercent: number): 
     name, role, redisUrl: redis.url, webhookSecret: secret, webhookUrl: receiver.url, dids: DIDS,
     configYaml: [
       'redis:', `  memoryHighWaterPercent: ${highWaterPercent}`,
-      // The shortest dedupe window; no shedding for a lagging worker (a loaded machine), so every
-      // unsolicited call reaches Redis.
-      'pipeline:', '  dedupeWindowSeconds: 35', '  shedAfterSeconds: 3600',
+      // The shortest dedupe window; no shedding for a lagging worker (a loaded machine), and no
+      // deciding at the edge (which costs Redis nothing per call), so every unsolicited call reaches
+      // Redis: this is the queue path's memory ceiling at work.
+      'pipeline:', '  dedupeWindowSeconds: 35', '  shedAfterSeconds: 3600', '  prefilterWatermarkMs: 0',
       'audit:', '  noiseMaxEntries: 100',
     ].join('\n') + '\n',
   });

@@ -5,14 +5,16 @@ import type { LuaScript } from './lua-script.js';
  * One script so that two concurrent creates for one number leave exactly one pending session, and
  * two concurrent creates with one idempotency key create one session.
  *
- * The number joins the set of pending numbers (number → expiresAt, entries past their time are
- * dropped here) and is announced on the pending channel: the edges' pre-filter (PendingNumbers)
- * sends calls from these numbers ahead of the flood. An optimisation only: matching never reads it.
+ * The number joins the set of pending numbers (number → expiresAt + grace + late-evidence time;
+ * entries past their time are dropped here) and is announced on the pending channel, inside this
+ * script so before the API answers: the edges' pre-filter (PendingNumbers) sends calls from these
+ * numbers ahead of the flood, and decides itself (as unsolicited) calls from numbers not in it once
+ * its watermark shows the copy complete. Matching itself never reads it.
  *
  * KEYS: 1 session hash, 2 phone key, 3 match key (DID, number), 4 idempotency key, 5 pending numbers
  * ARGV: 1 id, 2 session key prefix, 3 use idempotency (0/1), 4 idempotency TTL s,
  *       5 record TTL s (window + retention), 6 retention s after a terminal state, 7 now ms,
- *       8 phone number, 9 expiresAt ms, 10 pending channel, 11.. field/value pairs of the new session
+ *       8 phone number, 9 pending-set score ms, 10 pending channel, 11.. field/value pairs of the new session
  * Returns {'replay', id, HGETALL} or {'created', id, supersededId or ''}.
  */
 export const createSessionScript: LuaScript = {
