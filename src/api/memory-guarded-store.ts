@@ -8,7 +8,8 @@ export const MEMORY_RETRY_AFTER_SECONDS = 30;
  * A VerificationStore that refuses new sessions (503 + Retry-After) while Redis is above its memory
  * high-water mark, so creation fails cleanly before Redis itself refuses writes (noeviction) and
  * the memory left serves the sessions already pending: their calls still verify. Reads and
- * cancellations pass through; idempotent replays are refused too (they may need a write).
+ * cancellations pass through, and so do idempotent replays (findReplay): a retry gets its original
+ * answer, at most re-adding a missing expiry job.
  */
 export class MemoryGuardedStore implements VerificationStore {
   constructor(
@@ -25,6 +26,10 @@ export class MemoryGuardedStore implements VerificationStore {
       ));
     }
     return this.inner.create(input);
+  }
+
+  findReplay(owner: string, idempotencyKey: string): Promise<Verification | null> {
+    return this.inner.findReplay(owner, idempotencyKey);
   }
 
   get(id: string): Promise<Verification | null> {

@@ -50,6 +50,10 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     const ttlSeconds = body.ttlSeconds ?? verification.defaultTtlSeconds;
     // Inbound is the only method until flash calls (#12) add a body field choosing one.
     const creation: CreationRequest = { phoneNumber, method: 'inbound_call', principal: principalOf(request).name, clientIp: request.ip };
+    // A retry gets its original answer before any check runs: a limit that filled since the first
+    // request (or a policy changed since) must not turn a created session into a refusal.
+    const prior = idempotencyKey === undefined ? null : await store.findReplay(creation.principal, idempotencyKey);
+    if (prior) return sendReplay(reply, prior, phoneNumber, callbackUrl);
     const notes = await creationChecks.run(creation);
     const { verification: v, replayed } = await store.create({
       phoneNumber,
@@ -64,19 +68,15 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
       await creationChecks.released(creation, notes);
       throw err;
     });
-    // A replay created nothing either.
-    if (replayed) await creationChecks.released(creation, notes);
-    if (replayed && (v.phoneNumber !== phoneNumber || v.callbackUrl !== callbackUrl)) {
-      // Replaying a session for another number would silently verify the wrong one.
-      throw new ApiRequestError(ErrorCodes.API_CONFLICT, 409, 'Idempotency-Key was already used for a different phoneNumber or callbackUrl', 'idempotency-key');
+    if (replayed) {
+      // A concurrent request with the same key won the race: this one created nothing either.
+      await creationChecks.released(creation, notes);
+      return sendReplay(reply, v, phoneNumber, callbackUrl);
     }
-    if (!replayed) {
-      creationChecks.created(creation, notes);
-      logger.info({ verificationId: v.id, phoneNumber: v.phoneNumber, ttlSeconds, country: notes.phoneNumberInfo?.country, numberType: notes.phoneNumberInfo?.type }, 'verification created');
-    }
+    creationChecks.created(creation, notes);
+    logger.info({ verificationId: v.id, phoneNumber: v.phoneNumber, ttlSeconds, country: notes.phoneNumberInfo?.country, numberType: notes.phoneNumberInfo?.type }, 'verification created');
     reply.header('location', `/v1/verifications/${encodeURIComponent(v.id)}`);
-    if (replayed) reply.header('idempotency-replayed', 'true');
-    return send(reply, replayed ? 200 : 201, v);
+    return send(reply, 201, v);
   });
 
   app.get<{ Params: { id: string } }>('/verifications/:id', { schema: schemas.get }, async (request, reply) => {
@@ -93,6 +93,17 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     if (v.status === 'cancelled') logger.info({ verificationId: v.id }, 'verification cancelled');
     return send(reply, 200, v);
   });
+}
+
+/** 200 with the session an earlier request with the same Idempotency-Key created. */
+function sendReplay(reply: FastifyReply, v: Verification, phoneNumber: string, callbackUrl: string | undefined): FastifyReply {
+  if (v.phoneNumber !== phoneNumber || v.callbackUrl !== callbackUrl) {
+    // Replaying a session for another number would silently verify the wrong one.
+    throw new ApiRequestError(ErrorCodes.API_CONFLICT, 409, 'Idempotency-Key was already used for a different phoneNumber or callbackUrl', 'idempotency-key');
+  }
+  reply.header('location', `/v1/verifications/${encodeURIComponent(v.id)}`);
+  reply.header('idempotency-replayed', 'true');
+  return send(reply, 200, v);
 }
 
 function send(reply: FastifyReply, status: number, v: Verification): FastifyReply {

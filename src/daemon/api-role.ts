@@ -19,7 +19,7 @@ export interface ApiRole {
   stop(): Promise<void>;
   /**
    * Checks a reloaded configuration's DID pool (throws when it cannot be used) and returns the
-   * function that puts it in force for new verifications.
+   * function that puts it and the creation limits in force for new verifications.
    */
   prepareReload(config: RingproofConfig): () => void;
 }
@@ -61,6 +61,9 @@ export async function startApiRole(
       numbers.close();
       await expiryQueue.close();
     },
-    prepareReload: (next) => store.prepareDids(next.dids),
+    prepareReload: (next) => {
+      const commits = [store.prepareDids(next.dids), limits.prepareReload(next.limits.create)];
+      return () => { for (const commit of commits) commit(); };
+    },
   };
 }

@@ -2,7 +2,7 @@ import type { RingproofConfig } from '../config/config-types.js';
 
 /**
  * The configuration keys a running daemon puts in force on SIGHUP. Everything else (listeners,
- * Redis, limits sized at start-up such as sip.maxTransactions, workers, webhooks, API keys) is
+ * Redis, sizes fixed at start-up such as sip.maxTransactions, workers, webhooks, API keys) is
  * built once at start-up: a change there is reported as needing a restart and left as it was.
  */
 export const RELOADABLE_KEYS: readonly string[] = Object.freeze([
@@ -10,6 +10,7 @@ export const RELOADABLE_KEYS: readonly string[] = Object.freeze([
   'sip.scannerUserAgents',
   'sip.unknownSource',
   'dids',
+  'limits.create',
   'log.level',
 ]);
 

@@ -21,6 +21,11 @@ const WHAT: Record<CreateLimitName, string> = {
 /** Limits counted by the number blame the phoneNumber field; the key and address limits blame no input. */
 const NUMBER_LIMITS: ReadonlySet<CreateLimitName> = new Set(['perNumber', 'perPrefix', 'perCountry']);
 
+/** SIGHUP: `limits.create` of a reloaded configuration, put in force by the returned function. */
+export interface ReloadableLimits {
+  prepareReload(limits: CreateLimitsConfig): () => void;
+}
+
 /** The counters one creation takes from, with the limits that applied, so the same ones are given back. */
 interface Taken {
   keys: string[];
@@ -40,10 +45,15 @@ export function createLimitsCheck(opts: {
   keys: readonly ApiKeyConfig[];
   metrics: CreateLimitMetrics;
   logger: Logger;
-}): CreationCheck {
+}): CreationCheck & ReloadableLimits {
   const { redis, prefix, metrics, logger } = opts;
-  // Resolved once: each key's limits, its overrides over the global ones.
-  const perKey = new Map<string, CreateLimitsConfig>(opts.keys.map((k) => [k.name, { ...opts.limits, ...k.limits?.create }]));
+  // Resolved once per configuration: each key's limits, its overrides over the global ones. The
+  // keys themselves (api.keys) are start-up settings; a reload changes the global limits under them.
+  const resolve = (limits: CreateLimitsConfig): { global: CreateLimitsConfig; perKey: Map<string, CreateLimitsConfig> } => ({
+    global: limits,
+    perKey: new Map(opts.keys.map((k) => [k.name, { ...limits, ...k.limits?.create }])),
+  });
+  let inForce = resolve(opts.limits);
   const taken = new WeakMap<CreationNotes, Taken>();
 
   const subjects = (req: CreationRequest, notes: CreationNotes, limits: CreateLimitsConfig): Record<CreateLimitName, string> => ({
@@ -57,7 +67,7 @@ export function createLimitsCheck(opts: {
   return {
     name: 'creation-limits',
     async check(req, notes): Promise<CreationRefusal | undefined> {
-      const limits = perKey.get(req.principal) ?? opts.limits;
+      const limits = inForce.perKey.get(req.principal) ?? inForce.global;
       if (!limits.enabled) return undefined;
       const subject = subjects(req, notes, limits);
       const t: Taken = { keys: [], args: [] };
@@ -95,6 +105,10 @@ export function createLimitsCheck(opts: {
         retryAfterSeconds,
         details: { limit: name, count: w.count, windowSeconds: w.windowSeconds, retryAfterSeconds },
       };
+    },
+    prepareReload(limits) {
+      const next = resolve(limits);
+      return () => { inForce = next; };
     },
     async released(_req, notes) {
       const t = taken.get(notes);

@@ -114,10 +114,7 @@ export class RedisVerificationStore implements VerificationStore {
     if (reply[0] === 'replay') {
       const existing = toVerification(pairsToRecord(reply[2]));
       if (!existing) throw new RingproofError(ErrorCodes.INTERNAL, `idempotent replay found a damaged session ${reply[1]}`);
-      // The first request may have died between the script and queue.add; adding again is a no-op
-      // while the job exists (same job id), and only pending sessions need one.
-      if (existing.status === 'pending') await this.scheduleExpiry(existing.id, Date.parse(existing.expiresAt), now);
-      return { verification: existing, replayed: true };
+      return { verification: await this.replayOf(existing, now), replayed: true };
     }
 
     const superseded = String(reply[2] ?? '');
@@ -140,6 +137,23 @@ export class RedisVerificationStore implements VerificationStore {
     const verification = toVerification(pairsToRecord(sessionFields(session)));
     if (!verification) throw new RingproofError(ErrorCodes.INTERNAL, 'new session did not round-trip');
     return { verification, replayed: false };
+  }
+
+  async findReplay(owner: string, idempotencyKey: string): Promise<Verification | null> {
+    if (idempotencyKey === '') return null;
+    const id = await this.redis.get(this.keys.idempotencyKey(owner, idempotencyKey));
+    if (id === null) return null;
+    const existing = await this.get(id);
+    return existing && this.replayOf(existing, this.clock());
+  }
+
+  /**
+   * The first request may have died between the script and queue.add; adding again is a no-op
+   * while the job exists (same job id), and only pending sessions need one.
+   */
+  private async replayOf(existing: Verification, now: number): Promise<Verification> {
+    if (existing.status === 'pending') await this.scheduleExpiry(existing.id, Date.parse(existing.expiresAt), now);
+    return existing;
   }
 
   async get(id: string): Promise<Verification | null> {

@@ -56,6 +56,11 @@ export type CallOutcome = 'verified' | 'unsolicited' | 'withheld' | 'duplicate' 
 
 export interface VerificationStore {
   create(input: CreateVerificationInput): Promise<{ verification: Verification; replayed: boolean }>;
+  /**
+   * The session an earlier create with this owner's idempotency key made, or null. Looked up before
+   * the creation checks, so a retry gets its original answer even when a limit has filled since.
+   */
+  findReplay(owner: string, idempotencyKey: string): Promise<Verification | null>;
   get(id: string): Promise<Verification | null>;
   /** Cancels a pending session; returns the session after, or null when unknown. */
   cancel(id: string): Promise<Verification | null>;

@@ -8,7 +8,7 @@ import { parseResponse, UdpSipClient } from '../helpers/sip-client.js';
 import { describeSipp, runSipp, sippMessage } from '../helpers/sipp.js';
 import { createVerification, waitUntil } from '../helpers/verify-e2e.js';
 
-// SIGHUP: trunks, DIDs, the unknown-source policy and the log level are reloaded in place; a bad
+// SIGHUP: trunks, DIDs, creation limits, the unknown-source policy and the log level are reloaded in place; a bad
 // file is refused with the start-up error line and the configuration in force stays; no INVITE
 // goes unanswered while reloads happen under load.
 
@@ -16,8 +16,9 @@ interface Trunk { name: string; rejectCode: 486 | 603 }
 
 const DIDS = ['+15550100001', '+15550100002'];
 
-function configYaml(trunk: Trunk, opts: { logLevel?: string; t1Ms?: number; rejectCodeText?: string; dids?: string[] } = {}): string {
+function configYaml(trunk: Trunk, opts: { logLevel?: string; t1Ms?: number; rejectCodeText?: string; dids?: string[]; perNumber?: number } = {}): string {
   return [
+    `limits: { create: { perNumber: { count: ${opts.perNumber ?? 5}, windowSeconds: 600 } } }`,
     `log: { level: ${opts.logLevel ?? 'info'} }`,
     `sip: { t1Ms: ${opts.t1Ms ?? 500} }`,
     `dids: ${JSON.stringify(opts.dids ?? DIDS)}`,
@@ -78,8 +79,8 @@ describe('SIGHUP configuration reload', () => {
     dir = mkdtempSync(join(tmpdir(), 'rp-reload-'));
     file = join(dir, 'ringproof.yaml');
     writeConfig(configYaml({ name: 'alpha', rejectCode: 486 }));
-    // No RINGPROOF_LOG_LEVEL: it would win over the file's log.level.
-    daemon = await startDaemonProcess({ configFile: file, env: { RINGPROOF_LOG_LEVEL: undefined } });
+    // No RINGPROOF_LOG_LEVEL (nor the creation-limit switch): it would win over the file's setting.
+    daemon = await startDaemonProcess({ configFile: file, env: { RINGPROOF_LOG_LEVEL: undefined, RINGPROOF_CREATE_LIMITS_ENABLED: undefined } });
     sip = await UdpSipClient.open();
   });
 
@@ -89,13 +90,19 @@ describe('SIGHUP configuration reload', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('puts new trunks, DIDs and the log level in force, and names the keys that need a restart', async () => {
+  it('puts new trunks, DIDs, creation limits and the log level in force, and names the keys that need a restart', async () => {
     expect(await callStatus()).toBe(486);
     expect(DIDS).toContain((await createVerification(daemon.baseUrl, { phoneNumber: '+14155550199' })).callTo);
     const before = await daemon.metrics();
-    writeConfig(configYaml({ name: 'beta', rejectCode: 603 }, { logLevel: 'debug', t1Ms: 400, dids: ['+15550100077'] }));
+    writeConfig(configYaml({ name: 'beta', rejectCode: 603 }, { logLevel: 'debug', t1Ms: 400, dids: ['+15550100077'], perNumber: 1 }));
     const done = await hup('SIGHUP: configuration reloaded');
-    expect([...(done.applied as string[])].sort()).toEqual(['dids', 'log.level', 'trunks']);
+    expect([...(done.applied as string[])].sort()).toEqual(['dids', 'limits.create', 'log.level', 'trunks']);
+    // The number already had its one creation of the new perNumber limit (count 1).
+    const limited = await fetch(`${daemon.baseUrl}/v1/verifications`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phoneNumber: '+14155550199' }),
+    });
+    expect(limited.status).toBe(429);
+    expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('RP_CREATION_LIMITED');
     // New verifications draw from the new pool.
     for (let i = 0; i < 3; i++) {
       expect((await createVerification(daemon.baseUrl, { phoneNumber: `+1415555020${i}` })).callTo).toBe('+15550100077');

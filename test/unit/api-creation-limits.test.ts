@@ -155,4 +155,26 @@ describe('creation limits at POST /v1/verifications', () => {
     for (let i = 0; i < 5; i++) expect((await create(a, '+449098790000')).status).toBe(422);
     expect(await a.redis.exists(`${PREFIX}:lim:create:perNumber:600:+449098790000`)).toBe(0);
   });
+
+  it('answers a retry with its original session even once the limit is full (replay before limits)', async () => {
+    const headers = { 'idempotency-key': 'limits-replay-full' };
+    const first = await create(a, '+12025550150', APP, headers);
+    expect(first.status).toBe(201);
+    // Fill the number's window of 3 with other creations; a fresh creation is now refused.
+    expect((await create(a, '+12025550150')).status).toBe(201);
+    expect((await create(a, '+12025550150')).status).toBe(201);
+    expect((await create(b, '+12025550150')).status).toBe(429);
+    const counter = `${PREFIX}:lim:create:perNumber:600:+12025550150`;
+    const counted = await a.redis.get(counter);
+    // The retry (on either process) still gets its original answer, and counts nothing.
+    for (const h of [a, b]) {
+      const again = await create(h, '+12025550150', APP, headers);
+      expect(again.status).toBe(200);
+      expect(again.body.id).toBe(first.body.id);
+    }
+    expect(await a.redis.get(counter)).toBe(counted);
+    // A key reused for another number is still a conflict, not a limit.
+    const other = await create(a, '+12025550151', APP, headers);
+    expect(other.status).toBe(409);
+  });
 });
