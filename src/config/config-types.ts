@@ -256,6 +256,26 @@ export interface LimitsConfig {
   create: CreateLimitsConfig;
 }
 
+/** `abuse.floodGuard`: the per-source sampling window of the edge (see README "Flood guard"). */
+export interface FloodGuardConfig {
+  enabled: boolean;
+  /** Length of one sampling window. */
+  windowMs: number;
+  /** Requests a non-trunk source may send per window; one more bans it. */
+  maxRequests: number;
+  /** How long a ban lasts. */
+  banSeconds: number;
+  /** The same for trunk addresses; 0 = trunk addresses are never counted nor banned. */
+  trunkMaxRequests: number;
+  /** Most sources counted at once; past it the stalest window is evicted (counted). */
+  maxSources: number;
+}
+
+/** Abuse protection at the edge (issue #10). */
+export interface AbuseConfig {
+  floodGuard: FloodGuardConfig;
+}
+
 export type Role = 'all' | 'edge' | 'worker' | 'api';
 
 export interface EventsConfig {
@@ -290,6 +310,8 @@ export interface RingproofConfig {
   numbers: NumbersConfig;
   /** Abuse limits; today the creation limits. */
   limits: LimitsConfig;
+  /** Abuse protection: the edge's flood guard. */
+  abuse: AbuseConfig;
   /** Seconds granted to in-flight work on SIGTERM before exit. */
   shutdownGraceSeconds: number;
   /** Source of the settings, for the start-up log line. */

@@ -18,10 +18,11 @@ import { readTrunks } from './validate-trunks.js';
 import { readTrust } from './validate-trust.js';
 import { readNumbers, readPolicyOverrides } from './validate-numbers.js';
 import { readKeyLimits, readLimits } from './validate-limits.js';
+import { readAbuse } from './validate-abuse.js';
 
 const ROOT_KEYS = [
   'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'events', 'dids', 'api', 'webhooks', 'verification',
-  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit', 'limits',
+  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit', 'limits', 'abuse',
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -211,6 +212,7 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
     trust: readTrust(c, o.trust, d.trust),
     numbers: readNumbers(c, o.numbers, d.numbers),
     limits,
+    abuse: readAbuse(c, o.abuse, d.abuse),
     shutdownGraceSeconds: c.pick(o, [], 'shutdownGraceSeconds', d.shutdownGraceSeconds, (v, p) => c.int(v, p, 0, 3600)),
     sourceFile,
   };

@@ -178,7 +178,8 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       checks.push({ name: 'sip', ready: () => engine.ready });
       // The spool covers Redis outages, so the edge stays ready while it can spool: readiness
       // here only reflects the SIP side; /readyz "redis" tells the rest.
-      stoppers.push({ name: 'sip', stop: () => engine.stop(config.shutdownGraceSeconds * 1000) });
+      const closeEdge = edgeRole.close;
+      stoppers.push({ name: 'sip', stop: () => engine.stop(config.shutdownGraceSeconds * 1000).finally(closeEdge) });
     }
     const redisEndpoint = endpoint;
     const httpPort = await listenHttp(http, config.http.listen);

@@ -1,6 +1,7 @@
 import type { RingproofConfig, SipConfig, TrunkConfig } from '../config/config-types.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError, isRingproofError } from '../errors/ringproof-error.js';
+import type { FloodGuard } from '../abuse/flood-guard.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CountBatch, type PendingCount } from '../metrics/count-batch.js';
@@ -21,6 +22,8 @@ export interface EdgeOptions {
   sink: EventSink;
   /** Per-country normalizer cache size (default 10,000). */
   numberCacheSize?: number;
+  /** The per-source flood guard (abuse.floodGuard); none = off. */
+  floodGuard?: FloodGuard;
 }
 
 interface TrunkContext {
@@ -34,6 +37,7 @@ interface TrunkContext {
 // Decisions are shared frozen objects so admit() allocates nothing per request.
 const DROP_SCANNER: AdmitDecision = Object.freeze({ kind: 'drop', reason: DropReasons.SCANNER });
 const DROP_UNKNOWN: AdmitDecision = Object.freeze({ kind: 'drop', reason: DropReasons.UNKNOWN_SOURCE });
+const DROP_FLOOD: AdmitDecision = Object.freeze({ kind: 'drop', reason: DropReasons.FLOOD_BAN });
 const FORBID: AdmitDecision = Object.freeze({ kind: 'forbid' });
 
 /** What the edge compiles from the configuration; replaced as a whole by reload(). */
@@ -62,8 +66,10 @@ export class Edge implements EdgeHandler {
   private readonly sink: EventSink;
   private readonly counts: CountBatch;
   private readonly numberCacheSize: number | undefined;
+  private readonly floodGuard: FloodGuard | undefined;
 
   constructor(opts: EdgeOptions) {
+    this.floodGuard = opts.floodGuard;
     this.metrics = opts.metrics;
     this.counts = new CountBatch(opts.metrics);
     this.logger = opts.logger;
@@ -145,6 +151,9 @@ export class Edge implements EdgeHandler {
     const rules = this.rules;
     if (userAgent !== undefined && rules.scanners.isScanner(userAgent)) return DROP_SCANNER;
     const trunk = rules.acl.lookup(source.address);
+    // After the scanner drop (scanners stay a reason of their own), before any answer: a banned
+    // source gets silence whatever it sends.
+    if (this.floodGuard !== undefined && this.floodGuard.check(source.address, trunk !== undefined)) return DROP_FLOOD;
     if (trunk === undefined) return rules.unknown;
     return (rules.byConfig.get(trunk) as TrunkContext).accept;
   }
