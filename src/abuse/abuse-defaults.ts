@@ -8,5 +8,6 @@ import type { AbuseConfig } from '../config/config-types.js';
 export function defaultAbuseConfig(): AbuseConfig {
   return {
     floodGuard: { enabled: true, windowMs: 2000, maxRequests: 30, banSeconds: 120, trunkMaxRequests: 0, maxSources: 100_000 },
+    blocklist: { reloadSeconds: 30 },
   };
 }

@@ -118,6 +118,8 @@ export interface ApiKeyConfig {
   name: string;
   /** "sha256:<hex>" of the bearer token. */
   hash: string;
+  /** May manage the blocklist (admin routes); default false: an app key. */
+  admin?: boolean;
   /** Number policy fields this key sets differently from numbers.policy, per method. */
   policy?: NumberPolicyOverrides;
   /** Creation limits this key sets differently from limits.create (each limit whole). */
@@ -271,9 +273,16 @@ export interface FloodGuardConfig {
   maxSources: number;
 }
 
+/** `abuse.blocklist`: how each edge keeps its copy of the shared blocklist. */
+export interface BlocklistConfig {
+  /** Full reload period of an edge's copy (pub/sub applies each change at once in between). */
+  reloadSeconds: number;
+}
+
 /** Abuse protection at the edge (issue #10). */
 export interface AbuseConfig {
   floodGuard: FloodGuardConfig;
+  blocklist: BlocklistConfig;
 }
 
 export type Role = 'all' | 'edge' | 'worker' | 'api';

@@ -1,6 +1,6 @@
 import { readBoolean } from './read-boolean.js';
 import type { ConfigChecker } from './config-checker.js';
-import type { AbuseConfig, FloodGuardConfig } from './config-types.js';
+import type { AbuseConfig, BlocklistConfig, FloodGuardConfig } from './config-types.js';
 
 function readFloodGuard(c: ConfigChecker, value: unknown, d: FloodGuardConfig): FloodGuardConfig {
   const path = ['abuse', 'floodGuard'];
@@ -15,8 +15,14 @@ function readFloodGuard(c: ConfigChecker, value: unknown, d: FloodGuardConfig): 
   };
 }
 
-/** `abuse`: the edge's flood guard. */
+function readBlocklist(c: ConfigChecker, value: unknown, d: BlocklistConfig): BlocklistConfig {
+  const path = ['abuse', 'blocklist'];
+  const o = c.mapping(value, path, ['reloadSeconds']);
+  return { reloadSeconds: c.pick(o, path, 'reloadSeconds', d.reloadSeconds, (v, p) => c.int(v, p, 1, 3600)) };
+}
+
+/** `abuse`: the edge's flood guard and blocklist copy. */
 export function readAbuse(c: ConfigChecker, value: unknown, d: AbuseConfig): AbuseConfig {
-  const o = c.mapping(value, ['abuse'], ['floodGuard']);
-  return { floodGuard: readFloodGuard(c, o.floodGuard, d.floodGuard) };
+  const o = c.mapping(value, ['abuse'], ['floodGuard', 'blocklist']);
+  return { floodGuard: readFloodGuard(c, o.floodGuard, d.floodGuard), blocklist: readBlocklist(c, o.blocklist, d.blocklist) };
 }

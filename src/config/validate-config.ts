@@ -107,7 +107,7 @@ function readDids(c: ConfigChecker, value: unknown, path: ConfigPath): string[] 
 }
 
 function readApiKey(c: ConfigChecker, value: unknown, path: ConfigPath, limits: LimitsConfig): ApiKeyConfig {
-  const o = c.mapping(value, path, ['name', 'hash', 'policy', 'limits']);
+  const o = c.mapping(value, path, ['name', 'hash', 'admin', 'policy', 'limits']);
   if (o.name === undefined || o.name === null) c.fail([...path, 'name'], 'is required');
   if (o.hash === undefined || o.hash === null) c.fail([...path, 'hash'], 'is required: "sha256:" followed by 64 hex digits of the token');
   const name = c.string(o.name, [...path, 'name']);
@@ -115,6 +115,7 @@ function readApiKey(c: ConfigChecker, value: unknown, path: ConfigPath, limits: 
   const hash = c.string(o.hash, [...path, 'hash']).trim().toLowerCase();
   if (!/^sha256:[0-9a-f]{64}$/.test(hash)) c.fail([...path, 'hash'], 'must be "sha256:" followed by 64 hex digits (the hash of the token, never the token)');
   const key: ApiKeyConfig = { name, hash };
+  if (o.admin != null && readBoolean(c, o.admin, [...path, 'admin'])) key.admin = true;
   if (o.policy != null) key.policy = readPolicyOverrides(c, o.policy, [...path, 'policy']);
   if (o.limits != null) key.limits = readKeyLimits(c, o.limits, [...path, 'limits'], limits);
   return key;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { RingproofConfig } from '../config/config-types.js';
 import { FloodGuard, createFloodGuardMetrics } from '../abuse/index.js';
-import { Edge } from '../edge/edge.js';
+import { Edge, type EdgeOptions } from '../edge/edge.js';
 import type { EventSink } from '../edge/event-sink.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { DrachtioEngine, NativeEngine } from '../sip/engines/index.js';
@@ -16,12 +16,16 @@ export interface EdgeRole {
   sipPorts(): { udp: number[]; tcp: number[] };
 }
 
-export async function startEdgeRole(config: RingproofConfig, metrics: Metrics, logger: Logger, sink: EventSink): Promise<EdgeRole> {
+export async function startEdgeRole(
+  config: RingproofConfig, metrics: Metrics, logger: Logger, sink: EventSink, blocklist?: EdgeOptions['blocklist'],
+): Promise<EdgeRole> {
   const flood = config.abuse.floodGuard;
   const floodGuard = flood.enabled
     ? new FloodGuard({ config: flood, metrics: createFloodGuardMetrics(metrics.registry), logger })
     : undefined;
-  const edge = new Edge({ config, metrics, logger, sink, ...(floodGuard === undefined ? {} : { floodGuard }) });
+  const edge = new Edge({
+    config, metrics, logger, sink, ...(floodGuard === undefined ? {} : { floodGuard }), ...(blocklist === undefined ? {} : { blocklist }),
+  });
   if (edge.usingLoopbackDefault) {
     logger.warn('no trunks configured: only loopback sources (127.0.0.0/8, ::1) are served; add trunks to accept carrier traffic');
   }

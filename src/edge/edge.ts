@@ -1,11 +1,15 @@
 import type { RingproofConfig, SipConfig, TrunkConfig } from '../config/config-types.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError, isRingproofError } from '../errors/ringproof-error.js';
+import type { BlocklistEntry } from '../abuse/blocklist-entry.js';
+import type { BlocklistIndex } from '../abuse/blocklist-index.js';
+import type { BlocklistMetrics } from '../abuse/blocklist-metrics.js';
 import type { FloodGuard } from '../abuse/flood-guard.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CountBatch, type PendingCount } from '../metrics/count-batch.js';
 import { type AdmitDecision, DropReasons, type EdgeHandler, type InboundInvite, type SourceAddress } from '../sip/contract/index.js';
+import { parseNameAddr } from '../sip/wire/name-addr.js';
 import { classifyVerstat } from '../trust/verstat.js';
 import type { CallEvent } from './call-event.js';
 import { extractCli } from './cli-extract.js';
@@ -24,6 +28,8 @@ export interface EdgeOptions {
   numberCacheSize?: number;
   /** The per-source flood guard (abuse.floodGuard); none = off. */
   floodGuard?: FloodGuard;
+  /** The edge's copy of the blocklist (BlocklistMirror) and its counters; none = no blocklist (no Redis). */
+  blocklist?: { source: { readonly current: BlocklistIndex }; metrics: BlocklistMetrics };
 }
 
 interface TrunkContext {
@@ -67,9 +73,11 @@ export class Edge implements EdgeHandler {
   private readonly counts: CountBatch;
   private readonly numberCacheSize: number | undefined;
   private readonly floodGuard: FloodGuard | undefined;
+  private readonly blocklist: EdgeOptions['blocklist'];
 
   constructor(opts: EdgeOptions) {
     this.floodGuard = opts.floodGuard;
+    this.blocklist = opts.blocklist;
     this.metrics = opts.metrics;
     this.counts = new CountBatch(opts.metrics);
     this.logger = opts.logger;
@@ -171,6 +179,7 @@ export class Edge implements EdgeHandler {
         ctx.events.set(event.cliOrigin, count);
       }
       count.n++;
+      if (this.blocklist !== undefined) this.checkBlocklist(event, invite);
       this.sink.publish(event);
     } catch (err) {
       this.failed(invite, err);
@@ -201,6 +210,22 @@ export class Edge implements EdgeHandler {
       rejectCode: code,
       receivedAt: invite.receivedAt,
     };
+  }
+
+  /** Marks the event blocked when its CLI, a prefix of it, or its caller name is on the blocklist. */
+  private checkBlocklist(event: CallEvent, invite: InboundInvite): void {
+    const { source, metrics } = this.blocklist as NonNullable<EdgeOptions['blocklist']>;
+    const index = source.current;
+    if (index.size === 0) return;
+    let hit: BlocklistEntry | undefined;
+    if (event.cli !== null) hit = index.matchNumber(event.cli, event.receivedAt);
+    if (hit === undefined && index.hasNames) {
+      const name = parseNameAddr(invite.header('from') ?? '')?.displayName;
+      if (name !== undefined) hit = index.matchName(name, event.receivedAt);
+    }
+    if (hit === undefined) return;
+    event.blocked = { kind: hit.kind, value: hit.value, reason: hit.reason };
+    metrics.blocked(hit.kind, hit.reason).inc();
   }
 
   private failed(invite: InboundInvite, err: unknown): void {

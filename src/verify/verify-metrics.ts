@@ -22,7 +22,7 @@ export function createVerifyMetrics(registry: Registry): VerifyMetrics {
   return {
     callOutcomes: reuse('ringproof_call_outcomes_total', () => new Counter({
       name: 'ringproof_call_outcomes_total',
-      help: 'Calls processed by the verify worker, by outcome (verified, unsolicited, withheld, duplicate, late, invalid, rejected)',
+      help: 'Calls processed by the verify worker, by outcome (verified, unsolicited, withheld, duplicate, late, invalid, rejected, blocked)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     })),
