@@ -2,12 +2,18 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyConfig } from '../config/config-types.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError } from '../errors/ringproof-error.js';
+import { ApiRequestError } from './api-request-error.js';
 import { isLoopbackAddress } from './loopback-address.js';
 
 /** Who a request acts as; the name scopes idempotency keys. */
 export interface ApiPrincipal {
   /** The API key name, or LOOPBACK_PRINCIPAL in open (no keys) mode. */
   name: string;
+  /**
+   * May manage the blocklist and other admin routes: keys with `admin: true`, and loopback clients in
+   * open mode (the operator on the machine). App keys (the default) may not.
+   */
+  admin: boolean;
 }
 
 export const LOOPBACK_PRINCIPAL = 'loopback';
@@ -41,18 +47,20 @@ const BEARER = /^Bearer[ \t]+([A-Za-z0-9\-._~+/]+=*)[ \t]*$/i;
 
 interface StoredKey {
   name: string;
+  admin: boolean;
   digest: Buffer;
 }
 
 /**
- * Decides who a request is. There are no scopes: every valid key may do everything, so 403 is used
- * only for non-loopback clients in open mode (no keys configured).
+ * Decides who a request is and whether it is an admin. App keys may use the verification routes;
+ * admin routes (the blocklist) answer an app key 403 (see requireAdmin). In open mode (no keys
+ * configured) loopback clients are admins and everyone else gets 403.
  */
 export class ApiAuthenticator {
   private readonly keys: readonly StoredKey[];
 
   constructor(keys: readonly ApiKeyConfig[]) {
-    this.keys = keys.map((k, i) => ({ name: k.name, digest: parseKeyHash(k.hash, i) }));
+    this.keys = keys.map((k, i) => ({ name: k.name, admin: k.admin === true, digest: parseKeyHash(k.hash, i) }));
   }
 
   /** Open mode: no keys configured, the API serves loopback clients only. */
@@ -63,7 +71,7 @@ export class ApiAuthenticator {
   authenticate(req: AuthRequest): AuthDecision {
     if (this.open) {
       const peerOk = !('peer' in req) || isLoopbackAddress(req.peer);
-      if (isLoopbackAddress(req.ip) && peerOk) return { ok: true, principal: { name: LOOPBACK_PRINCIPAL } };
+      if (isLoopbackAddress(req.ip) && peerOk) return { ok: true, principal: { name: LOOPBACK_PRINCIPAL, admin: true } };
       return {
         ok: false,
         status: 403,
@@ -81,14 +89,14 @@ export class ApiAuthenticator {
     }
     const presented = createHash('sha256').update(token, 'utf8').digest();
     // Compare against every key, without stopping at a match, so timing says nothing about which key.
-    let match: string | undefined;
+    let match: StoredKey | undefined;
     for (const key of this.keys) {
-      if (timingSafeEqual(presented, key.digest) && match === undefined) match = key.name;
+      if (timingSafeEqual(presented, key.digest) && match === undefined) match = key;
     }
     if (match === undefined) {
       return unauthorized('unknown API key', 'Bearer realm="ringproof", error="invalid_token"');
     }
-    return { ok: true, principal: { name: match } };
+    return { ok: true, principal: { name: match.name, admin: match.admin } };
   }
 }
 
@@ -102,4 +110,12 @@ function parseKeyHash(hash: string, index: number): Buffer {
     throw new RingproofError(ErrorCodes.CONFIG_INVALID, `api.keys[${index}].hash: must be "sha256:" followed by 64 hex digits`);
   }
   return Buffer.from(m[1], 'hex');
+}
+
+/** The 403 an app key gets on an admin route. */
+export function adminRequiredError(): ApiRequestError {
+  return new ApiRequestError(
+    ErrorCodes.API_ADMIN_REQUIRED, 403, 'this route needs an admin API key (api.keys[].admin: true); app keys may only manage verifications',
+    undefined, { scope: 'admin' },
+  );
 }

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { BlocklistStore } from '../abuse/blocklist-store.js';
 import type { RingproofConfig } from '../config/config-types.js';
 import type { Logger } from '../log/logger.js';
 import type { VerificationStore } from '../verify/verification-types.js';
@@ -13,4 +14,6 @@ export interface ApiDeps {
   registry: Registry;
   /** What a creation must pass before anything is stored (the number policy). */
   creationChecks: CreationChecks;
+  /** The shared blocklist behind /v1/blocklist (admin keys only); none = no such routes. */
+  blocklist?: BlocklistStore;
 }

@@ -39,6 +39,7 @@ export function statusForCode(code: ErrorCode): number {
     case ErrorCodes.API_VALIDATION: return 400;
     case ErrorCodes.API_UNAUTHORIZED: return 401;
     case ErrorCodes.API_FORBIDDEN: return 403;
+    case ErrorCodes.API_ADMIN_REQUIRED: return 403;
     case ErrorCodes.API_NOT_FOUND: return 404;
     case ErrorCodes.API_CONFLICT: return 409;
     case ErrorCodes.NUMBER_INVALID: return 422;

@@ -7,6 +7,7 @@ import { sendError, toErrorReply } from './api-error-handler.js';
 import { ApiAuthenticator, type ApiPrincipal } from './api-authenticator.js';
 import type { ApiDeps } from './api-deps.js';
 import { apiMetrics, UNMATCHED_ROUTE, type ApiMetrics } from './api-metrics.js';
+import { blocklistRoutes } from './blocklist-routes.js';
 import { buildOpenApiDocument } from './openapi-document.js';
 import { verificationRoutes } from './verification-routes.js';
 
@@ -51,17 +52,19 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     });
     scope.setNotFoundHandler(async (request, reply) =>
       sendError(reply, { status: 404, body: errorBody(ErrorCodes.API_NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`) }));
+    const principalOf = (request: FastifyRequest): ApiPrincipal => {
+      const p = principals.get(request);
+      if (!p) throw new Error('request reached a route without passing authentication');
+      return p;
+    };
+    if (deps.blocklist !== undefined) await scope.register(blocklistRoutes, { store: deps.blocklist, logger: deps.logger, principalOf });
     await scope.register(verificationRoutes, {
       store: deps.store,
       creationChecks: deps.creationChecks,
       verification: deps.config.verification,
       logger: deps.logger,
       callbackUrls: { policy: webhookEgressPolicy(deps.config.webhooks), onRefused: egressMetrics(deps.registry).counter('webhook', 'create') },
-      principalOf: (request: FastifyRequest) => {
-        const p = principals.get(request);
-        if (!p) throw new Error('request reached a route without passing authentication');
-        return p;
-      },
+      principalOf,
     });
   }, { prefix: '/v1' });
 }

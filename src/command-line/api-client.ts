@@ -45,6 +45,17 @@ export interface CreateVerificationResult {
   replayed: boolean;
 }
 
+/** A blocklist entry as the API returns it. */
+export interface BlocklistResource {
+  kind: string;
+  value: string;
+  reason: string;
+  note?: string;
+  expiresAt: string | null;
+  createdAt: string;
+  createdBy: string;
+}
+
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
 
 /** A small fetch-based client of /v1/verifications. */
@@ -74,6 +85,22 @@ export class ApiClient {
 
   async cancelVerification(id: string): Promise<Verification> {
     return (await this.request('DELETE', `/v1/verifications/${encodeURIComponent(id)}`)).body as Verification;
+  }
+
+  /** GET /v1/blocklist (admin key): the entries in force. */
+  async listBlocklist(): Promise<BlocklistResource[]> {
+    return ((await this.request('GET', '/v1/blocklist')).body as { entries: BlocklistResource[] }).entries;
+  }
+
+  /** POST /v1/blocklist (admin key): adds or replaces an entry. */
+  async addBlocklist(body: Record<string, unknown>): Promise<BlocklistResource> {
+    const res = await this.request('POST', '/v1/blocklist', { 'content-type': 'application/json' }, JSON.stringify(body));
+    return (res.body as { entry: BlocklistResource }).entry;
+  }
+
+  /** DELETE /v1/blocklist/:kind/:value (admin key); a 404 when there is no such entry. */
+  async removeBlocklist(kind: string, value: string): Promise<void> {
+    await this.request('DELETE', `/v1/blocklist/${encodeURIComponent(kind)}/${encodeURIComponent(value)}`);
   }
 
   private async request(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ body: unknown; headers: Headers }> {

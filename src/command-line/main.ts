@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerBlocklistCommands } from './commands/blocklist-command.js';
 import { registerConfigCommands } from './commands/config-command.js';
 import { registerNumbersCommands } from './commands/numbers-command.js';
 import { registerOpsCommands } from './commands/ops-commands.js';
@@ -14,6 +15,7 @@ registerConfigCommands(program);
 registerVerifyCommands(program);
 registerOpsCommands(program);
 registerNumbersCommands(program);
+registerBlocklistCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`ringproof: ${err instanceof Error ? err.message : String(err)}\n`);

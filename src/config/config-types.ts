@@ -123,6 +123,8 @@ export interface ApiKeyConfig {
   name: string;
   /** "sha256:<hex>" of the bearer token. */
   hash: string;
+  /** May manage the blocklist (admin routes); default false: an app key. */
+  admin?: boolean;
   /** Number policy fields this key sets differently from numbers.policy, per method. */
   policy?: NumberPolicyOverrides;
   /** Creation limits this key sets differently from limits.create (each limit whole). */
@@ -261,6 +263,33 @@ export interface LimitsConfig {
   create: CreateLimitsConfig;
 }
 
+/** `abuse.floodGuard`: the per-source sampling window of the edge (see README "Flood guard"). */
+export interface FloodGuardConfig {
+  enabled: boolean;
+  /** Length of one sampling window. */
+  windowMs: number;
+  /** Requests a non-trunk source may send per window; one more bans it. */
+  maxRequests: number;
+  /** How long a ban lasts. */
+  banSeconds: number;
+  /** The same for trunk addresses; 0 = trunk addresses are never counted nor banned. */
+  trunkMaxRequests: number;
+  /** Most sources counted at once; past it the stalest window is evicted (counted). */
+  maxSources: number;
+}
+
+/** `abuse.blocklist`: how each edge keeps its copy of the shared blocklist. */
+export interface BlocklistConfig {
+  /** Full reload period of an edge's copy (pub/sub applies each change at once in between). */
+  reloadSeconds: number;
+}
+
+/** Abuse protection at the edge (issue #10). */
+export interface AbuseConfig {
+  floodGuard: FloodGuardConfig;
+  blocklist: BlocklistConfig;
+}
+
 export type Role = 'all' | 'edge' | 'worker' | 'api';
 
 export interface EventsConfig {
@@ -295,6 +324,8 @@ export interface RingproofConfig {
   numbers: NumbersConfig;
   /** Abuse limits; today the creation limits. */
   limits: LimitsConfig;
+  /** Abuse protection: the edge's flood guard. */
+  abuse: AbuseConfig;
   /** Seconds granted to in-flight work on SIGTERM before exit. */
   shutdownGraceSeconds: number;
   /** Source of the settings, for the start-up log line. */

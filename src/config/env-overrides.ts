@@ -47,14 +47,17 @@ function splitList(text: string): string[] {
   return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
-function parseApiKeys(text: string): Array<{ name: string; hash: string }> {
+function parseApiKeys(text: string): Array<{ name: string; hash: string; admin?: boolean }> {
   return splitList(text).map((entry, i) => {
     const colon = entry.indexOf(':');
     if (colon <= 0) {
       // The entry is not echoed: it may be a pasted token.
       throw configInvalid(['api', 'keys', i], 'must look like name:sha256:<64 hex digits>', 'env RINGPROOF_API_KEYS');
     }
-    return { name: entry.slice(0, colon), hash: entry.slice(colon + 1) };
+    // name:sha256:<hex>:admin gives the key the admin scope.
+    const rest = entry.slice(colon + 1);
+    const admin = rest.endsWith(':admin');
+    return { name: entry.slice(0, colon), hash: admin ? rest.slice(0, -':admin'.length) : rest, ...(admin ? { admin: true } : {}) };
   });
 }
 

@@ -18,10 +18,11 @@ import { readTrunks } from './validate-trunks.js';
 import { readTrust } from './validate-trust.js';
 import { readNumbers, readPolicyOverrides } from './validate-numbers.js';
 import { readKeyLimits, readLimits } from './validate-limits.js';
+import { readAbuse } from './validate-abuse.js';
 
 const ROOT_KEYS = [
   'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'events', 'dids', 'api', 'webhooks', 'verification',
-  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit', 'limits',
+  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit', 'limits', 'abuse',
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -106,7 +107,7 @@ function readDids(c: ConfigChecker, value: unknown, path: ConfigPath): string[] 
 }
 
 function readApiKey(c: ConfigChecker, value: unknown, path: ConfigPath, limits: LimitsConfig): ApiKeyConfig {
-  const o = c.mapping(value, path, ['name', 'hash', 'policy', 'limits']);
+  const o = c.mapping(value, path, ['name', 'hash', 'admin', 'policy', 'limits']);
   if (o.name === undefined || o.name === null) c.fail([...path, 'name'], 'is required');
   if (o.hash === undefined || o.hash === null) c.fail([...path, 'hash'], 'is required: "sha256:" followed by 64 hex digits of the token');
   const name = c.string(o.name, [...path, 'name']);
@@ -114,6 +115,7 @@ function readApiKey(c: ConfigChecker, value: unknown, path: ConfigPath, limits: 
   const hash = c.string(o.hash, [...path, 'hash']).trim().toLowerCase();
   if (!/^sha256:[0-9a-f]{64}$/.test(hash)) c.fail([...path, 'hash'], 'must be "sha256:" followed by 64 hex digits (the hash of the token, never the token)');
   const key: ApiKeyConfig = { name, hash };
+  if (o.admin != null && readBoolean(c, o.admin, [...path, 'admin'])) key.admin = true;
   if (o.policy != null) key.policy = readPolicyOverrides(c, o.policy, [...path, 'policy']);
   if (o.limits != null) key.limits = readKeyLimits(c, o.limits, [...path, 'limits'], limits);
   return key;
@@ -211,6 +213,7 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
     trust: readTrust(c, o.trust, d.trust),
     numbers: readNumbers(c, o.numbers, d.numbers),
     limits,
+    abuse: readAbuse(c, o.abuse, d.abuse),
     shutdownGraceSeconds: c.pick(o, [], 'shutdownGraceSeconds', d.shutdownGraceSeconds, (v, p) => c.int(v, p, 0, 3600)),
     sourceFile,
   };

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { MemoryGuardedStore } from '../api/memory-guarded-store.js';
 import { CreationChecks } from '../api/creation-checks.js';
 import { registerApi } from '../api/register-api.js';
+import { BlocklistStore } from '../abuse/blocklist-store.js';
 import { AuditLog } from '../audit/audit-log.js';
 import type { RingproofConfig } from '../config/config-types.js';
 import { createLimitMetrics } from '../limits/create-limit-metrics.js';
@@ -54,7 +55,10 @@ export async function startApiRole(
   });
   const reloadDenyPrefixes = (): void => { numbers.policy.reload(); };
   process.on('SIGHUP', reloadDenyPrefixes);
-  await registerApi(app, { store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check, limits]) });
+  await registerApi(app, {
+    store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check, limits]),
+    blocklist: new BlocklistStore(deps.connection, deps.prefix),
+  });
   return {
     stop: async () => {
       process.off('SIGHUP', reloadDenyPrefixes);

@@ -16,6 +16,7 @@ import { createVerifyMetrics } from '../verify/verify-metrics.js';
 import { startApiRole, type ApiRole } from './api-role.js';
 import { changedKeys, isReloadable } from './config-reload.js';
 import { demoWebhookSecret } from './demo-webhook-secret.js';
+import { startBlocklistMirror } from './blocklist-role.js';
 import { startEdgeRole, type EdgeRole } from './edge-role.js';
 import { createQueueSink } from './edge-sink.js';
 import { resolveRedis, type RedisEndpoint } from './redis-setup.js';
@@ -173,12 +174,16 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       else sink = new LogSink(logger);
       // The sink must flush after the engine stops handing it events, so it is stopped later.
       stoppers.push({ name: 'event-sink', stop: () => sink.close() });
-      edgeRole = await startEdgeRole(config, metrics, logger, sink);
+      // The edge's copy of the blocklist follows Redis (pub/sub + reload); no Redis, no blocklist.
+      const blocklist = edgeQueued && shared && endpoint ? startBlocklistMirror(config, endpoint.url, shared, prefix, metrics.registry, logger) : undefined;
+      if (blocklist) stoppers.push({ name: 'blocklist', stop: blocklist.stop, needsRedis: true });
+      edgeRole = await startEdgeRole(config, metrics, logger, sink, blocklist?.edge);
       const engine = edgeRole.engine;
       checks.push({ name: 'sip', ready: () => engine.ready });
       // The spool covers Redis outages, so the edge stays ready while it can spool: readiness
       // here only reflects the SIP side; /readyz "redis" tells the rest.
-      stoppers.push({ name: 'sip', stop: () => engine.stop(config.shutdownGraceSeconds * 1000) });
+      const closeEdge = edgeRole.close;
+      stoppers.push({ name: 'sip', stop: () => engine.stop(config.shutdownGraceSeconds * 1000).finally(closeEdge) });
     }
     const redisEndpoint = endpoint;
     const httpPort = await listenHttp(http, config.http.listen);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { RingproofConfig } from '../config/config-types.js';
-import { Edge } from '../edge/edge.js';
+import { FloodGuard, createFloodGuardMetrics } from '../abuse/index.js';
+import { Edge, type EdgeOptions } from '../edge/edge.js';
 import type { EventSink } from '../edge/event-sink.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { DrachtioEngine, NativeEngine } from '../sip/engines/index.js';
@@ -10,11 +11,21 @@ import type { SipEngine } from '../sip/contract/index.js';
 export interface EdgeRole {
   engine: SipEngine;
   edge: Edge;
+  /** Stops the edge's own timers (flood-guard sweep); after the engine has stopped. */
+  close(): void;
   sipPorts(): { udp: number[]; tcp: number[] };
 }
 
-export async function startEdgeRole(config: RingproofConfig, metrics: Metrics, logger: Logger, sink: EventSink): Promise<EdgeRole> {
-  const edge = new Edge({ config, metrics, logger, sink });
+export async function startEdgeRole(
+  config: RingproofConfig, metrics: Metrics, logger: Logger, sink: EventSink, blocklist?: EdgeOptions['blocklist'],
+): Promise<EdgeRole> {
+  const flood = config.abuse.floodGuard;
+  const floodGuard = flood.enabled
+    ? new FloodGuard({ config: flood, metrics: createFloodGuardMetrics(metrics.registry), logger })
+    : undefined;
+  const edge = new Edge({
+    config, metrics, logger, sink, ...(floodGuard === undefined ? {} : { floodGuard }), ...(blocklist === undefined ? {} : { blocklist }),
+  });
   if (edge.usingLoopbackDefault) {
     logger.warn('no trunks configured: only loopback sources (127.0.0.0/8, ::1) are served; add trunks to accept carrier traffic');
   }
@@ -24,10 +35,10 @@ export async function startEdgeRole(config: RingproofConfig, metrics: Metrics, l
     await engine.start(edge);
     const up = await engine.waitReady(5_000);
     logger.info({ drachtio: `${config.sip.drachtio.host}:${config.sip.drachtio.port}`, connected: up, contacts: engine.serverContacts }, 'SIP engine drachtio');
-    return { engine, edge, sipPorts: () => ({ udp: [], tcp: [] }) };
+    return { engine, edge, close: () => floodGuard?.close(), sipPorts: () => ({ udp: [], tcp: [] }) };
   }
   const engine = new NativeEngine(config.sip, metrics, logger);
   await engine.start(edge);
   logger.info({ listen: config.sip.listen.map((l) => l.text), ports: engine.boundPorts(), trunks: edge.trunks.map((t) => t.name) }, 'SIP engine native listening');
-  return { engine, edge, sipPorts: () => engine.boundPorts() };
+  return { engine, edge, close: () => floodGuard?.close(), sipPorts: () => engine.boundPorts() };
 }

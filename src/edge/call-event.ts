@@ -1,4 +1,5 @@
 import type { SipTransport } from '../config/config-types.js';
+import type { BlocklistKind } from '../abuse/blocklist-entry.js';
 import type { VerstatTrust } from '../trust/verstat.js';
 
 /** Where the CLI was read from; "withheld" when the caller hid it (Privacy: id, anonymous URI). */
@@ -40,4 +41,17 @@ export interface CallEvent {
   rejectCode: number;
   /** Receive time: Unix epoch milliseconds with sub-millisecond fraction. */
   receivedAt: number;
+  /**
+   * Set when the caller is on the blocklist (src/abuse): the entry that matched. Such a call was
+   * rejected on the wire like any other and never verifies: the worker's outcome is `blocked`.
+   */
+  blocked?: CallBlock;
+}
+
+/** The blocklist entry a call matched. */
+export interface CallBlock {
+  kind: BlocklistKind;
+  /** The entry's value: the number, the prefix or the caller name. */
+  value: string;
+  reason: string;
 }

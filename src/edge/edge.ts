@@ -1,10 +1,15 @@
 import type { RingproofConfig, SipConfig, TrunkConfig } from '../config/config-types.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError, isRingproofError } from '../errors/ringproof-error.js';
+import type { BlocklistEntry } from '../abuse/blocklist-entry.js';
+import type { BlocklistIndex } from '../abuse/blocklist-index.js';
+import type { BlocklistMetrics } from '../abuse/blocklist-metrics.js';
+import type { FloodGuard } from '../abuse/flood-guard.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CountBatch, type PendingCount } from '../metrics/count-batch.js';
 import { type AdmitDecision, DropReasons, type EdgeHandler, type InboundInvite, type SourceAddress } from '../sip/contract/index.js';
+import { parseNameAddr } from '../sip/wire/name-addr.js';
 import { classifyVerstat } from '../trust/verstat.js';
 import type { CallEvent } from './call-event.js';
 import { extractCli } from './cli-extract.js';
@@ -21,6 +26,10 @@ export interface EdgeOptions {
   sink: EventSink;
   /** Per-country normalizer cache size (default 10,000). */
   numberCacheSize?: number;
+  /** The per-source flood guard (abuse.floodGuard); none = off. */
+  floodGuard?: FloodGuard;
+  /** The edge's copy of the blocklist (BlocklistMirror) and its counters; none = no blocklist (no Redis). */
+  blocklist?: { source: { readonly current: BlocklistIndex }; metrics: BlocklistMetrics };
 }
 
 interface TrunkContext {
@@ -34,6 +43,7 @@ interface TrunkContext {
 // Decisions are shared frozen objects so admit() allocates nothing per request.
 const DROP_SCANNER: AdmitDecision = Object.freeze({ kind: 'drop', reason: DropReasons.SCANNER });
 const DROP_UNKNOWN: AdmitDecision = Object.freeze({ kind: 'drop', reason: DropReasons.UNKNOWN_SOURCE });
+const DROP_FLOOD: AdmitDecision = Object.freeze({ kind: 'drop', reason: DropReasons.FLOOD_BAN });
 const FORBID: AdmitDecision = Object.freeze({ kind: 'forbid' });
 
 /** What the edge compiles from the configuration; replaced as a whole by reload(). */
@@ -62,8 +72,12 @@ export class Edge implements EdgeHandler {
   private readonly sink: EventSink;
   private readonly counts: CountBatch;
   private readonly numberCacheSize: number | undefined;
+  private readonly floodGuard: FloodGuard | undefined;
+  private readonly blocklist: EdgeOptions['blocklist'];
 
   constructor(opts: EdgeOptions) {
+    this.floodGuard = opts.floodGuard;
+    this.blocklist = opts.blocklist;
     this.metrics = opts.metrics;
     this.counts = new CountBatch(opts.metrics);
     this.logger = opts.logger;
@@ -145,6 +159,9 @@ export class Edge implements EdgeHandler {
     const rules = this.rules;
     if (userAgent !== undefined && rules.scanners.isScanner(userAgent)) return DROP_SCANNER;
     const trunk = rules.acl.lookup(source.address);
+    // After the scanner drop (scanners stay a reason of their own), before any answer: a banned
+    // source gets silence whatever it sends.
+    if (this.floodGuard !== undefined && this.floodGuard.check(source.address, trunk !== undefined)) return DROP_FLOOD;
     if (trunk === undefined) return rules.unknown;
     return (rules.byConfig.get(trunk) as TrunkContext).accept;
   }
@@ -162,6 +179,7 @@ export class Edge implements EdgeHandler {
         ctx.events.set(event.cliOrigin, count);
       }
       count.n++;
+      if (this.blocklist !== undefined) this.checkBlocklist(event, invite);
       this.sink.publish(event);
     } catch (err) {
       this.failed(invite, err);
@@ -192,6 +210,22 @@ export class Edge implements EdgeHandler {
       rejectCode: code,
       receivedAt: invite.receivedAt,
     };
+  }
+
+  /** Marks the event blocked when its CLI, a prefix of it, or its caller name is on the blocklist. */
+  private checkBlocklist(event: CallEvent, invite: InboundInvite): void {
+    const { source, metrics } = this.blocklist as NonNullable<EdgeOptions['blocklist']>;
+    const index = source.current;
+    if (index.size === 0) return;
+    let hit: BlocklistEntry | undefined;
+    if (event.cli !== null) hit = index.matchNumber(event.cli, event.receivedAt);
+    if (hit === undefined && index.hasNames) {
+      const name = parseNameAddr(invite.header('from') ?? '')?.displayName;
+      if (name !== undefined) hit = index.matchName(name, event.receivedAt);
+    }
+    if (hit === undefined) return;
+    event.blocked = { kind: hit.kind, value: hit.value, reason: hit.reason };
+    metrics.blocked(hit.kind, hit.reason).inc();
   }
 
   private failed(invite: InboundInvite, err: unknown): void {

@@ -31,6 +31,8 @@ export const ErrorCodes = {
   API_UNAUTHORIZED: 'RP_API_UNAUTHORIZED',
   /** HTTP API: credentials valid but not allowed. */
   API_FORBIDDEN: 'RP_API_FORBIDDEN',
+  /** HTTP API: an app key on an admin route (the blocklist): 403. */
+  API_ADMIN_REQUIRED: 'RP_API_ADMIN_REQUIRED',
   /** HTTP API: no such resource. */
   API_NOT_FOUND: 'RP_API_NOT_FOUND',
   /** HTTP API: request conflicts with the resource state. */

@@ -49,6 +49,8 @@ const MAX_CALLS_PER_SCRIPT = 500;
 
 /** The outcome decided without a lookup: a call without a usable CLI or DID can verify nothing. */
 function presetOutcome(e: CallEvent): '' | CallOutcome {
+  // A blocklisted caller (marked by the edge) never verifies; the script still names its session.
+  if (e.blocked !== undefined) return 'blocked';
   if (e.cli === null) return e.cliOrigin === 'withheld' ? 'withheld' : 'invalid';
   return e.did === null ? 'invalid' : '';
 }

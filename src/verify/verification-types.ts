@@ -52,7 +52,7 @@ export interface CreateVerificationInput {
 }
 
 /** What a call did to the sessions; 'rejected': it matched a pending session but the caller-trust policy refused it (detail says why). */
-export type CallOutcome = 'verified' | 'unsolicited' | 'withheld' | 'duplicate' | 'late' | 'invalid' | 'rejected';
+export type CallOutcome = 'verified' | 'unsolicited' | 'withheld' | 'duplicate' | 'late' | 'invalid' | 'rejected' | 'blocked';
 
 export interface VerificationStore {
   create(input: CreateVerificationInput): Promise<{ verification: Verification; replayed: boolean }>;

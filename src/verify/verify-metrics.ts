@@ -22,7 +22,7 @@ export function createVerifyMetrics(registry: Registry): VerifyMetrics {
   return {
     callOutcomes: reuse('ringproof_call_outcomes_total', () => new Counter({
       name: 'ringproof_call_outcomes_total',
-      help: 'Calls decided, by outcome (verified, unsolicited, withheld, duplicate, late, invalid, rejected): by the verify worker, or by the edge for calls its exact pending-number copy shows cannot match a session',
+      help: 'Calls decided, by outcome (verified, unsolicited, withheld, duplicate, late, invalid, rejected, blocked): by the verify worker, or by the edge for calls its exact pending-number copy shows cannot match a session',
       labelNames: ['outcome'] as const,
       registers: [registry],
     })),

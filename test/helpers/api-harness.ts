@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
+import { BlocklistStore } from '../../src/abuse/blocklist-store.js';
 import { CreationChecks } from '../../src/api/creation-checks.js';
 import { registerApi } from '../../src/api/register-api.js';
 import type { ApiKeyConfig, RingproofConfig } from '../../src/config/config-types.js';
@@ -62,7 +63,9 @@ export async function startApiHarness(
   const limits = createLimitsCheck({
     redis, prefix, limits: config.limits.create, keys: config.api.keys, metrics: createLimitMetrics(registry), logger,
   });
-  await registerApi(app, { store, config, logger, registry, creationChecks: new CreationChecks([numbers.check, limits]) });
+  await registerApi(app, {
+    store, config, logger, registry, creationChecks: new CreationChecks([numbers.check, limits]), blocklist: new BlocklistStore(redis, prefix),
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (!addr || typeof addr !== 'object') throw new Error('server has no address');

@@ -22,7 +22,7 @@ describe('ApiAuthenticator', () => {
   it('open mode: loopback clients pass as the loopback principal, others get 403', () => {
     const open = new ApiAuthenticator([]);
     expect(open.open).toBe(true);
-    expect(open.authenticate({ authorization: undefined, ip: '127.0.0.1' })).toEqual({ ok: true, principal: { name: LOOPBACK_PRINCIPAL } });
+    expect(open.authenticate({ authorization: undefined, ip: '127.0.0.1' })).toEqual({ ok: true, principal: { name: LOOPBACK_PRINCIPAL, admin: true } });
     expect(open.authenticate({ authorization: undefined, ip: '::1' }).ok).toBe(true);
     const remote = open.authenticate({ authorization: `Bearer ${token}`, ip: '203.0.113.5' });
     expect(remote).toMatchObject({ ok: false, status: 403, code: 'RP_API_FORBIDDEN' });
@@ -39,7 +39,13 @@ describe('ApiAuthenticator', () => {
 
   it('keys mode: a valid token names its key, whatever the client address', () => {
     expect(auth.open).toBe(false);
-    expect(auth.authenticate({ authorization: `Bearer ${token}`, ip: '203.0.113.5' })).toEqual({ ok: true, principal: { name: 'shop' } });
+    expect(auth.authenticate({ authorization: `Bearer ${token}`, ip: '203.0.113.5' })).toEqual({ ok: true, principal: { name: 'shop', admin: false } });
+  });
+
+  it('keys mode: a key with admin: true is an admin, the others are app keys', () => {
+    const withAdmin = new ApiAuthenticator([{ name: 'ops', hash: hashApiKey('ops-token-0123456789'), admin: true }, { name: 'shop', hash: hashApiKey(token) }]);
+    expect(withAdmin.authenticate({ authorization: 'Bearer ops-token-0123456789', ip: '203.0.113.5' })).toEqual({ ok: true, principal: { name: 'ops', admin: true } });
+    expect(withAdmin.authenticate({ authorization: `Bearer ${token}`, ip: '127.0.0.1' })).toEqual({ ok: true, principal: { name: 'shop', admin: false } });
   });
 
   it('keys mode: loopback clients still need a key', () => {

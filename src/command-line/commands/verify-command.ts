@@ -43,7 +43,8 @@ export function registerVerifyCommands(program: Command, io: VerifyIo = processV
   return verify;
 }
 
-function withClientOptions(cmd: Command): Command {
+/** --api, --api-key and --json, as every command that talks to the HTTP API takes them. */
+export function withClientOptions(cmd: Command): Command {
   return cmd
     .option('--api <url>', `API base URL (env RINGPROOF_API_URL, default ${DEFAULT_API_URL})`)
     .option('--api-key <key>', 'API key (prefer env RINGPROOF_API_KEY: flags are visible in ps)')

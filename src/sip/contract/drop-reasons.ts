@@ -28,6 +28,8 @@ export const DropReasons = {
   SEND_FAILED: 'send_failed',
   /** The edge could not turn an answered INVITE into a call event (logged with its error code). */
   CALL_EVENT_FAILED: 'call_event_failed',
+  /** A request from a source the flood guard has banned (abuse.floodGuard), dropped silently. */
+  FLOOD_BAN: 'flood_ban',
 } as const;
 
 export type DropReason = (typeof DropReasons)[keyof typeof DropReasons];

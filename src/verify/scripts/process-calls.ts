@@ -64,7 +64,7 @@ export function claimTokenPrefix(delivery: string, offset: number): string {
  *       14 noise sample 1 in N, 15 number of calls, 16 emit claim token prefix (the delivery, see
        claimToken), 17 size T of the trust table;
  *       then T pairs: caller-trust refusal ('' = may verify), caller-trust verdict as JSON;
- *       then per call: Call-ID, DID, CLI, receivedAt ms, preset outcome ('' or 'withheld'/'invalid'),
+ *       then per call: Call-ID, DID, CLI, receivedAt ms, preset outcome ('' or 'withheld'/'invalid'/'blocked'),
  *       trunk, the CallEvent as JSON (an object; the outcome fields are appended for the audit),
  *       index (1..T) of its trust verdict
  * Returns one {fresh 1/0, outcome, sessionId, detail, notified, HGETALL or {}, claimed 1/0} per call.
@@ -83,6 +83,8 @@ local sampleEvery = tonumber(ARGV[14])
 local nkeys = #KEYS
 
 local function decide(callId, did, cli, receivedAt, preset, refusal, verdict)
+  -- a blocklisted caller never verifies; a call that concerns a session is still evidence
+  if preset == 'blocked' then return 'blocked', redis.call('GET', ARGV[10] .. did .. ':' .. cli) or '', 'blocklist', 1 end
   if preset ~= '' then return preset, '', '', 1 end
   local sid = redis.call('GET', ARGV[10] .. did .. ':' .. cli)
   if not sid then return 'unsolicited', '', 'no_session', 1 end
