@@ -3,6 +3,7 @@ import type { ConfigChecker, ConfigPath } from './config-checker.js';
 import type { CliPoolEntry, OutboundConfig, OutboundCredentials, OutboundTrunkConfig, SipTarget } from './config-types.js';
 import { parseHostPort } from './parse-listen.js';
 import { readBoolean } from './read-boolean.js';
+import { readTrunkName } from './validate-trunks.js';
 
 const OUTBOUND_KEYS = ['bindAddress', 'advertiseAddress', 'minRingMs', 'ringTimeoutMs', 'maxQueueMs', 'sdp', 'trunks'] as const;
 const TRUNK_KEYS = [
@@ -79,10 +80,7 @@ function readTrunk(c: ConfigChecker, value: unknown, path: ConfigPath): Outbound
     if (v === undefined || v === null) c.fail([...path, key], 'is required');
     return v;
   };
-  const name = c.string(required('name'), [...path, 'name']);
-  if (!/^[a-z0-9_-]{1,64}$/.test(name)) {
-    c.fail([...path, 'name'], `must be 1-64 characters of a-z, 0-9, "_" or "-", got ${JSON.stringify(name)}`);
-  }
+  const name = readTrunkName(c, required('name'), [...path, 'name']);
   const target = readSipTarget(c, required('target'), [...path, 'target']);
   const domain = c.pick(o, path, 'domain', target.host, (v, p) => readHost(c, v, p));
   return {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
@@ -84,6 +84,8 @@ export async function startSippUas(opts: {
   transport: 'udp' | 'tcp';
   calls: number;
   timeoutMs?: number;
+  /** Scenario keywords (-key name value), e.g. { ring: '180 Ringing' }. */
+  keys?: Record<string, string>;
   extraArgs?: string[];
 }): Promise<SippUas> {
   const dir = mkdtempSync(join(tmpdir(), 'rp-sipp-uas-'));
@@ -99,6 +101,7 @@ export async function startSippUas(opts: {
     '-trace_msg', '-message_file', 'msgs.log',
     '-trace_stat', '-stf', 'stats.csv', '-fd', '3600',
     '-trace_err', '-error_file', 'errors.log',
+    ...Object.entries(opts.keys ?? {}).flatMap(([k, v]) => ['-key', k, v]),
     ...(opts.extraArgs ?? []),
   ];
   const child = spawn(SIPP_BINARY, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -132,6 +135,22 @@ export async function startSippUas(opts: {
   }
   await new Promise((r) => setTimeout(r, 50));
   return { port, done, kill: () => child.kill('SIGKILL') };
+}
+
+/**
+ * A variant of a scenario with some text replaced (another status line), written to a temp file:
+ * SIPp reads status codes when it loads a scenario, so they cannot be -key parameters.
+ */
+export function scenarioVariant(scenario: string, replace: Record<string, string>): string {
+  let text = readFileSync(scenarioPath(scenario), 'latin1');
+  for (const [from, to] of Object.entries(replace)) {
+    if (!text.includes(from)) throw new Error(`${scenario} has no ${JSON.stringify(from)}`);
+    text = text.split(from).join(to);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'rp-sipp-variant-'));
+  const file = join(dir, scenario.replace(/^.*\//, ''));
+  writeFileSync(file, text, 'latin1');
+  return file;
 }
 
 /** The messages of one call (by Call-ID) in wire order. */

@@ -42,6 +42,13 @@ function contactUri(value: string | undefined): string | undefined {
   return SAFE_URI.test(uri) ? uri : undefined;
 }
 
+/** Every line of one header as written: challenges hold commas, so they are not split as list values. */
+function headerLines(msg: SipMessage, name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < msg.names.length; i++) if (msg.names[i] === name) out.push(msg.values[i] as string);
+  return out;
+}
+
 type State = 'calling' | 'proceeding' | 'completed' | 'answered' | 'done';
 
 /**
@@ -173,7 +180,7 @@ export class FlashCall {
     this.lastAck = buildNon2xxAck(this.ctx.identity, this.branch, this.cseq, msg.to ?? this.ctx.identity.to);
     this.ctx.send(this.lastAck);
     if ((s === 401 || s === 407) && !this.authTried && this.ctx.credentials !== undefined && !this.attempt.cancelSent) {
-      const ch = pickChallenge(msg.headerValues(s === 401 ? 'www-authenticate' : 'proxy-authenticate'), this.ctx.credentials.realm);
+      const ch = pickChallenge(headerLines(msg, s === 401 ? 'www-authenticate' : 'proxy-authenticate'), this.ctx.credentials.realm);
       if (ch !== undefined) {
         this.authTried = true;
         const answer = answerChallenge(ch, this.ctx.credentials, 'INVITE', this.ctx.identity.requestUri);

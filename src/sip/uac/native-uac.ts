@@ -125,15 +125,15 @@ export class NativeUac implements MessageHandler {
     for (const name of req.trunks) {
       const rt = this.trunks.get(name) as TrunkRuntime;
       lastTrunk = name;
-      const refused = await rt.gate.acquire();
-      if (refused !== undefined) {
-        this.observer?.refused(name, refused);
+      const admitted = await rt.gate.acquire();
+      if (typeof admitted === 'string') {
+        this.observer?.refused(name, admitted);
         last = undefined;
         continue;
       }
       let attempt: TrunkAttempt;
       try {
-        attempt = await this.run(rt, req);
+        attempt = await this.run(rt, req, admitted.sent);
       } finally {
         rt.gate.release();
       }
@@ -152,7 +152,7 @@ export class NativeUac implements MessageHandler {
     };
   }
 
-  private run(rt: TrunkRuntime, req: FlashCallRequest): Promise<TrunkAttempt> {
+  private run(rt: TrunkRuntime, req: FlashCallRequest, sent: () => void): Promise<TrunkAttempt> {
     return new Promise((resolve) => {
       const identity = callIdentity(rt.cfg, req.to, req.cli, rt.local);
       const path: ReplyPath = rt.tcp ?? (this.udp.pathTo(rt.hop.ip, rt.hop.port) as ReplyPath);
@@ -177,6 +177,7 @@ export class NativeUac implements MessageHandler {
       this.byCallId.set(identity.callId, call);
       rt.calls.add(call);
       call.start();
+      sent();
     });
   }
 
