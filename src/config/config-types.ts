@@ -290,6 +290,75 @@ export interface AbuseConfig {
   blocklist: BlocklistConfig;
 }
 
+/** Where a SIP request is sent: a transport and a host (IP literal or name, resolved at start) and port. */
+export interface SipTarget {
+  transport: SipTransport;
+  host: string;
+  port: number;
+  /** The text the operator wrote, for logs and errors. */
+  text: string;
+}
+
+/** Digest credentials for an outbound trunk (RFC 8760: SHA-512-256, SHA-256, MD5). */
+export interface OutboundCredentials {
+  username: string;
+  password: string;
+  /** Answer only challenges of this realm; undefined = any realm the trunk sends. */
+  realm: string | undefined;
+}
+
+/**
+ * One caller ID of a flash-call pool: a full number the operator owns (`digits` 0), or a prefix whose
+ * last `digits` digits are drawn per call and carry the code (written "+44207946XXXX" in the config).
+ */
+export interface CliPoolEntry {
+  /** E.164 without the code digits. */
+  prefix: string;
+  digits: number;
+  text: string;
+}
+
+/** An outbound SIP trunk flash calls are placed through (issue #12). Calls only ever go to these. */
+export interface OutboundTrunkConfig {
+  name: string;
+  /** The carrier's SBC: where the Request-URI points. */
+  target: SipTarget;
+  /** Sent here instead of the target, with a Route header naming it (loose routing). */
+  outboundProxy: SipTarget | undefined;
+  /** Host part of the Request-URI and To; default the target host. */
+  domain: string;
+  /** Host part of From (and PAI); default the domain. */
+  fromDomain: string;
+  /** How numbers are written in user parts: "+E.164" or its digits without "+". */
+  numberFormat: 'e164' | 'digits';
+  /** Also send the CLI in P-Asserted-Identity (trunks that take the caller ID from PAI). */
+  pai: boolean;
+  credentials: OutboundCredentials | undefined;
+  /** New calls per second through this trunk; further calls wait for a slot (up to outbound.maxQueueMs). */
+  cps: number;
+  /** Calls in progress at once; past it a call goes to the next trunk or fails `capacity`. */
+  maxConcurrent: number;
+  /** Caller IDs the operator owns on this trunk. */
+  cliPool: CliPoolEntry[];
+}
+
+export interface OutboundConfig {
+  /** Local address the UAC's UDP socket binds and TCP connections leave from. */
+  bindAddress: string;
+  /** Host written in Via and Contact; undefined = the local address toward each trunk. */
+  advertiseAddress: string | undefined;
+  /** Time the phone rings (after 180/183) before our CANCEL. */
+  minRingMs: number;
+  /** Our ring timeout: no 180/183 by then and the call is cancelled (once a provisional came). */
+  ringTimeoutMs: number;
+  /** Longest wait for a trunk's calls-per-second slot before a call counts as a CPS-cap rejection. */
+  maxQueueMs: number;
+  /** Send a minimal SDP offer with the INVITE (some trunks refuse an INVITE without one). */
+  sdp: boolean;
+  /** Configured trunks, in failover order. Empty = flash calls are off. */
+  trunks: OutboundTrunkConfig[];
+}
+
 export type Role = 'all' | 'edge' | 'worker' | 'api';
 
 export interface EventsConfig {
@@ -309,6 +378,8 @@ export interface RingproofConfig {
   metrics: MetricsConfig;
   log: LogConfig;
   trunks: TrunkConfig[];
+  /** Outbound trunks for flash calls (issue #12); none = flash calls are off. */
+  outbound: OutboundConfig;
   redis: RedisConfig;
   spool: SpoolConfig;
   events: EventsConfig;

@@ -15,6 +15,7 @@ import { readAudit, readPipeline } from './validate-pipeline.js';
 import { readBoolean } from './read-boolean.js';
 import { readSip } from './validate-sip.js';
 import { readTrunks } from './validate-trunks.js';
+import { readOutbound } from './validate-outbound.js';
 import { readTrust } from './validate-trust.js';
 import { readNumbers, readPolicyOverrides } from './validate-numbers.js';
 import { readKeyLimits, readLimits } from './validate-limits.js';
@@ -22,7 +23,7 @@ import { readAbuse } from './validate-abuse.js';
 
 const ROOT_KEYS = [
   'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'events', 'dids', 'api', 'webhooks', 'verification',
-  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit', 'limits', 'abuse',
+  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit', 'limits', 'abuse', 'outbound',
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -201,6 +202,7 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
     metrics: readMetrics(c, o.metrics, d.metrics, http),
     log: readLog(c, o.log, d.log),
     trunks: c.pick(o, [], 'trunks', d.trunks, (v, p) => readTrunks(c, v, p)),
+    outbound: readOutbound(c, o.outbound, d.outbound),
     redis: readRedis(c, o.redis, d.redis),
     spool: readSpool(c, o.spool, d.spool),
     events: readEvents(c, o.events, d.events),

@@ -18,6 +18,13 @@ function readCliSources(c: ConfigChecker, value: unknown, path: ConfigPath): Cli
   return out;
 }
 
+/** A trunk name (inbound or outbound): it appears in metrics labels and call events. */
+export function readTrunkName(c: ConfigChecker, value: unknown, path: ConfigPath): string {
+  const name = c.string(value, path);
+  if (!/^[a-z0-9_-]{1,64}$/.test(name)) c.fail(path, `must be 1-64 characters of a-z, 0-9, "_" or "-", got ${JSON.stringify(name)}`);
+  return name;
+}
+
 function readTrunk(c: ConfigChecker, value: unknown, path: ConfigPath): TrunkConfig {
   const o = c.mapping(value, path, TRUNK_KEYS);
   const required = (key: string): unknown => {
@@ -25,10 +32,7 @@ function readTrunk(c: ConfigChecker, value: unknown, path: ConfigPath): TrunkCon
     if (v === undefined || v === null) c.fail([...path, key], 'is required');
     return v;
   };
-  const name = c.string(required('name'), [...path, 'name']);
-  if (!/^[a-z0-9_-]{1,64}$/.test(name)) {
-    c.fail([...path, 'name'], `must be 1-64 characters of a-z, 0-9, "_" or "-", got ${JSON.stringify(name)}`);
-  }
+  const name = readTrunkName(c, required('name'), [...path, 'name']);
   const sources = readCidrList(c, required('sources'), [...path, 'sources'], { nonEmpty: true });
   const country = c.string(required('defaultCountry'), [...path, 'defaultCountry']);
   if (!/^[A-Z]{2}$/.test(country) || !isSupportedCountry(country)) {

@@ -51,6 +51,8 @@ export const ErrorCodes = {
   INTERNAL: 'RP_INTERNAL',
   /** CLI: the ringproof HTTP API could not be reached (connection refused, timeout, bad reply). */
   API_UNREACHABLE: 'RP_API_UNREACHABLE',
+  /** A flash call named an outbound trunk that is not configured: nothing was sent. */
+  FLASH_TRUNK_UNKNOWN: 'RP_FLASH_TRUNK_UNKNOWN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

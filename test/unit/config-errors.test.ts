@@ -257,3 +257,46 @@ describe('limits (creation limits)', () => {
       'limits.create.enabled', 'must be true or false');
   });
 });
+
+describe('outbound trunks (flash calls, #12)', () => {
+  const T = (extra: string): string =>
+    `outbound:\n  trunks:\n    - name: carrier-a\n      target: udp:sbc.example.net:5060\n      cliPool: ["+44207946XXXX"]\n${extra}`;
+
+  it('reads a trunk with its defaults', () => {
+    const c = loadConfig({ env: {}, file: writeYaml(T('')) });
+    expect(c.outbound.trunks[0]).toMatchObject({
+      name: 'carrier-a', target: { transport: 'udp', host: 'sbc.example.net', port: 5060 }, domain: 'sbc.example.net',
+      fromDomain: 'sbc.example.net', numberFormat: 'e164', pai: true, credentials: undefined, cps: 10, maxConcurrent: 50,
+      cliPool: [{ prefix: '+44207946', digits: 4 }],
+    });
+    expect(loadConfig({ env: {} }).outbound.trunks).toEqual([]);
+  });
+
+  it.each([
+    ['      target: sbc.example.net:5060\n', 'outbound.trunks[0].target', 'must look like udp:'],
+    ['      cps: 0\n', 'outbound.trunks[0].cps', 'must be an integer from 1'],
+    ['      credentials: { username: "a\\"b", password: x }\n', 'outbound.trunks[0].credentials.username', 'quotes'],
+    ['      credentials: { username: a }\n', 'outbound.trunks[0].credentials.password', 'is required'],
+    ['      numberFormat: national\n', 'outbound.trunks[0].numberFormat', 'must be "e164" or "digits"'],
+    ['      outboundProxy: tcp:[::1]\n', 'outbound.trunks[0].outboundProxy', 'IPv6 addresses are written like [::1]:5060'],
+  ])('refuses %j', (extra, key, problem) => {
+    // A later key of the same name overrides the first in YAML maps: write the bad one on its own trunk.
+    const yaml = extra.includes('target:')
+      ? `outbound:\n  trunks:\n    - name: carrier-a\n${extra}      cliPool: ["+44207946XXXX"]\n`
+      : T(extra);
+    expectInvalid({ env: {}, file: writeYaml(yaml) }, key, problem);
+  });
+
+  it.each(['+44207946X', '442079460123', '+44207946XX12', '+4420794600000000XX'])('refuses the caller ID %j', (cli) => {
+    const yaml = `outbound:\n  trunks:\n    - name: a\n      target: udp:127.0.0.1:5080\n      cliPool: ["${cli}"]\n`;
+    expectInvalid({ env: {}, file: writeYaml(yaml) }, 'outbound.trunks[0].cliPool[0]', 'E.164');
+  });
+
+  it('refuses a missing pool, duplicate names and a minimum ring past the ring timeout', () => {
+    expectInvalid({ env: {}, file: writeYaml('outbound:\n  trunks:\n    - name: a\n      target: udp:127.0.0.1:5080\n') }, 'outbound.trunks[0].cliPool', 'is required');
+    const two = 'outbound:\n  trunks:\n    - { name: a, target: "udp:127.0.0.1:5080", cliPool: ["+4420794600XX"] }\n    - { name: a, target: "udp:127.0.0.1:5081", cliPool: ["+4420794601XX"] }\n';
+    expectInvalid({ env: {}, file: writeYaml(two) }, 'outbound.trunks[1].name', 'already used');
+    expectInvalid({ env: {}, file: writeYaml('outbound:\n  minRingMs: 5000\n  ringTimeoutMs: 4000\n') }, 'outbound.minRingMs', 'less than outbound.ringTimeoutMs');
+    expectInvalid({ env: {}, file: writeYaml('outbound:\n  bindAddress: eth0\n') }, 'outbound.bindAddress', 'IP address');
+  });
+});

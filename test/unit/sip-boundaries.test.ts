@@ -9,8 +9,8 @@ import { SRC_DIR as SRC, tsFiles } from '../helpers/source-files.js';
  * imports only rooms before it in LAYERS, always through their index. Code outside src/sip sees only
  * the rooms in PUBLIC_ROOMS. Tests may reach inside a room (they test its parts), so only src/ is read.
  */
-const LAYERS = ['contract', 'wire', 'transports', 'transactions', 'uas', 'engines'] as const;
-const PUBLIC_ROOMS = new Set(['contract', 'wire', 'engines']);
+const LAYERS = ['contract', 'wire', 'transports', 'transactions', 'uas', 'uac', 'engines'] as const;
+const PUBLIC_ROOMS = new Set(['contract', 'wire', 'uac', 'engines']);
 /** What src/sip may use from the rest of ringproof: shared plumbing, never the edge, queue or API. */
 const SIP_MAY_USE = new Set(['config', 'errors', 'metrics', 'v8', 'log', 'net']);
 

@@ -5,5 +5,6 @@
 export { Latin1Slab } from './latin1-slab.js';
 export type { MessageHandler } from './message-handler.js';
 export type { ReplyPath } from './reply-path.js';
+export { StreamFramer } from './stream-framer.js';
 export { TcpListener } from './tcp-listener.js';
 export { UdpListener } from './udp-listener.js';

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import type { ListenSpec } from '../../config/config-types.js';
 import { ErrorCodes } from '../../errors/codes.js';
 import { RingproofError } from '../../errors/ringproof-error.js';
-import { UdpReplyPath } from './reply-path.js';
+import { type ReplyPath, UdpReplyPath } from './reply-path.js';
 import type { MessageHandler } from './message-handler.js';
 
 /** One bound UDP socket feeding datagrams to the UAS core. */
@@ -73,6 +73,11 @@ export class UdpListener {
 
   get port(): number {
     return this.socket?.address().port ?? this.spec.port;
+  }
+
+  /** A path for requests this socket sends first (the flash-call UAC); `address` must be an IP literal. */
+  pathTo(address: string, port: number): ReplyPath | undefined {
+    return this.socket ? new UdpReplyPath(this.socket, address, port) : undefined;
   }
 
   async stop(): Promise<void> {

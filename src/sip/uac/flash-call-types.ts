@@ -1,0 +1,57 @@
+import type { FailureClass, Q850Reason } from './failure-class.js';
+
+/** One flash call to place: the number to ring and the caller ID that carries the code. */
+export interface FlashCallRequest {
+  /** E.164, "+" and digits. */
+  to: string;
+  /** E.164 caller ID drawn from the trunk's pool. */
+  cli: string;
+  /** Trunk names to try in order (failover); each must be configured. */
+  trunks: readonly string[];
+  /** Called as the attempt progresses; must not throw. */
+  onEvent?: (e: FlashCallEvent) => void;
+}
+
+export type FlashCallEvent =
+  | { type: 'placed'; trunk: string; callId: string }
+  | { type: 'ringing'; trunk: string; status: number; postDialDelayMs: number };
+
+/** What happened on one trunk (the attempt's SIP history). */
+export interface TrunkAttempt {
+  trunk: string;
+  callId: string;
+  /** Epoch ms the first INVITE left. */
+  startedAt: number;
+  /** Provisional and final statuses received, in order (retransmissions once). */
+  statuses: number[];
+  /** INVITE to the first 180/183, ms; undefined when it never rang. */
+  postDialDelayMs: number | undefined;
+  /** First 180/183 to our CANCEL (or to the final response), ms. */
+  ringMs: number | undefined;
+  /** The INVITE's final status; undefined = none (timer B, or no final within 64*T1 of our CANCEL). */
+  finalStatus: number | undefined;
+  reason: Q850Reason | undefined;
+  cancelSent: boolean;
+  /** The status of our BYE after a 2xx; undefined when none was needed or it got no answer. */
+  byeStatus: number | undefined;
+  /** How this trunk's try ended. */
+  outcome: FlashOutcome;
+  failureClass: FailureClass | undefined;
+}
+
+/**
+ * `rang`: a 180/183 arrived, we cancelled (the 487 proves it; cancelConfirmed false when no final came).
+ * `answered`: a 2xx arrived (crossing our CANCEL or not); it was ACKed and BYEd at once. Billed.
+ * `failed`: see the failure class.
+ */
+export type FlashOutcome = 'rang' | 'answered' | 'failed';
+
+export interface FlashCallResult {
+  outcome: FlashOutcome;
+  failureClass: FailureClass | undefined;
+  /** The trunk of the last attempt. */
+  trunk: string | undefined;
+  cli: string;
+  cancelConfirmed: boolean;
+  attempts: TrunkAttempt[];
+}

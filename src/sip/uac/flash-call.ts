@@ -1,0 +1,300 @@
+import type { OutboundCredentials } from '../../config/config-types.js';
+import type { SipMessage } from '../wire/index.js';
+import { answerChallenge, pickChallenge } from './digest-auth.js';
+import { classifyFinal, type FailureClass, parseQ850 } from './failure-class.js';
+import type { FlashCallEvent, FlashOutcome, TrunkAttempt } from './flash-call-types.js';
+import { Retransmitter } from './retransmitter.js';
+import {
+  buildCancel, buildInDialog, buildInvite, buildNon2xxAck, type CallIdentity, type Dialog, newBranch,
+} from './uac-requests.js';
+
+/** What one call needs from the UAC around it. */
+export interface FlashCallContext {
+  trunk: string;
+  identity: CallIdentity;
+  sdp: string | undefined;
+  credentials: OutboundCredentials | undefined;
+  t1Ms: number;
+  t2Ms: number;
+  /** TCP: no retransmissions, no timer D. */
+  reliable: boolean;
+  minRingMs: number;
+  ringTimeoutMs: number;
+  /** Sends one request to the trunk's next hop; false when the path is gone. */
+  send(text: string): boolean;
+  onEvent: ((e: FlashCallEvent) => void) | undefined;
+  /** The try ended (outcome known); the call may stay registered a while to absorb retransmissions. */
+  onOutcome(attempt: TrunkAttempt): void;
+  /** Nothing more can arrive for this call: unregister it. */
+  onRetired(): void;
+}
+
+ /** A URI we will write back as a Request-URI: sip(s), no whitespace, quotes or angle brackets. */
+const SAFE_URI = /^sips?:[^\s<>"]+$/i;
+const SAFE_ROUTE = /^<sips?:[^\s<>"]+>[^\s<>"]*$/i;
+
+/** The URI of a 2xx's Contact (the dialog's remote target), or undefined when it is not usable. */
+function contactUri(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  const lt = v.indexOf('<');
+  const uri = lt >= 0 ? v.slice(lt + 1, v.indexOf('>', lt)) : (v.split(';')[0] as string);
+  return SAFE_URI.test(uri) ? uri : undefined;
+}
+
+/** Every line of one header as written: challenges hold commas, so they are not split as list values. */
+function headerLines(msg: SipMessage, name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < msg.names.length; i++) if (msg.names[i] === name) out.push(msg.values[i] as string);
+  return out;
+}
+
+type State = 'calling' | 'proceeding' | 'completed' | 'answered' | 'done';
+
+/**
+ * One flash call on one trunk: the INVITE client transaction (RFC 3261 §17.1.1), digest
+ * authentication, the CANCEL after a ring (§9.1: never before a provisional response), the ACK of
+ * the final response, and for a 2xx (the phone was answered, usually crossing our CANCEL) the ACK
+ * and an immediate BYE. Exactly one onOutcome per call.
+ */
+export class FlashCall {
+  readonly attempt: TrunkAttempt;
+  private state: State = 'calling';
+  private cseq = 1;
+  private branch = newBranch();
+  private authTried = false;
+  private invite: Retransmitter | undefined;
+  private cancel: Retransmitter | undefined;
+  private bye: Retransmitter | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private startMs = 0;
+  private ringAtMs: number | undefined;
+  private cancelAtMs: number | undefined;
+  /** Our ring timeout fired before any provisional response: CANCEL as soon as one arrives. */
+  private cancelWanted = false;
+  private lastAck: string | undefined;
+  private dialogAck: string | undefined;
+  private outcomeSent = false;
+  /** The 2xx's 64*T1 of re-ACKing is over: retire as soon as the BYE is done. */
+  private lingerDone = false;
+
+  constructor(private readonly ctx: FlashCallContext) {
+    this.attempt = {
+      trunk: ctx.trunk, callId: ctx.identity.callId, startedAt: Date.now(), statuses: [], postDialDelayMs: undefined,
+      ringMs: undefined, finalStatus: undefined, reason: undefined, cancelSent: false, byeStatus: undefined,
+      outcome: 'failed', failureClass: undefined,
+    };
+  }
+
+  start(): void {
+    this.startMs = performance.now();
+    this.sendInvite('');
+    this.after(this.ctx.ringTimeoutMs, () => this.ringTimeout());
+    this.ctx.onEvent?.({ type: 'placed', trunk: this.ctx.trunk, callId: this.ctx.identity.callId });
+  }
+
+  /** The trunk's connection could not be made or broke before any response. */
+  transportFailed(): void {
+    if (this.state === 'calling') this.end('failed', 'network', undefined);
+  }
+
+  onResponse(msg: SipMessage): void {
+    const status = msg.status;
+    if (!Number.isInteger(status) || status < 100) return;
+    if (msg.cseqMethod === 'INVITE') {
+      if (msg.cseqNum !== this.cseq) {
+        // A retransmitted final response of the INVITE we re-sent with credentials: ACK it again.
+        if (status >= 300 && this.lastAck !== undefined && msg.cseqNum === this.cseq - 1) this.ctx.send(this.lastAck);
+        return;
+      }
+      if (status < 200) this.provisional(msg);
+      else if (status < 300) this.answered(msg);
+      else this.final(msg);
+    } else if (msg.cseqMethod === 'CANCEL' && status >= 200) {
+      this.cancel?.stop();
+    } else if (msg.cseqMethod === 'BYE' && status >= 200 && this.bye !== undefined) {
+      this.bye.stop();
+      this.bye = undefined;
+      this.attempt.byeStatus = status;
+      this.emitOutcome();
+      if (this.lingerDone) this.retire();
+    }
+  }
+
+  /** Stop everything at once (shutdown). */
+  abort(): void {
+    this.bye?.stop();
+    this.bye = undefined;
+    if (!this.outcomeSent) this.end('failed', 'network', undefined);
+    this.retire();
+  }
+
+  private provisional(msg: SipMessage): void {
+    if (this.state !== 'calling' && this.state !== 'proceeding') return;
+    const s = msg.status;
+    if (this.attempt.statuses[this.attempt.statuses.length - 1] !== s) this.attempt.statuses.push(s);
+    if (this.state === 'calling') {
+      this.state = 'proceeding';
+      // Timer A and B belong to the Calling state only (§17.1.1.2).
+      this.invite?.stop();
+    }
+    if ((s === 180 || s === 183) && this.ringAtMs === undefined) {
+      this.ringAtMs = performance.now();
+      this.attempt.postDialDelayMs = Math.round(this.ringAtMs - this.startMs);
+      this.ctx.onEvent?.({ type: 'ringing', trunk: this.ctx.trunk, status: s, postDialDelayMs: this.attempt.postDialDelayMs });
+      if (this.ctx.minRingMs === 0) this.sendCancel();
+      else this.after(this.ctx.minRingMs, () => this.sendCancel());
+    }
+    if (this.cancelWanted) this.sendCancel();
+  }
+
+  private ringTimeout(): void {
+    if (this.state === 'proceeding') this.sendCancel();
+    else if (this.state === 'calling') this.cancelWanted = true;
+  }
+
+  private sendCancel(): void {
+    if (this.state !== 'proceeding' || this.attempt.cancelSent) return;
+    this.attempt.cancelSent = true;
+    this.cancelAtMs = performance.now();
+    const text = buildCancel(this.ctx.identity, this.branch, this.cseq);
+    this.cancel = new Retransmitter(() => this.ctx.send(text), {
+      t1Ms: this.ctx.t1Ms, capMs: this.ctx.t2Ms, reliable: this.ctx.reliable, onTimeout: () => undefined,
+    });
+    this.cancel.start();
+    // §9.1: no final response within 64*T1 of the CANCEL and the INVITE transaction is given up.
+    this.after(64 * this.ctx.t1Ms, () => {
+      if (this.state === 'proceeding') this.end(this.ringAtMs !== undefined ? 'rang' : 'failed', 'unreachable', undefined);
+    });
+  }
+
+  private final(msg: SipMessage): void {
+    const s = msg.status;
+    if (this.state === 'completed' || this.state === 'done' || this.state === 'answered') {
+      // A retransmission of the final response: our ACK was lost (§17.1.1.2).
+      if (this.lastAck !== undefined && this.state === 'completed') this.ctx.send(this.lastAck);
+      return;
+    }
+    this.attempt.statuses.push(s);
+    this.invite?.stop();
+    this.lastAck = buildNon2xxAck(this.ctx.identity, this.branch, this.cseq, msg.to ?? this.ctx.identity.to);
+    this.ctx.send(this.lastAck);
+    if ((s === 401 || s === 407) && !this.authTried && this.ctx.credentials !== undefined && !this.attempt.cancelSent) {
+      const ch = pickChallenge(headerLines(msg, s === 401 ? 'www-authenticate' : 'proxy-authenticate'), this.ctx.credentials.realm);
+      if (ch !== undefined) {
+        this.authTried = true;
+        const answer = answerChallenge(ch, this.ctx.credentials, 'INVITE', this.ctx.identity.requestUri);
+        this.cseq++;
+        this.branch = newBranch();
+        this.state = 'calling';
+        this.sendInvite(`${s === 401 ? 'Authorization' : 'Proxy-Authorization'}: ${answer.value}\r\n`);
+        return;
+      }
+    }
+    this.state = 'completed';
+    this.attempt.finalStatus = s;
+    this.attempt.reason = parseQ850(msg.headerValues('reason'));
+    if (this.ringAtMs !== undefined) this.end('rang', undefined, s);
+    else if (this.attempt.cancelSent) this.end('failed', 'unreachable', s);
+    else this.end('failed', classifyFinal(s), s);
+    this.cancel?.stop();
+    // Timer D: absorb retransmissions of the final response (32 s over UDP, none over TCP).
+    if (this.ctx.reliable) this.retire();
+    else this.after(Math.max(32_000, 64 * this.ctx.t1Ms), () => this.retire());
+  }
+
+  private answered(msg: SipMessage): void {
+    if (this.state === 'answered' || this.state === 'done') {
+      // The 2xx is retransmitted until our ACK arrives (§13.3.1.4): ACK it again.
+      if (this.dialogAck !== undefined) this.ctx.send(this.dialogAck);
+      return;
+    }
+    this.attempt.statuses.push(msg.status);
+    this.attempt.finalStatus = msg.status;
+    this.state = 'answered';
+    this.invite?.stop();
+    this.cancel?.stop();
+    const rr = msg.headerValues('record-route').filter((r) => SAFE_ROUTE.test(r));
+    const dialog: Dialog = {
+      remoteTarget: contactUri(msg.header('contact')) ?? this.ctx.identity.requestUri,
+      routeLines: [...rr].reverse().map((r) => `Route: ${r}\r\n`).join(''),
+      toWithTag: msg.to ?? this.ctx.identity.to,
+    };
+    this.dialogAck = buildInDialog(this.ctx.identity, dialog, 'ACK', this.cseq);
+    this.ctx.send(this.dialogAck);
+    const byeText = buildInDialog(this.ctx.identity, dialog, 'BYE', this.cseq + 1);
+    this.attempt.outcome = 'answered';
+    this.closeRing();
+    this.bye = new Retransmitter(() => this.ctx.send(byeText), {
+      t1Ms: this.ctx.t1Ms, capMs: this.ctx.t2Ms, reliable: this.ctx.reliable,
+      onTimeout: () => {
+        this.bye = undefined;
+        this.emitOutcome();
+        if (this.lingerDone) this.retire();
+      },
+    });
+    this.bye.start();
+    // 2xx retransmissions stop once our ACK arrives; keep re-ACKing for 64*T1.
+    this.after(64 * this.ctx.t1Ms + 100, () => {
+      this.lingerDone = true;
+      this.retire();
+    });
+  }
+
+  private sendInvite(authLine: string): void {
+    const text = buildInvite(this.ctx.identity, this.branch, this.cseq, this.ctx.sdp, authLine);
+    this.invite = new Retransmitter(() => {
+      if (!this.ctx.send(text)) this.transportFailed();
+    }, {
+      t1Ms: this.ctx.t1Ms, capMs: undefined, reliable: this.ctx.reliable,
+      onTimeout: () => {
+        // Timer B: no response at all. With our ring timeout passed, this is the §9.1 give-up too.
+        if (this.state === 'calling') {
+          this.end('failed', 'unreachable', undefined);
+          this.retire();
+        }
+      },
+    });
+    this.invite.start();
+  }
+
+  private closeRing(): void {
+    if (this.ringAtMs !== undefined) {
+      this.attempt.ringMs = Math.round((this.cancelAtMs ?? performance.now()) - this.ringAtMs);
+    }
+  }
+
+  private end(outcome: FlashOutcome, cls: FailureClass | undefined, status: number | undefined): void {
+    if (this.attempt.outcome === 'answered') return;
+    this.attempt.outcome = outcome;
+    this.attempt.failureClass = outcome === 'failed' ? cls : undefined;
+    if (status !== undefined) this.attempt.finalStatus = status;
+    this.closeRing();
+    this.emitOutcome();
+  }
+
+  private emitOutcome(): void {
+    if (this.outcomeSent) return;
+    this.outcomeSent = true;
+    this.ctx.onOutcome(this.attempt);
+  }
+
+  private retire(): void {
+    if (this.state === 'done') return;
+    if (this.bye !== undefined) return; // the BYE transaction still runs; its timeout retires us
+    this.state = 'done';
+    this.invite?.stop();
+    this.cancel?.stop();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.ctx.onRetired();
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+}
