@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { CountBatch, type PendingCount } from '../metrics/count-batch.js';
 import { type AdmitDecision, DropReasons, type EdgeHandler, type InboundInvite, type SourceAddress } from '../sip/contract/index.js';
-import { parseNameAddr } from '../sip/wire/name-addr.js';
+import { parseNameAddr } from '../sip/wire/index.js';
 import { classifyVerstat } from '../trust/verstat.js';
 import type { CallEvent } from './call-event.js';
 import { extractCli } from './cli-extract.js';
