@@ -6,7 +6,7 @@ import { TALKER_SAMPLE } from '../verify/scripts/process-calls.js';
 import type { VerifyKeys } from '../verify/verify-keys.js';
 
 /** What the edge decides for a call that cannot match any session. */
-export type EdgeOutcome = 'unsolicited' | 'withheld' | 'invalid' | 'duplicate';
+export type EdgeOutcome = 'unsolicited' | 'withheld' | 'invalid' | 'duplicate' | 'blocked';
 
 /** Counts of edge decisions not yet handed to prom-client (read at scrape and flush time). */
 export interface EdgeDecisionCounts {
@@ -47,7 +47,7 @@ const MAX_DEDUPE_GENERATION = 200_000;
  * same edge. The same unsolicited call through two edges is counted once by each.
  */
 export class EdgeAggregate {
-  readonly counts: EdgeDecisionCounts = { decided: { unsolicited: 0, withheld: 0, invalid: 0, duplicate: 0 }, dropped: 0 };
+  readonly counts: EdgeDecisionCounts = { decided: { unsolicited: 0, withheld: 0, invalid: 0, duplicate: 0, blocked: 0 }, dropped: 0 };
   private readonly opts: EdgeAggregateOptions;
   /** minute → field → count */
   private minutes = new Map<number, Map<string, number>>();
@@ -74,7 +74,8 @@ export class EdgeAggregate {
 
   /** Decides and counts a call that matches no session. Returns its outcome. */
   add(e: CallEvent): EdgeOutcome {
-    const first: EdgeOutcome = e.cli === null ? (e.cliOrigin === 'withheld' ? 'withheld' : 'invalid') : e.did === null ? 'invalid' : 'unsolicited';
+    // The worker script's order: no CLI or DID first, then the blocklist (src/verify/scripts/process-calls.ts).
+    const first: EdgeOutcome = e.cli === null ? (e.cliOrigin === 'withheld' ? 'withheld' : 'invalid') : e.did === null ? 'invalid' : e.blocked !== undefined ? 'blocked' : 'unsolicited';
     const h = fnv1a(e.callId);
     const prior = this.seen.get(e.callId) ?? this.seenBefore.get(e.callId);
     const label: EdgeOutcome = prior === undefined ? first : 'duplicate';
@@ -209,7 +210,7 @@ export class EdgeAggregate {
 function noiseData(e: CallEvent, first: EdgeOutcome, duplicate: boolean): string {
   const json = JSON.stringify(e);
   const outcome = duplicate ? `"outcome":"duplicate","firstOutcome":"${first}"` : `"outcome":"${first}"`;
-  const detail = first === 'unsolicited' ? ',"detail":"no_session"' : '';
+  const detail = first === 'unsolicited' ? ',"detail":"no_session"' : first === 'blocked' ? ',"detail":"blocklist"' : '';
   return `${json.slice(0, -1)},${outcome}${detail}}`;
 }
 

@@ -176,6 +176,18 @@ describe('edge aggregates', () => {
     expect(scores.every((s) => s === 8)).toBe(true);
   });
 
+  it('a blocklisted caller with no session is counted blocked, as the worker script counts it', async () => {
+    const { prefilter, aggregate } = await rig({ noiseSampleEvery: 1 });
+    const blocked = { ...callEvent('+447700900020'), blocked: { kind: 'number' as const, value: '+447700900020', reason: 'fraud' } };
+    expect(prefilter.offer(blocked)).toBe(true);
+    await expect.poll(() => prefilter.held, { timeout: 5000 }).toBe(0);
+    await aggregate.flush();
+    expect(await counts()).toEqual({ [`carrier-a|${DID}|blocked`]: '1' });
+    const noise = await redis.xrange(keys.noise, '-', '+');
+    const data = noise.map(([, f]) => JSON.parse(f[f.indexOf('data') + 1] as string) as Record<string, unknown>);
+    expect(data.find((d) => d.callId === blocked.callId)).toMatchObject({ outcome: 'blocked', detail: 'blocklist' });
+  });
+
   it('keeps the counts while Redis refuses them and writes them with the next flush', async () => {
     const { prefilter, aggregate } = await rig();
     prefilter.offer(callEvent(null));
