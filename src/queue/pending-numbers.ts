@@ -64,8 +64,8 @@ export interface PendingNumbersOptions {
  */
 export class PendingNumbers implements WatermarkedFilter {
   private numbers = new Map<string, number>();
-  /** Entries announced while a reload is in flight (its result must not drop them). */
-  private announced: Map<string, number> | undefined;
+  /** Entries announced while each reload in flight is (its result must not drop them). */
+  private readonly announced = new Set<Map<string, number>>();
   private subscribed = false;
   private loadedAt = 0;
   private reloading: Promise<void> | undefined;
@@ -92,7 +92,7 @@ export class PendingNumbers implements WatermarkedFilter {
     const expiresAt = Number(message.slice(space + 1));
     if (!Number.isFinite(expiresAt)) return;
     this.numbers.set(number, Math.max(expiresAt, this.numbers.get(number) ?? 0));
-    this.announced?.set(number, expiresAt);
+    for (const a of this.announced) a.set(number, expiresAt);
   };
 
   private readonly onReady = (): void => {
@@ -204,7 +204,7 @@ export class PendingNumbers implements WatermarkedFilter {
     // Sent after the subscription was confirmed on this connection: it proves the copy complete.
     const proves = this.subscribed;
     const announced = new Map<string, number>();
-    this.announced = announced;
+    this.announced.add(announced);
     try {
       const flat = await this.opts.reader.zrangebyscore(this.opts.pendingKey, now, '+inf', 'WITHSCORES');
       const next = new Map<string, number>();
@@ -227,7 +227,7 @@ export class PendingNumbers implements WatermarkedFilter {
         this.retryTimer.unref();
       }
     } finally {
-      if (this.announced === announced) this.announced = undefined;
+      this.announced.delete(announced);
     }
   }
 
