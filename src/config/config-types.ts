@@ -284,10 +284,25 @@ export interface BlocklistConfig {
   reloadSeconds: number;
 }
 
+/** `abuse.hammering`: a CLI that keeps calling with no pending session is blocked for a while. */
+export interface HammeringConfig {
+  enabled: boolean;
+  /** Calls from one CLI with no pending session, within windowSeconds, that trigger the block. */
+  maxCalls: number;
+  windowSeconds: number;
+  /** How long the automatic blocklist entry lasts. */
+  blockSeconds: number;
+  /** Most CLIs counted at once per edge; past it new CLIs are admitted by sampling (see README). */
+  maxTracked: number;
+}
+
 /** Abuse protection at the edge (issue #10). */
 export interface AbuseConfig {
   floodGuard: FloodGuardConfig;
   blocklist: BlocklistConfig;
+  hammering: HammeringConfig;
+  /** Where `abuse.*` webhooks go (signed like verification webhooks); undefined = none is sent. */
+  webhookUrl: string | undefined;
 }
 
 /** Where a SIP request is sent: a transport and a host (IP literal or name, resolved at start) and port. */

@@ -194,6 +194,8 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
   const http = readHttp(c, o.http, d.http);
   // Before api: a key's limit overrides are filled from the global limits.
   const limits = readLimits(c, o.limits, d.limits);
+  // Before abuse: abuse.webhookUrl follows webhooks.allowPrivateTargets.
+  const webhooks = readWebhooks(c, o.webhooks, d.webhooks);
   return {
     role: c.pick(o, [], 'role', d.role, (v, p) => c.oneOf(v, p, ROLES)),
     stateDir: c.pick(o, [], 'stateDir', d.stateDir, (v, p) => c.string(v, p)),
@@ -210,12 +212,12 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
     audit: readAudit(c, o.audit, d.audit),
     dids: c.pick(o, [], 'dids', d.dids, (v, p) => readDids(c, v, p)),
     api: readApi(c, o.api, d.api, limits),
-    webhooks: readWebhooks(c, o.webhooks, d.webhooks),
+    webhooks,
     verification: readVerification(c, o.verification, d.verification),
     trust: readTrust(c, o.trust, d.trust),
     numbers: readNumbers(c, o.numbers, d.numbers),
     limits,
-    abuse: readAbuse(c, o.abuse, d.abuse),
+    abuse: readAbuse(c, o.abuse, d.abuse, webhooks),
     shutdownGraceSeconds: c.pick(o, [], 'shutdownGraceSeconds', d.shutdownGraceSeconds, (v, p) => c.int(v, p, 0, 3600)),
     sourceFile,
   };

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { AuditLog } from '../audit/audit-log.js';
 import type { RingproofConfig } from '../config/config-types.js';
 import type { EventSink } from '../edge/event-sink.js';
+import type { CandidateFilter } from '../queue/pending-numbers.js';
 import { LogSink } from '../edge/log-sink.js';
 import { createHttpServer, createMetricsServer, listenHttp, type ReadinessCheck } from '../http/http-server.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
@@ -16,7 +17,7 @@ import { createVerifyMetrics } from '../verify/verify-metrics.js';
 import { startApiRole, type ApiRole } from './api-role.js';
 import { changedKeys, isReloadable } from './config-reload.js';
 import { demoWebhookSecret } from './demo-webhook-secret.js';
-import { startBlocklistMirror } from './blocklist-role.js';
+import { startEdgeAbuse } from './edge-abuse.js';
 import { startEdgeRole, type EdgeRole } from './edge-role.js';
 import { createQueueSink } from './edge-sink.js';
 import { resolveRedis, type RedisEndpoint } from './redis-setup.js';
@@ -169,15 +170,21 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
     }
     if (runs(config, 'edge')) {
       let sink: EventSink;
+      let candidates: CandidateFilter | undefined;
       if (opts.sink) sink = opts.sink;
-      else if (edgeQueued && endpoint && queueMetrics && memory) sink = createQueueSink(config, endpoint.url, queueMetrics, logger, memory, verifyMetrics?.callOutcomes);
-      else sink = new LogSink(logger);
+      else if (edgeQueued && endpoint && queueMetrics && memory) {
+        const queued = createQueueSink(config, endpoint.url, queueMetrics, logger, memory, verifyMetrics?.callOutcomes);
+        candidates = queued.candidates;
+        sink = queued;
+      } else sink = new LogSink(logger);
       // The sink must flush after the engine stops handing it events, so it is stopped later.
       stoppers.push({ name: 'event-sink', stop: () => sink.close() });
-      // The edge's copy of the blocklist follows Redis (pub/sub + reload); no Redis, no blocklist.
-      const blocklist = edgeQueued && shared && endpoint ? startBlocklistMirror(config, endpoint.url, shared, prefix, metrics.registry, logger) : undefined;
-      if (blocklist) stoppers.push({ name: 'blocklist', stop: blocklist.stop, needsRedis: true });
-      edgeRole = await startEdgeRole(config, metrics, logger, sink, blocklist?.edge);
+      // The blocklist copy and the hammering detector follow Redis; no Redis, neither.
+      const abuse = edgeQueued && shared && endpoint
+        ? startEdgeAbuse(config, endpoint.url, shared, prefix, metrics.registry, logger, candidates)
+        : undefined;
+      if (abuse) stoppers.push({ name: 'edge-abuse', stop: abuse.stop, needsRedis: true });
+      edgeRole = await startEdgeRole(config, metrics, logger, sink, abuse?.edge);
       const engine = edgeRole.engine;
       checks.push({ name: 'sip', ready: () => engine.ready });
       // The spool covers Redis outages, so the edge stays ready while it can spool: readiness

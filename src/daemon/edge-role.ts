@@ -17,14 +17,15 @@ export interface EdgeRole {
 }
 
 export async function startEdgeRole(
-  config: RingproofConfig, metrics: Metrics, logger: Logger, sink: EventSink, blocklist?: EdgeOptions['blocklist'],
+  config: RingproofConfig, metrics: Metrics, logger: Logger, sink: EventSink,
+  abuse: Pick<EdgeOptions, 'blocklist' | 'hammer'> = {},
 ): Promise<EdgeRole> {
   const flood = config.abuse.floodGuard;
   const floodGuard = flood.enabled
     ? new FloodGuard({ config: flood, metrics: createFloodGuardMetrics(metrics.registry), logger })
     : undefined;
   const edge = new Edge({
-    config, metrics, logger, sink, ...(floodGuard === undefined ? {} : { floodGuard }), ...(blocklist === undefined ? {} : { blocklist }),
+    config, metrics, logger, sink, ...(floodGuard === undefined ? {} : { floodGuard }), ...abuse,
   });
   if (edge.usingLoopbackDefault) {
     logger.warn('no trunks configured: only loopback sources (127.0.0.0/8, ::1) are served; add trunks to accept carrier traffic');

@@ -7,7 +7,7 @@ import { BullmqEventSink } from '../queue/bullmq-event-sink.js';
 import { EdgeAggregate } from '../queue/edge-aggregate.js';
 import { EdgePrefilter } from '../queue/edge-prefilter.js';
 import { LanePressure } from '../queue/lane-pressure.js';
-import { PendingNumbers } from '../queue/pending-numbers.js';
+import { PendingNumbers, type CandidateFilter } from '../queue/pending-numbers.js';
 import type { QueueMetrics } from '../queue/queue-metrics.js';
 import { bullmqPrefix, createRedis } from '../redis/redis-connection.js';
 import type { RedisMemoryProbe } from '../redis/redis-memory-probe.js';
@@ -26,7 +26,7 @@ import { verifyKeys } from '../verify/verify-keys.js';
 export function createQueueSink(
   config: RingproofConfig, redisUrl: string, metrics: QueueMetrics, logger: Logger, memory: RedisMemoryProbe,
   outcomes?: { inc(labels: { outcome: string }, n: number): void },
-): EventSink {
+): EventSink & { readonly candidates: CandidateFilter } {
   const connection = createRedis(redisUrl, { role: 'producer', logger });
   const subscriber = createRedis(redisUrl, { role: 'client', logger });
   const prefix = bullmqPrefix(config.redis.keyPrefix);
@@ -68,6 +68,8 @@ export function createQueueSink(
     metrics.watchPrefilter(prefilter, outcomes);
   }
   return {
+    // The abuse detector at the edge asks it whether a CLI has a pending session.
+    candidates,
     publish: (e) => sink.publish(e),
     get ready() {
       return sink.ready;

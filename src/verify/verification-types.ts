@@ -81,6 +81,28 @@ export interface WebhookEvent {
   };
 }
 
+/**
+ * The JSON body of an `abuse.*` webhook (src/abuse): an automatic action taken against a caller,
+ * a number block or a DID. Signed and delivered like the verification events.
+ */
+export interface AbuseWebhookEvent {
+  id: string;
+  type: 'abuse.blocked' | 'abuse.flagged';
+  timestamp: string;
+  data: {
+    abuse: {
+      subject: { kind: string; value: string };
+      reason: string;
+      /** ISO time the action lapses; null = until removed. */
+      expiresAt: string | null;
+      detail?: Record<string, string | number | boolean>;
+    };
+  };
+}
+
+/** Any event the webhooks queue delivers. */
+export type DeliverableEvent = WebhookEvent | AbuseWebhookEvent;
+
 /** The seam from the verify worker to webhook delivery. */
 export interface WebhookEmitter {
   emit(event: WebhookEvent, url: string): Promise<void>;

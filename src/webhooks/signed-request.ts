@@ -1,4 +1,4 @@
-import type { WebhookEvent } from '../verify/verification-types.js';
+import type { DeliverableEvent } from '../verify/verification-types.js';
 import type { WebhookSigner } from './sign.js';
 
 /**
@@ -6,7 +6,7 @@ import type { WebhookSigner } from './sign.js';
  * stale ones, and a retry hours later must still verify); the id stays the event id, so receivers
  * can dedupe retries.
  */
-export function signedRequest(signer: WebhookSigner, userAgent: string, event: WebhookEvent): { body: string; headers: Record<string, string> } {
+export function signedRequest(signer: WebhookSigner, userAgent: string, event: DeliverableEvent): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify(event);
   const ts = Math.floor(Date.now() / 1000);
   return {

@@ -1,12 +1,12 @@
 import type { JobsOptions } from 'bullmq';
-import type { WebhookEvent } from '../verify/verification-types.js';
+import type { DeliverableEvent } from '../verify/verification-types.js';
 
 /** BullMQ queue name; keys live under `${prefix}:webhooks:*`. */
 export const WEBHOOK_QUEUE = 'webhooks';
 
 /** What one job carries: the event (its JSON is the body) and where it goes. */
 export interface WebhookJobData {
-  event: WebhookEvent;
+  event: DeliverableEvent;
   url: string;
 }
 
@@ -63,7 +63,7 @@ export const DEFAULT_DEAD_LETTER_MAX = 10_000;
 
 /** A delivery that exhausted its attempts (or could never succeed). */
 export interface DeadLetterRecord {
-  event: WebhookEvent;
+  event: DeliverableEvent;
   url: string;
   attempts: number;
   lastError: string;

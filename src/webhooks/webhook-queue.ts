@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import type { RingproofConfig } from '../config/config-types.js';
 import type { Logger } from '../log/logger.js';
-import type { WebhookEmitter, WebhookEvent } from '../verify/verification-types.js';
+import type { DeliverableEvent, WebhookEmitter } from '../verify/verification-types.js';
 import { resolveConnection, type WebhookConnection, type WebhookRedis } from './webhook-connection.js';
 import {
   WEBHOOK_QUEUE,
@@ -52,7 +52,7 @@ export class WebhookQueue implements WebhookEmitter {
     });
   }
 
-  async emit(event: WebhookEvent, url: string): Promise<void> {
+  async emit(event: DeliverableEvent, url: string): Promise<void> {
     await this.queue.add(event.type, { event, url }, webhookJobOptions(event.id, this.policy));
   }
 

@@ -126,8 +126,8 @@ export class WebhookWorker {
 
     if (res.ok) {
       this.metrics.deliveries.inc({ type: event.type, result: 'success' });
-      const callAt = event.data.verification.callReceivedAt;
-      if (event.type === 'verification.verified' && typeof callAt === 'number') {
+      const callAt = event.type === 'verification.verified' ? event.data.verification.callReceivedAt : undefined;
+      if (typeof callAt === 'number') {
         // Wall clock, not performance.now(): callReceivedAt comes from another process (the edge),
         // and the monotonic clock drifts from wall time over a long uptime.
         this.metrics.inviteToWebhook.observe(Math.max(0, (Date.now() - callAt) / 1000));

@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { AbuseEventSink } from '../abuse/abuse-event.js';
+import { NO_ABUSE_EVENTS } from '../abuse/abuse-event.js';
+import { WebhookAbuseEventSink } from '../abuse/abuse-webhook-sink.js';
+import { BlocklistMirror } from '../abuse/blocklist-mirror.js';
+import { createBlocklistMetrics } from '../abuse/blocklist-metrics.js';
+import { BlocklistStore } from '../abuse/blocklist-store.js';
+import { HammerDetector } from '../abuse/hammer-detector.js';
+import type { RingproofConfig } from '../config/config-types.js';
+import type { EdgeOptions } from '../edge/edge.js';
+import type { CandidateFilter } from '../queue/pending-numbers.js';
+import { createRedis, type RedisConnection } from '../redis/redis-connection.js';
+import { WebhookQueue } from '../webhooks/webhook-queue.js';
+
+/**
+ * Where automatic abuse actions go: signed `abuse.*` webhooks through the webhooks queue when
+ * `abuse.webhookUrl` is set (the worker role delivers them), nowhere otherwise.
+ */
+export function createAbuseEventSink(config: RingproofConfig, connection: RedisConnection, prefix: string, registry: Registry, logger: Logger): AbuseEventSink {
+  const url = config.abuse.webhookUrl;
+  if (url === undefined) return NO_ABUSE_EVENTS;
+  const queue = new WebhookQueue({ connection, prefix, maxAttempts: config.webhooks.maxAttempts, logger });
+  return new WebhookAbuseEventSink({ queue, url, logger, registry });
+}
+
+/**
+ * The edge's abuse parts that need Redis: its copy of the shared blocklist (a subscriber
+ * connection of its own for the change announcements, the process's shared connection for the
+ * reloads and writes) and the hammering detector, which writes its automatic entries through the
+ * same store and reports them to the abuse event sink.
+ */
+export function startEdgeAbuse(
+  config: RingproofConfig, redisUrl: string, shared: RedisConnection, prefix: string, registry: Registry, logger: Logger,
+  candidates: CandidateFilter | undefined,
+): { edge: Pick<EdgeOptions, 'blocklist' | 'hammer'>; stop: () => Promise<void> } {
+  const subscriber = createRedis(redisUrl, { role: 'client', logger });
+  const metrics = createBlocklistMetrics(registry);
+  const store = new BlocklistStore(shared, prefix);
+  const mirror = new BlocklistMirror({
+    subscriber, reader: shared, keys: store.keys, reloadMs: config.abuse.blocklist.reloadSeconds * 1000, logger,
+    onSize: (n) => metrics.entries.set(n),
+  });
+  const events = createAbuseEventSink(config, shared, prefix, registry, logger);
+  const hammer = config.abuse.hammering.enabled && candidates !== undefined
+    ? new HammerDetector({
+      config: config.abuse.hammering, candidates, add: (input) => store.add(input, 'auto'), putLocal: (e) => mirror.current.put(e),
+      events, logger, registry,
+    })
+    : undefined;
+  return {
+    edge: { blocklist: { source: mirror, metrics }, ...(hammer === undefined ? {} : { hammer }) },
+    stop: async () => {
+      mirror.close();
+      await events.close();
+      subscriber.disconnect();
+    },
+  };
+}
