@@ -259,8 +259,26 @@ export interface CreateLimitsConfig {
   perClientIp: LimitWindow;
 }
 
+/**
+ * Call limits (worker side, in Redis): counted over the calls whose CLI has a pending session; a call
+ * over a limit never verifies and its outcome names the limit (limit_cli, …).
+ */
+export interface CallLimitsConfig {
+  /** false = no call limit at all (load tests). */
+  enabled: boolean;
+  /** Candidate calls per CLI per window. */
+  perCli: LimitWindow;
+  /** Distinct DIDs one CLI calls per window (`count` counts DIDs, not calls): a sweep of the pool. */
+  perCliDids: LimitWindow;
+  /** Candidate calls per called DID per window. */
+  perDid: LimitWindow;
+  /** Candidate calls per trunk per window. */
+  perTrunk: LimitWindow;
+}
+
 export interface LimitsConfig {
   create: CreateLimitsConfig;
+  calls: CallLimitsConfig;
 }
 
 /** `abuse.floodGuard`: the per-source sampling window of the edge (see README "Flood guard"). */

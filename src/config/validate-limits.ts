@@ -1,7 +1,8 @@
+import { CALL_LIMITS } from '../limits/call-limit-defaults.js';
 import { CREATE_LIMITS } from '../limits/create-limit-defaults.js';
 import { readBoolean } from './read-boolean.js';
 import type { ConfigChecker, ConfigPath } from './config-checker.js';
-import type { CreateLimitsConfig, LimitWindow, LimitsConfig } from './config-types.js';
+import type { CallLimitsConfig, CreateLimitsConfig, LimitWindow, LimitsConfig } from './config-types.js';
 
 const MAX_WINDOW_SECONDS = 7 * 86_400;
 
@@ -29,11 +30,24 @@ function readCreate(c: ConfigChecker, value: unknown, path: ConfigPath, base: Cr
   return out;
 }
 
-/** `limits`: the creation limits. */
+/** `calls`: every call limit, each filled from `base`. */
+function readCalls(c: ConfigChecker, value: unknown, path: ConfigPath, base: CallLimitsConfig): CallLimitsConfig {
+  const o = c.mapping(value, path, ['enabled', ...CALL_LIMITS]);
+  const out = { ...base, enabled: c.pick(o, path, 'enabled', base.enabled, (v, p) => readBoolean(c, v, p)) };
+  for (const name of CALL_LIMITS) {
+    if (o[name] != null) out[name] = readWindow(c, o[name], [...path, name], base[name]);
+  }
+  return out;
+}
+
+/** `limits`: the creation limits and the call limits. */
 export function readLimits(c: ConfigChecker, value: unknown, d: LimitsConfig): LimitsConfig {
   const path = ['limits'];
-  const o = c.mapping(value, path, ['create']);
-  return { create: readCreate(c, o.create, [...path, 'create'], d.create, false) as CreateLimitsConfig };
+  const o = c.mapping(value, path, ['create', 'calls']);
+  return {
+    create: readCreate(c, o.create, [...path, 'create'], d.create, false) as CreateLimitsConfig,
+    calls: readCalls(c, o.calls, [...path, 'calls'], d.calls),
+  };
 }
 
 /** `api.keys[i].limits`: the creation limits this key sets differently; unset fields come from limits.create. */

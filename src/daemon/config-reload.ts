@@ -11,6 +11,7 @@ export const RELOADABLE_KEYS: readonly string[] = Object.freeze([
   'sip.unknownSource',
   'dids',
   'limits.create',
+  'limits.calls',
   'log.level',
 ]);
 

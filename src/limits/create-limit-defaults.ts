@@ -1,4 +1,5 @@
 import type { CreateLimitsConfig, LimitsConfig } from '../config/config-types.js';
+import { defaultCallLimits } from './call-limit-defaults.js';
 
 /** The creation limits, in the order they are checked and named in a refusal. */
 export const CREATE_LIMITS = ['perNumber', 'perPrefix', 'perCountry', 'perApiKey', 'perClientIp'] as const;
@@ -22,5 +23,5 @@ export function defaultCreateLimits(): CreateLimitsConfig {
 }
 
 export function defaultLimitsConfig(): LimitsConfig {
-  return { create: defaultCreateLimits() };
+  return { create: defaultCreateLimits(), calls: defaultCallLimits() };
 }

@@ -300,3 +300,29 @@ describe('outbound trunks (flash calls, #12)', () => {
     expectInvalid({ env: {}, file: writeYaml('outbound:\n  bindAddress: eth0\n') }, 'outbound.bindAddress', 'IP address');
   });
 });
+
+describe('limits.calls (call limits)', () => {
+  it('reads limits.calls over the defaults, field by field; the environment can turn them off', () => {
+    const file = writeYaml('limits:\n  calls:\n    perCli: { count: 4 }\n    perTrunk: { count: 500, windowSeconds: 10 }\n');
+    const c = loadConfig({ file, env: {} });
+    expect(c.limits.calls).toEqual({
+      enabled: true,
+      perCli: { count: 4, windowSeconds: 600 },
+      perCliDids: { count: 3, windowSeconds: 3600 },
+      perDid: { count: 1200, windowSeconds: 60 },
+      perTrunk: { count: 500, windowSeconds: 10 },
+    });
+    expect(loadConfig({ file, env: { RINGPROOF_CALL_LIMITS_ENABLED: 'false' } }).limits.calls.enabled).toBe(false);
+  });
+
+  it('names the bad key', () => {
+    expectInvalid({ file: writeYaml('limits:\n  calls:\n    perCliDids: { count: 1.5 }\n'), env: {} },
+      'limits.calls.perCliDids.count', 'must be an integer from 0 to 1000000000');
+    expectInvalid({ file: writeYaml('limits:\n  calls:\n    perDid: { windowSeconds: 700000 }\n'), env: {} },
+      'limits.calls.perDid.windowSeconds', 'must be an integer from 1 to 604800');
+    expectInvalid({ file: writeYaml('limits:\n  calls:\n    perCaller: { count: 3 }\n'), env: {} },
+      'limits.calls.perCaller', 'unknown key');
+    expectInvalid({ file: writeYaml(''), env: { RINGPROOF_CALL_LIMITS_ENABLED: 'maybe' } },
+      'limits.calls.enabled', 'must be true or false');
+  });
+});
