@@ -377,6 +377,16 @@ export interface OutboundConfig {
   trunks: OutboundTrunkConfig[];
 }
 
+/** The DID pool in Redis (seeded from `dids`): quarantine of released DIDs. */
+export interface DidPoolConfig {
+  /** Days a released DID stays out of service before it may be restored. */
+  quarantineDays: number;
+  /** The window (minutes) over which a DID's unwanted calls are counted when it is restored. */
+  restoreQuietMinutes: number;
+  /** A DID that drew more unwanted calls than this in that window is not restored. */
+  restoreMaxUnwantedCalls: number;
+}
+
 export type Role = 'all' | 'edge' | 'worker' | 'api';
 
 export interface EventsConfig {
@@ -415,6 +425,7 @@ export interface RingproofConfig {
   limits: LimitsConfig;
   /** Abuse protection: the edge's flood guard. */
   abuse: AbuseConfig;
+  didPool: DidPoolConfig;
   /** Seconds granted to in-flight work on SIGTERM before exit. */
   shutdownGraceSeconds: number;
   /** Source of the settings, for the start-up log line. */

@@ -12,6 +12,9 @@ export const RELOADABLE_KEYS: readonly string[] = Object.freeze([
   'dids',
   'limits.create',
   'limits.calls',
+  'didPool.quarantineDays',
+  'didPool.restoreQuietMinutes',
+  'didPool.restoreMaxUnwantedCalls',
   'log.level',
 ]);
 
