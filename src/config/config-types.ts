@@ -276,9 +276,27 @@ export interface CallLimitsConfig {
   perTrunk: LimitWindow;
 }
 
+/**
+ * The low-conversion throttle: a number prefix whose sessions rarely verify (created vs verified, over
+ * the current and previous window) gets only `throttle.count` creations per `throttle.windowSeconds`.
+ */
+export interface ConversionConfig {
+  enabled: boolean;
+  /** Numbers sharing their first `prefixDigits` digits (country code included) count together. */
+  prefixDigits: number;
+  /** Length of one counting window; the current and the previous one are read. */
+  windowSeconds: number;
+  /** No judgement below this many creations in the two windows. */
+  minCreated: number;
+  /** Verified / created below this (0–1) throttles the prefix. */
+  minRate: number;
+  throttle: LimitWindow;
+}
+
 export interface LimitsConfig {
   create: CreateLimitsConfig;
   calls: CallLimitsConfig;
+  conversion: ConversionConfig;
 }
 
 /** `abuse.floodGuard`: the per-source sampling window of the edge (see README "Flood guard"). */

@@ -12,6 +12,7 @@ import { AuditLog } from '../audit/audit-log.js';
 import type { RingproofConfig } from '../config/config-types.js';
 import { createLimitMetrics } from '../limits/create-limit-metrics.js';
 import { createLimitsCheck } from '../limits/create-limits-check.js';
+import { conversionCheck } from '../limits/conversion-check.js';
 import { startNumberIntelligence } from '../numbers/number-intelligence.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { EXPIRY_QUEUE } from '../verify/queue-names.js';
@@ -60,15 +61,23 @@ export async function startApiRole(
     audit: deps.audit,
   });
   const guarded = new MemoryGuardedStore(store, deps.memory, config.redis.memoryHighWaterPercent / 100);
+  const limitMetrics = createLimitMetrics(deps.registry);
   // After the number policy: a number it refuses uses up no limit.
   const limits = createLimitsCheck({
     redis: deps.connection, prefix: deps.prefix, limits: config.limits.create, keys: config.api.keys,
-    metrics: createLimitMetrics(deps.registry), logger: deps.logger,
+    metrics: limitMetrics, logger: deps.logger,
+  });
+  // After the limits: a creation they refuse is not throttled twice. A creation limit itself, so
+  // limits.create.enabled: false turns it off too.
+  const conv = config.limits.conversion;
+  const lowConversion = conversionCheck({
+    redis: deps.connection, prefix: deps.prefix, conversion: { ...conv, enabled: conv.enabled && config.limits.create.enabled },
+    metrics: limitMetrics, logger: deps.logger,
   });
   const reloadDenyPrefixes = (): void => { numbers.policy.reload(); };
   process.on('SIGHUP', reloadDenyPrefixes);
   await registerApi(app, {
-    store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check, limits]),
+    store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check, limits, lowConversion]),
     blocklist: new BlocklistStore(deps.connection, deps.prefix), didPool,
   });
   return {

@@ -91,6 +91,7 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
   });
   const calls = Array.from({ length: CALL_WORKERS }, () => new CallWorker({
     ...common, emitter: direct ?? emitter, unmarked, concurrency: JOBS_PER_WORKER, trust: config.trust, onTrustRefusal, callLimits,
+    conversion: config.limits.conversion,
     dedupeWindowSeconds: config.pipeline.dedupeWindowSeconds,
     ...(identity !== undefined ? { identity } : {}),
   }));

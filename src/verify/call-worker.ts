@@ -7,6 +7,8 @@ import { batchEvents } from '../queue/call-batch.js';
 import { batchJobId } from '../queue/call-job-id.js';
 import { isCallLimitOutcome, type CallLimitOutcome } from '../limits/call-limit-defaults.js';
 import type { CallLimits } from '../limits/call-limiter.js';
+import type { ConversionConfig } from '../config/config-types.js';
+import { countVerified } from '../limits/conversion-check.js';
 import { CallerTrustDecider, verdictTrust, type CallTrust as CallTrustDecision } from '../trust/call-trust.js';
 import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
 import type { CallerTrustVerifier } from '../trust/stir-shaken-types.js';
@@ -37,6 +39,8 @@ export interface CallWorkerOptions extends VerifyWorkerOptions {
   onTrustRefusal?: (reason: string) => void;
   /** The call limits (limits.calls); absent = none. A call over one is refused like a trust refusal, naming the limit. */
   callLimits?: CallLimits;
+  /** The low-conversion throttle (limits.conversion): verified sessions are counted per number prefix for it. */
+  conversion?: ConversionConfig;
   /**
    * STIR/SHAKEN Identity verification (trust.identity); absent when no trust anchors are configured.
    * Only calls that carry an Identity header and match a pending session pay for it.
@@ -188,6 +192,7 @@ export class CallWorker {
     for (let i = 0; i < events.length - valid.length; i++) count('invalid');
 
     const emits: Promise<unknown>[] = [];
+    const verifiedNumbers: string[] = [];
     if (valid.length > 0) {
       // One round trip for the batch, before its decision: a call over a limit is refused like a
       // call the trust policy refuses (outcome rejected, detail = the limit), never verifies, and
@@ -215,6 +220,8 @@ export class CallWorker {
         if (d.fresh && d.outcome === 'rejected' && d.detail !== '' && !isCallLimitOutcome(d.detail)) this.opts.onTrustRefusal?.(d.detail);
         if (d.fresh && d.outcome === 'verified') {
           this.opts.metrics.inviteToVerified.observe(Math.max(0, decidedAt - event.receivedAt) / 1000);
+          // The call's CLI is the verified session's number.
+          if (event.cli !== null) verifiedNumbers.push(event.cli);
         }
         // Per delivery: a redelivery counts as "duplicate" even when the first delivery's reply was lost
         // (its worker died, or Redis died after the script ran); sessions and webhooks stay exact.
@@ -235,6 +242,11 @@ export class CallWorker {
       });
     }
     for (const [outcome, n] of counts) this.opts.metrics.callOutcomes.inc({ outcome }, n);
+    if (this.opts.conversion && verifiedNumbers.length > 0) {
+      // A heuristic's input: a count lost to a Redis hiccup is logged, never worth failing the batch.
+      await countVerified(this.redis, this.opts.prefix, this.opts.conversion, verifiedNumbers, this.clock())
+        .catch((err: unknown) => this.opts.logger?.warn({ err }, 'low-conversion throttle: verified sessions could not be counted'));
+    }
     // Every emit is awaited before a failure is reported, so a retry never races one still in flight.
     const settled = await Promise.allSettled(emits);
     const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');

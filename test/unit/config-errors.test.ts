@@ -326,3 +326,28 @@ describe('limits.calls (call limits)', () => {
       'limits.calls.enabled', 'must be true or false');
   });
 });
+
+describe('limits.conversion (low-conversion throttle)', () => {
+  it('reads it over the defaults and names the bad key', () => {
+    const c = loadConfig({ file: writeYaml('limits:\n  conversion:\n    minRate: 0.5\n    throttle: { count: 1 }\n'), env: {} });
+    expect(c.limits.conversion).toEqual({
+      enabled: true, prefixDigits: 7, windowSeconds: 86400, minCreated: 50, minRate: 0.5, throttle: { count: 1, windowSeconds: 3600 },
+    });
+    expectInvalid({ file: writeYaml('limits:\n  conversion:\n    minRate: 1.5\n'), env: {} },
+      'limits.conversion.minRate', 'must be a number from 0 to 1, got 1.5');
+    expectInvalid({ file: writeYaml('limits:\n  conversion:\n    prefixDigits: 0\n'), env: {} },
+      'limits.conversion.prefixDigits', 'must be an integer from 1 to 15');
+    expectInvalid({ file: writeYaml('limits:\n  conversion:\n    throttle: { count: -2 }\n'), env: {} },
+      'limits.conversion.throttle.count', 'must be an integer from 0 to 1000000000');
+  });
+});
+
+describe('didPool', () => {
+  it('reads it over the defaults and names the bad key', () => {
+    expect(loadConfig({ file: writeYaml('didPool:\n  quarantineDays: 30\n'), env: {} }).didPool)
+      .toEqual({ quarantineDays: 30, restoreQuietMinutes: 60, restoreMaxUnwantedCalls: 10 });
+    expectInvalid({ file: writeYaml('didPool:\n  restoreQuietMinutes: 5000\n'), env: {} },
+      'didPool.restoreQuietMinutes', 'must be an integer from 1 to 1440');
+    expectInvalid({ file: writeYaml('didPool:\n  quarantine: 3\n'), env: {} }, 'didPool.quarantine', 'unknown key');
+  });
+});
