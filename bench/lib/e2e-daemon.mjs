@@ -31,6 +31,7 @@ export async function startE2eDaemon({ root, webhookUrl, secret, dids, cpuProfDi
     RINGPROOF_WEBHOOK_ALLOW_PRIVATE_TARGETS: '127.0.0.0/8', // the receiver is on loopback
     // One client creating thousands of sessions an hour is the bench, not abuse.
     RINGPROOF_CREATE_LIMITS_ENABLED: 'false',
+    RINGPROOF_CALL_LIMITS_ENABLED: 'false',
     RINGPROOF_WEBHOOK_SECRETS: secret,
     RINGPROOF_DIDS: dids.join(','),
   };

@@ -4,6 +4,7 @@ import type { RingproofConfig } from '../config/config-types.js';
 import type { Logger } from '../log/logger.js';
 import type { VerificationStore } from '../verify/verification-types.js';
 import type { CreationChecks } from './creation-checks.js';
+import type { DidPool } from '../dids/did-pool.js';
 
 /** What the HTTP API needs from the daemon; the integrator builds these once and passes them in. */
 export interface ApiDeps {
@@ -16,4 +17,6 @@ export interface ApiDeps {
   creationChecks: CreationChecks;
   /** The shared blocklist behind /v1/blocklist (admin keys only); none = no such routes. */
   blocklist?: BlocklistStore;
+  /** The Redis DID pool behind /v1/dids (admin only); none = no such routes. */
+  didPool?: DidPool;
 }

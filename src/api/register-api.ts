@@ -8,6 +8,7 @@ import { ApiAuthenticator, type ApiPrincipal } from './api-authenticator.js';
 import type { ApiDeps } from './api-deps.js';
 import { apiMetrics, UNMATCHED_ROUTE, type ApiMetrics } from './api-metrics.js';
 import { blocklistRoutes } from './blocklist-routes.js';
+import { didRoutes } from './did-routes.js';
 import { buildOpenApiDocument } from './openapi-document.js';
 import { verificationRoutes } from './verification-routes.js';
 
@@ -58,6 +59,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       return p;
     };
     if (deps.blocklist !== undefined) await scope.register(blocklistRoutes, { store: deps.blocklist, logger: deps.logger, principalOf });
+    if (deps.didPool !== undefined) await scope.register(didRoutes, { pool: deps.didPool, logger: deps.logger, principalOf });
     await scope.register(verificationRoutes, {
       store: deps.store,
       creationChecks: deps.creationChecks,

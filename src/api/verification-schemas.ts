@@ -2,6 +2,7 @@ import type { VerificationConfig } from '../config/config-types.js';
 import { VERSTAT_TRUSTS } from '../trust/verstat.js';
 import { CARRIER_LOOKUP_FAILURES, CLASSIFICATION_SOURCES, NUMBER_FLAGS, NUMBER_TYPES, POLICY_RULES, VERIFICATION_METHODS } from '../numbers/number-types.js';
 import { MAX_METADATA_KEYS } from './validate-metadata.js';
+import { CALL_LIMIT_OUTCOMES } from '../limits/call-limit-defaults.js';
 import { CREATE_LIMITS } from '../limits/create-limit-defaults.js';
 
 /**
@@ -82,10 +83,10 @@ const verificationSchema = {
     },
     lastRejection: {
       type: 'object',
-      description: 'The latest call that matched this session but was refused by the caller-trust policy; the session stayed open',
+      description: 'The latest call that matched this session but was refused, by the caller-trust policy (caller_id_*) or a call limit (limit_*); the session stayed open',
       required: ['reason', 'at'],
       properties: {
-        reason: { type: 'string', enum: ['caller_id_failed', 'caller_id_attestation_low'] },
+        reason: { type: 'string', enum: ['caller_id_failed', 'caller_id_attestation_low', ...Object.values(CALL_LIMIT_OUTCOMES)] },
         at: { type: 'string', format: 'date-time' },
       },
     },

@@ -259,8 +259,44 @@ export interface CreateLimitsConfig {
   perClientIp: LimitWindow;
 }
 
+/**
+ * Call limits (worker side, in Redis): counted over the calls whose CLI has a pending session; a call
+ * over a limit never verifies and its outcome names the limit (limit_cli, …).
+ */
+export interface CallLimitsConfig {
+  /** false = no call limit at all (load tests). */
+  enabled: boolean;
+  /** Candidate calls per CLI per window. */
+  perCli: LimitWindow;
+  /** Distinct DIDs one CLI calls per window (`count` counts DIDs, not calls): a sweep of the pool. */
+  perCliDids: LimitWindow;
+  /** Candidate calls per called DID per window. */
+  perDid: LimitWindow;
+  /** Candidate calls per trunk per window. */
+  perTrunk: LimitWindow;
+}
+
+/**
+ * The low-conversion throttle: a number prefix whose sessions rarely verify (created vs verified, over
+ * the current and previous window) gets only `throttle.count` creations per `throttle.windowSeconds`.
+ */
+export interface ConversionConfig {
+  enabled: boolean;
+  /** Numbers sharing their first `prefixDigits` digits (country code included) count together. */
+  prefixDigits: number;
+  /** Length of one counting window; the current and the previous one are read. */
+  windowSeconds: number;
+  /** No judgement below this many creations in the two windows. */
+  minCreated: number;
+  /** Verified / created below this (0–1) throttles the prefix. */
+  minRate: number;
+  throttle: LimitWindow;
+}
+
 export interface LimitsConfig {
   create: CreateLimitsConfig;
+  calls: CallLimitsConfig;
+  conversion: ConversionConfig;
 }
 
 /** `abuse.floodGuard`: the per-source sampling window of the edge (see README "Flood guard"). */
@@ -374,6 +410,16 @@ export interface OutboundConfig {
   trunks: OutboundTrunkConfig[];
 }
 
+/** The DID pool in Redis (seeded from `dids`): quarantine of released DIDs. */
+export interface DidPoolConfig {
+  /** Days a released DID stays out of service before it may be restored. */
+  quarantineDays: number;
+  /** The window (minutes) over which a DID's unwanted calls are counted when it is restored. */
+  restoreQuietMinutes: number;
+  /** A DID that drew more unwanted calls than this in that window is not restored. */
+  restoreMaxUnwantedCalls: number;
+}
+
 export type Role = 'all' | 'edge' | 'worker' | 'api';
 
 export interface EventsConfig {
@@ -412,6 +458,7 @@ export interface RingproofConfig {
   limits: LimitsConfig;
   /** Abuse protection: the edge's flood guard. */
   abuse: AbuseConfig;
+  didPool: DidPoolConfig;
   /** Seconds granted to in-flight work on SIGTERM before exit. */
   shutdownGraceSeconds: number;
   /** Source of the settings, for the start-up log line. */

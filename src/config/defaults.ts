@@ -1,6 +1,7 @@
 import { DEFAULT_AUDIT_SETTINGS } from '../audit/audit-types.js';
 import { DEFAULT_DEDUPE_WINDOW_SECONDS } from '../verify/verify-defaults.js';
 import { defaultNumbersConfig } from '../numbers/number-policy-defaults.js';
+import { defaultDidPoolConfig } from '../dids/did-pool-defaults.js';
 import { defaultLimitsConfig } from '../limits/create-limit-defaults.js';
 import { defaultAbuseConfig } from '../abuse/abuse-defaults.js';
 import type { ListenSpec, RingproofConfig } from './config-types.js';
@@ -76,6 +77,7 @@ export function defaultConfig(): RingproofConfig {
     numbers: defaultNumbersConfig(),
     limits: defaultLimitsConfig(),
     abuse: defaultAbuseConfig(),
+    didPool: defaultDidPoolConfig(),
     shutdownGraceSeconds: 10,
     sourceFile: undefined,
   };

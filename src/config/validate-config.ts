@@ -1,4 +1,4 @@
-import { parsePhoneNumberWithError } from 'libphonenumber-js';
+import { toDid } from '../dids/did-number.js';
 import type { ConfigChecker, ConfigPath } from './config-checker.js';
 import { checkCallbackUrl } from '../webhooks/callback-url-rules.js';
 import { webhookEgressPolicy } from '../webhooks/webhook-egress.js';
@@ -20,10 +20,11 @@ import { readTrust } from './validate-trust.js';
 import { readNumbers, readPolicyOverrides } from './validate-numbers.js';
 import { readKeyLimits, readLimits } from './validate-limits.js';
 import { readAbuse } from './validate-abuse.js';
+import { readDidPool } from './validate-did-pool.js';
 
 const ROOT_KEYS = [
   'role', 'stateDir', 'sip', 'http', 'log', 'trunks', 'redis', 'spool', 'events', 'dids', 'api', 'webhooks', 'verification',
-  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit', 'limits', 'abuse', 'outbound',
+  'trust', 'shutdownGraceSeconds', 'metrics', 'numbers', 'pipeline', 'audit', 'limits', 'abuse', 'outbound', 'didPool',
 ] as const;
 const ROLES: readonly Role[] = ['all', 'edge', 'worker', 'api'];
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -91,15 +92,7 @@ function readDids(c: ConfigChecker, value: unknown, path: ConfigPath): string[] 
     // YAML reads an unquoted +15550100001 as an integer and drops the plus; refuse rather than guess.
     if (typeof item === 'number') c.fail([...path, i], `must be a quoted string such as "+15550100001", got the bare number ${item}`);
     const text = c.string(item, [...path, i]).trim();
-    const bad = (): never => c.fail([...path, i], `${JSON.stringify(text)} is not an E.164 number: "+", country code, number, e.g. "+15550100001"`);
-    let e164 = '';
-    try {
-      e164 = parsePhoneNumberWithError(text).number;
-    } catch {
-      bad();
-    }
-    // Shape only, not isValid(): test and fictional ranges (+1 555 01xx) must be usable.
-    if (!/^\+[1-9]\d{6,14}$/.test(e164)) bad();
+    const e164 = toDid(text) ?? c.fail([...path, i], `${JSON.stringify(text)} is not an E.164 number: "+", country code, number, e.g. "+15550100001"`);
     const dup = out.indexOf(e164);
     if (dup >= 0) c.fail([...path, i], `${e164} is already listed at dids[${dup}]`);
     out.push(e164);
@@ -218,6 +211,7 @@ export function validateConfig(c: ConfigChecker, raw: unknown, sourceFile: strin
     numbers: readNumbers(c, o.numbers, d.numbers),
     limits,
     abuse: readAbuse(c, o.abuse, d.abuse, webhooks),
+    didPool: readDidPool(c, o.didPool, d.didPool),
     shutdownGraceSeconds: c.pick(o, [], 'shutdownGraceSeconds', d.shutdownGraceSeconds, (v, p) => c.int(v, p, 0, 3600)),
     sourceFile,
   };

@@ -2,7 +2,9 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { unavailableError } from '../api/api-request-error.js';
 import { MemoryGuardedStore } from '../api/memory-guarded-store.js';
+import { DidPool } from '../dids/did-pool.js';
 import { CreationChecks } from '../api/creation-checks.js';
 import { registerApi } from '../api/register-api.js';
 import { BlocklistStore } from '../abuse/blocklist-store.js';
@@ -10,6 +12,7 @@ import { AuditLog } from '../audit/audit-log.js';
 import type { RingproofConfig } from '../config/config-types.js';
 import { createLimitMetrics } from '../limits/create-limit-metrics.js';
 import { createLimitsCheck } from '../limits/create-limits-check.js';
+import { conversionCheck } from '../limits/conversion-check.js';
 import { startNumberIntelligence } from '../numbers/number-intelligence.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { EXPIRY_QUEUE } from '../verify/queue-names.js';
@@ -19,11 +22,14 @@ import type { VerifyMetrics } from '../verify/verify-metrics.js';
 export interface ApiRole {
   stop(): Promise<void>;
   /**
-   * Checks a reloaded configuration's DID pool (throws when it cannot be used) and returns the
-   * function that puts it and the creation limits in force for new verifications.
+   * Compiles a reloaded configuration's creation limits and returns the function that puts them in
+   * force, with the DID pool seeded from its dids and its didPool settings.
    */
   prepareReload(config: RingproofConfig): () => void;
 }
+
+/** Seconds a creation is asked to wait when no DID is in service. */
+const NO_DID_RETRY_AFTER_SECONDS = 60;
 
 /** The verification API on the shared HTTP server; sessions live in Redis. */
 export async function startApiRole(
@@ -39,25 +45,40 @@ export async function startApiRole(
   const numbers = await startNumberIntelligence({ numbers: config.numbers, keys: config.api.keys, registry: deps.registry, logger: deps.logger });
   const expiryQueue = new Queue(EXPIRY_QUEUE, { connection: deps.connection, prefix: deps.prefix });
   expiryQueue.on('error', (err) => deps.logger.warn({ err }, 'expiry queue error'));
+  // The DID pool lives in Redis, seeded from the configuration's dids (README "DID pool").
+  const didPool = new DidPool(deps.connection, deps.prefix, config.didPool);
+  const inService = await didPool.seed(config.dids);
+  if (inService === 0) deps.logger.warn('DID pool: no DID is in service (all released?); creations answer 503 until one is added or restored');
   const store = new RedisVerificationStore({
     redis: deps.connection,
     prefix: deps.prefix,
     dids: [...config.dids],
+    didSource: {
+      pick: async () => (await didPool.pick()) ?? Promise.reject(unavailableError('no DID of the pool is in service: add or restore one (ringproof dids)', NO_DID_RETRY_AFTER_SECONDS)),
+    },
     expiryQueue,
     metrics: deps.verifyMetrics,
     audit: deps.audit,
   });
   const guarded = new MemoryGuardedStore(store, deps.memory, config.redis.memoryHighWaterPercent / 100);
+  const limitMetrics = createLimitMetrics(deps.registry);
   // After the number policy: a number it refuses uses up no limit.
   const limits = createLimitsCheck({
     redis: deps.connection, prefix: deps.prefix, limits: config.limits.create, keys: config.api.keys,
-    metrics: createLimitMetrics(deps.registry), logger: deps.logger,
+    metrics: limitMetrics, logger: deps.logger,
+  });
+  // After the limits: a creation they refuse is not throttled twice. A creation limit itself, so
+  // limits.create.enabled: false turns it off too.
+  const conv = config.limits.conversion;
+  const lowConversion = conversionCheck({
+    redis: deps.connection, prefix: deps.prefix, conversion: { ...conv, enabled: conv.enabled && config.limits.create.enabled },
+    metrics: limitMetrics, logger: deps.logger,
   });
   const reloadDenyPrefixes = (): void => { numbers.policy.reload(); };
   process.on('SIGHUP', reloadDenyPrefixes);
   await registerApi(app, {
-    store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check, limits]),
-    blocklist: new BlocklistStore(deps.connection, deps.prefix),
+    store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check, limits, lowConversion]),
+    blocklist: new BlocklistStore(deps.connection, deps.prefix), didPool,
   });
   return {
     stop: async () => {
@@ -66,8 +87,13 @@ export async function startApiRole(
       await expiryQueue.close();
     },
     prepareReload: (next) => {
-      const commits = [store.prepareDids(next.dids), limits.prepareReload(next.limits.create)];
-      return () => { for (const commit of commits) commit(); };
+      const commits = [limits.prepareReload(next.limits.create)];
+      return () => {
+        for (const commit of commits) commit();
+        didPool.reconfigure(next.didPool);
+        // On the connection creations use, so a creation after the reload sees the new pool.
+        didPool.seed(next.dids).catch((err: unknown) => deps.logger.error({ err }, 'SIGHUP: the DID pool could not be seeded from dids; it stays as it was'));
+      };
     },
   };
 }

@@ -11,6 +11,10 @@ export const RELOADABLE_KEYS: readonly string[] = Object.freeze([
   'sip.unknownSource',
   'dids',
   'limits.create',
+  'limits.calls',
+  'didPool.quarantineDays',
+  'didPool.restoreQuietMinutes',
+  'didPool.restoreMaxUnwantedCalls',
   'log.level',
 ]);
 

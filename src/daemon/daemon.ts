@@ -22,7 +22,7 @@ import { startEdgeRole, type EdgeRole } from './edge-role.js';
 import { createQueueSink } from './edge-sink.js';
 import { resolveRedis, type RedisEndpoint } from './redis-setup.js';
 import { lockStateDir } from './state-dir-lock.js';
-import { startWorkerRole } from './worker-role.js';
+import { startWorkerRole, type WorkerRole } from './worker-role.js';
 import { keepStringPrototypeFast } from '../v8/fast-string-prototype.js';
 
 export interface DaemonOptions {
@@ -96,6 +96,7 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
   const needsRedis = edgeQueued || runs(config, 'worker') || runs(config, 'api');
   let edgeRole: EdgeRole | undefined;
   let apiRole: ApiRole | undefined;
+  let workerRole: WorkerRole | undefined;
   let inForce = config;
   /** Stops every part, last started first; once `redisGone` settles, parts that need Redis are abandoned. */
   const stopAll = async (redisGone?: Promise<void>): Promise<void> => {
@@ -161,8 +162,8 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
 
     if (runs(config, 'worker') && shared && verifyMetrics && audit) {
       const secrets = config.webhooks.secrets.length > 0 ? config.webhooks.secrets : [demoWebhookSecret(config.stateDir, logger)];
-      const stop = await startWorkerRole(config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, webhookSecrets: secrets });
-      stoppers.push({ name: 'workers', stop, needsRedis: true });
+      workerRole = await startWorkerRole(config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, webhookSecrets: secrets });
+      stoppers.push({ name: 'workers', stop: workerRole.stop, needsRedis: true });
     }
     if (runs(config, 'api') && shared && verifyMetrics && audit && memory) {
       apiRole = await startApiRole(http, config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, memory });
@@ -210,7 +211,7 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       reload(next) {
         // Every part compiles the new settings first (any may throw), then all switch at once:
         // nothing changes unless everything can.
-        const commits = [role?.edge.prepareReload(next), apiRole?.prepareReload(next)];
+        const commits = [role?.edge.prepareReload(next), apiRole?.prepareReload(next), workerRole?.prepareReload(next)];
         for (const commit of commits) commit?.();
         logger.level = next.log.level;
         const result = {

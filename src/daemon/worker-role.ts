@@ -5,7 +5,10 @@ import type { RingproofConfig } from '../config/config-types.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
 import { createCallerTrustMetrics } from '../trust/caller-trust-metrics.js';
 import { createIdentityVerifier } from '../trust/identity-verifier-setup.js';
+import { createCallLimitMetrics } from '../limits/call-limit-metrics.js';
+import { RedisCallLimits } from '../limits/call-limiter.js';
 import { CallWorker } from '../verify/call-worker.js';
+import { verifyKeys } from '../verify/verify-keys.js';
 import { ExpiryWorker } from '../verify/expiry-worker.js';
 import type { VerifyMetrics } from '../verify/verify-metrics.js';
 import { UnmarkedEmits } from '../verify/unmarked-emits.js';
@@ -39,8 +42,14 @@ const WORKERS_PER_QUEUE = 8;
 const JOBS_PER_WORKER = 8;
 const CALL_WORKERS = 2;
 
+export interface WorkerRole {
+  stop(): Promise<void>;
+  /** SIGHUP: compiles the reloaded call limits and returns the function that puts them in force. */
+  prepareReload(config: RingproofConfig): () => void;
+}
+
 /** Workers: calls → match/verify → direct webhook POST or webhooks queue; session expiry; webhook delivery. */
-export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleDeps): Promise<() => Promise<void>> {
+export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleDeps): Promise<WorkerRole> {
   const { connection, prefix, logger } = deps;
   const emitter = new WebhookQueue({ connection, prefix, maxAttempts: config.webhooks.maxAttempts, logger });
   // Verified webhooks: one direct POST from the call worker, the queue only when it fails (see
@@ -76,8 +85,13 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
   const identity = createIdentityVerifier({
     config: config.trust.identity, policy: config.trust, redis: connection, prefix, metrics: trustMetrics, logger,
   });
+  // Shared by the process's call workers (one set of counters in Redis anyway).
+  const callLimits = new RedisCallLimits(connection, {
+    prefix, limits: config.limits.calls, metrics: createCallLimitMetrics(deps.registry), pendingKey: verifyKeys(prefix).pending,
+  });
   const calls = Array.from({ length: CALL_WORKERS }, () => new CallWorker({
-    ...common, emitter: direct ?? emitter, unmarked, concurrency: JOBS_PER_WORKER, trust: config.trust, onTrustRefusal,
+    ...common, emitter: direct ?? emitter, unmarked, concurrency: JOBS_PER_WORKER, trust: config.trust, onTrustRefusal, callLimits,
+    conversion: config.limits.conversion,
     dedupeWindowSeconds: config.pipeline.dedupeWindowSeconds,
     ...(identity !== undefined ? { identity } : {}),
   }));
@@ -94,11 +108,14 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
     logger,
   }));
   logger.info('workers running: calls, expiry, webhooks');
-  return async () => {
-    // Stop taking jobs first; jobs in flight finish (BullMQ close waits for them).
-    await Promise.allSettled([...calls.map((c) => c.close()), expiry.close()]);
-    direct?.close();
-    await Promise.allSettled(webhooks.map((w) => w.close()));
-    await emitter.close();
+  return {
+    stop: async () => {
+      // Stop taking jobs first; jobs in flight finish (BullMQ close waits for them).
+      await Promise.allSettled([...calls.map((c) => c.close()), expiry.close()]);
+      direct?.close();
+      await Promise.allSettled(webhooks.map((w) => w.close()));
+      await emitter.close();
+    },
+    prepareReload: (next) => callLimits.prepareReload(next.limits.calls),
   };
 }

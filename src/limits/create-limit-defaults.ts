@@ -1,4 +1,5 @@
-import type { CreateLimitsConfig, LimitsConfig } from '../config/config-types.js';
+import type { ConversionConfig, CreateLimitsConfig, LimitsConfig } from '../config/config-types.js';
+import { defaultCallLimits } from './call-limit-defaults.js';
 
 /** The creation limits, in the order they are checked and named in a refusal. */
 export const CREATE_LIMITS = ['perNumber', 'perPrefix', 'perCountry', 'perApiKey', 'perClientIp'] as const;
@@ -21,6 +22,16 @@ export function defaultCreateLimits(): CreateLimitsConfig {
   };
 }
 
+/**
+ * A missed-call verification converts often (the user calls); a pumping run converts never (nobody
+ * calls the numbers it creates sessions for). A block of 10,000 numbers (7 digits with the country
+ * code, e.g. +1 202 555) with 50 or more creations in a day or two of which under 20 % verified gets
+ * 5 creations an hour until it converts again or its counts age out.
+ */
+export function defaultConversionConfig(): ConversionConfig {
+  return { enabled: true, prefixDigits: 7, windowSeconds: 86_400, minCreated: 50, minRate: 0.2, throttle: { count: 5, windowSeconds: 3600 } };
+}
+
 export function defaultLimitsConfig(): LimitsConfig {
-  return { create: defaultCreateLimits() };
+  return { create: defaultCreateLimits(), calls: defaultCallLimits(), conversion: defaultConversionConfig() };
 }

@@ -13,7 +13,7 @@ export function createLimitMetrics(registry: Registry): CreateLimitMetrics {
   return {
     limited: reuse('ringproof_creation_limited_total', () => new Counter({
       name: 'ringproof_creation_limited_total',
-      help: 'Verification creations refused with 429 by a creation limit (perNumber, perPrefix, perCountry, perApiKey, perClientIp)',
+      help: 'Verification creations refused with 429 by a creation limit (perNumber, perPrefix, perCountry, perApiKey, perClientIp, lowConversion)',
       labelNames: ['limit'] as const,
       registers: [registry],
     })),

@@ -1,6 +1,10 @@
 import type { CallEvent } from '../edge/call-event.js';
 import type { Attestation, CallerTrustOutcome, CallerTrustPolicy, IdentityStatus, TrustResult } from './caller-trust-types.js';
 import type { CallerTrustVerdict } from './stir-shaken-types.js';
+import type { CallLimitOutcome } from '../limits/call-limit-defaults.js';
+
+/** Why a call that matched a pending session did not verify it: the caller-trust policy or a call limit. */
+export type CallRefusal = CallerTrustOutcome | CallLimitOutcome;
 import { decideCallerTrust, DEFAULT_CALLER_TRUST_POLICY, verstatEvidence } from './caller-trust-policy.js';
 import { classifyVerstat, isVerstatTrust, VERSTAT_TRUSTS, type VerstatTrust } from './verstat.js';
 
@@ -19,8 +23,8 @@ export interface CallerTrustSummary {
 
 /** What the worker hands the decision script for one call. */
 export interface CallTrust {
-  /** Why the call may not verify a session ('' = it may). */
-  refusal: CallerTrustOutcome | '';
+  /** Why the call may not verify a session ('' = it may): the trust policy, or a call limit. */
+  refusal: CallRefusal | '';
   /** CallerTrustSummary as JSON, stored on the session the call verifies. */
   verdictJson: string;
 }

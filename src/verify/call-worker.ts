@@ -5,6 +5,10 @@ import type { CallEvent } from '../edge/call-event.js';
 import { maskNumber } from '../log/mask.js';
 import { batchEvents } from '../queue/call-batch.js';
 import { batchJobId } from '../queue/call-job-id.js';
+import { isCallLimitOutcome, type CallLimitOutcome } from '../limits/call-limit-defaults.js';
+import type { CallLimits } from '../limits/call-limiter.js';
+import type { ConversionConfig } from '../config/config-types.js';
+import { countVerified } from '../limits/conversion-check.js';
 import { CallerTrustDecider, verdictTrust, type CallTrust as CallTrustDecision } from '../trust/call-trust.js';
 import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
 import type { CallerTrustVerifier } from '../trust/stir-shaken-types.js';
@@ -33,6 +37,10 @@ export interface CallWorkerOptions extends VerifyWorkerOptions {
   trust?: CallerTrustPolicy;
   /** Counts refusals by reason; absent in tests that do not look. */
   onTrustRefusal?: (reason: string) => void;
+  /** The call limits (limits.calls); absent = none. A call over one is refused like a trust refusal, naming the limit. */
+  callLimits?: CallLimits;
+  /** The low-conversion throttle (limits.conversion): verified sessions are counted per number prefix for it. */
+  conversion?: ConversionConfig;
   /**
    * STIR/SHAKEN Identity verification (trust.identity); absent when no trust anchors are configured.
    * Only calls that carry an Identity header and match a pending session pay for it.
@@ -63,6 +71,30 @@ function isCallEvent(e: unknown): e is CallEvent {
   return !!c && typeof c === 'object' && c.v === 1 && typeof c.callId === 'string' && c.callId !== ''
     && typeof c.receivedAt === 'number' && Number.isFinite(c.receivedAt) && typeof c.trunk === 'string'
     && (c.cli === null || typeof c.cli === 'string') && (c.did === null || typeof c.did === 'string');
+}
+
+const NO_LIMITS: ReadonlyMap<CallEvent, CallLimitOutcome> = new Map();
+
+/**
+ * The trust decisions with the call limits' refusals laid over them. The decision script sends each
+ * distinct decision once per batch, so refused decisions are made once per (verdict, limit).
+ */
+function withLimits(
+  trustOf: (e: CallEvent) => CallTrustDecision,
+  over: ReadonlyMap<CallEvent, CallLimitOutcome>,
+): (e: CallEvent) => CallTrustDecision {
+  if (over.size === 0) return trustOf;
+  const refused = new Map<CallTrustDecision, Map<CallLimitOutcome, CallTrustDecision>>();
+  return (e) => {
+    const t = trustOf(e);
+    const limit = over.get(e);
+    if (limit === undefined) return t;
+    let byLimit = refused.get(t);
+    if (!byLimit) refused.set(t, (byLimit = new Map()));
+    let r = byLimit.get(limit);
+    if (!r) byLimit.set(limit, (r = { refusal: limit, verdictJson: t.verdictJson }));
+    return r;
+  };
 }
 
 const MALFORMED: CallResult = Object.freeze({ outcome: 'invalid', detail: 'malformed_event', emitted: false });
@@ -160,13 +192,18 @@ export class CallWorker {
     for (let i = 0; i < events.length - valid.length; i++) count('invalid');
 
     const emits: Promise<unknown>[] = [];
+    const verifiedNumbers: string[] = [];
     if (valid.length > 0) {
+      // One round trip for the batch, before its decision: a call over a limit is refused like a
+      // call the trust policy refuses (outcome rejected, detail = the limit), never verifies, and
+      // pays for no Identity check.
+      const over = this.opts.callLimits ? await this.opts.callLimits.over(valid) : NO_LIMITS;
       const decisions = await decideCalls(this.redis, valid, {
         keys: this.keys,
         delivery: delivery ?? batchJobId(valid),
         audit: this.opts.audit,
         now: this.clock(),
-        trustOf: await this.trustFor(valid),
+        trustOf: withLimits(await this.trustFor(valid, over), over),
         ...(this.opts.skewMs !== undefined ? { skewMs: this.opts.skewMs } : {}),
         ...(this.opts.retentionSeconds !== undefined ? { retentionSeconds: this.opts.retentionSeconds } : {}),
         ...(this.opts.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: this.opts.dedupeWindowSeconds } : {}),
@@ -180,9 +217,11 @@ export class CallWorker {
           ? { outcome: d.outcome, sessionId, detail, emitted: false }
           : { outcome: 'duplicate', firstOutcome: d.outcome, sessionId, detail, emitted: false };
         results[at[k] as number] = result;
-        if (d.fresh && d.outcome === 'rejected' && d.detail !== '') this.opts.onTrustRefusal?.(d.detail);
+        if (d.fresh && d.outcome === 'rejected' && d.detail !== '' && !isCallLimitOutcome(d.detail)) this.opts.onTrustRefusal?.(d.detail);
         if (d.fresh && d.outcome === 'verified') {
           this.opts.metrics.inviteToVerified.observe(Math.max(0, decidedAt - event.receivedAt) / 1000);
+          // The call's CLI is the verified session's number.
+          if (event.cli !== null) verifiedNumbers.push(event.cli);
         }
         // Per delivery: a redelivery counts as "duplicate" even when the first delivery's reply was lost
         // (its worker died, or Redis died after the script ran); sessions and webhooks stay exact.
@@ -203,6 +242,11 @@ export class CallWorker {
       });
     }
     for (const [outcome, n] of counts) this.opts.metrics.callOutcomes.inc({ outcome }, n);
+    if (this.opts.conversion && verifiedNumbers.length > 0) {
+      // A heuristic's input: a count lost to a Redis hiccup is logged, never worth failing the batch.
+      await countVerified(this.redis, this.opts.prefix, this.opts.conversion, verifiedNumbers, this.clock())
+        .catch((err: unknown) => this.opts.logger?.warn({ err }, 'low-conversion throttle: verified sessions could not be counted'));
+    }
     // Every emit is awaited before a failure is reported, so a retry never races one still in flight.
     const settled = await Promise.allSettled(emits);
     const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
@@ -215,11 +259,12 @@ export class CallWorker {
    * session; every other call keeps the edge's verstat verdict. Unsolicited calls are never candidates,
    * so a flood costs no crypto, and nothing is checked when no trust anchors are configured.
    */
-  private async trustFor(events: readonly CallEvent[]): Promise<(e: CallEvent) => CallTrustDecision> {
+  private async trustFor(events: readonly CallEvent[], over: ReadonlyMap<CallEvent, unknown>): Promise<(e: CallEvent) => CallTrustDecision> {
     const identity = this.opts.identity;
     if (identity === undefined) return this.trustOf;
     const verified = new Map<CallEvent, CallTrustDecision>();
     for (const e of events) {
+      if (over.has(e)) continue;
       if (e.cli === null || e.did === null || typeof e.identity !== 'string' || e.identity === '') continue;
       if (!(await this.isCandidate(e.did, e.cli))) continue;
       verified.set(e, verdictTrust(await identity.verify({ ...e, policy: this.trust.policy })));

@@ -15,12 +15,19 @@ import type { CreateVerificationInput, Verification, VerificationStore } from '.
 import { verifyKeys, type VerifyKeys } from './verify-keys.js';
 import type { VerifyMetrics } from './verify-metrics.js';
 
+/** A DID for a new session. */
+export interface DidSource {
+  pick(): Promise<string>;
+}
+
 export interface RedisVerificationStoreOptions {
   redis: Redis | Cluster;
   /** Hash-tagged prefix, e.g. "{ringproof}"; the same as BullMQ's `prefix`. */
   prefix: string;
-  /** The DID pool (E.164); callTo is drawn from it at random. */
+  /** The DID pool (E.164); callTo is drawn from it at random. Ignored when `didSource` is given. */
   dids: string[];
+  /** Where callTo comes from instead (the Redis DID pool, src/dids); it throws when no DID is in service. */
+  didSource?: DidSource;
   /** The BullMQ 'expiry' queue. */
   expiryQueue: Queue<ExpiryJobData>;
   clock?: () => number;
@@ -42,6 +49,7 @@ export class RedisVerificationStore implements VerificationStore {
   private readonly redis: Redis | Cluster;
   private readonly keys: VerifyKeys;
   private dids: readonly string[];
+  private readonly didSource: DidSource | undefined;
   private readonly expiryQueue: Queue<ExpiryJobData>;
   private readonly clock: () => number;
   private readonly idFactory: () => string;
@@ -51,7 +59,8 @@ export class RedisVerificationStore implements VerificationStore {
   private readonly expiryGraceMs: number;
 
   constructor(opts: RedisVerificationStoreOptions) {
-    this.dids = didPool(opts.dids);
+    this.didSource = opts.didSource;
+    this.dids = opts.didSource ? [] : didPool(opts.dids);
     this.redis = opts.redis;
     this.keys = verifyKeys(opts.prefix);
     this.expiryQueue = opts.expiryQueue;
@@ -79,7 +88,7 @@ export class RedisVerificationStore implements VerificationStore {
     }
     const now = this.clock();
     const id = this.idFactory();
-    const callTo = this.dids[randomInt(this.dids.length)] as string;
+    const callTo = this.didSource ? await this.didSource.pick() : this.dids[randomInt(this.dids.length)] as string;
     const session: SessionHash = {
       id,
       status: 'pending',

@@ -1,3 +1,4 @@
+import { isCallLimitOutcome } from '../limits/call-limit-defaults.js';
 import { parseCallerTrust, isCallerTrustOutcome } from '../trust/call-trust.js';
 import type { PhoneNumberInfo } from '../numbers/number-types.js';
 import type { CancelReason, Verification, VerificationStatus } from './verification-types.js';
@@ -63,7 +64,7 @@ export function toVerification(h: Record<string, string>): Verification | null {
   const trust = parseCallerTrust(h.callerTrust);
   if (trust !== undefined) v.callerTrust = trust;
   const rejectedAt = iso(h.lastRejectedAt);
-  if (isCallerTrustOutcome(h.lastRejection) && rejectedAt !== undefined) v.lastRejection = { reason: h.lastRejection, at: rejectedAt };
+  if ((isCallerTrustOutcome(h.lastRejection) || isCallLimitOutcome(h.lastRejection)) && rejectedAt !== undefined) v.lastRejection = { reason: h.lastRejection, at: rejectedAt };
   if (h.phoneNumberInfo) v.phoneNumberInfo = JSON.parse(h.phoneNumberInfo) as PhoneNumberInfo;
   return v;
 }

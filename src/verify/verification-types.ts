@@ -3,7 +3,7 @@ import type { PhoneNumberInfo } from '../numbers/number-types.js';
 /** Verification sessions: the shapes shared by the store, the worker, the API and webhooks. */
 
 import type { CallerTrustSummary } from '../trust/call-trust.js';
-import type { CallerTrustOutcome } from '../trust/caller-trust-types.js';
+import type { CallRefusal } from '../trust/call-trust.js';
 
 export type VerificationStatus = 'pending' | 'verified' | 'expired' | 'cancelled' | 'blocked';
 
@@ -33,7 +33,7 @@ export interface Verification {
    * lacked the attestation the policy asks), and when: a spoofing attempt, or a carrier that lost the
    * STIR/SHAKEN result. The session stays open to a genuine call.
    */
-  lastRejection?: { reason: CallerTrustOutcome; at: string };
+  lastRejection?: { reason: CallRefusal; at: string };
   /** What the number policy found at creation (country, type, how): the app may decide its fallback by it. */
   phoneNumberInfo?: PhoneNumberInfo;
 }

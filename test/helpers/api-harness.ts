@@ -8,6 +8,7 @@ import { CreationChecks } from '../../src/api/creation-checks.js';
 import { registerApi } from '../../src/api/register-api.js';
 import type { ApiKeyConfig, RingproofConfig } from '../../src/config/config-types.js';
 import { defaultConfig } from '../../src/config/defaults.js';
+import { DidPool } from '../../src/dids/did-pool.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createLimitMetrics } from '../../src/limits/create-limit-metrics.js';
 import { createLimitsCheck } from '../../src/limits/create-limits-check.js';
@@ -41,7 +42,7 @@ let harnessCount = 0;
  */
 export async function startApiHarness(
   testRedis: TestRedis,
-  opts: { keys?: ApiKeyConfig[]; allowPrivateTargets?: string[]; configure?: (config: RingproofConfig) => void; prefix?: string } = {},
+  opts: { keys?: ApiKeyConfig[]; allowPrivateTargets?: string[]; configure?: (config: RingproofConfig) => void; prefix?: string; didPool?: boolean } = {},
 ): Promise<ApiHarness> {
   const config = defaultConfig();
   config.api.keys = opts.keys ?? [];
@@ -63,8 +64,12 @@ export async function startApiHarness(
   const limits = createLimitsCheck({
     redis, prefix, limits: config.limits.create, keys: config.api.keys, metrics: createLimitMetrics(registry), logger,
   });
+  // /v1/dids on a Redis pool seeded from config.dids (sessions still draw from the static list here).
+  const didPool = opts.didPool ? new DidPool(redis, prefix, config.didPool) : undefined;
+  await didPool?.seed(config.dids);
   await registerApi(app, {
     store, config, logger, registry, creationChecks: new CreationChecks([numbers.check, limits]), blocklist: new BlocklistStore(redis, prefix),
+    ...(didPool ? { didPool } : {}),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();

@@ -14,7 +14,7 @@ export const CLI_PATH = join(REPO_ROOT, 'dist', 'command-line', 'main.js');
 export interface DaemonProcessOptions {
   /**
    * Environment of the daemon, over the defaults below; a value of undefined removes the variable.
-   * Defaults: RINGPROOF_EVENT_SINK=log (no Redis), RINGPROOF_CREATE_LIMITS_ENABLED=false, RINGPROOF_LOG_LEVEL=info, RINGPROOF_STATE_DIR=<temp
+   * Defaults: RINGPROOF_EVENT_SINK=log (no Redis), RINGPROOF_CREATE_LIMITS_ENABLED=false, RINGPROOF_CALL_LIMITS_ENABLED=false, RINGPROOF_LOG_LEVEL=info, RINGPROOF_STATE_DIR=<temp
    * dir>, and RINGPROOF_SIP_LISTEN / RINGPROOF_HTTP_LISTEN on free loopback ports (set those yourself
    * only if you know the ports). The parent's RINGPROOF_* and REDIS_URL variables are NOT inherited,
    * so a developer's shell cannot change what a test runs.
@@ -145,6 +145,7 @@ async function startOnce(opts: DaemonProcessOptions): Promise<DaemonProcess> {
     RINGPROOF_EVENT_SINK: 'log',
     // Suites create far more sessions than the default creation limits allow; limit tests turn them on.
     RINGPROOF_CREATE_LIMITS_ENABLED: 'false',
+    RINGPROOF_CALL_LIMITS_ENABLED: 'false',
     RINGPROOF_LOG_LEVEL: 'info',
     RINGPROOF_STATE_DIR: stateDir,
     RINGPROOF_SIP_LISTEN: transports.map((t) => `${t}:127.0.0.1:${sipPort}`).join(','),

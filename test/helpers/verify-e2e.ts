@@ -63,6 +63,8 @@ export interface VerifyDaemonOptions {
   /** YAML configuration passed with --config (written to a temp file, removed once the daemon is up). */
   configYaml?: string;
   logLevel?: string;
+  /** More environment, over the defaults (e.g. RINGPROOF_CALL_LIMITS_ENABLED: undefined to let the file decide). */
+  env?: Record<string, string | undefined>;
 }
 
 /** A daemon process and its name. sipPort is only served by roles that run the edge. */
@@ -95,6 +97,7 @@ export async function startVerifyDaemon(opts: VerifyDaemonOptions): Promise<Veri
         RINGPROOF_WEBHOOK_ALLOW_PRIVATE_TARGETS: '127.0.0.0/8',
         RINGPROOF_DIDS: opts.dids.join(','),
         RINGPROOF_LOG_LEVEL: opts.logLevel ?? 'warn',
+        ...opts.env,
       },
     });
     // The config file is read once at start (a SIGHUP reload is not part of these tests).

@@ -300,3 +300,54 @@ describe('outbound trunks (flash calls, #12)', () => {
     expectInvalid({ env: {}, file: writeYaml('outbound:\n  bindAddress: eth0\n') }, 'outbound.bindAddress', 'IP address');
   });
 });
+
+describe('limits.calls (call limits)', () => {
+  it('reads limits.calls over the defaults, field by field; the environment can turn them off', () => {
+    const file = writeYaml('limits:\n  calls:\n    perCli: { count: 4 }\n    perTrunk: { count: 500, windowSeconds: 10 }\n');
+    const c = loadConfig({ file, env: {} });
+    expect(c.limits.calls).toEqual({
+      enabled: true,
+      perCli: { count: 4, windowSeconds: 600 },
+      perCliDids: { count: 3, windowSeconds: 3600 },
+      perDid: { count: 1200, windowSeconds: 60 },
+      perTrunk: { count: 500, windowSeconds: 10 },
+    });
+    expect(loadConfig({ file, env: { RINGPROOF_CALL_LIMITS_ENABLED: 'false' } }).limits.calls.enabled).toBe(false);
+  });
+
+  it('names the bad key', () => {
+    expectInvalid({ file: writeYaml('limits:\n  calls:\n    perCliDids: { count: 1.5 }\n'), env: {} },
+      'limits.calls.perCliDids.count', 'must be an integer from 0 to 1000000000');
+    expectInvalid({ file: writeYaml('limits:\n  calls:\n    perDid: { windowSeconds: 700000 }\n'), env: {} },
+      'limits.calls.perDid.windowSeconds', 'must be an integer from 1 to 604800');
+    expectInvalid({ file: writeYaml('limits:\n  calls:\n    perCaller: { count: 3 }\n'), env: {} },
+      'limits.calls.perCaller', 'unknown key');
+    expectInvalid({ file: writeYaml(''), env: { RINGPROOF_CALL_LIMITS_ENABLED: 'maybe' } },
+      'limits.calls.enabled', 'must be true or false');
+  });
+});
+
+describe('limits.conversion (low-conversion throttle)', () => {
+  it('reads it over the defaults and names the bad key', () => {
+    const c = loadConfig({ file: writeYaml('limits:\n  conversion:\n    minRate: 0.5\n    throttle: { count: 1 }\n'), env: {} });
+    expect(c.limits.conversion).toEqual({
+      enabled: true, prefixDigits: 7, windowSeconds: 86400, minCreated: 50, minRate: 0.5, throttle: { count: 1, windowSeconds: 3600 },
+    });
+    expectInvalid({ file: writeYaml('limits:\n  conversion:\n    minRate: 1.5\n'), env: {} },
+      'limits.conversion.minRate', 'must be a number from 0 to 1, got 1.5');
+    expectInvalid({ file: writeYaml('limits:\n  conversion:\n    prefixDigits: 0\n'), env: {} },
+      'limits.conversion.prefixDigits', 'must be an integer from 1 to 15');
+    expectInvalid({ file: writeYaml('limits:\n  conversion:\n    throttle: { count: -2 }\n'), env: {} },
+      'limits.conversion.throttle.count', 'must be an integer from 0 to 1000000000');
+  });
+});
+
+describe('didPool', () => {
+  it('reads it over the defaults and names the bad key', () => {
+    expect(loadConfig({ file: writeYaml('didPool:\n  quarantineDays: 30\n'), env: {} }).didPool)
+      .toEqual({ quarantineDays: 30, restoreQuietMinutes: 60, restoreMaxUnwantedCalls: 10 });
+    expectInvalid({ file: writeYaml('didPool:\n  restoreQuietMinutes: 5000\n'), env: {} },
+      'didPool.restoreQuietMinutes', 'must be an integer from 1 to 1440');
+    expectInvalid({ file: writeYaml('didPool:\n  quarantine: 3\n'), env: {} }, 'didPool.quarantine', 'unknown key');
+  });
+});

@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DidNotFound, DidPoolConflict, type DidPool } from '../dids/did-pool.js';
+import { toDid } from '../dids/did-number.js';
+import { ErrorCodes } from '../errors/codes.js';
+import type { Logger } from '../log/logger.js';
+import { maskNumber } from '../log/mask.js';
+import { adminRequiredError, type ApiPrincipal } from './api-authenticator.js';
+import { ApiRequestError, notFoundError, validationError } from './api-request-error.js';
+import { rejectUnknownProperties } from './reject-unknown-properties.js';
+
+export interface DidRoutesOptions {
+  pool: DidPool;
+  logger: Logger;
+  principalOf: (request: FastifyRequest) => ApiPrincipal;
+}
+
+const didParams = { type: 'object', required: ['did'], properties: { did: { type: 'string', minLength: 1, maxLength: 40 } } } as const;
+const addBody = {
+  type: 'object', required: ['did'], additionalProperties: false,
+  properties: { did: { type: 'string', minLength: 1, maxLength: 40, description: 'E.164, e.g. "+15550100001"' } },
+} as const;
+const releaseBody = {
+  type: ['object', 'null'], additionalProperties: false,
+  properties: {
+    reason: { type: 'string', minLength: 1, maxLength: 200 },
+    quarantineDays: { type: 'integer', minimum: 0, maximum: 3650 },
+  },
+} as const;
+const restoreBody = { type: ['object', 'null'], additionalProperties: false, properties: { force: { type: 'boolean' } } } as const;
+
+/** A DID from the request, in E.164, or a 400 naming the field. */
+function did(text: string, field: string): string {
+  const e164 = toDid(text);
+  if (e164 === undefined) throw validationError(`${field}: ${JSON.stringify(text.slice(0, 40))} is not an E.164 number such as "+15550100001"`, field);
+  return e164;
+}
+
+/** The pool's refusals as API errors: 404 for an unknown DID, 409 for a change the pool's rules refuse. */
+async function answer<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof DidNotFound) throw notFoundError(err.message);
+    if (err instanceof DidPoolConflict) throw new ApiRequestError(ErrorCodes.API_CONFLICT, 409, err.message, undefined, err.details);
+    throw err;
+  }
+}
+
+/** /v1/dids: the DID pool (list, add, release into quarantine, restore). Admin keys only: an app key gets 403 RP_API_ADMIN_REQUIRED. */
+export async function didRoutes(app: FastifyInstance, opts: DidRoutesOptions): Promise<void> {
+  const { pool, logger } = opts;
+  // Before the body is looked at: an app key learns nothing about these routes but 403.
+  app.addHook('onRequest', async (request) => { if (!opts.principalOf(request).admin) throw adminRequiredError(); });
+
+  app.get('/dids', async () => ({ dids: await pool.list() }));
+
+  app.get<{ Params: { did: string } }>('/dids/:did', { schema: { params: didParams } }, async (request) =>
+    answer(() => pool.get(did(request.params.did, 'did'))));
+
+  app.post<{ Body: { did: string } }>('/dids', { schema: { body: addBody }, preValidation: rejectUnknownProperties(['did']) }, async (request, reply) => {
+    const { record, created } = await answer(() => pool.add(did(request.body.did, 'did')));
+    if (created) logger.info({ did: maskNumber(record.did), by: opts.principalOf(request).name }, 'DID added to the pool');
+    return reply.code(created ? 201 : 200).send(record);
+  });
+
+  app.post<{ Params: { did: string }; Body: { reason?: string; quarantineDays?: number } | null }>('/dids/:did/release', {
+    schema: { params: didParams, body: releaseBody }, preValidation: rejectUnknownProperties(['reason', 'quarantineDays']),
+  }, async (request) => {
+    const body = request.body ?? {};
+    const record = await answer(() => pool.release(did(request.params.did, 'did'), {
+      ...(body.reason !== undefined ? { reason: body.reason } : {}),
+      ...(body.quarantineDays !== undefined ? { quarantineDays: body.quarantineDays } : {}),
+    }));
+    logger.info({ did: maskNumber(record.did), by: opts.principalOf(request).name, quarantineUntil: record.quarantineUntil, reason: record.reason }, 'DID released into quarantine');
+    return record;
+  });
+
+  app.post<{ Params: { did: string }; Body: { force?: boolean } | null }>('/dids/:did/restore', {
+    schema: { params: didParams, body: restoreBody }, preValidation: rejectUnknownProperties(['force']),
+  }, async (request) => {
+    const record = await answer(() => pool.restore(did(request.params.did, 'did'), { force: request.body?.force === true }));
+    logger.info({ did: maskNumber(record.did), by: opts.principalOf(request).name }, 'DID restored to service');
+    return record;
+  });
+}
