@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerBlocklistCommands } from './commands/blocklist-command.js';
 import { registerConfigCommands } from './commands/config-command.js';
+import { registerFlashCommands } from './commands/flash-command.js';
 import { registerNumbersCommands } from './commands/numbers-command.js';
 import { registerOpsCommands } from './commands/ops-commands.js';
 import { registerServeCommand } from './commands/serve-command.js';
@@ -16,6 +17,7 @@ registerVerifyCommands(program);
 registerOpsCommands(program);
 registerNumbersCommands(program);
 registerBlocklistCommands(program);
+registerFlashCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`ringproof: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -217,12 +217,16 @@ describe('failover and caps', () => {
     const first = await uas(scenarioVariant('uas-flash-reject.xml', { '486 Busy Here': '503 Service Unavailable' }), 'udp', { reason: 'Q.850;cause=38' });
     const second = await uas('uas-flash-ring.xml', 'udp', {});
     const uac = await uacFor([trunk('a', first.port, 'udp'), trunk('b', second.port, 'udp')]);
-    const result = await uac.place({ to: TO, cli: CLI, trunks: ['a', 'b'] });
+    // Each trunk has its own caller-ID pool: the CLI is asked per trunk.
+    const result = await uac.place({ to: TO, cli: (t) => (t === 'a' ? '+442079460001' : '+442079460002'), trunks: ['a', 'b'] });
     expect(result.outcome).toBe('rang');
     expect(result.trunk).toBe('b');
-    expect(result.attempts.map((a) => [a.trunk, a.finalStatus])).toEqual([['a', 503], ['b', 487]]);
+    expect(result.cli).toBe('+442079460002');
+    expect(result.attempts.map((a) => [a.trunk, a.finalStatus, a.cli])).toEqual([['a', 503, '+442079460001'], ['b', 487, '+442079460002']]);
     expect((await first.done).exitCode).toBe(0);
-    expect((await second.done).exitCode).toBe(0);
+    const secondRun = await second.done;
+    expect(secondRun.exitCode).toBe(0);
+    expect(secondRun.wire[0]!.header('From')).toContain('<sip:+442079460002@');
 
     const busy = await uas('uas-flash-reject.xml', 'udp', { reason: 'Q.850;cause=17' });
     const idle = await uas('uas-flash-ring.xml', 'udp', {}, 3000);

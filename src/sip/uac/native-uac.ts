@@ -130,6 +130,11 @@ export class NativeUac implements MessageHandler {
     for (const name of req.trunks) {
       const rt = this.trunks.get(name) as TrunkRuntime;
       lastTrunk = name;
+      const cli = typeof req.cli === 'string' ? req.cli : req.cli(name);
+      if (cli === undefined) {
+        last = undefined;
+        continue;
+      }
       const admitted = await rt.gate.acquire();
       if (typeof admitted === 'string') {
         this.observer?.refused(name, admitted);
@@ -138,7 +143,7 @@ export class NativeUac implements MessageHandler {
       }
       let attempt: TrunkAttempt;
       try {
-        attempt = await this.run(rt, req, admitted.sent);
+        attempt = await this.run(rt, req, cli, admitted.sent);
       } finally {
         rt.gate.release();
       }
@@ -151,18 +156,19 @@ export class NativeUac implements MessageHandler {
       outcome: last?.outcome ?? 'failed',
       failureClass: last === undefined ? 'capacity' : last.failureClass,
       trunk: last?.trunk ?? lastTrunk,
-      cli: req.cli,
+      cli: last?.cli,
       cancelConfirmed: last !== undefined && last.cancelSent && last.finalStatus === 487,
       attempts,
     };
   }
 
-  private run(rt: TrunkRuntime, req: FlashCallRequest, sent: () => void): Promise<TrunkAttempt> {
+  private run(rt: TrunkRuntime, req: FlashCallRequest, cli: string, sent: () => void): Promise<TrunkAttempt> {
     return new Promise((resolve) => {
-      const identity = callIdentity(rt.cfg, req.to, req.cli, rt.local);
+      const identity = callIdentity(rt.cfg, req.to, cli, rt.local);
       const path: ReplyPath = rt.tcp ?? (this.udp.pathTo(rt.hop.ip, rt.hop.port) as ReplyPath);
       const call: FlashCall = new FlashCall({
         trunk: rt.cfg.name,
+        cli,
         identity,
         sdp: this.cfg.sdp ? minimalSdp(rt.local.host) : undefined,
         credentials: rt.cfg.credentials,
