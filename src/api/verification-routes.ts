@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VerificationConfig } from '../config/config-types.js';
 import type { Logger } from '../log/logger.js';
+import type { VerificationMethod } from '../numbers/number-types.js';
 import type { Verification, VerificationStore } from '../verify/verification-types.js';
 import type { ApiPrincipal } from './api-authenticator.js';
 import type { CreationChecks, CreationRequest } from './creation-checks.js';
@@ -15,6 +16,7 @@ import { CREATE_BODY_PROPERTIES, verificationRouteSchemas } from './verification
 export interface CreateVerificationBody {
   phoneNumber: string;
   country?: string;
+  method?: VerificationMethod;
   ttlSeconds?: number;
   callbackUrl?: string;
   metadata?: Record<string, unknown>;
@@ -29,11 +31,25 @@ export interface VerificationRoutesOptions {
   callbackUrls: CallbackUrlRules;
   /** Who the request acts as; set by the auth hook. */
   principalOf: (request: FastifyRequest) => ApiPrincipal;
+  /** Outbound trunks configured for flash calls (outbound.trunks). */
+  outboundTrunks: number;
+}
+
+/**
+ * Why method flash_call is refused: nothing may ring a phone by mistake. With no outbound trunk the
+ * operator has not turned flash calls on; with trunks, the SIP side (src/sip/uac) is in place but the
+ * API does not place calls yet (issue #12).
+ */
+function flashCallUnavailable(outboundTrunks: number): ApiRequestError {
+  const why = outboundTrunks === 0
+    ? 'flash calls are off: no outbound trunk is configured (outbound.trunks)'
+    : 'flash calls are not placed through the API in this version; use method inbound_call';
+  return new ApiRequestError(ErrorCodes.FLASH_CALL_UNAVAILABLE, 422, why, 'method');
 }
 
 /** POST/GET/DELETE of verification sessions, mounted under /v1 by registerApi. */
 export async function verificationRoutes(app: FastifyInstance, opts: VerificationRoutesOptions): Promise<void> {
-  const { store, creationChecks, verification, logger, principalOf, callbackUrls } = opts;
+  const { store, creationChecks, verification, logger, principalOf, callbackUrls, outboundTrunks } = opts;
   const schemas = verificationRouteSchemas(verification);
 
   app.post<{ Body: CreateVerificationBody; Headers: { 'idempotency-key'?: string } }>('/verifications', {
@@ -43,12 +59,14 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     preValidation: rejectUnknownProperties(CREATE_BODY_PROPERTIES),
   }, async (request, reply) => {
     const body = request.body;
+    // Refused before anything is read or counted.
+    if (body.method === 'flash_call') throw flashCallUnavailable(outboundTrunks);
     const phoneNumber = normalizePhoneNumber(body.phoneNumber, body.country);
     const callbackUrl = body.callbackUrl === undefined ? undefined : validateCallbackUrl(body.callbackUrl, callbackUrls);
     if (body.metadata !== undefined) validateMetadata(body.metadata);
     const idempotencyKey = request.headers['idempotency-key'];
     const ttlSeconds = body.ttlSeconds ?? verification.defaultTtlSeconds;
-    // Inbound is the only method until flash calls (#12) add a body field choosing one.
+    // Inbound is the only method served until flash calls (#12) are wired to the API.
     const creation: CreationRequest = { phoneNumber, method: 'inbound_call', principal: principalOf(request).name, clientIp: request.ip };
     // A retry gets its original answer before any check runs: a limit that filled since the first
     // request (or a policy changed since) must not turn a created session into a refusal.

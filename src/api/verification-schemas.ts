@@ -94,7 +94,7 @@ const verificationSchema = {
   },
 } as const;
 
-export const CREATE_BODY_PROPERTIES = ['phoneNumber', 'country', 'ttlSeconds', 'callbackUrl', 'metadata'] as const;
+export const CREATE_BODY_PROPERTIES = ['phoneNumber', 'country', 'method', 'ttlSeconds', 'callbackUrl', 'metadata'] as const;
 
 function createBodySchema(v: VerificationConfig) {
   return {
@@ -112,6 +112,12 @@ function createBodySchema(v: VerificationConfig) {
         type: 'string',
         pattern: '^[A-Z]{2}$',
         description: 'ISO 3166-1 alpha-2 country for a national phoneNumber',
+      },
+      method: {
+        type: 'string',
+        enum: VERIFICATION_METHODS,
+        default: 'inbound_call',
+        description: 'inbound_call: the user calls callTo. flash_call: ringproof rings the user (not served through the API yet: 422 RP_FLASH_CALL_UNAVAILABLE)',
       },
       ttlSeconds: {
         type: 'integer',

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerBlocklistCommands } from './commands/blocklist-command.js';
 import { registerConfigCommands } from './commands/config-command.js';
 import { registerDidsCommands } from './commands/dids-command.js';
+import { registerFlashCommands } from './commands/flash-command.js';
 import { registerNumbersCommands } from './commands/numbers-command.js';
 import { registerOpsCommands } from './commands/ops-commands.js';
 import { registerServeCommand } from './commands/serve-command.js';
@@ -18,6 +19,7 @@ registerOpsCommands(program);
 registerNumbersCommands(program);
 registerBlocklistCommands(program);
 registerDidsCommands(program);
+registerFlashCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`ringproof: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -53,6 +53,8 @@ export const ErrorCodes = {
   API_UNREACHABLE: 'RP_API_UNREACHABLE',
   /** A flash call named an outbound trunk that is not configured: nothing was sent. */
   FLASH_TRUNK_UNKNOWN: 'RP_FLASH_TRUNK_UNKNOWN',
+  /** HTTP API (422): method flash_call cannot be served (no outbound trunk configured, or not through the API in this build). */
+  FLASH_CALL_UNAVAILABLE: 'RP_FLASH_CALL_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

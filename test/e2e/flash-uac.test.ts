@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OutboundConfig, OutboundTrunkConfig, SipTransport } from '../../src/config/config-types.js';
 import { NativeUac, type FlashCallEvent } from '../../src/sip/uac/index.js';
@@ -216,12 +217,16 @@ describe('failover and caps', () => {
     const first = await uas(scenarioVariant('uas-flash-reject.xml', { '486 Busy Here': '503 Service Unavailable' }), 'udp', { reason: 'Q.850;cause=38' });
     const second = await uas('uas-flash-ring.xml', 'udp', {});
     const uac = await uacFor([trunk('a', first.port, 'udp'), trunk('b', second.port, 'udp')]);
-    const result = await uac.place({ to: TO, cli: CLI, trunks: ['a', 'b'] });
+    // Each trunk has its own caller-ID pool: the CLI is asked per trunk.
+    const result = await uac.place({ to: TO, cli: (t) => (t === 'a' ? '+442079460001' : '+442079460002'), trunks: ['a', 'b'] });
     expect(result.outcome).toBe('rang');
     expect(result.trunk).toBe('b');
-    expect(result.attempts.map((a) => [a.trunk, a.finalStatus])).toEqual([['a', 503], ['b', 487]]);
+    expect(result.cli).toBe('+442079460002');
+    expect(result.attempts.map((a) => [a.trunk, a.finalStatus, a.cli])).toEqual([['a', 503, '+442079460001'], ['b', 487, '+442079460002']]);
     expect((await first.done).exitCode).toBe(0);
-    expect((await second.done).exitCode).toBe(0);
+    const secondRun = await second.done;
+    expect(secondRun.exitCode).toBe(0);
+    expect(secondRun.wire[0]!.header('From')).toContain('<sip:+442079460002@');
 
     const busy = await uas('uas-flash-reject.xml', 'udp', { reason: 'Q.850;cause=17' });
     const idle = await uas('uas-flash-ring.xml', 'udp', {}, 3000);
@@ -289,6 +294,42 @@ describe('failover and caps', () => {
     expect(times[199]! - times[0]!).toBeGreaterThanOrEqual(3000);
     const byes = sipp.wire.filter((m) => m.direction === 'in' && m.method === 'BYE');
     expect(new Set(byes.map((m) => m.callId)).size).toBe(200);
+  });
+
+  it('a full trunk (maxConcurrent) refuses at once: class capacity, nothing sent for the refused call', async () => {
+    const carrier = await uas('uas-flash-ring.xml', 'udp');
+    const uac = await uacFor([trunk('a', carrier.port, 'udp', { maxConcurrent: 1 })]);
+    const [first, second] = await Promise.all([
+      uac.place({ to: TO, cli: CLI, trunks: ['a'] }),
+      uac.place({ to: '+447700900124', cli: CLI, trunks: ['a'] }),
+    ]);
+    expect(first.outcome).toBe('rang');
+    expect(second).toMatchObject({ outcome: 'failed', failureClass: 'capacity', trunk: 'a', attempts: [] });
+    const sipp = await carrier.done;
+    expect(new Set(sipp.wire.map((m) => m.callId)).size).toBe(1);
+  });
+
+  it('requests to the outbound socket: answered for a trunk hop (OPTIONS 200, stray BYE 481), dropped from anywhere else', async () => {
+    const carrier = await uas('uas-flash-ring.xml', 'udp', {}, 2000);
+    const uac = await uacFor([trunk('a', carrier.port, 'udp')]);
+    const ask = async (from: string, method: string): Promise<string | undefined> => {
+      const s = createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, from, () => r()));
+      const port = s.address().port;
+      const text = `${method} sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP ${from}:${port};branch=z9hG4bK-${method}-${port}\r\nMax-Forwards: 70\r\n` +
+        `From: <sip:a@${from}>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: probe-${port}\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`;
+      const answer = new Promise<string | undefined>((r) => {
+        s.once('message', (m) => r(m.toString('latin1').split('\r\n')[0]));
+        setTimeout(() => r(undefined), 500);
+      });
+      s.send(text, uac.localUdpPort, '127.0.0.1');
+      const a = await answer;
+      s.close();
+      return a;
+    };
+    expect(await ask('127.0.0.1', 'OPTIONS')).toBe('SIP/2.0 200 OK');
+    expect(await ask('127.0.0.1', 'BYE')).toMatch(/^SIP\/2\.0 481 /);
+    expect(await ask('127.0.0.2', 'OPTIONS')).toBeUndefined();
   });
 
   it('an unknown trunk is refused before anything is sent', async () => {

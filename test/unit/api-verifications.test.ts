@@ -262,3 +262,52 @@ describe('OpenAPI and metrics', () => {
     expect(text).not.toContain('zzz-unknown-path');
   });
 });
+
+describe('method (flash calls, #12)', () => {
+  it('inbound_call is the default and may be named', async () => {
+    const res = await create({ phoneNumber: '+12025550142', method: 'inbound_call' });
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('pending');
+  });
+
+  it('flash_call with no outbound trunk: 422 naming outbound.trunks, nothing stored', async () => {
+    const res = await create({ phoneNumber: '+12025550143', method: 'flash_call' });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'RP_FLASH_CALL_UNAVAILABLE', field: 'method' });
+    expect(res.body.error.message).toContain('outbound.trunks');
+    // No session was stored for the number.
+    const keys = await keyed.redis.keys(`${keyed.prefix}*`);
+    expect(keys.some((k) => k.includes('+12025550143'))).toBe(false);
+    expect(keyed.logLines().some((l) => l.msg === 'verification created' && String(l.phoneNumber).endsWith('43'))).toBe(false);
+  });
+
+  it('flash_call with outbound trunks configured: still 422 (not placed through the API yet), nothing stored', async () => {
+    const withTrunks = await startApiHarness(testRedis, {
+      configure: (c) => {
+        c.outbound.trunks = [{
+          name: 'out', target: { transport: 'udp', host: '127.0.0.1', port: 9, text: 'udp:127.0.0.1:9' }, outboundProxy: undefined,
+          domain: '127.0.0.1', fromDomain: '127.0.0.1', numberFormat: 'e164', pai: true, credentials: undefined, cps: 1, maxConcurrent: 1,
+          cliPool: [{ prefix: '+4420794600', digits: 2, text: '+4420794600XX' }],
+        }];
+      },
+    });
+    try {
+      const res = await call(withTrunks, 'POST', '/v1/verifications', { body: { phoneNumber: '+12025550145', method: 'flash_call' }, token: null });
+      expect(res.status).toBe(422);
+      expect(res.body.error).toMatchObject({ code: 'RP_FLASH_CALL_UNAVAILABLE', field: 'method' });
+      expect(res.body.error.message).toContain('not placed through the API');
+      // Only the expiry queue's own bookkeeping: no session, no limit counter.
+      const keys = await withTrunks.redis.keys(`${withTrunks.prefix}*`);
+      expect(keys.filter((k) => !k.startsWith(`${withTrunks.prefix}:expiry:`))).toEqual([]);
+    } finally {
+      await withTrunks.close();
+    }
+  });
+
+  it('an unknown method is a validation error naming the field', async () => {
+    const res = await create({ phoneNumber: '+12025550144', method: 'sms' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('RP_API_VALIDATION');
+    expect(JSON.stringify(res.body.error)).toContain('method');
+  });
+});

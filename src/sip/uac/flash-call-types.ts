@@ -4,8 +4,11 @@ import type { FailureClass, Q850Reason } from './failure-class.js';
 export interface FlashCallRequest {
   /** E.164, "+" and digits. */
   to: string;
-  /** E.164 caller ID drawn from the trunk's pool. */
-  cli: string;
+  /**
+   * E.164 caller ID, or the caller ID to use on a trunk (each trunk has its own pool); a trunk that
+   * gets undefined is skipped as `capacity` (its pool has nothing free).
+   */
+  cli: string | ((trunk: string) => string | undefined);
   /** Trunk names to try in order (failover); each must be configured. */
   trunks: readonly string[];
   /** Called as the attempt progresses; must not throw. */
@@ -19,6 +22,8 @@ export type FlashCallEvent =
 /** What happened on one trunk (the attempt's SIP history). */
 export interface TrunkAttempt {
   trunk: string;
+  /** The caller ID sent. */
+  cli: string;
   callId: string;
   /** Epoch ms the first INVITE left. */
   startedAt: number;
@@ -51,7 +56,8 @@ export interface FlashCallResult {
   failureClass: FailureClass | undefined;
   /** The trunk of the last attempt. */
   trunk: string | undefined;
-  cli: string;
+  /** The caller ID of the last attempt; undefined when none was placed. */
+  cli: string | undefined;
   cancelConfirmed: boolean;
   attempts: TrunkAttempt[];
 }

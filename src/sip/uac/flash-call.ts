@@ -11,6 +11,7 @@ import {
 /** What one call needs from the UAC around it. */
 export interface FlashCallContext {
   trunk: string;
+  cli: string;
   identity: CallIdentity;
   sdp: string | undefined;
   credentials: OutboundCredentials | undefined;
@@ -80,7 +81,7 @@ export class FlashCall {
 
   constructor(private readonly ctx: FlashCallContext) {
     this.attempt = {
-      trunk: ctx.trunk, callId: ctx.identity.callId, startedAt: Date.now(), statuses: [], postDialDelayMs: undefined,
+      trunk: ctx.trunk, cli: ctx.cli, callId: ctx.identity.callId, startedAt: Date.now(), statuses: [], postDialDelayMs: undefined,
       ringMs: undefined, finalStatus: undefined, reason: undefined, cancelSent: false, byeStatus: undefined,
       outcome: 'failed', failureClass: undefined,
     };

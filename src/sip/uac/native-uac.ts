@@ -34,12 +34,15 @@ interface TrunkRuntime {
 /**
  * The native engine's UAC for flash calls: its own UDP socket (and TCP connections per trunk) on
  * `outbound.bindAddress`, sending only ever to configured trunks. Responses find their call by
- * Call-ID. Requests inside a call (a BYE from the far end after a 2xx) get 200; others 481.
+ * Call-ID. Requests from a trunk's next hop: a BYE inside a call (the far end hung up after a 2xx)
+ * and OPTIONS get 200, others 481; requests from anywhere else are dropped.
  */
 export class NativeUac implements MessageHandler {
   private readonly udp: UdpListener;
   private readonly trunks = new Map<string, TrunkRuntime>();
   private readonly byCallId = new Map<string, FlashCall>();
+  /** The next hops' IP addresses (as the sockets report sources). */
+  private readonly hopAddresses = new Set<string>();
   private running = false;
 
   constructor(
@@ -97,6 +100,7 @@ export class NativeUac implements MessageHandler {
         });
       }
       this.trunks.set(t.name, rt);
+      this.hopAddresses.add(ip);
     }
     this.running = true;
   }
@@ -106,6 +110,7 @@ export class NativeUac implements MessageHandler {
     for (const c of [...this.byCallId.values()]) c.abort();
     for (const t of this.trunks.values()) t.tcp?.close();
     this.trunks.clear();
+    this.hopAddresses.clear();
     await this.udp.stop();
   }
 
@@ -125,6 +130,11 @@ export class NativeUac implements MessageHandler {
     for (const name of req.trunks) {
       const rt = this.trunks.get(name) as TrunkRuntime;
       lastTrunk = name;
+      const cli = typeof req.cli === 'string' ? req.cli : req.cli(name);
+      if (cli === undefined) {
+        last = undefined;
+        continue;
+      }
       const admitted = await rt.gate.acquire();
       if (typeof admitted === 'string') {
         this.observer?.refused(name, admitted);
@@ -133,7 +143,7 @@ export class NativeUac implements MessageHandler {
       }
       let attempt: TrunkAttempt;
       try {
-        attempt = await this.run(rt, req, admitted.sent);
+        attempt = await this.run(rt, req, cli, admitted.sent);
       } finally {
         rt.gate.release();
       }
@@ -146,18 +156,19 @@ export class NativeUac implements MessageHandler {
       outcome: last?.outcome ?? 'failed',
       failureClass: last === undefined ? 'capacity' : last.failureClass,
       trunk: last?.trunk ?? lastTrunk,
-      cli: req.cli,
+      cli: last?.cli,
       cancelConfirmed: last !== undefined && last.cancelSent && last.finalStatus === 487,
       attempts,
     };
   }
 
-  private run(rt: TrunkRuntime, req: FlashCallRequest, sent: () => void): Promise<TrunkAttempt> {
+  private run(rt: TrunkRuntime, req: FlashCallRequest, cli: string, sent: () => void): Promise<TrunkAttempt> {
     return new Promise((resolve) => {
-      const identity = callIdentity(rt.cfg, req.to, req.cli, rt.local);
+      const identity = callIdentity(rt.cfg, req.to, cli, rt.local);
       const path: ReplyPath = rt.tcp ?? (this.udp.pathTo(rt.hop.ip, rt.hop.port) as ReplyPath);
       const call: FlashCall = new FlashCall({
         trunk: rt.cfg.name,
+        cli,
         identity,
         sdp: this.cfg.sdp ? minimalSdp(rt.local.host) : undefined,
         credentials: rt.cfg.credentials,
@@ -192,7 +203,9 @@ export class NativeUac implements MessageHandler {
         call?.onResponse(msg);
         return;
       }
-      if (msg.method === 'ACK') return;
+      // Requests are answered only for a trunk's next hop: this socket is no oracle or reflector
+      // for anybody else.
+      if (msg.method === 'ACK' || !this.hopAddresses.has(address)) return;
       const via = parseTopVia(msg.via[0] ?? '');
       if (via === undefined) return;
       msg.source = { address, port, transport: reply.transport };
