@@ -194,6 +194,12 @@ export interface IdentityTrustConfig {
   maxAgeSeconds: number;
   /** How far iat may lie after the call's receipt (clock skew). */
   futureSkewSeconds: number;
+  /** CRL files (the STI-PA's, fetched by the operator); a certificate of a path on one never verifies. */
+  crlFiles: string[];
+  /** PEM certificates allowed to sign the CRLs besides the trust anchors (the STI-PA's own). */
+  crlSignersFile: string | undefined;
+  /** How often the CRL files are checked for a change and re-read. */
+  crlRefreshSeconds: number;
 }
 
 /** What a method's number policy does with VoIP numbers: accept, accept with a `voip` flag, or refuse. */

@@ -4,7 +4,9 @@ import { readBoolean } from './read-boolean.js';
 
 const FAILED: readonly TrustConfig['failed'][] = ['reject', 'accept'];
 const MIN_ATTESTATIONS: readonly TrustConfig['minAttestation'][] = ['none', 'C', 'B', 'A'];
-const IDENTITY_KEYS = ['anchorsFile', 'certificateDir', 'fetchX5u', 'allowPrivateX5u', 'maxAgeSeconds', 'futureSkewSeconds'];
+const IDENTITY_KEYS = [
+  'anchorsFile', 'certificateDir', 'fetchX5u', 'allowPrivateX5u', 'maxAgeSeconds', 'futureSkewSeconds', 'crlFiles', 'crlSignersFile', 'crlRefreshSeconds',
+];
 
 function readIdentity(c: ConfigChecker, value: unknown, path: ConfigPath, d: IdentityTrustConfig): IdentityTrustConfig {
   const o = c.mapping(value, path, IDENTITY_KEYS);
@@ -17,6 +19,9 @@ function readIdentity(c: ConfigChecker, value: unknown, path: ConfigPath, d: Ide
     allowPrivateX5u: c.pick(o, path, 'allowPrivateX5u', d.allowPrivateX5u, (v, p) => readBoolean(c, v, p)),
     maxAgeSeconds: c.pick(o, path, 'maxAgeSeconds', d.maxAgeSeconds, (v, p) => c.int(v, p, 1, 3600)),
     futureSkewSeconds: c.pick(o, path, 'futureSkewSeconds', d.futureSkewSeconds, (v, p) => c.int(v, p, 0, 300)),
+    crlFiles: c.pick(o, path, 'crlFiles', d.crlFiles, (v, p) => c.list(v, p).map((f, i) => c.string(f, [...p, i]).trim())),
+    crlSignersFile: text('crlSignersFile', d.crlSignersFile),
+    crlRefreshSeconds: c.pick(o, path, 'crlRefreshSeconds', d.crlRefreshSeconds, (v, p) => c.int(v, p, 10, 86_400)),
   };
 }
 

@@ -93,7 +93,7 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
     ...common, emitter: direct ?? emitter, unmarked, concurrency: JOBS_PER_WORKER, trust: config.trust, onTrustRefusal, callLimits,
     conversion: config.limits.conversion,
     dedupeWindowSeconds: config.pipeline.dedupeWindowSeconds,
-    ...(identity !== undefined ? { identity } : {}),
+    ...(identity !== undefined ? { identity: identity.verifier } : {}),
   }));
   const expiry = new ExpiryWorker(common);
   const webhooks = Array.from({ length: WORKERS_PER_QUEUE }, () => new WebhookWorker({
@@ -115,6 +115,7 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
       direct?.close();
       await Promise.allSettled(webhooks.map((w) => w.close()));
       await emitter.close();
+      identity?.close();
     },
     prepareReload: (next) => callLimits.prepareReload(next.limits.calls),
   };

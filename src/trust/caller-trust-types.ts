@@ -49,6 +49,7 @@ export type CallerTrustReason =
   | 'certificate_invalid'
   | 'certificate_untrusted'
   | 'certificate_expired'
+  | 'certificate_revoked'
   | 'tn_auth_list_missing'
   | 'tn_not_authorized'
   | 'signature_invalid'

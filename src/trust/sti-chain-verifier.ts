@@ -1,6 +1,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { importX509 } from 'jose';
 import type { CallerTrustReason } from './caller-trust-types.js';
+import { certificateId } from './certificate-id.js';
 import { readTnAuthList, type TnAuthList } from './tn-auth-list.js';
 
 /** The key type jose verifies with (a WebCrypto CryptoKey). */
@@ -21,6 +22,8 @@ export interface StiCertificate {
   validToMs: number;
   /** The leaf's own notAfter, epoch ms. */
   notAfterMs: number;
+  /** certificateId of every certificate of the path (leaf, intermediates, anchor), for CRL checks. */
+  pathIds: readonly string[];
 }
 
 export type ChainCheck =
@@ -39,7 +42,8 @@ function oneLine(dn: string): string {
  * Chains SP certificates to the configured STI-CA trust anchors with node:crypto (OpenSSL):
  * X509Certificate.checkIssued for names, key identifiers and keyCertSign, verify() for each signature.
  * Validity is not judged here but returned as a window, so one cached result serves every iat.
- * Revocation (the STI-PA CRL) is not checked.
+ * Revocation is checked per verification against the current CRLs (see RevocationList), by the
+ * path's certificate ids kept here, so a cached chain never outlives a revocation.
  */
 export class StiChainVerifier {
   constructor(private readonly anchors: readonly X509Certificate[]) {}
@@ -67,6 +71,7 @@ export class StiChainVerifier {
     }
     let [from, to] = validity(leaf);
     let current = leaf;
+    const path = [leaf];
     const rest = chain.slice(1);
     for (let depth = 0; ; depth++) {
       const anchor = this.anchors.find((a) => current.checkIssued(a) && current.verify(a.publicKey));
@@ -74,6 +79,7 @@ export class StiChainVerifier {
         const [af, at] = validity(anchor);
         from = Math.max(from, af);
         to = Math.min(to, at);
+        path.push(anchor);
         break;
       }
       if (depth === MAX_INTERMEDIATES) {
@@ -87,6 +93,7 @@ export class StiChainVerifier {
       from = Math.max(from, f);
       to = Math.min(to, t);
       current = issuer;
+      path.push(issuer);
     }
     if (!(from <= to)) return { ok: false, reason: 'certificate_expired', detail: 'the certificate path has no common validity period' };
     let imported: PassportKey;
@@ -105,6 +112,8 @@ export class StiChainVerifier {
         validFromMs: from,
         validToMs: to,
         notAfterMs: validity(leaf)[1],
+        // node:crypto already decoded each of them: these cannot throw.
+        pathIds: path.map((c) => certificateId(c.raw)),
       },
     };
   }

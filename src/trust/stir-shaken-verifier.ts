@@ -8,6 +8,7 @@ import { decideCallerTrust, verstatEvidence, type TrustEvidence } from './caller
 import { MAX_IDENTITY_VALUES, parseIdentityValue, splitIdentityValues } from './identity-header.js';
 import { decodePassport, type ShakenPassport } from './passport.js';
 import type { ReplayStore } from './replay-store.js';
+import type { RevocationCheck } from './revocation-list.js';
 import type { StiCertificateCache } from './sti-certificate-cache.js';
 import type { StiCertificate } from './sti-chain-verifier.js';
 import type { CallerTrustVerdict, CallerTrustVerifier, StirShakenInput, TrustCertificate } from './stir-shaken-types.js';
@@ -23,6 +24,8 @@ export interface StirShakenVerifierOptions {
   /** Certificates chained to the trust anchors; undefined when no anchors are configured (Identity is then 'unchecked'). */
   certificates: StiCertificateCache | undefined;
   replay: ReplayStore;
+  /** The STI-PA CRL(s); absent = revocation is not checked. */
+  revocations?: RevocationCheck;
   /** Oldest PASSporT iat accepted, relative to the call's receive time. */
   maxAgeMs: number;
   /** How far iat may lie in the future (clock skew between carriers). */
@@ -162,6 +165,7 @@ export class StirShakenVerifier implements CallerTrustVerifier {
     if (!found.ok) refuse(found.reason, found.detail, found.transient);
     const cert = found.cert;
     if (iatMs < cert.validFromMs || iatMs > cert.validToMs) refuse('certificate_expired', 'the certificate path is not valid at iat');
+    if (this.opts.revocations?.isRevoked(cert.pathIds) === true) refuse('certificate_revoked', 'a certificate of the path is on a configured CRL');
     if (!tnAuthorized(cert.tnAuthList, p.origTn)) refuse('tn_not_authorized', 'the certificate TNAuthList does not cover orig.tn');
     try {
       await compactVerify(token, cert.key, { algorithms: ['ES256'], crit: { ppt: true } });

@@ -33,6 +33,7 @@ export const REASON_CODES: Readonly<Record<CallerTrustReason, RfcTrustCode | nul
   certificate_invalid: 437,
   certificate_untrusted: 437,
   certificate_expired: 437,
+  certificate_revoked: 437,
   tn_auth_list_missing: 437,
   tn_not_authorized: 437,
   signature_invalid: 438,

@@ -83,6 +83,23 @@ export class StiPki {
     writeFileSync(file, pem);
   }
 
+  /** A CRL signed by `issuer` listing `revoked` (openssl ca), as PEM (or DER) in a new file; returns its path. */
+  crl(issuer: Issued, revoked: readonly Issued[], opts: { der?: boolean } = {}): string {
+    const id = `crl${this.n++}`;
+    const conf = join(this.dir, `${id}.cnf`);
+    writeFileSync(join(this.dir, `${id}.index`), '');
+    writeFileSync(join(this.dir, `${id}.number`), '01\n');
+    writeFileSync(conf, `[ca]\ndefault_ca=d\n[d]\ndatabase=${id}.index\ndefault_md=sha256\ncrlnumber=${id}.number\ndefault_crl_days=30\n`);
+    const sign = ['-config', conf, '-keyfile', issuer.keyFile, '-cert', issuer.certFile];
+    for (const r of revoked) this.openssl(['ca', ...sign, '-revoke', r.certFile]);
+    const pem = join(this.dir, `${id}.pem`);
+    this.openssl(['ca', ...sign, '-gencrl', '-out', pem]);
+    if (opts.der !== true) return pem;
+    const der = join(this.dir, `${id}.der`);
+    this.openssl(['crl', '-in', pem, '-outform', 'DER', '-out', der]);
+    return der;
+  }
+
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }

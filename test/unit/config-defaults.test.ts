@@ -32,7 +32,8 @@ describe('config defaults', () => {
     expect(d.verification).toEqual({ defaultTtlSeconds: 120, minTtlSeconds: 60, maxTtlSeconds: 300 });
     expect(d.trust).toEqual({
       failed: 'reject', minAttestation: 'none',
-      identity: { anchorsFile: undefined, certificateDir: undefined, fetchX5u: true, allowPrivateX5u: false, maxAgeSeconds: 60, futureSkewSeconds: 5 },
+      identity: { anchorsFile: undefined, certificateDir: undefined, fetchX5u: true, allowPrivateX5u: false, maxAgeSeconds: 60, futureSkewSeconds: 5,
+        crlFiles: [], crlSignersFile: undefined, crlRefreshSeconds: 300 },
     });
     expect(d.shutdownGraceSeconds).toBe(10);
   });

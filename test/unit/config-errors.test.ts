@@ -213,9 +213,10 @@ describe('trust (caller-trust policy)', () => {
     expect(loadConfig({ file, env: {} }).trust).toMatchObject({ failed: 'accept', minAttestation: 'B' });
     expect(loadConfig({ file, env: { RINGPROOF_TRUST_FAILED: 'reject', RINGPROOF_TRUST_MIN_ATTESTATION: 'A' } }).trust)
       .toMatchObject({ failed: 'reject', minAttestation: 'A' });
-    const identity = writeYaml('trust:\n  identity:\n    anchorsFile: /etc/sti/anchors.pem\n    fetchX5u: false\n    maxAgeSeconds: 30\n');
+    const identity = writeYaml('trust:\n  identity:\n    anchorsFile: /etc/sti/anchors.pem\n    fetchX5u: false\n    maxAgeSeconds: 30\n    crlFiles: [/etc/sti/sti-pa.crl]\n');
     expect(loadConfig({ file: identity, env: { RINGPROOF_TRUST_CERTIFICATE_DIR: '/var/lib/sti' } }).trust.identity).toEqual({
       anchorsFile: '/etc/sti/anchors.pem', certificateDir: '/var/lib/sti', fetchX5u: false, allowPrivateX5u: false, maxAgeSeconds: 30, futureSkewSeconds: 5,
+      crlFiles: ['/etc/sti/sti-pa.crl'], crlSignersFile: undefined, crlRefreshSeconds: 300,
     });
   });
 
@@ -227,6 +228,8 @@ describe('trust (caller-trust policy)', () => {
     expectInvalid({ file: writeYaml('trust:\n  identity:\n    maxAgeSeconds: 0\n'), env: {} }, 'trust.identity.maxAgeSeconds', 'from 1 to 3600');
     expectInvalid({ file: writeYaml('trust:\n  identity:\n    fetchX5u: sometimes\n'), env: {} }, 'trust.identity.fetchX5u', 'true or false');
     expectInvalid({ file: writeYaml('trust:\n  identity:\n    anchorFile: a.pem\n'), env: {} }, 'trust.identity.anchorFile', 'did you mean "anchorsFile"');
+    expectInvalid({ file: writeYaml('trust:\n  identity:\n    crlFiles: /etc/sti/sti-pa.crl\n'), env: {} }, 'trust.identity.crlFiles', 'list');
+    expectInvalid({ file: writeYaml('trust:\n  identity:\n    crlRefreshSeconds: 1\n'), env: {} }, 'trust.identity.crlRefreshSeconds', 'from 10 to 86400');
   });
 });
 

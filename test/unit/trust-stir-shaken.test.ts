@@ -5,6 +5,7 @@
  * redis-server. No network beyond loopback.
  */
 import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, utimesSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,9 @@ import { createCallerTrustMetrics } from '../../src/trust/caller-trust-metrics.j
 import { HttpsX5uFetcher } from '../../src/trust/https-x5u-fetcher.js';
 import { RedisReplayStore } from '../../src/trust/redis-replay-store.js';
 import { MemoryReplayStore } from '../../src/trust/replay-store.js';
+import { RevocationList } from '../../src/trust/revocation-list.js';
+import { createIdentityVerifier } from '../../src/trust/identity-verifier-setup.js';
+import { createLogger } from '../../src/log/logger.js';
 import { StiCertificateCache } from '../../src/trust/sti-certificate-cache.js';
 import { StiChainVerifier } from '../../src/trust/sti-chain-verifier.js';
 import type { StirShakenInput } from '../../src/trust/stir-shaken-types.js';
@@ -63,7 +67,7 @@ beforeAll(() => {
 
 afterAll(() => pki?.remove());
 
-function verifier(opts: { certificates?: StiCertificateCache | null; replay?: MemoryReplayStore | RedisReplayStore; clock?: () => number; registry?: Registry } = {}): StirShakenVerifier {
+function verifier(opts: { certificates?: StiCertificateCache | null; replay?: MemoryReplayStore | RedisReplayStore; clock?: () => number; registry?: Registry; revocations?: RevocationList } = {}): StirShakenVerifier {
   const certificates = opts.certificates === null ? undefined : opts.certificates ?? new StiCertificateCache({
     verifier: new StiChainVerifier([new X509Certificate(root.cert)]), certificateDir: certDir, limits: LIMITS,
     maxEntries: 100, ttlMs: 3_600_000, negativeTtlMs: 1000, ...(opts.clock ? { clock: opts.clock } : {}),
@@ -71,6 +75,7 @@ function verifier(opts: { certificates?: StiCertificateCache | null; replay?: Me
   return new StirShakenVerifier({
     policy: DEFAULT_CALLER_TRUST_POLICY, certificates, replay: opts.replay ?? new MemoryReplayStore(1000),
     maxAgeMs: 60_000, futureSkewMs: 5_000, ...(opts.registry ? { metrics: createCallerTrustMetrics(opts.registry) } : {}),
+    ...(opts.revocations ? { revocations: opts.revocations } : {}),
   });
 }
 
@@ -191,6 +196,63 @@ describe('StirShakenVerifier', () => {
     const iat = Math.floor(later / 1000);
     const v = await verifier({ clock: () => later }).verify(input(await identity({ iat }), { receivedAt: later }));
     expect(v.failure).toMatchObject({ reason: 'certificate_expired', code: 437 });
+  });
+});
+
+describe('revocation (STI-PA CRL files)', () => {
+  const logger = createLogger({ level: 'silent' });
+  const signers = (): X509Certificate[] => [new X509Certificate(root.cert), new X509Certificate(inter.cert)];
+
+  it('a certificate on a CRL, or one whose intermediate is, never verifies (437); others still do', async () => {
+    const revokedSp = pki.issue(inter, { cn: 'SHAKEN 9999', tnAuthList: 'spc=EXPLICIT:0,IA5STRING:9999' });
+    const url = provision('revoked', revokedSp, inter);
+    const revocations = new RevocationList({ files: [pki.crl(inter, [revokedSp])], signers: signers(), logger });
+    expect(revocations.size).toBe(1);
+    const v = verifier({ revocations });
+    const refused = await v.verify(input(await identity({}, { key: revokedSp.key, x5u: url })));
+    expect(refused).toMatchObject({ verifies: false, failure: { reason: 'certificate_revoked', code: 437, text: 'Unsupported Credential' } });
+    expect((await v.verify(input(await identity()))).verifies).toBe(true);
+    // The root revokes the intermediate: every SP certificate under it is refused.
+    const byRoot = new RevocationList({ files: [pki.crl(root, [inter], { der: true })], signers: signers(), logger });
+    const v2 = await verifier({ revocations: byRoot }).verify(input(await identity()));
+    expect(v2.failure).toMatchObject({ reason: 'certificate_revoked', code: 437 });
+  });
+
+  it('a CRL no configured signer signed, or a file that is not a CRL, is refused at load', () => {
+    const rogue = pki.root('rogue CRL signer');
+    expect(() => new RevocationList({ files: [pki.crl(rogue, [sp])], signers: signers(), logger })).toThrow(/no configured signer/);
+    expect(() => new RevocationList({ files: [inter.certFile], signers: signers(), logger })).toThrow(/X509 CRL/);
+  });
+
+  it('the worker\'s set-up stops with an error naming trust.identity.crlFiles when a CRL cannot be used', () => {
+    const redis = new Redis({ lazyConnect: true });
+    const config = {
+      anchorsFile: root.certFile, certificateDir: undefined, fetchX5u: false, allowPrivateX5u: false, maxAgeSeconds: 60,
+      futureSkewSeconds: 5, crlFiles: [`${pki.dir}/missing.crl`], crlSignersFile: undefined, crlRefreshSeconds: 300,
+    };
+    const opts = { policy: DEFAULT_CALLER_TRUST_POLICY, redis, prefix: '{t}', metrics: createCallerTrustMetrics(new Registry()), logger };
+    expect(() => createIdentityVerifier({ ...opts, config })).toThrow(/^trust\.identity\.crlFiles: .*missing\.crl/);
+    const ok = createIdentityVerifier({ ...opts, config: { ...config, crlFiles: [pki.crl(root, [])] } });
+    expect(ok?.verifier).toBeInstanceOf(StirShakenVerifier);
+    ok?.close();
+    redis.disconnect();
+  });
+
+  it('refresh() applies a changed file and keeps the old list when the new one is bad', async () => {
+    const file = `${pki.dir}/live-crl.pem`;
+    copyFileSync(pki.crl(inter, []), file);
+    const revocations = new RevocationList({ files: [file], signers: signers(), logger });
+    const v = verifier({ revocations });
+    expect((await v.verify(input(await identity()))).verifies).toBe(true);
+    expect(revocations.refresh()).toBe('unchanged');
+    copyFileSync(pki.crl(inter, [sp]), file);
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    expect(revocations.refresh()).toBe('reloaded');
+    expect((await v.verify(input(await identity()))).failure).toMatchObject({ reason: 'certificate_revoked' });
+    copyFileSync(inter.certFile, file);
+    utimesSync(file, new Date(), new Date(Date.now() + 10_000));
+    expect(revocations.refresh()).toBe('failed');
+    expect(revocations.size).toBe(1);
   });
 });
 
