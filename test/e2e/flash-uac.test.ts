@@ -309,8 +309,8 @@ describe('failover and caps', () => {
     expect(new Set(sipp.wire.map((m) => m.callId)).size).toBe(1);
   });
 
-  it('requests to the outbound socket: answered for a trunk hop (OPTIONS 200, stray BYE 481), dropped from anywhere else', async () => {
-    const carrier = await uas('uas-flash-ring.xml', 'udp', {}, 2000);
+  it('requests to the outbound socket: answered for a trunk hop (OPTIONS 200, stray BYE 481), dropped from anywhere else; junk counted, never fatal', async () => {
+    const carrier = await uas('uas-flash-ring.xml', 'udp', {}, 5000);
     const uac = await uacFor([trunk('a', carrier.port, 'udp')]);
     const ask = async (from: string, method: string): Promise<string | undefined> => {
       const s = createSocket('udp4');
@@ -330,6 +330,14 @@ describe('failover and caps', () => {
     expect(await ask('127.0.0.1', 'OPTIONS')).toBe('SIP/2.0 200 OK');
     expect(await ask('127.0.0.1', 'BYE')).toMatch(/^SIP\/2\.0 481 /);
     expect(await ask('127.0.0.2', 'OPTIONS')).toBeUndefined();
+    expect(uac.drops.foreignRequest).toBe(1);
+    // Garbage, a response nobody asked for, an oversize datagram: dropped and counted, and the UAC still places calls.
+    const junk = createSocket('udp4');
+    const stray = 'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: nobody\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n';
+    for (const d of ['\u0000\u0001garbage', stray, 'x'.repeat(9000)]) junk.send(d, uac.localUdpPort, '127.0.0.1');
+    await waitFor(() => uac.drops.malformed === 2 && uac.drops.strayResponse === 1);
+    junk.close();
+    expect((await uac.place({ to: TO, cli: CLI, trunks: ['a'] })).outcome).toBe('rang');
   });
 
   it('an unknown trunk is refused before anything is sent', async () => {

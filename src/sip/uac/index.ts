@@ -6,5 +6,5 @@
 export { answerChallenge, parseChallenge, pickChallenge, type DigestChallenge } from './digest-auth.js';
 export { classifyFinal, FAILURE_CLASSES, mayFailOver, parseQ850, type FailureClass, type Q850Reason } from './failure-class.js';
 export type { FlashCallEvent, FlashCallRequest, FlashCallResult, FlashOutcome, TrunkAttempt } from './flash-call-types.js';
-export { NativeUac, type UacObserver } from './native-uac.js';
+export { NativeUac, type UacDrops, type UacObserver } from './native-uac.js';
 export { TrunkGate, type GateRefusal } from './trunk-gate.js';

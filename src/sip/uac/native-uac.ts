@@ -14,6 +14,16 @@ import { TcpConnector } from './tcp-connector.js';
 import { TrunkGate } from './trunk-gate.js';
 import { callIdentity, minimalSdp } from './uac-requests.js';
 
+/** Messages the UAC's socket did not use, by why (for metrics and tests). */
+export interface UacDrops {
+  /** Too large, unparseable or malformed. */
+  malformed: number;
+  /** A response matching no call (a late retransmission, or someone else's). */
+  strayResponse: number;
+  /** A request from an address that is no trunk's next hop. */
+  foreignRequest: number;
+}
+
 /** What the UAC reports for metrics: per-trunk attempts and gate refusals. */
 export interface UacObserver {
   attempt(a: TrunkAttempt): void;
@@ -44,6 +54,7 @@ export class NativeUac implements MessageHandler {
   /** The next hops' IP addresses (as the sockets report sources). */
   private readonly hopAddresses = new Set<string>();
   private running = false;
+  readonly drops: UacDrops = { malformed: 0, strayResponse: 0, foreignRequest: 0 };
 
   constructor(
     private readonly cfg: OutboundConfig,
@@ -195,19 +206,25 @@ export class NativeUac implements MessageHandler {
   /** Every message the UAC's socket or connections receive. Never throws. */
   handle(data: Buffer, reply: ReplyPath, address: string, port: number): void {
     try {
-      if (data.length > this.sip.maxMessageBytes) return;
-      const { msg, problem } = parseMessage(data.toString('latin1'));
-      if (problem !== undefined) return;
+      const { msg, problem } = data.length > this.sip.maxMessageBytes ? { msg: undefined, problem: 'oversize' } : parseMessage(data.toString('latin1'));
+      if (msg === undefined || problem !== undefined) {
+        this.drops.malformed++;
+        return;
+      }
       const call = this.byCallId.get(msg.callId);
       if (!msg.isRequest) {
-        call?.onResponse(msg);
+        if (call === undefined) this.drops.strayResponse++;
+        else call.onResponse(msg);
         return;
       }
       // Requests are answered only for a trunk's next hop: this socket is no oracle or reflector
       // for anybody else.
-      if (msg.method === 'ACK' || !this.hopAddresses.has(address)) return;
+      if (!this.hopAddresses.has(address)) {
+        this.drops.foreignRequest++;
+        return;
+      }
       const via = parseTopVia(msg.via[0] ?? '');
-      if (via === undefined) return;
+      if (msg.method === 'ACK' || via === undefined) return;
       msg.source = { address, port, transport: reply.transport };
       // A BYE inside a call we placed (the far end hung up first) ends it; nothing else is served here.
       const code = msg.method === 'BYE' && call !== undefined ? 200 : msg.method === 'OPTIONS' ? 200 : 481;
