@@ -212,6 +212,34 @@ describe('digest authentication (407 with two challenges)', () => {
   });
 });
 
+describe('digest authentication (401 WWW-Authenticate)', () => {
+  it('answers a 401 with Authorization on a new INVITE; credentials for another realm leave it unanswered: rejected', async () => {
+    const www = {
+      '407 Proxy Authentication Required': '401 Unauthorized', 'Proxy-Authenticate:': 'WWW-Authenticate:', 'Proxy-Authorization:': 'Authorization:',
+    };
+    const challenge1 = 'Digest realm="carrier.test", nonce="n-1", qop="auth", algorithm=SHA-256';
+    const challenge2 = 'Digest realm="carrier.test", nonce="n-2", qop="auth", algorithm=MD5';
+    const carrier = await uas(scenarioVariant('uas-flash-auth.xml', www), 'udp', { challenge1, challenge2 });
+    const uac = await uacFor([trunk('a', carrier.port, 'udp', { credentials: { username: 'flash', password: 's3cret', realm: 'carrier.test' } })]);
+    const result = await uac.place({ to: TO, cli: CLI, trunks: ['a'] });
+    const sipp = await carrier.done;
+    expect(sipp.exitCode, sippDump(sipp)).toBe(0);
+    expect(result.outcome).toBe('rang');
+    const second = callMessages(sipp.wire, result.attempts[0]!.callId).filter((m) => m.method === 'INVITE')[1]!;
+    expect(second.header('Authorization')).toMatch(/^Digest username="flash", realm="carrier\.test", nonce="n-1", .*algorithm=SHA-256/);
+
+    // The same challenges, credentials for another realm: nothing to answer, so no second INVITE (SIPp
+    // waits for one in vain and gives up at its timeout).
+    const other = await uas(scenarioVariant('uas-flash-auth.xml', www), 'udp', { challenge1, challenge2 }, 3000);
+    const uac2 = await uacFor([trunk('a', other.port, 'udp', { credentials: { username: 'flash', password: 's3cret', realm: 'elsewhere' } })]);
+    const r2 = await uac2.place({ to: TO, cli: CLI, trunks: ['a'] });
+    expect(r2).toMatchObject({ outcome: 'failed', failureClass: 'rejected' });
+    expect(r2.attempts[0]!.finalStatus).toBe(401);
+    const otherRun = await other.done;
+    expect(ladder(callMessages(otherRun.wire, r2.attempts[0]!.callId))).toEqual(['in INVITE', 'out 401 INVITE', 'in ACK']);
+  });
+});
+
 describe('failover and caps', () => {
   it('503 on the first trunk: the second trunk rings; 486 on the first: no second trunk', async () => {
     const first = await uas(scenarioVariant('uas-flash-reject.xml', { '486 Busy Here': '503 Service Unavailable' }), 'udp', { reason: 'Q.850;cause=38' });
