@@ -240,6 +240,28 @@ describe('digest authentication (401 WWW-Authenticate)', () => {
   });
 });
 
+describe('outbound proxy and number format', () => {
+  it('sends everything to the outbound proxy with a Route naming it; the Request-URI keeps the trunk domain; digits without +', async () => {
+    const proxy = await uas('uas-flash-ring.xml', 'udp');
+    const uac = await uacFor([trunk('a', 5060, 'udp', {
+      // Never resolved or contacted: the proxy is the only next hop.
+      target: { transport: 'udp', host: 'sbc.carrier.invalid', port: 5060, text: 'udp:sbc.carrier.invalid:5060' },
+      domain: 'sbc.carrier.invalid', fromDomain: 'ringproof.test', numberFormat: 'digits', pai: false,
+      outboundProxy: { transport: 'udp', host: '127.0.0.1', port: proxy.port, text: `udp:127.0.0.1:${proxy.port}` },
+    })]);
+    const result = await uac.place({ to: TO, cli: CLI, trunks: ['a'] });
+    const sipp = await proxy.done;
+    expect(sipp.exitCode, sippDump(sipp)).toBe(0);
+    expect(result.outcome).toBe('rang');
+    const call = callMessages(sipp.wire, result.attempts[0]!.callId);
+    const [invite, , , cancel, , , ack] = call;
+    expect(invite!.text.split('\n')[0]).toBe(`INVITE sip:${TO.slice(1)}@sbc.carrier.invalid:5060;user=phone SIP/2.0`);
+    for (const m of [invite!, cancel!, ack!]) expect(m.header('Route')).toBe(`<sip:127.0.0.1:${proxy.port};lr>`);
+    expect(invite!.header('From')).toMatch(new RegExp(`^<sip:${CLI.slice(1)}@ringproof\\.test;user=phone>;tag=`));
+    expect(invite!.header('P-Asserted-Identity')).toBeUndefined();
+  });
+});
+
 describe('failover and caps', () => {
   it('503 on the first trunk: the second trunk rings; 486 on the first: no second trunk', async () => {
     const first = await uas(scenarioVariant('uas-flash-reject.xml', { '486 Busy Here': '503 Service Unavailable' }), 'udp', { reason: 'Q.850;cause=38' });
