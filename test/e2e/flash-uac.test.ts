@@ -179,6 +179,22 @@ describe.each(['udp', 'tcp'] as const)('flash call over %s', (transport) => {
   });
 });
 
+describe('forked answers', () => {
+  it('two 200 OK with different To tags: each dialog is ACKed and BYEd; recorded answered once', async () => {
+    const carrier = await uas('uas-flash-fork.xml', 'udp');
+    const uac = await uacFor([trunk('a', carrier.port, 'udp')], {}, { t1Ms: 20, t2Ms: 80 });
+    const result = await uac.place({ to: TO, cli: CLI, trunks: ['a'] });
+    const sipp = await carrier.done;
+    expect(sipp.exitCode, sippDump(sipp)).toBe(0);
+    expect(result).toMatchObject({ outcome: 'answered', attempts: [{ byeStatus: 200, statuses: [100, 180, 200] }] });
+    const call = callMessages(sipp.wire, result.attempts[0]!.callId);
+    const byes = call.filter((m) => m.method === 'BYE');
+    expect(byes.map((m) => /tag=([^;\s]+)/.exec(m.header('To')!)?.[1])).toEqual([expect.stringContaining('SIPpTag05'), expect.stringContaining('SIPpTag15')]);
+    expect(byes.map((m) => m.text.split('\n')[0]!.split(' ')[1]!.split('@')[0])).toEqual(['sip:phone', 'sip:phone2']);
+    await waitFor(() => uac.callsInFlight === 0);
+  });
+});
+
 describe('digest authentication (407 with two challenges)', () => {
   const creds = { username: 'flash', password: 's3cret', realm: undefined };
   it.each([

@@ -50,6 +50,11 @@ function headerLines(msg: SipMessage, name: string): string[] {
   return out;
 }
 
+/** The tag parameter of a To header value ("" when none). */
+function toTag(to: string | undefined): string {
+  return /;\s*tag\s*=\s*([^;\s]+)/i.exec(to ?? '')?.[1] ?? '';
+}
+
 type State = 'calling' | 'proceeding' | 'completed' | 'answered' | 'done';
 
 /**
@@ -66,7 +71,6 @@ export class FlashCall {
   private authTried = false;
   private invite: Retransmitter | undefined;
   private cancel: Retransmitter | undefined;
-  private bye: Retransmitter | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private startMs = 0;
   private ringAtMs: number | undefined;
@@ -74,7 +78,12 @@ export class FlashCall {
   /** Our ring timeout fired before any provisional response: CANCEL as soon as one arrives. */
   private cancelWanted = false;
   private lastAck: string | undefined;
-  private dialogAck: string | undefined;
+  /**
+   * Every dialog a 2xx created, by To tag: a forking proxy may deliver 2xx from several phones, and
+   * each is ACKed and BYEd. `bye` runs until its final response or timer F.
+   */
+  private readonly dialogs = new Map<string, { ack: string; bye: Retransmitter | undefined }>();
+  private firstTag: string | undefined;
   private outcomeSent = false;
   /** The 2xx's 64*T1 of re-ACKing is over: retire as soon as the BYE is done. */
   private lingerDone = false;
@@ -113,19 +122,17 @@ export class FlashCall {
       else this.final(msg);
     } else if (msg.cseqMethod === 'CANCEL' && status >= 200) {
       this.cancel?.stop();
-    } else if (msg.cseqMethod === 'BYE' && status >= 200 && this.bye !== undefined) {
-      this.bye.stop();
-      this.bye = undefined;
-      this.attempt.byeStatus = status;
-      this.emitOutcome();
-      if (this.lingerDone) this.retire();
+    } else if (msg.cseqMethod === 'BYE' && status >= 200) {
+      this.byeDone(toTag(msg.to), status);
     }
   }
 
   /** Stop everything at once (shutdown). */
   abort(): void {
-    this.bye?.stop();
-    this.bye = undefined;
+    for (const d of this.dialogs.values()) {
+      d.bye?.stop();
+      d.bye = undefined;
+    }
     if (!this.outcomeSent) this.end('failed', 'network', undefined);
     this.retire();
   }
@@ -205,41 +212,57 @@ export class FlashCall {
   }
 
   private answered(msg: SipMessage): void {
-    if (this.state === 'answered' || this.state === 'done') {
+    const tag = toTag(msg.to);
+    const known = this.dialogs.get(tag);
+    if (known !== undefined) {
       // The 2xx is retransmitted until our ACK arrives (§13.3.1.4): ACK it again.
-      if (this.dialogAck !== undefined) this.ctx.send(this.dialogAck);
+      this.ctx.send(known.ack);
       return;
     }
-    this.attempt.statuses.push(msg.status);
-    this.attempt.finalStatus = msg.status;
-    this.state = 'answered';
-    this.invite?.stop();
-    this.cancel?.stop();
+    if (this.state === 'done') return;
+    if (this.state !== 'answered') {
+      this.attempt.statuses.push(msg.status);
+      this.attempt.finalStatus = msg.status;
+      this.state = 'answered';
+      this.invite?.stop();
+      this.cancel?.stop();
+      this.attempt.outcome = 'answered';
+      this.firstTag = tag;
+      this.closeRing();
+      // 2xx retransmissions stop once our ACK arrives; keep re-ACKing for 64*T1.
+      this.after(64 * this.ctx.t1Ms + 100, () => {
+        this.lingerDone = true;
+        this.retire();
+      });
+    }
     const rr = msg.headerValues('record-route').filter((r) => SAFE_ROUTE.test(r));
     const dialog: Dialog = {
       remoteTarget: contactUri(msg.header('contact')) ?? this.ctx.identity.requestUri,
       routeLines: [...rr].reverse().map((r) => `Route: ${r}\r\n`).join(''),
       toWithTag: msg.to ?? this.ctx.identity.to,
     };
-    this.dialogAck = buildInDialog(this.ctx.identity, dialog, 'ACK', this.cseq);
-    this.ctx.send(this.dialogAck);
+    const ack = buildInDialog(this.ctx.identity, dialog, 'ACK', this.cseq);
+    this.ctx.send(ack);
     const byeText = buildInDialog(this.ctx.identity, dialog, 'BYE', this.cseq + 1);
-    this.attempt.outcome = 'answered';
-    this.closeRing();
-    this.bye = new Retransmitter(() => this.ctx.send(byeText), {
+    const bye = new Retransmitter(() => this.ctx.send(byeText), {
       t1Ms: this.ctx.t1Ms, capMs: this.ctx.t2Ms, reliable: this.ctx.reliable,
-      onTimeout: () => {
-        this.bye = undefined;
-        this.emitOutcome();
-        if (this.lingerDone) this.retire();
-      },
+      onTimeout: () => this.byeDone(tag, undefined),
     });
-    this.bye.start();
-    // 2xx retransmissions stop once our ACK arrives; keep re-ACKing for 64*T1.
-    this.after(64 * this.ctx.t1Ms + 100, () => {
-      this.lingerDone = true;
-      this.retire();
-    });
+    this.dialogs.set(tag, { ack, bye });
+    bye.start();
+  }
+
+  /** A BYE got its final response (or none by timer F): the first dialog's decides the outcome record. */
+  private byeDone(tag: string, status: number | undefined): void {
+    const d = this.dialogs.get(tag);
+    if (d?.bye === undefined) return;
+    d.bye.stop();
+    d.bye = undefined;
+    if (tag === this.firstTag) {
+      this.attempt.byeStatus = status;
+      this.emitOutcome();
+    }
+    if (this.lingerDone) this.retire();
   }
 
   private sendInvite(authLine: string): void {
@@ -282,7 +305,8 @@ export class FlashCall {
 
   private retire(): void {
     if (this.state === 'done') return;
-    if (this.bye !== undefined) return; // the BYE transaction still runs; its timeout retires us
+    // A BYE transaction still runs: its end retires us.
+    for (const d of this.dialogs.values()) if (d.bye !== undefined) return;
     this.state = 'done';
     this.invite?.stop();
     this.cancel?.stop();
