@@ -75,6 +75,12 @@ export async function didRoutes(app: FastifyInstance, opts: DidRoutesOptions): P
     return record;
   });
 
+  app.post<{ Params: { did: string } }>('/dids/:did/unflag', { schema: { params: didParams } }, async (request) => {
+    const record = await answer(() => pool.unflag(did(request.params.did, 'did')));
+    logger.info({ did: maskNumber(record.did), by: opts.principalOf(request).name }, 'DID flag removed');
+    return record;
+  });
+
   app.post<{ Params: { did: string }; Body: { force?: boolean } | null }>('/dids/:did/restore', {
     schema: { params: didParams, body: restoreBody }, preValidation: rejectUnknownProperties(['force']),
   }, async (request) => {

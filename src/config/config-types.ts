@@ -424,6 +424,24 @@ export interface DidPoolConfig {
   restoreQuietMinutes: number;
   /** A DID that drew more unwanted calls than this in that window is not restored. */
   restoreMaxUnwantedCalls: number;
+  /** Flagging a DID whose unwanted-call rate rises far above its normal level. */
+  flag: DidFlagConfig;
+}
+
+/**
+ * `didPool.flag`: every minute one API process compares each DID's unwanted calls (calls that
+ * concerned no session) of the last `recentMinutes` with its rate over the `baselineMinutes` before.
+ */
+export interface DidFlagConfig {
+  enabled: boolean;
+  recentMinutes: number;
+  baselineMinutes: number;
+  /** Flagged when the recent rate is above `factor` times the baseline rate (at least 1 call a minute)… */
+  factor: number;
+  /** …and at least this many unwanted calls came in the recent window. */
+  minCalls: number;
+  /** How long a flag stays (it can be removed before). */
+  seconds: number;
 }
 
 export type Role = 'all' | 'edge' | 'worker' | 'api';

@@ -5,6 +5,8 @@ import type { Registry } from 'prom-client';
 import { unavailableError } from '../api/api-request-error.js';
 import { MemoryGuardedStore } from '../api/memory-guarded-store.js';
 import { DidPool } from '../dids/did-pool.js';
+import { createDidFlagMetrics, DidFlagWatch } from '../dids/did-flag-watch.js';
+import { NO_ABUSE_EVENTS } from '../abuse/abuse-event.js';
 import { CreationChecks } from '../api/creation-checks.js';
 import { registerApi } from '../api/register-api.js';
 import { BlocklistStore } from '../abuse/blocklist-store.js';
@@ -74,6 +76,11 @@ export async function startApiRole(
     redis: deps.connection, prefix: deps.prefix, conversion: { ...conv, enabled: conv.enabled && config.limits.create.enabled },
     metrics: limitMetrics, logger: deps.logger,
   });
+  // No abuse webhook sink is wired in this build yet: flags are logged, counted and listed.
+  const didFlags = new DidFlagWatch({
+    redis: deps.connection, prefix: deps.prefix, pool: didPool, events: NO_ABUSE_EVENTS, metrics: createDidFlagMetrics(deps.registry), logger: deps.logger,
+  });
+  didFlags.start();
   const reloadDenyPrefixes = (): void => { numbers.policy.reload(); };
   process.on('SIGHUP', reloadDenyPrefixes);
   await registerApi(app, {
@@ -83,6 +90,7 @@ export async function startApiRole(
   return {
     stop: async () => {
       process.off('SIGHUP', reloadDenyPrefixes);
+      await didFlags.stop();
       numbers.close();
       await expiryQueue.close();
     },

@@ -15,6 +15,7 @@ export const RELOADABLE_KEYS: readonly string[] = Object.freeze([
   'didPool.quarantineDays',
   'didPool.restoreQuietMinutes',
   'didPool.restoreMaxUnwantedCalls',
+  'didPool.flag',
   'log.level',
 ]);
 

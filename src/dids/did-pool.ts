@@ -16,6 +16,18 @@ export interface DidRecord {
   quarantineUntil?: number;
   reason?: string;
   restoredAt?: number;
+  /** Set by the anomaly watch (did-flag-watch.ts); shown only until it expires. */
+  flag?: DidFlag;
+}
+
+/** An automatic flag on a DID: why, when, until when, and the rates that raised it. */
+export interface DidFlag {
+  reason: 'unwanted_calls_spike';
+  at: number;
+  expiresAt: number;
+  /** Unwanted calls per minute in the recent window, and in the baseline before it. */
+  recentPerMinute: number;
+  baselinePerMinute: number;
 }
 
 /** A DID as listed: its record and the unwanted calls it drew in the quiet window. */
@@ -71,6 +83,10 @@ export class DidPool {
     this.settings = settings;
   }
 
+  get config(): DidPoolConfig {
+    return this.settings;
+  }
+
   /** Start-up and SIGHUP: the configuration's `dids` join (see seedDidPoolScript). Resolves with the DIDs in service. */
   async seed(dids: readonly string[]): Promise<number> {
     return Number(await runScript(this.redis, seedDidPoolScript, [this.hash, this.active], [this.clock(), ...dids]));
@@ -82,15 +98,35 @@ export class DidPool {
   }
 
   async list(): Promise<DidView[]> {
-    const records = Object.values(await this.redis.hgetall(this.hash)).map(parseRecord).filter((r): r is DidRecord => r !== undefined);
     const unwanted = await this.unwantedCalls();
-    return records.sort((a, b) => a.did.localeCompare(b.did)).map((r) => ({ ...r, unwantedCalls: unwanted.get(r.did) ?? 0 }));
+    return (await this.records()).sort((a, b) => a.did.localeCompare(b.did)).map((r) => ({ ...r, unwantedCalls: unwanted.get(r.did) ?? 0 }));
+  }
+
+  /** Every record, flags past their expiry left out. */
+  async records(): Promise<DidRecord[]> {
+    return Object.values(await this.redis.hgetall(this.hash)).map((j) => this.current(parseRecord(j))).filter((r): r is DidRecord => r !== undefined);
   }
 
   async get(did: string): Promise<DidView> {
-    const r = parseRecord(await this.redis.hget(this.hash, did));
+    const r = this.current(parseRecord(await this.redis.hget(this.hash, did)));
     if (!r) throw new DidNotFound(did);
     return { ...r, unwantedCalls: (await this.unwantedCalls()).get(did) ?? 0 };
+  }
+
+  /** Sets a flag on a DID that has none in force; resolves true when it did. Its status is left alone. */
+  async flag(did: string, flag: DidFlag): Promise<boolean> {
+    const cur = this.current(parseRecord(await this.redis.hget(this.hash, did)));
+    if (!cur || cur.flag) return false;
+    return (await this.change(did, cur.status, { ...cur, flag }, cur.status === 'active')).ok;
+  }
+
+  /** Removes a DID's flag (an operator judged it); resolves with the record after. */
+  async unflag(did: string): Promise<DidRecord> {
+    const cur = parseRecord(await this.redis.hget(this.hash, did));
+    if (!cur) throw new DidNotFound(did);
+    const { flag: _f, ...rest } = cur;
+    if (!(await this.change(did, cur.status, rest, cur.status === 'active')).ok) return this.unflag(did);
+    return rest;
   }
 
   /** Puts a new DID in service. An active DID is left as it is (created false); a quarantined one must be restored. */
@@ -151,8 +187,13 @@ export class DidPool {
   /** Unwanted calls per DID over the quiet window, from the per-minute counts (field trunk|DID|outcome). */
   private async unwantedCalls(): Promise<Map<string, number>> {
     const minute = Math.floor(this.clock() / 60_000);
+    return this.unwantedCallsBetween(minute - this.settings.restoreQuietMinutes + 1, minute);
+  }
+
+  /** Unwanted calls per DID in the epoch minutes first..last (inclusive), one pipeline. */
+  async unwantedCallsBetween(first: number, last: number): Promise<Map<string, number>> {
     const pipeline = this.redis.pipeline();
-    for (let m = minute - this.settings.restoreQuietMinutes + 1; m <= minute; m++) pipeline.hgetall(this.aggregateKey(m));
+    for (let m = first; m <= last; m++) pipeline.hgetall(this.aggregateKey(m));
     const out = new Map<string, number>();
     for (const [err, counts] of (await pipeline.exec()) ?? []) {
       if (err) throw err;
@@ -162,6 +203,14 @@ export class DidPool {
       }
     }
     return out;
+  }
+
+  private current(r: DidRecord | undefined): DidRecord | undefined {
+    if (r?.flag && r.flag.expiresAt <= this.clock()) {
+      const { flag: _f, ...rest } = r;
+      return rest;
+    }
+    return r;
   }
 
   private async change(did: string, expect: '' | DidStatus, record: DidRecord, inService: boolean): Promise<{ ok: boolean; now?: DidRecord }> {

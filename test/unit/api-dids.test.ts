@@ -56,6 +56,9 @@ describe('/v1/dids', () => {
     const forced = await call(open, 'POST', `/v1/dids/${enc('+15550104003')}/restore`, { force: true });
     expect(forced).toMatchObject({ status: 200, body: { status: 'active' } });
     expect((await call(open, 'GET', `/v1/dids/${enc('+15550104009')}`)).status).toBe(404);
+    const unflagged = await call(open, 'POST', `/v1/dids/${enc('+15550104003')}/unflag`);
+    expect(unflagged).toMatchObject({ status: 200, body: { did: '+15550104003', status: 'active' } });
+    expect(unflagged.body.flag).toBeUndefined();
   });
 
   it('answers garbage with 400 naming the field', async () => {

@@ -348,7 +348,8 @@ describe('limits.conversion (low-conversion throttle)', () => {
 describe('didPool', () => {
   it('reads it over the defaults and names the bad key', () => {
     expect(loadConfig({ file: writeYaml('didPool:\n  quarantineDays: 30\n'), env: {} }).didPool)
-      .toEqual({ quarantineDays: 30, restoreQuietMinutes: 60, restoreMaxUnwantedCalls: 10 });
+      .toMatchObject({ quarantineDays: 30, restoreQuietMinutes: 60, restoreMaxUnwantedCalls: 10, flag: { enabled: true, factor: 10 } });
+    expectInvalid({ file: writeYaml('didPool:\n  flag: { factor: 1 }\n'), env: {} }, 'didPool.flag.factor', 'must be an integer from 2 to 1000');
     expectInvalid({ file: writeYaml('didPool:\n  restoreQuietMinutes: 5000\n'), env: {} },
       'didPool.restoreQuietMinutes', 'must be an integer from 1 to 1440');
     expectInvalid({ file: writeYaml('didPool:\n  quarantine: 3\n'), env: {} }, 'didPool.quarantine', 'unknown key');

@@ -3,6 +3,10 @@ import { Redis } from 'ioredis';
 import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
 import { DidPool, DidPoolConflict } from '../../src/dids/did-pool.js';
 import { defaultDidPoolConfig } from '../../src/dids/did-pool-defaults.js';
+import { createDidFlagMetrics, DidFlagWatch } from '../../src/dids/did-flag-watch.js';
+import type { AbuseEvent } from '../../src/abuse/abuse-event.js';
+import { Registry } from 'prom-client';
+import { pino } from 'pino';
 import { verifyKeys } from '../../src/verify/verify-keys.js';
 
 // The Redis DID pool: seeded from the configuration, quarantine on release, restore only after the
@@ -97,5 +101,44 @@ describe('DID pool', () => {
     await pool.seed([A, B]);
     await pool.release(A);
     expect((await pool.restore(A, { force: true })).status).toBe('active');
+  });
+
+  it('flags a DID whose unwanted calls rise far above its baseline, with reason and expiry, and an operator can unflag it', async () => {
+    await pool.seed([A, B, C]);
+    const events: AbuseEvent[] = [];
+    const registry = new Registry();
+    const watch = new DidFlagWatch({
+      redis, prefix: PREFIX, pool, events: { emit: (e) => { events.push(e); }, close: async () => undefined },
+      metrics: createDidFlagMetrics(registry), logger: pino({ level: 'silent' }), clock: () => now,
+    });
+    // Baseline (the 6 hours before the last 10 minutes): A gets 2 a minute, B 20 a minute.
+    for (let m = 10; m < 370; m += 1) {
+      await unwanted(A, 2, m);
+      await unwanted(B, 20, m);
+    }
+    // Recent 10 minutes: A 30 a minute (15x its baseline), B 30 a minute (1.5x), C 4 a minute (quiet DID, floor 1/min, under minCalls).
+    for (let m = 0; m < 10; m++) {
+      await unwanted(A, 30, m);
+      await unwanted(B, 30, m);
+      await unwanted(C, 4, m);
+    }
+    expect(await watch.scan()).toEqual([A]);
+    // Flagged once: a second scan changes nothing.
+    expect(await watch.scan()).toEqual([]);
+    const a = await pool.get(A);
+    expect(a.flag).toEqual({ reason: 'unwanted_calls_spike', at: now, expiresAt: now + DAY, recentPerMinute: 30, baselinePerMinute: 2 });
+    expect(a.status).toBe('active');
+    expect(events).toEqual([{
+      type: 'abuse.flagged', subject: { kind: 'did', value: A }, reason: 'auto:unwanted_calls_spike', expiresAt: now + DAY, at: now,
+      detail: { process: 'api', recentPerMinute: 30, baselinePerMinute: 2 },
+    }]);
+    const m = await registry.getSingleMetric('ringproof_abuse_flags_total')?.get();
+    expect(m?.values.find((v) => v.labels.kind === 'did')?.value).toBe(1);
+    // Reversible, and it expires by itself.
+    expect((await pool.unflag(A)).flag).toBeUndefined();
+    expect((await pool.get(A)).flag).toBeUndefined();
+    expect(await watch.scan()).toEqual([A]);
+    now += DAY + 1;
+    expect((await pool.get(A)).flag).toBeUndefined();
   });
 });

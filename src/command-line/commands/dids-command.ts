@@ -55,6 +55,14 @@ export function registerDidsCommands(program: Command): void {
       }));
       process.stdout.write(line(record));
     });
+  dids.command('unflag')
+    .description('remove the automatic flag of a DID (an unwanted-call spike) once it has been looked at')
+    .argument('<did>', 'E.164')
+    .option('-c, --config <file>', 'configuration file')
+    .action(async (text: string, o: { config?: string }) => {
+      const did = didArgument(text);
+      process.stdout.write(line(await withPool(o.config, (pool) => pool.unflag(did))));
+    });
   dids.command('restore')
     .description('put a quarantined DID back in service: after its quarantine (or --force) and only once it has gone quiet')
     .argument('<did>', 'E.164')
