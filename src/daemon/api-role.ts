@@ -6,7 +6,6 @@ import { unavailableError } from '../api/api-request-error.js';
 import { MemoryGuardedStore } from '../api/memory-guarded-store.js';
 import { DidPool } from '../dids/did-pool.js';
 import { createDidFlagMetrics, DidFlagWatch } from '../dids/did-flag-watch.js';
-import { NO_ABUSE_EVENTS } from '../abuse/abuse-event.js';
 import { CreationChecks } from '../api/creation-checks.js';
 import { registerApi } from '../api/register-api.js';
 import { BlocklistStore } from '../abuse/blocklist-store.js';
@@ -20,6 +19,7 @@ import type { RedisConnection } from '../redis/redis-connection.js';
 import { EXPIRY_QUEUE } from '../verify/queue-names.js';
 import { RedisVerificationStore } from '../verify/redis-verification-store.js';
 import type { VerifyMetrics } from '../verify/verify-metrics.js';
+import { createAbuseEventSink } from './abuse-event-sink.js';
 
 export interface ApiRole {
   stop(): Promise<void>;
@@ -76,9 +76,10 @@ export async function startApiRole(
     redis: deps.connection, prefix: deps.prefix, conversion: { ...conv, enabled: conv.enabled && config.limits.create.enabled },
     metrics: limitMetrics, logger: deps.logger,
   });
-  // No abuse webhook sink is wired in this build yet: flags are logged, counted and listed.
+  // Flags are logged, counted, listed, and sent as signed abuse.flagged webhooks when abuse.webhookUrl is set.
+  const abuseEvents = createAbuseEventSink(config, deps.connection, deps.prefix, deps.registry, deps.logger);
   const didFlags = new DidFlagWatch({
-    redis: deps.connection, prefix: deps.prefix, pool: didPool, events: NO_ABUSE_EVENTS, metrics: createDidFlagMetrics(deps.registry), logger: deps.logger,
+    redis: deps.connection, prefix: deps.prefix, pool: didPool, events: abuseEvents, metrics: createDidFlagMetrics(deps.registry), logger: deps.logger,
   });
   didFlags.start();
   const reloadDenyPrefixes = (): void => { numbers.policy.reload(); };
@@ -91,6 +92,7 @@ export async function startApiRole(
     stop: async () => {
       process.off('SIGHUP', reloadDenyPrefixes);
       await didFlags.stop();
+      await abuseEvents.close();
       numbers.close();
       await expiryQueue.close();
     },

@@ -1,8 +1,5 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { AbuseEventSink } from '../abuse/abuse-event.js';
-import { NO_ABUSE_EVENTS } from '../abuse/abuse-event.js';
-import { WebhookAbuseEventSink } from '../abuse/abuse-webhook-sink.js';
 import { BlocklistMirror } from '../abuse/blocklist-mirror.js';
 import { createBlocklistMetrics } from '../abuse/blocklist-metrics.js';
 import { BlocklistStore } from '../abuse/blocklist-store.js';
@@ -11,18 +8,7 @@ import type { RingproofConfig } from '../config/config-types.js';
 import type { EdgeOptions } from '../edge/edge.js';
 import type { CandidateFilter } from '../queue/pending-numbers.js';
 import { createRedis, type RedisConnection } from '../redis/redis-connection.js';
-import { WebhookQueue } from '../webhooks/webhook-queue.js';
-
-/**
- * Where automatic abuse actions go: signed `abuse.*` webhooks through the webhooks queue when
- * `abuse.webhookUrl` is set (the worker role delivers them), nowhere otherwise.
- */
-export function createAbuseEventSink(config: RingproofConfig, connection: RedisConnection, prefix: string, registry: Registry, logger: Logger): AbuseEventSink {
-  const url = config.abuse.webhookUrl;
-  if (url === undefined) return NO_ABUSE_EVENTS;
-  const queue = new WebhookQueue({ connection, prefix, maxAttempts: config.webhooks.maxAttempts, logger });
-  return new WebhookAbuseEventSink({ queue, url, logger, registry });
-}
+import { createAbuseEventSink } from './abuse-event-sink.js';
 
 /**
  * The edge's abuse parts that need Redis: its copy of the shared blocklist (a subscriber
