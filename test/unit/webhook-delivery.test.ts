@@ -61,7 +61,7 @@ async function pipeline(opts: { maxAttempts: number; timeoutMs?: number }) {
     webhooks: { defaultUrl: undefined, secrets: [SECRET], maxAttempts: opts.maxAttempts, timeoutMs: opts.timeoutMs ?? 2000, directFirstAttempt: true,
       allowPrivateTargets: ['127.0.0.0/8'],
     },
-    redis: { url: redis.url, keyPrefix: prefix, embeddedBinary: 'redis-server', appendfsync: 'everysec' as const, maxmemoryMb: 0, memoryHighWaterPercent: 90 },
+    redis: { url: redis.url, keyPrefix: prefix, embeddedBinary: 'redis-server', appendfsync: 'everysec' as const, maxmemoryMb: 0, memoryHighWaterPercent: 90, waitReplicas: 0, waitTimeoutMs: 1000 },
   };
   const workerConn = new Redis(redis.url, { maxRetriesPerRequest: null });
   const queue = WebhookQueue.fromConfig(config, { host: '127.0.0.1', port: redis.port }, { backoffMs: 40, backoffJitter: 0 });
