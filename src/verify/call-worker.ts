@@ -47,11 +47,11 @@ export interface CallWorkerOptions extends VerifyWorkerOptions {
    */
   identity?: CallerTrustVerifier;
   /**
-   * Confirms, once a batch's webhooks are sent and marked, that the batch's writes (decisions, marks)
-   * reached the Redis replicas (ReplicaWait, redis.waitReplicas), before the job completes: a
-   * promoted replica then never runs the batch again and POSTs its webhooks a second time. Not
-   * before the POST: that would widen the window in which a second delivery of the same Call-ID
-   * (another edge) finds the decision unmarked and POSTs too (scale-out test b).
+   * Confirms the decision script's writes reached the Redis replicas before any webhook goes out, and
+   * the webhooks' marks after (ReplicaWait, redis.waitReplicas): a promoted replica then never lacks
+   * a decision already told, nor decides and POSTs it again.
+   * Not confirmed in time, the webhook goes out anyway: the job, on the replicas since the edge
+   * waited for them, is decided again at worst, and the webhook repeats with the same event id.
    */
   replicas?: { afterWrite(): Promise<boolean> };
 }
@@ -216,6 +216,7 @@ export class CallWorker {
         ...(this.opts.retentionSeconds !== undefined ? { retentionSeconds: this.opts.retentionSeconds } : {}),
         ...(this.opts.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: this.opts.dedupeWindowSeconds } : {}),
       });
+      await this.opts.replicas?.afterWrite();
       const decidedAt = this.clock();
       decisions.forEach((d, k) => {
         const event = valid[k] as CallEvent;
@@ -259,7 +260,8 @@ export class CallWorker {
     const settled = await Promise.allSettled(emits);
     const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) throw failed.reason;
-    // The decisions and "webhook sent" marks on a replica before the job completes (see `replicas`).
+    // The "webhook sent" marks on a replica too: a promoted replica without them would run the
+    // batch again and POST its webhooks a second time.
     if (emits.length > 0) await this.opts.replicas?.afterWrite();
     return results;
   }
