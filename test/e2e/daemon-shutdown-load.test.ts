@@ -49,8 +49,10 @@ async function startEdge(stateDir: string): Promise<DaemonProcess> {
   const config = tempDir('config');
   cleanups.push(() => config.remove());
   const configFile = join(config.dir, 'ringproof.yaml');
-  // No worker drains the queue here: its batches must not count as a backlog to shed.
-  writeFileSync(configFile, `shutdownGraceSeconds: ${GRACE_SECONDS}\npipeline:\n  shedAfterSeconds: 3600\n`);
+  // No worker drains the queue here: its batches must not count as a backlog to shed. Every call
+  // takes the queue path (prefilterWatermarkMs 0: the edge decides none itself), so each one's event
+  // can be found in Redis or the spool.
+  writeFileSync(configFile, `shutdownGraceSeconds: ${GRACE_SECONDS}\npipeline:\n  shedAfterSeconds: 3600\n  prefilterWatermarkMs: 0\n`);
   const d = await startDaemonProcess({
     configFile,
     transports: ['udp'],
