@@ -86,6 +86,10 @@ export interface RedisConfig {
   maxmemoryMb: number;
   /** Percent of maxmemory at which creation answers 503 (unsolicited calls are shed 10 points below). */
   memoryHighWaterPercent: number;
+  /** Replicas a queued call batch and a call decision must reach (WAIT): 'auto', 0 (never) or N (docs/topology.md). */
+  waitReplicas: 'auto' | number;
+  /** Longest WAIT for those replicas (ms). */
+  waitTimeoutMs: number;
 }
 
 export interface PipelineConfig {

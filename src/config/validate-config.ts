@@ -49,7 +49,7 @@ function readLog(c: ConfigChecker, value: unknown, d: LogConfig): LogConfig {
 
 function readRedis(c: ConfigChecker, value: unknown, d: RedisConfig): RedisConfig {
   const path = ['redis'];
-  const o = c.mapping(value, path, ['url', 'keyPrefix', 'embeddedBinary', 'appendfsync', 'maxmemoryMb', 'memoryHighWaterPercent']);
+  const o = c.mapping(value, path, ['url', 'keyPrefix', 'embeddedBinary', 'appendfsync', 'maxmemoryMb', 'memoryHighWaterPercent', 'waitReplicas', 'waitTimeoutMs']);
   return {
     url: c.pick<string | undefined>(o, path, 'url', d.url, (v, p) => {
       const s = c.string(v, p).trim();
@@ -71,6 +71,12 @@ function readRedis(c: ConfigChecker, value: unknown, d: RedisConfig): RedisConfi
       return n;
     }),
     memoryHighWaterPercent: c.pick(o, path, 'memoryHighWaterPercent', d.memoryHighWaterPercent, (v, p) => c.int(v, p, 20, 99)),
+    waitReplicas: c.pick<'auto' | number>(o, path, 'waitReplicas', d.waitReplicas, (v, p) => {
+      if (v === 'auto') return 'auto';
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > 16) c.fail(p, `must be "auto" or an integer from 0 to 16, got ${JSON.stringify(v)}`);
+      return v as number;
+    }),
+    waitTimeoutMs: c.pick(o, path, 'waitTimeoutMs', d.waitTimeoutMs, (v, p) => c.int(v, p, 10, 4000)),
   };
 }
 

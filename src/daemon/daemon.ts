@@ -24,6 +24,7 @@ import { resolveRedis, type RedisEndpoint } from './redis-setup.js';
 import { lockStateDir } from './state-dir-lock.js';
 import { startWorkerRole, type WorkerRole } from './worker-role.js';
 import { keepStringPrototypeFast } from '../v8/fast-string-prototype.js';
+import { sipTotals } from '../metrics/sip-totals.js';
 
 export interface DaemonOptions {
   /** Overrides the event sink (tests). */
@@ -191,7 +192,18 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       // The spool covers Redis outages, so the edge stays ready while it can spool: readiness
       // here only reflects the SIP side; /readyz "redis" tells the rest.
       const closeEdge = edgeRole.close;
-      stoppers.push({ name: 'sip', stop: () => engine.stop(config.shutdownGraceSeconds * 1000).finally(closeEdge) });
+      stoppers.push({
+        name: 'sip',
+        stop: async () => {
+          try {
+            await engine.stop(config.shutdownGraceSeconds * 1000);
+          } finally {
+            closeEdge();
+          }
+          // The lifetime totals, once nothing more comes in: every INVITE taken was answered.
+          logger.info({ sip: await sipTotals(metrics) }, 'SIP engine stopped');
+        },
+      });
     }
     const redisEndpoint = endpoint;
     const httpPort = await listenHttp(http, config.http.listen);

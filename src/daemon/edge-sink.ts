@@ -11,6 +11,7 @@ import { PendingNumbers, type CandidateFilter } from '../queue/pending-numbers.j
 import type { QueueMetrics } from '../queue/queue-metrics.js';
 import { bullmqPrefix, createRedis } from '../redis/redis-connection.js';
 import type { RedisMemoryProbe } from '../redis/redis-memory-probe.js';
+import { replicaWaitFor } from '../redis/replica-wait.js';
 import { DiskSpool } from '../spool/disk-spool.js';
 import { verifyKeys } from '../verify/verify-keys.js';
 
@@ -55,6 +56,7 @@ export function createQueueSink(
     logger,
     candidates,
     pressure,
+    replicas: replicaWaitFor(config.redis, connection, logger),
   });
   const watermarkMs = config.pipeline.prefilterWatermarkMs;
   const aggregate = watermarkMs > 0 ? new EdgeAggregate({ connection, keys, audit: config.audit, logger }) : undefined;

@@ -16,6 +16,7 @@ import { DIRECT_ATTEMPT_TIMEOUT_MS, DirectFirstEmitter } from '../webhooks/direc
 import { WebhookSigner } from '../webhooks/sign.js';
 import { createWebhookMetrics } from '../webhooks/webhook-metrics.js';
 import { WebhookQueue } from '../webhooks/webhook-queue.js';
+import { replicaWaitFor } from '../redis/replica-wait.js';
 import { WebhookWorker } from '../webhooks/webhook-worker.js';
 import { webhookEgressPolicy } from '../webhooks/webhook-egress.js';
 import { VERSION } from '../version/version.js';
@@ -89,10 +90,12 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
   const callLimits = new RedisCallLimits(connection, {
     prefix, limits: config.limits.calls, metrics: createCallLimitMetrics(deps.registry), pendingKey: verifyKeys(prefix).pending,
   });
+  // One per connection: WAIT counts the writes of the connection it is sent on.
+  const replicas = replicaWaitFor(config.redis, connection, logger);
   const calls = Array.from({ length: CALL_WORKERS }, () => new CallWorker({
     ...common, emitter: direct ?? emitter, unmarked, concurrency: JOBS_PER_WORKER, trust: config.trust, onTrustRefusal, callLimits,
     conversion: config.limits.conversion,
-    dedupeWindowSeconds: config.pipeline.dedupeWindowSeconds,
+    dedupeWindowSeconds: config.pipeline.dedupeWindowSeconds, replicas,
     ...(identity !== undefined ? { identity: identity.verifier } : {}),
   }));
   const expiry = new ExpiryWorker(common);

@@ -1,4 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
+import { metricReuser } from '../metrics/reuse-metric.js';
 
 export interface CreateLimitMetrics {
   /** Creations refused with 429, by the limit that was full. */
@@ -9,7 +10,7 @@ export interface CreateLimitMetrics {
 
 /** On the process registry; a second call (several API harnesses in one test) reuses what is there. */
 export function createLimitMetrics(registry: Registry): CreateLimitMetrics {
-  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  const reuse = metricReuser(registry);
   return {
     limited: reuse('ringproof_creation_limited_total', () => new Counter({
       name: 'ringproof_creation_limited_total',

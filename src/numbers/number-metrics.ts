@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { metricReuser } from '../metrics/reuse-metric.js';
 
 export interface NumberMetrics {
   /** Sessions created, by the number's country and type (idempotent replays not counted). */
@@ -14,7 +15,7 @@ export interface NumberMetrics {
 
 /** On the process registry; a second call (API and CLI harnesses) reuses what is there. */
 export function createNumberMetrics(registry: Registry): NumberMetrics {
-  const reuse = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
+  const reuse = metricReuser(registry);
   return {
     creations: reuse('ringproof_number_creations_total', () => new Counter({
       name: 'ringproof_number_creations_total',

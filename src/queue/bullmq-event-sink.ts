@@ -44,6 +44,12 @@ export interface BullmqEventSinkOptions {
   candidates?: CandidateFilter;
   /** Shed unsolicited calls while `shedding` is true (and the pre-filter is synced). */
   pressure?: { readonly shedding: boolean };
+  /**
+   * Confirms a batch reached the Redis replicas (ReplicaWait, redis.waitReplicas). A batch not
+   * confirmed is treated as not sent: it goes to the spool and is sent again until it is, so a
+   * replica promoted after its master died holds every batch the edge let go of.
+   */
+  replicas?: { afterWrite(): Promise<boolean> };
 }
 
 /** BullMQ priority of unsolicited-lane batches; candidate batches have none, so they are taken first. */
@@ -94,6 +100,7 @@ export class BullmqEventSink implements EventSink {
   private readonly candidates: CandidateFilter | undefined;
   private readonly pressure: { readonly shedding: boolean } | undefined;
   private prefilter: { offer(e: CallEvent): boolean; readonly held: number } | undefined;
+  private readonly replicas: { afterWrite(): Promise<boolean> } | undefined;
   private shedSinceLog = 0;
   private lastShedLog = 0;
   private batchTimer: NodeJS.Timeout | undefined;
@@ -133,6 +140,7 @@ export class BullmqEventSink implements EventSink {
     this.wasReady = isRedisReady(this.conn);
     this.candidates = opts.candidates;
     this.pressure = opts.pressure;
+    this.replicas = opts.replicas;
     this.queue = new Queue(CALLS_QUEUE, { connection: opts.connection, prefix: opts.prefix });
     // Queue re-emits connection errors; the connection's owner logs those.
     this.queue.on('error', () => undefined);
@@ -310,9 +318,22 @@ export class BullmqEventSink implements EventSink {
 
   /** `onDisk`: the events are read from the spool, which still counts them in backlog. */
   private async send(events: readonly CallEvent[], onDisk = false): Promise<boolean> {
+    this.sending = onDisk ? 0 : events.length;
+    try {
+      if (!(await this.add(events))) return false;
+      // Not on a replica yet: not sent. The job id (from the Call-IDs) makes the re-send a no-op.
+      if (this.replicas && !(await this.replicas.afterWrite())) return false;
+      this.remember(events);
+      return true;
+    } finally {
+      this.sending = 0;
+    }
+  }
+
+  /** The batch's jobs added within addTimeoutMs; never throws. */
+  private async add(events: readonly CallEvent[]): Promise<boolean> {
     const added = this.queue.addBulk(this.jobsOf(events));
     let timer: NodeJS.Timeout | undefined;
-    this.sending = onDisk ? 0 : events.length;
     try {
       await Promise.race([
         added,
@@ -320,7 +341,6 @@ export class BullmqEventSink implements EventSink {
           timer = setTimeout(() => reject(new Error(`batch add not acknowledged within ${this.addTimeoutMs} ms`)), this.addTimeoutMs);
         }),
       ]);
-      this.remember(events);
       return true;
     } catch (err) {
       added.catch(() => undefined); // a late outcome is irrelevant: the batch is re-sent from the spool
@@ -328,7 +348,6 @@ export class BullmqEventSink implements EventSink {
       return false;
     } finally {
       clearTimeout(timer);
-      this.sending = 0;
     }
   }
 

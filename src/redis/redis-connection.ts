@@ -52,6 +52,15 @@ export function roleOptions(role: RedisRole): RoleOptions {
 }
 
 /**
+ * Cluster options of connections that wait for Redis rather than fail (role worker): a command sent
+ * to a master that died is retried until its replica took over, about 60 s at most. ioredis' default
+ * (16 tries 100 ms apart) gives up after 1.6 s, shorter than any failover (cluster-node-timeout is
+ * 15 s by default): a worker's "webhook sent" mark or job completion then failed, and the batch ran
+ * again on the promoted replica and POSTed its webhooks a second time.
+ */
+const RIDE_OUT_FAILOVER = Object.freeze({ retryDelayOnFailover: 200, retryDelayOnClusterDown: 200, retryDelayOnTryAgain: 200, maxRedirections: 300 });
+
+/**
  * Build options without connecting: exposed so tests can check what a URL turns into.
  *
  * `protocol: 2`: ioredis 6 speaks RESP3 by default. Under RESP3 a Lua `false` comes back as a
@@ -74,6 +83,7 @@ export function buildRedisOptions(url: string, opts: CreateRedisOptions):
       lazyConnect: common.lazyConnect,
       enableOfflineQueue: role.enableOfflineQueue,
       clusterRetryStrategy: reconnectDelay,
+      ...(role.maxRetriesPerRequest === null ? RIDE_OUT_FAILOVER : {}),
       redisOptions: {
         ...parsed.options.redisOptions,
         protocol: common.protocol,

@@ -1,4 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
+import { reuseMetric } from '../metrics/reuse-metric.js';
 
 export interface CallerTrustMetrics {
   /** Calls that matched a pending session and were refused by the caller-trust policy, by reason. */
@@ -12,7 +13,7 @@ export interface CallerTrustMetrics {
 /** On the process registry; safe to call twice for one registry (the metrics are reused). */
 export function createCallerTrustMetrics(registry: Registry): CallerTrustMetrics {
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> =>
-    (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+    reuseMetric(registry, name, () => new Counter({ name, help, labelNames, registers: [registry] }));
   return {
     refusals: counter(
       'ringproof_caller_trust_refusals_total',

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request } from 'node:https';
 import { isIP } from 'node:net';
-import { isPublicAddress } from './address-policy.js';
+import { classifyAddress } from '../egress/index.js';
 import { X5uFetchError, type X5uFetcher, type X5uFetchLimits } from './x5u-fetcher.js';
 
 export interface HttpsX5uFetcherOptions {
@@ -15,6 +15,7 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
 
 /**
  * The default x5u fetcher: one GET over node:https, no redirects followed, no connection reuse.
+ * "Public" is the egress guard's rule (src/egress), the one webhooks follow.
  * The address check runs in the socket's DNS lookup, so the address connected to is the one checked
  * (a name cannot resolve to a public address for the check and a private one for the connect); a
  * name with any non-public address is refused outright.
@@ -23,7 +24,7 @@ export class HttpsX5uFetcher implements X5uFetcher {
   constructor(private readonly opts: HttpsX5uFetcherOptions) {}
 
   private allowed(address: string): boolean {
-    return this.opts.allowPrivateAddresses || isPublicAddress(address);
+    return this.opts.allowPrivateAddresses || classifyAddress(address) === 'public';
   }
 
   private readonly lookup = (hostname: string, options: { all?: boolean }, callback: LookupCallback): void => {

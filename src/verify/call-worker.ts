@@ -46,6 +46,14 @@ export interface CallWorkerOptions extends VerifyWorkerOptions {
    * Only calls that carry an Identity header and match a pending session pay for it.
    */
   identity?: CallerTrustVerifier;
+  /**
+   * Confirms the decision script's writes reached the Redis replicas before any webhook goes out, and
+   * the webhooks' marks after (ReplicaWait, redis.waitReplicas): a promoted replica then never lacks
+   * a decision already told, nor decides and POSTs it again.
+   * Not confirmed in time, the webhook goes out anyway: the job, on the replicas since the edge
+   * waited for them, is decided again at worst, and the webhook repeats with the same event id.
+   */
+  replicas?: { afterWrite(): Promise<boolean> };
 }
 
 export interface CallResult {
@@ -208,6 +216,7 @@ export class CallWorker {
         ...(this.opts.retentionSeconds !== undefined ? { retentionSeconds: this.opts.retentionSeconds } : {}),
         ...(this.opts.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: this.opts.dedupeWindowSeconds } : {}),
       });
+      await this.opts.replicas?.afterWrite();
       const decidedAt = this.clock();
       decisions.forEach((d, k) => {
         const event = valid[k] as CallEvent;
@@ -251,6 +260,9 @@ export class CallWorker {
     const settled = await Promise.allSettled(emits);
     const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) throw failed.reason;
+    // The "webhook sent" marks on a replica too: a promoted replica without them would run the
+    // batch again and POST its webhooks a second time.
+    if (emits.length > 0) await this.opts.replicas?.afterWrite();
     return results;
   }
 

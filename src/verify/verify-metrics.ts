@@ -1,4 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { metricReuser } from '../metrics/reuse-metric.js';
 
 export interface VerifyMetrics {
   readonly callOutcomes: Counter<'outcome'>;
@@ -17,8 +18,7 @@ export const INVITE_TO_VERIFIED_BUCKETS = [
  * store and both workers may each ask for them in an all-in-one process): existing ones are reused.
  */
 export function createVerifyMetrics(registry: Registry): VerifyMetrics {
-  const reuse = <T>(name: string, make: () => T): T =>
-    (registry.getSingleMetric(name) as T | undefined) ?? make();
+  const reuse = metricReuser(registry);
   return {
     callOutcomes: reuse('ringproof_call_outcomes_total', () => new Counter({
       name: 'ringproof_call_outcomes_total',

@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
 import type { WebhookRedis } from './webhook-connection.js';
 import {
-  WEBHOOK_QUEUE,
   deadLetterKey,
   webhookJobId,
   webhookJobOptions,
@@ -9,6 +8,7 @@ import {
   type WebhookJobData,
   type WebhookRetryPolicy,
 } from './webhook-job.js';
+import { WEBHOOKS_QUEUE } from '../queue/queue-names.js';
 
 /**
  * The dead-letter list: webhooks that exhausted their attempts, newest first, bounded. These plain
@@ -95,7 +95,7 @@ export async function replayDeadLetters(
   }
   if (entries.length === 0) return result;
 
-  const queue = new Queue<WebhookJobData>(WEBHOOK_QUEUE, { connection: redis, prefix });
+  const queue = new Queue<WebhookJobData>(WEBHOOKS_QUEUE, { connection: redis, prefix });
   queue.on('error', () => undefined); // errors surface through the awaited calls below
   try {
     for (const { index, raw } of entries) {

@@ -1,8 +1,7 @@
 import type { JobsOptions } from 'bullmq';
 import type { DeliverableEvent } from '../verify/verification-types.js';
 
-/** BullMQ queue name; keys live under `${prefix}:webhooks:*`. */
-export const WEBHOOK_QUEUE = 'webhooks';
+import { WEBHOOKS_QUEUE } from '../queue/queue-names.js';
 
 /** What one job carries: the event (its JSON is the body) and where it goes. */
 export interface WebhookJobData {
@@ -55,7 +54,7 @@ export function webhookJobOptions(eventId: string, policy: WebhookRetryPolicy): 
 
 /** Redis list of DeadLetterRecord JSON, newest first. Same hash tag as the queue (one Cluster slot). */
 export function deadLetterKey(prefix: string): string {
-  return `${prefix}:${WEBHOOK_QUEUE}:dead`;
+  return `${prefix}:${WEBHOOKS_QUEUE}:dead`;
 }
 
 /** The dead-letter list is trimmed to this many records. */

@@ -4,12 +4,12 @@ import type { Logger } from '../log/logger.js';
 import type { DeliverableEvent, WebhookEmitter } from '../verify/verification-types.js';
 import { resolveConnection, type WebhookConnection, type WebhookRedis } from './webhook-connection.js';
 import {
-  WEBHOOK_QUEUE,
   webhookJobOptions,
   type WebhookJobData,
   type WebhookJobResult,
   type WebhookRetryPolicy,
 } from './webhook-job.js';
+import { WEBHOOKS_QUEUE } from '../queue/queue-names.js';
 
 export interface WebhookQueueOptions extends WebhookRetryPolicy {
   connection: WebhookConnection;
@@ -34,7 +34,7 @@ export class WebhookQueue implements WebhookEmitter {
     this.client = client;
     this.owned = owned;
     this.policy = policy;
-    this.queue = new Queue<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, { connection: client, prefix });
+    this.queue = new Queue<WebhookJobData, WebhookJobResult>(WEBHOOKS_QUEUE, { connection: client, prefix });
     // An EventEmitter 'error' without a listener would crash the process on a Redis blip.
     this.queue.on('error', (err: Error) => logger?.warn({ err: err.message }, 'webhook queue: redis error'));
   }

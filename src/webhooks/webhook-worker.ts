@@ -13,13 +13,13 @@ import { resolveConnection, type WebhookConnection, type WebhookRedis } from './
 import { postWebhook, WebhookAgents } from './webhook-http.js';
 import {
   DEFAULT_DEAD_LETTER_MAX,
-  WEBHOOK_QUEUE,
   type WebhookJobData,
   type WebhookJobResult,
 } from './webhook-job.js';
 import { createWebhookMetrics, statusClass, type WebhookMetrics } from './webhook-metrics.js';
 import { WebhookSigner } from './sign.js';
 import { webhookEgressPolicy } from './webhook-egress.js';
+import { WEBHOOKS_QUEUE } from '../queue/queue-names.js';
 
 export interface WebhookWorkerOptions {
   /** A client with `maxRetriesPerRequest: null`, or options (we then create and own the client). */
@@ -77,7 +77,7 @@ export class WebhookWorker {
       ...(opts.resolve !== undefined ? { resolve: opts.resolve } : {}),
     });
     this.metrics.setDeadLetterSource(() => countDeadLetters(client, opts.prefix));
-    this.worker = new Worker<WebhookJobData, WebhookJobResult>(WEBHOOK_QUEUE, (job) => this.deliver(job), {
+    this.worker = new Worker<WebhookJobData, WebhookJobResult>(WEBHOOKS_QUEUE, (job) => this.deliver(job), {
       connection: client,
       prefix: opts.prefix,
       concurrency: opts.concurrency ?? 16,

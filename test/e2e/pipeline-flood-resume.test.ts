@@ -11,12 +11,11 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { useSplitDeployment } from '../helpers/split-deployment.js';
 import {
-  SCENARIO_FROM_CLI, createMany, expectAllCallsRejected, exportAuditTrail, getVerification, newWebhookSecret, phoneNumbers,
+  SCENARIO_FROM_CLI, createMany, expectAllCallsRejected, exportAuditTrail, getVerification, phoneNumbers,
   placeCalls, rowsFor, unsolicitedRows, waitUntil, waitVerifiedWebhooks,
-  type DaemonRole, type VerificationView, type VerifyDaemon, startVerifyDaemon,
+  type DaemonRole, type VerificationView, type VerifyDaemon,
 } from '../helpers/verify-e2e.js';
 
 const DIDS = ['+15550100001', '+15550100002', '+15550100003'];
@@ -33,29 +32,22 @@ const FLOOD_RATE = 500;
  */
 const MARK_BYTES_PER_CALL = 60;
 
-let redis: TestRedis;
 let admin: Redis;
-let receiver: WebhookReceiver;
-const secret = newWebhookSecret();
-const daemons: VerifyDaemon[] = [];
 let edge: VerifyDaemon;
 let api: VerifyDaemon;
 let worker: VerifyDaemon;
 
+const dep = useSplitDeployment(DIDS);
+
 async function start(name: string, role: DaemonRole, highWaterPercent: number): Promise<VerifyDaemon> {
-  const d = await startVerifyDaemon({
-    name, role, redisUrl: redis.url, webhookSecret: secret, webhookUrl: receiver.url, dids: DIDS,
-    configYaml: [
-      'redis:', `  memoryHighWaterPercent: ${highWaterPercent}`,
-      // The shortest dedupe window; no shedding for a lagging worker (a loaded machine), and no
-      // deciding at the edge (which costs Redis nothing per call), so every unsolicited call reaches
-      // Redis: this is the queue path's memory ceiling at work.
-      'pipeline:', '  dedupeWindowSeconds: 35', '  shedAfterSeconds: 3600', '  prefilterWatermarkMs: 0',
-      'audit:', '  noiseMaxEntries: 100',
-    ].join('\n') + '\n',
-  });
-  daemons.push(d);
-  return d;
+  return dep.start(name, role, [
+    'redis:', `  memoryHighWaterPercent: ${highWaterPercent}`,
+    // The shortest dedupe window; no shedding for a lagging worker (a loaded machine), and no
+    // deciding at the edge (which costs Redis nothing per call), so every unsolicited call reaches
+    // Redis: this is the queue path's memory ceiling at work.
+    'pipeline:', '  dedupeWindowSeconds: 35', '  shedAfterSeconds: 3600', '  prefilterWatermarkMs: 0',
+    'audit:', '  noiseMaxEntries: 100',
+  ].join('\n') + '\n');
 }
 
 async function memory(): Promise<{ used: number; max: number }> {
@@ -77,24 +69,19 @@ async function post(phoneNumber: string): Promise<Response> {
 }
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  receiver = await startWebhookReceiver();
+  admin = new Redis(dep.redis.url, { maxRetriesPerRequest: 1 });
   [edge, api, worker] = await Promise.all([start('edge', 'edge', 99), start('api', 'api', API_MARK * 100), start('worker', 'worker', 99)]);
 }, 60_000);
 
 afterAll(async () => {
   admin?.disconnect();
-  await Promise.allSettled(daemons.map((d) => d.stop()));
-  await receiver?.close();
-  if (redis) await stopAndClean(redis);
 }, 60_000);
 
 describe('a flood that fills Redis (edge, api and worker processes, one Redis with a small maxmemory)', () => {
   it('drives memory past the mark: every INVITE answered, creation 503 + Retry-After, pending sessions verify, nothing verified lost; then creation resumes by itself', async () => {
     const verified = await createMany(api.baseUrl, phoneNumbers(41, 3), TTL);
     expectAllCallsRejected(await placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: rowsFor(verified), rate: 20 }), 3);
-    await waitVerifiedWebhooks(secret, receiver.received, verified, 30_000);
+    await waitVerifiedWebhooks(dep.secret, dep.receiver.received, verified, 30_000);
     const pending = await createMany(api.baseUrl, phoneNumbers(42, 3), TTL);
 
     // A small ceiling, well above what Redis holds now: only the flood can carry it past the mark.
@@ -120,7 +107,7 @@ describe('a flood that fills Redis (edge, api and worker processes, one Redis wi
 
       // Sessions pending before the flood verify during it.
       expectAllCallsRejected(await placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: rowsFor(pending), rate: 20 }), 3);
-      await waitVerifiedWebhooks(secret, receiver.received, pending, 30_000);
+      await waitVerifiedWebhooks(dep.secret, dep.receiver.received, pending, 30_000);
       // The edge answered every INVITE of the flood.
       expectAllCallsRejected(await flood, FLOOD_CALLS);
     } finally {
@@ -153,7 +140,7 @@ describe('a flood that fills Redis (edge, api and worker processes, one Redis wi
     console.log(`flood resume: before ${before.used} B, peak ${peak} B, after ${after.used} B, maxmemory ${maxmemory} B; shed ${shed}, decided ${decided}`);
 
     // Nothing verified was lost.
-    const trail = await exportAuditTrail(redis.url);
+    const trail = await exportAuditTrail(dep.redis.url);
     for (const s of [...verified, ...pending]) {
       expect((await getVerification(api.baseUrl, s.id)).status).toBe('verified');
       const evidence = trail.filter((r) => (r as { trail?: string }).trail === 'evidence' && (r.data.id === s.id || r.data.sessionId === s.id));

@@ -11,43 +11,30 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { useSplitDeployment } from '../helpers/split-deployment.js';
 import {
-  SCENARIO_FROM_CLI, createMany, expectAllCallsRejected, exportAuditTrail, getVerification, newWebhookSecret, phoneNumbers,
+  SCENARIO_FROM_CLI, createMany, expectAllCallsRejected, exportAuditTrail, getVerification, phoneNumbers,
   placeCalls, rowsFor, unsolicitedRows, waitUntil, waitVerifiedWebhooks,
-  type DaemonRole, type VerifyDaemon, startVerifyDaemon,
+  type DaemonRole, type VerifyDaemon,
 } from '../helpers/verify-e2e.js';
 
 const DIDS = ['+15550100001', '+15550100002', '+15550100003'];
 const TTL = 300;
 const NOISE_CAP = 100;
 
-let redis: TestRedis;
 let admin: Redis;
-let receiver: WebhookReceiver;
-const secret = newWebhookSecret();
-const daemons: VerifyDaemon[] = [];
 let edge: VerifyDaemon;
 let api: VerifyDaemon;
 
-async function start(name: string, role: DaemonRole): Promise<VerifyDaemon> {
-  const d = await startVerifyDaemon({
-    name, role, redisUrl: redis.url, webhookSecret: secret, webhookUrl: receiver.url, dids: DIDS,
-    configYaml: `audit:\n  noiseMaxEntries: ${NOISE_CAP}\n`,
-  });
-  daemons.push(d);
-  return d;
-}
+const dep = useSplitDeployment(DIDS);
+const start = (name: string, role: DaemonRole): Promise<VerifyDaemon> => dep.start(name, role, `audit:\n  noiseMaxEntries: ${NOISE_CAP}\n`);
 
 async function post(body: Record<string, unknown>): Promise<Response> {
   return fetch(`${api.baseUrl}/v1/verifications`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  receiver = await startWebhookReceiver();
+  admin = new Redis(dep.redis.url, { maxRetriesPerRequest: 1 });
   [edge, api] = await Promise.all([start('edge', 'edge'), start('api', 'api')]);
   await start('worker', 'worker');
 }, 60_000);
@@ -55,9 +42,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await admin?.config('SET', 'maxmemory', '0').catch(() => undefined);
   admin?.disconnect();
-  await Promise.allSettled(daemons.map((d) => d.stop()));
-  await receiver?.close();
-  if (redis) await stopAndClean(redis);
 }, 60_000);
 
 describe('unsolicited flood (edge, api and worker processes, one Redis)', () => {
@@ -65,13 +49,13 @@ describe('unsolicited flood (edge, api and worker processes, one Redis)', () => 
     const edgeBefore = await edge.metrics();
     const [early, late] = [await createMany(api.baseUrl, phoneNumbers(31, 5), TTL), await createMany(api.baseUrl, phoneNumbers(32, 5), TTL)];
     expectAllCallsRejected(await placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: rowsFor(early), rate: 50 }), 5);
-    await waitVerifiedWebhooks(secret, receiver.received, early, 30_000);
+    await waitVerifiedWebhooks(dep.secret, dep.receiver.received, early, 30_000);
 
     // 2,000 unsolicited calls (20x the noise trail's cap) with the pending sessions' calls in the middle.
     const flood = placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: unsolicitedRows(33, 2000, DIDS), rate: 400, timeoutMs: 90_000 });
     await new Promise((r) => setTimeout(r, 1500));
     expectAllCallsRejected(await placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: rowsFor(late), rate: 20 }), 5);
-    await waitVerifiedWebhooks(secret, receiver.received, late, 30_000);
+    await waitVerifiedWebhooks(dep.secret, dep.receiver.received, late, 30_000);
     expectAllCallsRejected(await flood, 2000);
 
     // The edge decided the flood itself; only the 10 legitimate calls became queue work (and any
@@ -88,7 +72,7 @@ describe('unsolicited flood (edge, api and worker processes, one Redis)', () => 
     expect(queued(m) - queued(edgeBefore)).toBe(10 + bypassed);
     if (bypassed > 0) console.info(`a) ${bypassed} flood call(s) took the queue path (hold overflow)`);
 
-    const trail = await exportAuditTrail(redis.url);
+    const trail = await exportAuditTrail(dep.redis.url);
     const noise = trail.filter((r) => (r as { trail?: string }).trail === 'noise');
     expect(noise.length).toBeGreaterThan(0);
     expect(noise.length).toBeLessThan(2 * NOISE_CAP + 100); // capped (MAXLEN ~ trims whole nodes)
@@ -122,7 +106,7 @@ describe('unsolicited flood (edge, api and worker processes, one Redis)', () => 
     await new Promise((r) => setTimeout(r, 1000));
     expectAllCallsRejected(await placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: rowsFor(pending), rate: 20 }), 3);
     expectAllCallsRejected(await flood, 2000);
-    await waitVerifiedWebhooks(secret, receiver.received, pending, 30_000);
+    await waitVerifiedWebhooks(dep.secret, dep.receiver.received, pending, 30_000);
     // Shed, or (cheaper still, and counted) decided at the edge: not queued.
     const after = await edge.metrics();
     const shed = after.get('ringproof_events_published_total', { result: 'shed' }) + after.get('ringproof_events_published_total', { result: 'decided' }) - shedBefore;

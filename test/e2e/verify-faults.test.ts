@@ -9,13 +9,12 @@
  * Each test uses its own phone numbers, so its sessions, calls and webhooks are its own.
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useSplitDeployment } from '../helpers/split-deployment.js';
 import {
   SCENARIO_FROM_CLI, SCENARIO_RESEND_NEW_BRANCH,
   callDecisions, createMany, expectAllCallsRejected, exportAuditTrail, getVerification, lastDeliveryAfter, metricSum,
-  newWebhookSecret, phoneNumbers, placeCalls, rowsFor, sleep, startVerifyDaemon, verifiedDeliveries, waitUntil,
+  phoneNumbers, placeCalls, rowsFor, sleep, verifiedDeliveries, waitUntil,
   type DaemonRole, type VerificationView, type VerifiedDeliveries, type VerifyDaemon,
 } from '../helpers/verify-e2e.js';
 
@@ -23,20 +22,13 @@ const DIDS = ['+15550100001', '+15550100002', '+15550100003'];
 // Long enough that no session expires while a crashed worker's jobs wait for their lock to lapse.
 const TTL = 300;
 
-let redis: TestRedis;
-let receiver: WebhookReceiver;
-const secret = newWebhookSecret();
-const daemons: VerifyDaemon[] = [];
 let edge: VerifyDaemon;
 let api: VerifyDaemon;
 
-async function start(name: string, role: DaemonRole): Promise<VerifyDaemon> {
-  const d = await startVerifyDaemon({ name, role, redisUrl: redis.url, webhookSecret: secret, webhookUrl: receiver.url, dids: DIDS });
-  daemons.push(d);
-  return d;
-}
+const dep = useSplitDeployment(DIDS);
+const start = (name: string, role: DaemonRole): Promise<VerifyDaemon> => dep.start(name, role);
 
-const deliveries = (sessionIds: ReadonlySet<string>): VerifiedDeliveries => verifiedDeliveries(secret, receiver.received, sessionIds);
+const deliveries = (sessionIds: ReadonlySet<string>): VerifiedDeliveries => verifiedDeliveries(dep.secret, dep.receiver.received, sessionIds);
 
 async function waitAllDelivered(sessions: readonly VerificationView[], timeoutMs: number): Promise<VerifiedDeliveries> {
   const sessionIds = new Set(sessions.map((s) => s.id));
@@ -58,8 +50,8 @@ async function diagnose(sessions: readonly VerificationView[]): Promise<string> 
   const missing = sessions.filter((s) => !d.ids.has(s.id)).slice(0, 5);
   const lines: string[] = [];
   try {
-    const audit = await exportAuditTrail(redis.url);
-    const probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    const audit = await exportAuditTrail(dep.redis.url);
+    const probe = new Redis(dep.redis.url, { maxRetriesPerRequest: 1 });
     for (const s of missing) {
       const got = await getVerification(api.baseUrl, s.id).catch((e: Error) => e.message);
       lines.push(`session ${s.id} ${s.phoneNumber} → ${s.callTo}: ${JSON.stringify(got)}`);
@@ -77,7 +69,7 @@ async function diagnose(sessions: readonly VerificationView[]): Promise<string> 
   } catch (err) {
     lines.push(`diagnosis failed: ${String(err)}`);
   }
-  lines.push(...daemons.map((x) => `--- ${x.name} ---\n${x.tail(10)}`));
+  lines.push(...dep.daemons.map((x) => `--- ${x.name} ---\n${x.tail(10)}`));
   return lines.join('\n');
 }
 
@@ -87,15 +79,7 @@ async function expectAllVerified(apiUrl: string, sessions: readonly Verification
 }
 
 beforeAll(async () => {
-  redis = await startTestRedis();
-  receiver = await startWebhookReceiver();
   [edge, api] = await Promise.all([start('edge', 'edge'), start('api', 'api')]);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.allSettled(daemons.map((d) => d.stop()));
-  await receiver?.close();
-  if (redis) await stopAndClean(redis);
 }, 60_000);
 
 describe('verification under faults (edge, api and worker processes, one Redis)', () => {
@@ -184,7 +168,7 @@ describe('verification under faults (edge, api and worker processes, one Redis)'
     await expectAllVerified(api.baseUrl, sessions);
 
     // The audit trail: each of the 300 calls has a decision, one decision only, and it verified its session.
-    const audit = await exportAuditTrail(redis.url);
+    const audit = await exportAuditTrail(dep.redis.url);
     const decided = callDecisions(audit, phones);
     expect(decided.size).toBe(300);
     const verifiedSessions = new Set<string>();
@@ -200,7 +184,7 @@ describe('verification under faults (edge, api and worker processes, one Redis)'
   it('c) Redis (appendfsync everysec) is SIGKILLed mid-burst and restarted: the edge keeps rejecting, spools, re-sends, and every call is processed once', async () => {
     const sessions = await createMany(api.baseUrl, phoneNumbers(23, 200), TTL);
     const ids = new Set(sessions.map((s) => s.id));
-    const workers = daemons.filter((d) => d.running() && d.name.startsWith('worker-'));
+    const workers = dep.daemons.filter((d) => d.running() && d.name.startsWith('worker-'));
     expect(workers.map((w) => w.name)).toEqual(['worker-3']);
     const verifiedBefore = await metricSum(workers, 'ringproof_call_outcomes_total', { outcome: 'verified' });
     const spooledBefore = (await edge.metrics()).get('ringproof_events_published_total', { result: 'spooled' });
@@ -209,7 +193,7 @@ describe('verification under faults (edge, api and worker processes, one Redis)'
     // its last ~2 s. Calls are covered by the edge, which re-sends its recent batches after the
     // reconnect (deduplicated by the worker). The sessions were created by the API before the burst:
     // wait until they are surely on disk (the API's own writes are not re-sent by anyone).
-    const admin = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
+    const admin = new Redis(dep.redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
     await admin.connect();
     await admin.config('SET', 'appendfsync', 'everysec');
     admin.disconnect();
@@ -221,9 +205,9 @@ describe('verification under faults (edge, api and worker processes, one Redis)'
     const outage = (async () => {
       await sleep(700);
       downAt = Date.now();
-      await redis.stop(true);
+      await dep.redis.stop(true);
       await sleep(2500);
-      await redis.restart();
+      await dep.redis.restart();
       upAt = Date.now();
     })();
     const sipp = await placeCalls({ scenario: SCENARIO_FROM_CLI, daemon: edge, rows: rowsFor(sessions), rate: 100 });

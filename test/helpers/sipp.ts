@@ -69,6 +69,8 @@ export interface SippResult {
   localPort: number;
   /** The command line, for failure messages. */
   command: string;
+  /** SIPp's working directory (its logs), only with keepDir: the caller removes it. */
+  dir?: string;
 }
 
 export function scenarioPath(nameOrPath: string): string {
@@ -118,6 +120,7 @@ export async function runSipp(opts: SippRunOptions): Promise<SippResult> {
       errors: existsSync(errorsFile) ? readFileSync(errorsFile, 'latin1') : '',
       localPort,
       command,
+      ...(opts.keepDir ? { dir } : {}),
     };
   } finally {
     if (!opts.keepDir) rmSync(dir, { recursive: true, force: true });

@@ -24,7 +24,7 @@ describe('config defaults', () => {
     expect(d.sip.scannerUserAgents).toContain('friendly-scanner');
     expect(d.sip.drachtio).toEqual({ host: '127.0.0.1', port: 9022, secret: 'cymru' });
     expect(d.http.listen).toEqual({ host: '127.0.0.1', port: 8080 });
-    expect(d.redis).toEqual({ url: undefined, keyPrefix: '{ringproof}', embeddedBinary: 'redis-server', appendfsync: 'everysec', maxmemoryMb: 512, memoryHighWaterPercent: 90 });
+    expect(d.redis).toEqual({ url: undefined, keyPrefix: '{ringproof}', embeddedBinary: 'redis-server', appendfsync: 'everysec', maxmemoryMb: 512, memoryHighWaterPercent: 90, waitReplicas: 'auto', waitTimeoutMs: 1000 });
     expect(d.spool).toEqual({ maxEvents: 1_000_000, batchSize: 200, batchDelayMs: 50 });
     expect(d.dids).toEqual([...DEMO_DIDS]);
     expect(d.trunks).toEqual([]);

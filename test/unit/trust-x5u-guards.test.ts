@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isPublicAddress } from '../../src/trust/address-policy.js';
+import { classifyAddress } from '../../src/egress/index.js';
+import { HttpsX5uFetcher } from '../../src/trust/https-x5u-fetcher.js';
 import { parseIdentityValue, splitIdentityValues } from '../../src/trust/identity-header.js';
 import { MemoryReplayStore } from '../../src/trust/replay-store.js';
 import { canonicalTn } from '../../src/trust/telephone-number.js';
@@ -23,12 +24,17 @@ describe('x5u guards', () => {
     expect(x5uLocalPath(new URL('https://cr.example.net/a%2fb'))).toBeUndefined();
   });
 
-  it('refuses loopback, private, link-local, CGNAT, ULA, NAT64 and mapped forms; garbage is not public', () => {
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::',
-      'fd00::1', 'fe80::1%eth0', '64:ff9b::a9fe:a9fe', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'localhost', '']) {
-      expect(isPublicAddress(a), a).toBe(false);
+  it('refuses loopback, private, link-local, CGNAT, ULA, NAT64 and mapped forms (the egress rules); garbage is not public', async () => {
+    const nonPublic = ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::',
+      'fd00::1', 'fe80::1%eth0', '64:ff9b::a9fe:a9fe', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '198.51.100.7'];
+    for (const a of [...nonPublic, 'localhost', '']) expect(classifyAddress(a), a).not.toBe('public');
+    for (const a of ['8.8.8.8', '2001:4860:4860::8888']) expect(classifyAddress(a), a).toBe('public');
+    // The fetcher refuses a literal non-public x5u before any connection.
+    const fetcher = new HttpsX5uFetcher({ allowPrivateAddresses: false });
+    for (const a of nonPublic.filter((x) => !x.includes('%'))) {
+      const host = a.includes(':') ? `[${a}]` : a;
+      await expect(fetcher.fetch(new URL(`https://${host}/sp.pem`), { timeoutMs: 1000, maxBytes: 10_000 }), a).rejects.toMatchObject({ kind: 'refused' });
     }
-    for (const a of ['8.8.8.8', '2001:4860:4860::8888', '198.51.100.7']) expect(isPublicAddress(a), a).toBe(true);
   });
 });
 

@@ -1,54 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { Webhook } from 'standardwebhooks';
-import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
+import { pollUntil, registryValue, testWebhookEvent, useWebhookTestRedis } from '../helpers/webhook-fixture.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { WebhookQueue } from '../../src/webhooks/webhook-queue.js';
 import { WebhookWorker } from '../../src/webhooks/webhook-worker.js';
 import { generateWebhookSecret } from '../../src/webhooks/webhook-secret.js';
 import { listDeadLetters, replayDeadLetters } from '../../src/webhooks/dead-letters.js';
 import { webhookJobId } from '../../src/webhooks/webhook-job.js';
-import type { WebhookEvent } from '../../src/verify/verification-types.js';
 
 const SECRET = generateWebhookSecret();
-let redis: TestRedis;
-let admin: Redis;
+const fx = useWebhookTestRedis();
 let seq = 0;
-const cleanups: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  redis = await startTestRedis({ appendonly: false });
-  admin = new Redis(redis.url);
-});
-afterAll(async () => {
-  admin.disconnect();
-  await stopAndClean(redis);
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function event(over: Partial<WebhookEvent> = {}, callReceivedAt?: number): WebhookEvent {
-  const id = `evt_${Date.now()}_${seq++}`;
-  return {
-    id,
-    type: 'verification.verified',
-    timestamp: new Date().toISOString(),
-    data: {
-      verification: {
-        id: `ver_${seq}`,
-        status: 'verified',
-        phoneNumber: '+447700900123',
-        callTo: '+441632960001',
-        createdAt: new Date().toISOString(),
-        expiresAt: new Date(Date.now() + 120_000).toISOString(),
-        ...(callReceivedAt === undefined ? {} : { callReceivedAt }),
-      },
-    },
-    ...over,
-  };
-}
 
 /**
  * A producer and a worker on their own prefix (isolated from other tests), wired the way the daemon
@@ -61,12 +26,12 @@ async function pipeline(opts: { maxAttempts: number; timeoutMs?: number }) {
     webhooks: { defaultUrl: undefined, secrets: [SECRET], maxAttempts: opts.maxAttempts, timeoutMs: opts.timeoutMs ?? 2000, directFirstAttempt: true,
       allowPrivateTargets: ['127.0.0.0/8'],
     },
-    redis: { url: redis.url, keyPrefix: prefix, embeddedBinary: 'redis-server', appendfsync: 'everysec' as const, maxmemoryMb: 0, memoryHighWaterPercent: 90 },
+    redis: { url: fx.redis.url, keyPrefix: prefix, embeddedBinary: 'redis-server', appendfsync: 'everysec' as const, maxmemoryMb: 0, memoryHighWaterPercent: 90, waitReplicas: 0, waitTimeoutMs: 1000 },
   };
-  const workerConn = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const queue = WebhookQueue.fromConfig(config, { host: '127.0.0.1', port: redis.port }, { backoffMs: 40, backoffJitter: 0 });
+  const workerConn = new Redis(fx.redis.url, { maxRetriesPerRequest: null });
+  const queue = WebhookQueue.fromConfig(config, { host: '127.0.0.1', port: fx.redis.port }, { backoffMs: 40, backoffJitter: 0 });
   const worker = WebhookWorker.fromConfig(config, { connection: workerConn, registry, version: '9.9.9-test', concurrency: 4 });
-  cleanups.push(async () => {
+  fx.cleanups.push(async () => {
     await worker.close();
     await queue.close();
     workerConn.disconnect();
@@ -75,30 +40,15 @@ async function pipeline(opts: { maxAttempts: number; timeoutMs?: number }) {
   return { prefix, registry, queue, worker };
 }
 
-/** The value of a counter/gauge sample whose labels include `labels`. */
-async function metric(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const m = registry.getSingleMetric(name);
-  if (!m) throw new Error(`no metric ${name}`);
-  const data = await m.get();
-  const v = data.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
-  return v?.value ?? 0;
-}
 
-async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('webhook delivery through BullMQ', () => {
   it('delivers a signed POST with the Standard Webhooks headers and records metrics', async () => {
     const rx = await startWebhookReceiver();
-    cleanups.push(() => rx.close());
+    fx.cleanups.push(() => rx.close());
     const { queue, registry } = await pipeline({ maxAttempts: 3 });
     const callAt = Date.now() - 20.5; // INVITE "arrived" 20 ms ago
-    const ev = event({}, callAt);
+    const ev = testWebhookEvent({}, callAt);
     await queue.emit(ev, rx.url);
 
     const [got] = await rx.waitFor(1, 10_000);
@@ -113,7 +63,7 @@ describe('webhook delivery through BullMQ', () => {
     const verified = new Webhook(SECRET).verify(got!.body, got!.headers as Record<string, string>);
     expect(verified).toEqual(ev);
 
-    await waitUntil(async () => (await metric(registry, 'ringproof_webhook_deliveries_total', { type: ev.type, result: 'success' })) === 1, 5000, 'success counter');
+    await pollUntil(async () => (await registryValue(registry, 'ringproof_webhook_deliveries_total', { type: ev.type, result: 'success' })) === 1, 5000, 'success counter');
     const hist = await registry.getSingleMetric('ringproof_invite_to_webhook_seconds')!.get();
     const count = hist.values.find((v) => (v as { metricName?: string }).metricName === 'ringproof_invite_to_webhook_seconds_count');
     const sum = hist.values.find((v) => (v as { metricName?: string }).metricName === 'ringproof_invite_to_webhook_seconds_sum');
@@ -126,21 +76,21 @@ describe('webhook delivery through BullMQ', () => {
 
   it('an expired event is delivered but not counted as INVITE→webhook latency', async () => {
     const rx = await startWebhookReceiver();
-    cleanups.push(() => rx.close());
+    fx.cleanups.push(() => rx.close());
     const { queue, registry } = await pipeline({ maxAttempts: 1 });
-    const ev = event({ type: 'verification.expired' }, Date.now());
+    const ev = testWebhookEvent({ type: 'verification.expired' }, Date.now());
     await queue.emit(ev, rx.url);
     await rx.waitFor(1);
-    await waitUntil(async () => (await metric(registry, 'ringproof_webhook_deliveries_total', { type: 'verification.expired', result: 'success' })) === 1, 5000, 'success');
+    await pollUntil(async () => (await registryValue(registry, 'ringproof_webhook_deliveries_total', { type: 'verification.expired', result: 'success' })) === 1, 5000, 'success');
     const hist = await registry.getSingleMetric('ringproof_invite_to_webhook_seconds')!.get();
     expect(hist.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count'))?.value ?? 0).toBe(0);
   });
 
   it('emitting the same event twice enqueues it once (job id from event id, ":" allowed)', async () => {
     const rx = await startWebhookReceiver({ delayMs: 50 });
-    cleanups.push(() => rx.close());
+    fx.cleanups.push(() => rx.close());
     const { queue } = await pipeline({ maxAttempts: 2 });
-    const ev = event({ id: `evt:with:colons:${seq++}` });
+    const ev = testWebhookEvent({ id: `evt:with:colons:${seq++}` });
     await queue.emit(ev, rx.url);
     await queue.emit(ev, rx.url);
     await rx.waitFor(1);
@@ -152,9 +102,9 @@ describe('webhook delivery through BullMQ', () => {
 
   it('retries after two failures, then succeeds; same webhook-id, fresh signature each time', async () => {
     const rx = await startWebhookReceiver({ failFirst: 2, failStatus: 503 });
-    cleanups.push(() => rx.close());
+    fx.cleanups.push(() => rx.close());
     const { queue, registry, prefix } = await pipeline({ maxAttempts: 5 });
-    const ev = event();
+    const ev = testWebhookEvent();
     await queue.emit(ev, rx.url);
     const got = await rx.waitFor(3, 10_000);
     expect(got.map((r) => r.status)).toEqual([503, 503, 200]);
@@ -165,60 +115,60 @@ describe('webhook delivery through BullMQ', () => {
     // Exponential backoff: the second gap (80 ms base*2) is not shorter than the first (40 ms).
     expect(got[1]!.receivedAt - got[0]!.receivedAt).toBeGreaterThanOrEqual(35);
     expect(got[2]!.receivedAt - got[1]!.receivedAt).toBeGreaterThanOrEqual(75);
-    await waitUntil(async () => (await metric(registry, 'ringproof_webhook_deliveries_total', { result: 'success' })) === 1, 5000, 'success');
-    expect(await metric(registry, 'ringproof_webhook_deliveries_total', { result: 'retry' })).toBe(2);
-    expect(await metric(registry, 'ringproof_webhook_deliveries_total', { result: 'dead' })).toBe(0);
-    expect(await admin.llen(`${prefix}:webhooks:dead`)).toBe(0);
+    await pollUntil(async () => (await registryValue(registry, 'ringproof_webhook_deliveries_total', { result: 'success' })) === 1, 5000, 'success');
+    expect(await registryValue(registry, 'ringproof_webhook_deliveries_total', { result: 'retry' })).toBe(2);
+    expect(await registryValue(registry, 'ringproof_webhook_deliveries_total', { result: 'dead' })).toBe(0);
+    expect(await fx.admin.llen(`${prefix}:webhooks:dead`)).toBe(0);
     // Everything BullMQ wrote lives under the hash-tagged prefix (one Cluster slot).
-    const keys = await admin.keys(`*`);
+    const keys = await fx.admin.keys(`*`);
     const mine = keys.filter((k) => k.includes(':webhooks:') && k.startsWith(prefix));
     expect(mine.length).toBeGreaterThan(0);
   });
 
   it('dead-letters after maxAttempts failures, then replay delivers it with the same webhook-id', async () => {
     const rx = await startWebhookReceiver({ failFirst: 3, failStatus: 500 });
-    cleanups.push(() => rx.close());
+    fx.cleanups.push(() => rx.close());
     const { queue, registry, prefix } = await pipeline({ maxAttempts: 3 });
-    const ev = event();
+    const ev = testWebhookEvent();
     await queue.emit(ev, rx.url);
     await rx.waitFor(3, 10_000);
-    await waitUntil(async () => (await admin.llen(`${prefix}:webhooks:dead`)) === 1, 5000, 'dead letter');
+    await pollUntil(async () => (await fx.admin.llen(`${prefix}:webhooks:dead`)) === 1, 5000, 'dead letter');
     // The worker writes the dead letter, then counts it: wait for the count too.
-    await waitUntil(async () => (await metric(registry, 'ringproof_webhook_deliveries_total', { result: 'dead' })) === 1, 5000, 'dead counted');
-    expect(await metric(registry, 'ringproof_webhook_deliveries_total', { result: 'retry' })).toBe(2);
-    expect(await metric(registry, 'ringproof_webhook_dead_letters')).toBe(1);
+    await pollUntil(async () => (await registryValue(registry, 'ringproof_webhook_deliveries_total', { result: 'dead' })) === 1, 5000, 'dead counted');
+    expect(await registryValue(registry, 'ringproof_webhook_deliveries_total', { result: 'retry' })).toBe(2);
+    expect(await registryValue(registry, 'ringproof_webhook_dead_letters')).toBe(1);
     const job = await queue.queue.getJob(webhookJobId(ev.id));
     expect(await job!.getState()).toBe('failed');
 
-    const [entry] = await listDeadLetters(admin, prefix, 10);
+    const [entry] = await listDeadLetters(fx.admin, prefix, 10);
     expect(entry!.index).toBe(0);
     expect(entry!.record).toMatchObject({ event: ev, url: rx.url, attempts: 3, lastError: 'HTTP 500: status 500' });
     expect(Date.parse(entry!.record!.failedAt)).toBeGreaterThan(Date.now() - 60_000);
 
     // The receiver is healthy now (it only failed the first 3); replay with a fresh budget.
-    const res = await replayDeadLetters(admin, prefix, 0, { maxAttempts: 2, backoffMs: 40 });
+    const res = await replayDeadLetters(fx.admin, prefix, 0, { maxAttempts: 2, backoffMs: 40 });
     expect(res).toEqual({ replayed: [ev.id], skipped: [] });
     const got = await rx.waitFor(4, 10_000);
     expect(got[3]!.status).toBe(200);
     expect(got[3]!.headers['webhook-id']).toBe(ev.id);
     expect(new Webhook(SECRET).verify(got[3]!.body, got[3]!.headers as Record<string, string>)).toEqual(ev);
-    expect(await admin.llen(`${prefix}:webhooks:dead`)).toBe(0);
-    expect(await metric(registry, 'ringproof_webhook_dead_letters')).toBe(0);
-    await waitUntil(async () => (await metric(registry, 'ringproof_webhook_deliveries_total', { result: 'success' })) === 1, 5000, 'success');
+    expect(await fx.admin.llen(`${prefix}:webhooks:dead`)).toBe(0);
+    expect(await registryValue(registry, 'ringproof_webhook_dead_letters')).toBe(0);
+    await pollUntil(async () => (await registryValue(registry, 'ringproof_webhook_deliveries_total', { result: 'success' })) === 1, 5000, 'success');
     // The shared admin connection survives the temporary queue used by replay.
-    expect(await admin.ping()).toBe('PONG');
+    expect(await fx.admin.ping()).toBe('PONG');
   });
 
   it('does not follow a redirect: the 3xx is a failure and the other server never hears of it', async () => {
     const elsewhere = await startWebhookReceiver();
     const rx = await startWebhookReceiver({ status: 302, headers: { location: elsewhere.url } });
-    cleanups.push(() => rx.close(), () => elsewhere.close());
+    fx.cleanups.push(() => rx.close(), () => elsewhere.close());
     const { queue, prefix, registry } = await pipeline({ maxAttempts: 2 });
-    const ev = event();
+    const ev = testWebhookEvent();
     await queue.emit(ev, rx.url);
     await rx.waitFor(2, 10_000);
-    await waitUntil(async () => (await admin.llen(`${prefix}:webhooks:dead`)) === 1, 5000, 'dead letter');
-    const [entry] = await listDeadLetters(admin, prefix, 1);
+    await pollUntil(async () => (await fx.admin.llen(`${prefix}:webhooks:dead`)) === 1, 5000, 'dead letter');
+    const [entry] = await listDeadLetters(fx.admin, prefix, 1);
     expect(entry!.record!.lastError).toBe('HTTP 302 (redirect not followed)');
     expect(elsewhere.received).toHaveLength(0);
     const rtt = await registry.getSingleMetric('ringproof_webhook_delivery_seconds')!.get();
@@ -227,24 +177,24 @@ describe('webhook delivery through BullMQ', () => {
 
   it('a receiver slower than timeoutMs counts as a failed attempt', async () => {
     const rx = await startWebhookReceiver({ delayMs: 1500 });
-    cleanups.push(() => rx.close());
+    fx.cleanups.push(() => rx.close());
     const { queue, prefix } = await pipeline({ maxAttempts: 1, timeoutMs: 200 });
-    const ev = event();
+    const ev = testWebhookEvent();
     const t0 = Date.now();
     await queue.emit(ev, rx.url);
-    await waitUntil(async () => (await admin.llen(`${prefix}:webhooks:dead`)) === 1, 5000, 'dead letter');
+    await pollUntil(async () => (await fx.admin.llen(`${prefix}:webhooks:dead`)) === 1, 5000, 'dead letter');
     expect(Date.now() - t0).toBeLessThan(1400);
-    const [entry] = await listDeadLetters(admin, prefix, 1);
+    const [entry] = await listDeadLetters(fx.admin, prefix, 1);
     expect(entry!.record!.lastError).toBe('timeout after 200 ms');
   });
 
   it('an unusable callback URL is dead-lettered at once, without spending its retries', async () => {
     const { queue, prefix, registry } = await pipeline({ maxAttempts: 5 });
-    const ev = event();
+    const ev = testWebhookEvent();
     await queue.emit(ev, 'ftp://127.0.0.1/x');
-    await waitUntil(async () => (await admin.llen(`${prefix}:webhooks:dead`)) === 1, 5000, 'dead letter');
-    const [entry] = await listDeadLetters(admin, prefix, 1);
+    await pollUntil(async () => (await fx.admin.llen(`${prefix}:webhooks:dead`)) === 1, 5000, 'dead letter');
+    const [entry] = await listDeadLetters(fx.admin, prefix, 1);
     expect(entry!.record).toMatchObject({ attempts: 1, lastError: 'unsupported URL scheme ftp:' });
-    expect(await metric(registry, 'ringproof_webhook_deliveries_total', { result: 'retry' })).toBe(0);
+    expect(await registryValue(registry, 'ringproof_webhook_deliveries_total', { result: 'retry' })).toBe(0);
   });
 });

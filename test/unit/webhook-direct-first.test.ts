@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { Webhook } from 'standardwebhooks';
 import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { testWebhookEvent } from '../helpers/webhook-fixture.js';
 import { freePort } from '../helpers/free-port.js';
 import { DirectFirstEmitter } from '../../src/webhooks/direct-first-emitter.js';
 import { WebhookQueue } from '../../src/webhooks/webhook-queue.js';
@@ -33,20 +34,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function event(callReceivedAt = Date.now() - 10): WebhookEvent {
-  seq++;
-  return {
-    id: `evt_direct_${Date.now()}_${seq}`,
-    type: 'verification.verified',
-    timestamp: new Date().toISOString(),
-    data: {
-      verification: {
-        id: `ver_${seq}`, status: 'verified', phoneNumber: '+447700900123', callTo: '+441632960001',
-        createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 120_000).toISOString(), callReceivedAt,
-      },
-    },
-  };
-}
+const event = (callReceivedAt = Date.now() - 10): WebhookEvent => testWebhookEvent({}, callReceivedAt);
 
 /** The daemon's wiring: queue + webhook worker (optional) + direct emitter sharing one registry. */
 async function setup(opts: { maxAttempts: number; directTimeoutMs?: number; worker?: boolean }) {

@@ -1,9 +1,8 @@
 import type { LookupFunction } from 'node:net';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEgressPolicy, type EgressPolicy } from '../../src/egress/index.js';
-import type { WebhookEvent } from '../../src/verify/verification-types.js';
 import { listDeadLetters } from '../../src/webhooks/dead-letters.js';
 import { DirectFirstEmitter } from '../../src/webhooks/direct-first-emitter.js';
 import { WebhookSigner } from '../../src/webhooks/sign.js';
@@ -12,65 +11,24 @@ import { createWebhookMetrics } from '../../src/webhooks/webhook-metrics.js';
 import { WebhookQueue } from '../../src/webhooks/webhook-queue.js';
 import { generateWebhookSecret } from '../../src/webhooks/webhook-secret.js';
 import { WebhookWorker } from '../../src/webhooks/webhook-worker.js';
-import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
+import { pollUntil, registryValue, testWebhookEvent, useWebhookTestRedis } from '../helpers/webhook-fixture.js';
 import { tableResolver } from '../helpers/table-resolver.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { startApiHarness, type ApiHarness } from '../helpers/api-harness.js';
 
 const SECRET = generateWebhookSecret();
 const REFUSED = 'ringproof_egress_refused_total';
-let redis: TestRedis;
-let admin: Redis;
+const fx = useWebhookTestRedis();
 let seq = 0;
-const cleanups: Array<() => Promise<void>> = [];
 
-beforeAll(async () => {
-  redis = await startTestRedis({ appendonly: false });
-  admin = new Redis(redis.url);
-});
-afterAll(async () => {
-  admin.disconnect();
-  await stopAndClean(redis);
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
 
-function event(): WebhookEvent {
-  const id = `evt_egress_${Date.now()}_${seq++}`;
-  return {
-    id,
-    type: 'verification.verified',
-    timestamp: new Date().toISOString(),
-    data: {
-      verification: {
-        id: `ver_${seq}`, status: 'verified', phoneNumber: '+447700900123', callTo: '+441632960001',
-        createdAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 120_000).toISOString(), callReceivedAt: Date.now(),
-      },
-    },
-  };
-}
 
-async function counter(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
-  const m = registry.getSingleMetric(name);
-  if (!m) return 0;
-  const data = await m.get();
-  return data.values.filter((x) => Object.entries(labels).every(([k, v]) => x.labels[k] === v)).reduce((a, x) => a + x.value, 0);
-}
-
-async function waitUntil(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Queue + worker + direct emitter on their own prefix, wired as the daemon wires them, with `policy` and `resolve`. */
 async function pipeline(policy: EgressPolicy, resolve: LookupFunction) {
   const prefix = `{rpeg${seq++}}`;
   const registry = new Registry();
-  const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const conn = new Redis(fx.redis.url, { maxRetriesPerRequest: null });
   const queue = new WebhookQueue({ connection: conn, prefix, maxAttempts: 3, backoffMs: 40, backoffJitter: 0 });
   const worker = new WebhookWorker({
     connection: conn, prefix, signer: new WebhookSigner([SECRET]), egressPolicy: policy, resolve, timeoutMs: 2000,
@@ -80,7 +38,7 @@ async function pipeline(policy: EgressPolicy, resolve: LookupFunction) {
     fallback: queue, signer: new WebhookSigner([SECRET]), egressPolicy: policy, resolve, metrics: createWebhookMetrics(registry),
     version: '9.9.9-test', timeoutMs: 1000,
   });
-  cleanups.push(async () => {
+  fx.cleanups.push(async () => {
     direct.close();
     await worker.close();
     await queue.close();
@@ -93,7 +51,7 @@ async function pipeline(policy: EgressPolicy, resolve: LookupFunction) {
 async function receiver(host?: string): Promise<WebhookReceiver> {
   // Connection: close, so each delivery resolves the name afresh (a kept-alive socket would not).
   const rx = await startWebhookReceiver({ ...(host ? { host } : {}), headers: { connection: 'close' } });
-  cleanups.push(() => rx.close());
+  fx.cleanups.push(() => rx.close());
   return rx;
 }
 
@@ -106,15 +64,15 @@ describe('webhook delivery: the address connected to is checked', () => {
     const resolve = tableResolver({ 'hooks.app.test': ['127.0.0.2', '127.0.0.1'] });
     const { prefix, registry, queue } = await pipeline(policy, resolve);
 
-    const first = event();
+    const first = testWebhookEvent({}, Date.now());
     await queue.emit(first, `http://hooks.app.test:${app.port}/webhook`);
     await app.waitFor(1);
     expect(JSON.parse(app.received[0]!.body).id).toBe(first.id);
 
-    const second = event();
+    const second = testWebhookEvent({}, Date.now());
     await queue.emit(second, `http://hooks.app.test:${inside.port}/webhook`);
-    await waitUntil(async () => (await listDeadLetters(admin, prefix, 10)).length === 1, 10_000, 'dead letter');
-    const [entry] = await listDeadLetters(admin, prefix, 10);
+    await pollUntil(async () => (await listDeadLetters(fx.admin, prefix, 10)).length === 1, 10_000, 'dead letter');
+    const [entry] = await listDeadLetters(fx.admin, prefix, 10);
     expect(entry!.record!.event.id).toBe(second.id);
     // Permanent: no retries spent on a destination that will be refused every time.
     expect(entry!.record!.attempts).toBe(1);
@@ -122,7 +80,7 @@ describe('webhook delivery: the address connected to is checked', () => {
       'refused: hooks.app.test resolves to 127.0.0.1, a loopback address (allow it with webhooks.allowPrivateTargets)',
     );
     expect(inside.received).toHaveLength(0);
-    expect(await counter(registry, REFUSED, { purpose: 'webhook', stage: 'connect', reason: 'loopback' })).toBe(1);
+    expect(await registryValue(registry, REFUSED, { purpose: 'webhook', stage: 'connect', reason: 'loopback' })).toBe(1);
     // A refused attempt made no round trip: it is not timed as one.
     const rtt = await registry.getSingleMetric('ringproof_webhook_delivery_seconds')!.get();
     const timed = rtt.values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count')).reduce((a, v) => a + v.value, 0);
@@ -138,32 +96,32 @@ describe('webhook delivery: the address connected to is checked', () => {
     const rx = await receiver();
     const { prefix, registry, direct } = await pipeline(createEgressPolicy({ configKey: WEBHOOK_EGRESS_KEY }), tableResolver({}));
     const url = template.replace('{port}', String(rx.port));
-    await direct.emit(event(), url);
-    await waitUntil(async () => (await listDeadLetters(admin, prefix, 10)).length === 1, 10_000, 'dead letter');
-    const [entry] = await listDeadLetters(admin, prefix, 10);
+    await direct.emit(testWebhookEvent({}, Date.now()), url);
+    await pollUntil(async () => (await listDeadLetters(fx.admin, prefix, 10)).length === 1, 10_000, 'dead letter');
+    const [entry] = await listDeadLetters(fx.admin, prefix, 10);
     expect(entry!.record!.lastError).toMatch(new RegExp(`^refused: .*, an? [^,]*${reason === 'private' ? 'private-network' : reason}`));
     expect(rx.received).toHaveLength(0);
     // One refusal per attempt: the direct one, then the queue's.
-    expect(await counter(registry, REFUSED, { purpose: 'webhook', stage: 'connect', reason })).toBe(2);
+    expect(await registryValue(registry, REFUSED, { purpose: 'webhook', stage: 'connect', reason })).toBe(2);
   });
 
   it('an allowlisted private receiver gets its webhook, signed as usual', async () => {
     const app = await receiver('127.0.0.2');
     const policy = createEgressPolicy({ allowPrivateTargets: ['127.0.0.0/8'], configKey: WEBHOOK_EGRESS_KEY });
     const { registry, direct } = await pipeline(policy, tableResolver({ 'private-app.test': ['127.0.0.2'] }));
-    const ev = event();
+    const ev = testWebhookEvent({}, Date.now());
     await direct.emit(ev, `http://private-app.test:${app.port}/webhook`);
     const [got] = await app.waitFor(1);
     expect(JSON.parse(got!.body).id).toBe(ev.id);
     expect(got!.headers['webhook-signature']).toMatch(/^v1,/);
-    expect(await counter(registry, REFUSED, {})).toBe(0);
+    expect(await registryValue(registry, REFUSED, {})).toBe(0);
   });
 });
 
 describe('callbackUrl at creation (real API server, webhooks.allowPrivateTargets empty)', () => {
   let api: ApiHarness;
   beforeAll(async () => {
-    api = await startApiHarness(redis, { allowPrivateTargets: [] });
+    api = await startApiHarness(fx.redis, { allowPrivateTargets: [] });
   });
   afterAll(async () => {
     await api?.close();
@@ -188,7 +146,7 @@ describe('callbackUrl at creation (real API server, webhooks.allowPrivateTargets
     ['https://localhost./h', 'loopback', 'localhost. resolves to 127.0.0.1, a loopback address'],
     ['http://127.0.0.1:8080/h', 'loopback', '127.0.0.1, a loopback address'],
   ])('refuses %s with a 400 naming callbackUrl, counted as %s', async (url, reason, what) => {
-    const before = await counter(api.registry, REFUSED, { purpose: 'webhook', stage: 'create', reason });
+    const before = await registryValue(api.registry, REFUSED, { purpose: 'webhook', stage: 'create', reason });
     const res = await create(url);
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
@@ -197,7 +155,7 @@ describe('callbackUrl at creation (real API server, webhooks.allowPrivateTargets
         message: `body/callbackUrl must not point at ${what} (allow it with webhooks.allowPrivateTargets)`,
       },
     });
-    expect(await counter(api.registry, REFUSED, { purpose: 'webhook', stage: 'create', reason })).toBe(before + 1);
+    expect(await registryValue(api.registry, REFUSED, { purpose: 'webhook', stage: 'create', reason })).toBe(before + 1);
   });
 
   it('a multicast literal is refused with no hint to allow it (it never can be)', async () => {

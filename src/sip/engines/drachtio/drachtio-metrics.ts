@@ -1,5 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Metrics } from '../../../metrics/metrics.js';
+import { metricReuser } from '../../../metrics/reuse-metric.js';
 
 /** Connection metrics of the drachtio engine, on the process registry next to the SIP counters. */
 export interface DrachtioMetrics {
@@ -16,28 +17,28 @@ export interface DrachtioMetrics {
 export function createDrachtioMetrics(m: Metrics): DrachtioMetrics {
   const registers = [m.registry];
   // A second engine in the same process (tests) reuses the registered metrics.
-  const existing = (name: string) => m.registry.getSingleMetric(name);
+  const reuse = metricReuser(m.registry);
   return {
-    connected: (existing('ringproof_drachtio_connected') as Gauge | undefined) ?? new Gauge({
+    connected: reuse('ringproof_drachtio_connected', () => new Gauge({
       name: 'ringproof_drachtio_connected',
       help: '1 while the drachtio-server connection is up and authenticated, else 0',
       registers,
-    }),
-    reconnects: (existing('ringproof_drachtio_reconnects_total') as Counter | undefined) ?? new Counter({
+    })),
+    reconnects: reuse('ringproof_drachtio_reconnects_total', () => new Counter({
       name: 'ringproof_drachtio_reconnects_total',
       help: 'drachtio-server connections re-established after a loss',
       registers,
-    }),
-    forcedDisconnects: (existing('ringproof_drachtio_forced_disconnects_total') as Counter<'reason'> | undefined) ?? new Counter({
+    })),
+    forcedDisconnects: reuse('ringproof_drachtio_forced_disconnects_total', () => new Counter({
       name: 'ringproof_drachtio_forced_disconnects_total',
       help: 'drachtio-server connections dropped by ringproof, by reason (ping_timeout: the server stopped answering pings)',
       labelNames: ['reason'] as const,
       registers,
-    }),
-    unframeable: (existing('ringproof_drachtio_unframeable_total') as Counter | undefined) ?? new Counter({
+    })),
+    unframeable: reuse('ringproof_drachtio_unframeable_total', () => new Counter({
       name: 'ringproof_drachtio_unframeable_total',
       help: 'Responses not sent to drachtio-server because they exceed what it can frame',
       registers,
-    }),
+    })),
   };
 }
