@@ -225,8 +225,12 @@ export class Edge implements EdgeHandler {
     let hit: BlocklistEntry | undefined;
     if (event.cli !== null) hit = index.matchNumber(event.cli, event.receivedAt);
     if (hit === undefined && index.hasNames) {
-      const name = parseNameAddr(invite.header('from') ?? '')?.displayName;
-      if (name !== undefined) hit = index.matchName(name, event.receivedAt);
+      const from = invite.header('from');
+      // "<sip:…>" and a bare URI carry no display name: no parse for the usual From.
+      if (from !== undefined && from.charCodeAt(0) !== 0x3c && !/^(?:sips?|tel):/i.test(from)) {
+        const name = parseNameAddr(from)?.displayName;
+        if (name !== undefined) hit = index.matchName(name, event.receivedAt);
+      }
     }
     if (hit === undefined) return;
     event.blocked = { kind: hit.kind, value: hit.value, reason: hit.reason };

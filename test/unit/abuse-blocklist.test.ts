@@ -226,13 +226,17 @@ describe('Edge with a blocklist', () => {
     call('<sip:+13035550100@carrier>;tag=1', 'b');
     call('"robo  DIALER" <sip:+12065550100@carrier>;tag=1', 'c');
     call('"Alice" <sip:+12065550100@carrier>;tag=1', 'd');
+    call('Robo Dialer <sip:+12065550100@carrier>;tag=1', 'e');
+    call('sip:+12065550100@carrier;tag=1', 'f');
     expect(sink.events.map((e) => e.blocked)).toEqual([
       { kind: 'number', value: '+12025550123', reason: 'fraud' },
       { kind: 'prefix', value: '+1303', reason: 'irsf' },
       { kind: 'name', value: 'Robo Dialer', reason: 'cnam' },
       undefined,
+      { kind: 'name', value: 'Robo Dialer', reason: 'cnam' },
+      undefined,
     ]);
     const counted = (await metrics.registry.getSingleMetric('ringproof_blocked_calls_total')!.get()).values;
-    expect(counted.map((v) => [v.labels.kind, v.labels.reason, v.value])).toEqual([['number', 'fraud', 1], ['prefix', 'irsf', 1], ['name', 'cnam', 1]]);
+    expect(counted.map((v) => [v.labels.kind, v.labels.reason, v.value])).toEqual([['number', 'fraud', 1], ['prefix', 'irsf', 1], ['name', 'cnam', 2]]);
   });
 });
