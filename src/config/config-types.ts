@@ -342,11 +342,26 @@ export interface HammeringConfig {
   maxTracked: number;
 }
 
+/** `abuse.enumeration`: many distinct CLIs of one number block with no pending session → the block is blocked for a while. */
+export interface EnumerationConfig {
+  enabled: boolean;
+  /** Trailing digits that vary within a block: 4 = blocks of 10,000 numbers. */
+  suffixDigits: number;
+  /** Distinct CLIs of one block with no pending session, within windowSeconds, that flag it. */
+  maxDistinct: number;
+  windowSeconds: number;
+  /** How long the automatic prefix entry lasts. */
+  blockSeconds: number;
+  /** Most blocks counted at once per edge; past it new blocks are admitted by sampling. */
+  maxTracked: number;
+}
+
 /** Abuse protection at the edge (issue #10). */
 export interface AbuseConfig {
   floodGuard: FloodGuardConfig;
   blocklist: BlocklistConfig;
   hammering: HammeringConfig;
+  enumeration: EnumerationConfig;
   /** Where `abuse.*` webhooks go (signed like verification webhooks); undefined = none is sent. */
   webhookUrl: string | undefined;
 }

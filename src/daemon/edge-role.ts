@@ -18,7 +18,7 @@ export interface EdgeRole {
 
 export async function startEdgeRole(
   config: RingproofConfig, metrics: Metrics, logger: Logger, sink: EventSink,
-  abuse: Pick<EdgeOptions, 'blocklist' | 'hammer'> = {},
+  abuse: Pick<EdgeOptions, 'blocklist' | 'anomaly'> = {},
 ): Promise<EdgeRole> {
   const flood = config.abuse.floodGuard;
   const floodGuard = flood.enabled

@@ -30,8 +30,8 @@ export interface EdgeOptions {
   floodGuard?: FloodGuard;
   /** The edge's copy of the blocklist (BlocklistMirror) and its counters; none = no blocklist (no Redis). */
   blocklist?: { source: { readonly current: BlocklistIndex }; metrics: BlocklistMetrics };
-  /** The hammering detector (abuse.hammering): told of every answered call that is not blocked. */
-  hammer?: { observe(cli: string, now: number): void };
+  /** The anomaly detectors (abuse.hammering, abuse.enumeration): told of every answered call with a CLI that is not blocked. */
+  anomaly?: { observe(cli: string, now: number): void };
 }
 
 interface TrunkContext {
@@ -76,12 +76,12 @@ export class Edge implements EdgeHandler {
   private readonly numberCacheSize: number | undefined;
   private readonly floodGuard: FloodGuard | undefined;
   private readonly blocklist: EdgeOptions['blocklist'];
-  private readonly hammer: EdgeOptions['hammer'];
+  private readonly anomaly: EdgeOptions['anomaly'];
 
   constructor(opts: EdgeOptions) {
     this.floodGuard = opts.floodGuard;
     this.blocklist = opts.blocklist;
-    this.hammer = opts.hammer;
+    this.anomaly = opts.anomaly;
     this.metrics = opts.metrics;
     this.counts = new CountBatch(opts.metrics);
     this.logger = opts.logger;
@@ -184,7 +184,7 @@ export class Edge implements EdgeHandler {
       }
       count.n++;
       if (this.blocklist !== undefined) this.checkBlocklist(event, invite);
-      if (this.hammer !== undefined && event.cli !== null && event.blocked === undefined) this.hammer.observe(event.cli, event.receivedAt);
+      if (this.anomaly !== undefined && event.cli !== null && event.blocked === undefined) this.anomaly.observe(event.cli, event.receivedAt);
       this.sink.publish(event);
     } catch (err) {
       this.failed(invite, err);

@@ -1,30 +1,21 @@
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { AbuseEvent, AbuseEventSink } from '../../src/abuse/abuse-event.js';
+import type { AbuseEvent } from '../../src/abuse/abuse-event.js';
 import { abuseWebhookEvent } from '../../src/abuse/abuse-webhook-sink.js';
-import type { BlocklistEntry, BlocklistInput } from '../../src/abuse/blocklist-entry.js';
 import { HammerDetector } from '../../src/abuse/hammer-detector.js';
 import type { HammeringConfig } from '../../src/config/config-types.js';
-import { logCapture } from '../helpers/log-capture.js';
+import { autoBlockerRig } from '../helpers/auto-blocker-rig.js';
 
 const CONFIG: HammeringConfig = { enabled: true, maxCalls: 5, windowSeconds: 60, blockSeconds: 600, maxTracked: 1000 };
 
 function rig(opts: { pending?: string[]; synced?: boolean; config?: Partial<HammeringConfig> } = {}) {
-  const added: BlocklistInput[] = [];
-  const local: BlocklistEntry[] = [];
-  const events: AbuseEvent[] = [];
-  const sink: AbuseEventSink = { emit: (e) => { events.push(e); }, close: async () => undefined };
   const pending = new Set(opts.pending ?? []);
-  const registry = new Registry();
-  const { lines, logger } = logCapture('info');
+  const r = autoBlockerRig();
   const detector = new HammerDetector({
     config: { ...CONFIG, ...opts.config },
     candidates: { has: (cli) => pending.has(cli), synced: opts.synced ?? true },
-    add: async (input) => { added.push(input); return { ...input, createdAt: 0, createdBy: 'auto' }; },
-    putLocal: (e) => { local.push(e); },
-    events: sink, logger, registry,
+    blocker: r.blocker, registry: r.registry,
   });
-  return { detector, added, local, events, lines, registry };
+  return { detector, ...r };
 }
 
 describe('HammerDetector', () => {
