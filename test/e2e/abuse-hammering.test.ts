@@ -10,7 +10,7 @@ import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-s
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import {
   createVerification, expectAllCallsRejected, getVerification, newWebhookSecret, placeCalls, SCENARIO_FROM_CLI, startVerifyDaemon,
-  waitUntil, type VerifyDaemon,
+  waitPrefilterExact, waitUntil, type VerifyDaemon,
 } from '../helpers/verify-e2e.js';
 
 const DIDS = ['+15550100001'];
@@ -49,6 +49,7 @@ const metric = async (name: string, labels: Record<string, string> = {}): Promis
 describe('hammering auto-block', () => {
   it('blocks a CLI calling without a session, reports it by signed webhook, and lifts it on expiry', async () => {
     const call = (cli: string) => placeCalls({ scenario: SCENARIO_FROM_CLI, daemon, rows: [{ cli, did: DIDS[0] as string }] });
+    await waitPrefilterExact(daemon);
     // Calls are answered whatever happens; the fifth one without a session triggers the block.
     for (let i = 0; i < MAX_CALLS; i++) expectAllCallsRejected(await call(HAMMER), 1);
     await waitUntil('the automatic entry is stored', async () => ((await metric('ringproof_auto_blocks_total', { reason: 'auto:hammering', result: 'ok' })) === 1 ? true : undefined), 10_000);

@@ -46,6 +46,16 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
   }
 }
 
+/**
+ * Waits until an edge's pending-number copy is proven complete (its watermark gauge is finite): only
+ * then does the edge decide calls itself and count them for its anomaly detectors. Right after
+ * /readyz the subscriber may still be connecting, and calls placed then are not counted.
+ */
+export async function waitPrefilterExact(daemon: { metrics(): Promise<{ get(name: string): number }> }, timeoutMs = 10_000): Promise<void> {
+  await waitUntil('the edge pre-filter is exact', async () =>
+    (Number.isFinite((await daemon.metrics()).get('ringproof_prefilter_watermark_age_seconds')) ? true : undefined), timeoutMs);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The daemon (test/helpers/daemon-process.ts), set up for verification
 
