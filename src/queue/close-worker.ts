@@ -17,5 +17,12 @@ export async function closeWorker(worker: Worker): Promise<void> {
       client.once('end', () => res());
     });
   }
-  await worker.close();
+  const closing = worker.close();
+  // BullMQ cuts its blocking BZPOPMIN only when the call is in flight as close() starts; one the
+  // run loop issues just after (restarting after a reconnect) would hold close() for its whole
+  // timeout (~5 s, seen after a Redis restart). Jobs never travel on that connection (it only waits
+  // for the queue's marker), so cutting it once close() has had a moment loses nothing.
+  const settled = await Promise.race([closing.then(() => true), new Promise<false>((res) => setTimeout(() => res(false), 250).unref())]);
+  if (!settled) client?.disconnect();
+  await closing;
 }
