@@ -63,6 +63,13 @@ export class ConfigChecker {
     throw configInvalid(path, problem, this.origin(path)?.label);
   }
 
+  /** `o[key]`, or a failure naming `path.key` when it is absent or null ("is required", then `hint`). */
+  required(o: Record<string, unknown>, path: ConfigPath, key: string, hint?: string): unknown {
+    const v = o[key];
+    if (v === undefined || v === null) this.fail([...path, key], hint === undefined ? 'is required' : `is required: ${hint}`);
+    return v;
+  }
+
   /** A mapping whose keys are all known; null/absent reads as empty so every key takes its default. */
   mapping(value: unknown, path: ConfigPath, known: readonly string[]): Record<string, unknown> {
     if (value === undefined || value === null) return {};

@@ -108,8 +108,8 @@ function readDids(c: ConfigChecker, value: unknown, path: ConfigPath): string[] 
 
 function readApiKey(c: ConfigChecker, value: unknown, path: ConfigPath, limits: LimitsConfig): ApiKeyConfig {
   const o = c.mapping(value, path, ['name', 'hash', 'admin', 'policy', 'limits']);
-  if (o.name === undefined || o.name === null) c.fail([...path, 'name'], 'is required');
-  if (o.hash === undefined || o.hash === null) c.fail([...path, 'hash'], 'is required: "sha256:" followed by 64 hex digits of the token');
+  c.required(o, path, 'name');
+  c.required(o, path, 'hash', '"sha256:" followed by 64 hex digits of the token');
   const name = c.string(o.name, [...path, 'name']);
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) c.fail([...path, 'name'], `must be 1-64 characters of A-Z, a-z, 0-9, "_", "." or "-", got ${JSON.stringify(name)}`);
   const hash = c.string(o.hash, [...path, 'hash']).trim().toLowerCase();

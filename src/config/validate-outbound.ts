@@ -37,8 +37,8 @@ function readIp(c: ConfigChecker, value: unknown, path: ConfigPath): string {
 
 function readCredentials(c: ConfigChecker, value: unknown, path: ConfigPath): OutboundCredentials {
   const o = c.mapping(value, path, ['username', 'password', 'realm']);
-  if (o.username === undefined || o.username === null) c.fail([...path, 'username'], 'is required');
-  if (o.password === undefined || o.password === null) c.fail([...path, 'password'], 'is required');
+  c.required(o, path, 'username');
+  c.required(o, path, 'password');
   const quoted = (v: unknown, p: ConfigPath): string => {
     const s = c.string(v, p);
     // Written into a quoted-string of the Authorization header: no quote, backslash or line break.
@@ -75,11 +75,7 @@ function readCliPool(c: ConfigChecker, value: unknown, path: ConfigPath): CliPoo
 
 function readTrunk(c: ConfigChecker, value: unknown, path: ConfigPath): OutboundTrunkConfig {
   const o = c.mapping(value, path, TRUNK_KEYS);
-  const required = (key: string): unknown => {
-    const v = o[key];
-    if (v === undefined || v === null) c.fail([...path, key], 'is required');
-    return v;
-  };
+  const required = (key: string): unknown => c.required(o, path, key);
   const name = readTrunkName(c, required('name'), [...path, 'name']);
   const target = readSipTarget(c, required('target'), [...path, 'target']);
   const domain = c.pick(o, path, 'domain', target.host, (v, p) => readHost(c, v, p));

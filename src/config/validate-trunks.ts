@@ -27,11 +27,7 @@ export function readTrunkName(c: ConfigChecker, value: unknown, path: ConfigPath
 
 function readTrunk(c: ConfigChecker, value: unknown, path: ConfigPath): TrunkConfig {
   const o = c.mapping(value, path, TRUNK_KEYS);
-  const required = (key: string): unknown => {
-    const v = o[key];
-    if (v === undefined || v === null) c.fail([...path, key], 'is required');
-    return v;
-  };
+  const required = (key: string): unknown => c.required(o, path, key);
   const name = readTrunkName(c, required('name'), [...path, 'name']);
   const sources = readCidrList(c, required('sources'), [...path, 'sources'], { nonEmpty: true });
   const country = c.string(required('defaultCountry'), [...path, 'defaultCountry']);
