@@ -18,15 +18,9 @@ export function daemonProcs(pid, name = 'ringproof') {
   return processTree(pid).map((p) => ({ name: p.pid === pid ? name : p.comm, pid: p.pid }));
 }
 
-/**
- * Starts the whole daemon (role all: edge, worker, API) as users run it with no Redis URL: it then
- * starts and supervises its own embedded redis-server in a temporary state dir. Webhooks go to
- * `webhookUrl`, signed with `secret`. Resolves once /readyz answers 200, with the pids of the daemon
- * and of its redis-server (for their CPU) and the address of that redis-server's socket.
- */
-export async function startE2eDaemon({ root, webhookUrl, secret, dids, cpuProfDir }) {
-  const env = {
-    RINGPROOF_ROLE: 'all',
+/** The settings every daemon the bench starts for verifications runs with (all and split layouts). */
+export function benchDaemonEnv({ webhookUrl, secret, dids }) {
+  return {
     RINGPROOF_WEBHOOK_URL: webhookUrl,
     RINGPROOF_WEBHOOK_ALLOW_PRIVATE_TARGETS: '127.0.0.0/8', // the receiver is on loopback
     // One client creating thousands of sessions an hour is the bench, not abuse.
@@ -35,6 +29,16 @@ export async function startE2eDaemon({ root, webhookUrl, secret, dids, cpuProfDi
     RINGPROOF_WEBHOOK_SECRETS: secret,
     RINGPROOF_DIDS: dids.join(','),
   };
+}
+
+/**
+ * Starts the whole daemon (role all: edge, worker, API) as users run it with no Redis URL: it then
+ * starts and supervises its own embedded redis-server in a temporary state dir. Webhooks go to
+ * `webhookUrl`, signed with `secret`. Resolves once /readyz answers 200, with the pids of the daemon
+ * and of its redis-server (for their CPU) and the address of that redis-server's socket.
+ */
+export async function startE2eDaemon({ root, webhookUrl, secret, dids, cpuProfDir }) {
+  const env = { RINGPROOF_ROLE: 'all', ...benchDaemonEnv({ webhookUrl, secret, dids }) };
   // The embedded redis-server starts first (AOF replay included), so allow more than the SIP-only bench.
   const d = await startDaemonProcess({ root, env, sip: true, what: 'ringproof (role all)', timeoutMs: 40_000, cpuProfDir, stopGraceMs: 30_000 });
   const redisPid = childrenNamed(d.pid, 'redis-server')[0];

@@ -2,7 +2,7 @@
 // `ringproof serve` in role all with its embedded redis-server (no REDIS_URL), the README's default.
 // Layout "split": a redis-server the bench starts, then an edge, `workers` worker processes and an API
 // process on it, each its own `ringproof serve`. Either way every process's CPU counts.
-import { daemonProcs, startE2eDaemon } from './e2e-daemon.mjs';
+import { benchDaemonEnv, daemonProcs, startE2eDaemon } from './e2e-daemon.mjs';
 import { startDaemonProcess } from './daemon-process.mjs';
 import { startRedisServer } from './redis-server.mjs';
 
@@ -30,16 +30,7 @@ export async function startProductTarget({ root, layout, webhookUrl, secret, did
   }
   if (layout !== 'split') throw new Error(`unknown layout "${layout}" (known: ${LAYOUTS.join(', ')})`);
   const redis = await startRedisServer({ appendfsync: redisFsync });
-  const common = {
-    RINGPROOF_REDIS_URL: redis.url,
-    RINGPROOF_WEBHOOK_URL: webhookUrl,
-    RINGPROOF_WEBHOOK_ALLOW_PRIVATE_TARGETS: '127.0.0.0/8', // the receiver is on loopback
-    // One client creating thousands of sessions an hour is the bench, not abuse.
-    RINGPROOF_CREATE_LIMITS_ENABLED: 'false',
-    RINGPROOF_CALL_LIMITS_ENABLED: 'false',
-    RINGPROOF_WEBHOOK_SECRETS: secret,
-    RINGPROOF_DIDS: dids.join(','),
-  };
+  const common = { RINGPROOF_REDIS_URL: redis.url, ...benchDaemonEnv({ webhookUrl, secret, dids }) };
   const parts = [];
   const stopAll = async () => {
     for (const p of [...parts].reverse()) await p.proc.stop();
