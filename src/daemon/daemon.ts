@@ -1,3 +1,4 @@
+import { ErrorCodes } from '../errors/codes.js';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AuditLog } from '../audit/audit-log.js';
@@ -74,6 +75,26 @@ interface Stopper {
   stop: () => Promise<void>;
   needsRedis?: boolean;
   abandon?: () => void;
+  /**
+   * The share of shutdownGraceSeconds its stop may take; past it the part is abandoned so the
+   * daemon still exits within the grace period (the workers: their jobs in flight stay active in
+   * Redis and BullMQ's stalled-job check hands them out again, as after a killed worker).
+   */
+  graceShare?: number;
+}
+
+/** Of the grace period, what the workers may spend finishing jobs; the rest is for the parts after them. */
+const WORKERS_GRACE_SHARE = 2 / 3;
+
+/** Resolves true when `p` settles within `ms`, false when the time is up first (p still runs). */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<false>((res) => { timer = setTimeout(() => res(false), Math.max(0, ms)); });
+  try {
+    return await Promise.race([p.then(() => true, () => true), timeUp]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const runs = (c: RingproofConfig, role: 'edge' | 'worker' | 'api'): boolean => c.role === 'all' || c.role === role;
@@ -103,6 +124,7 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
   const stopAll = async (redisGone?: Promise<void>): Promise<void> => {
     let lost = false;
     void redisGone?.then(() => { lost = true; });
+    const began = Date.now();
     for (const s of [...stoppers].reverse()) {
       if (s.needsRedis && lost) {
         s.abandon?.();
@@ -111,7 +133,15 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       logger.debug({ part: s.name }, 'stopping');
       try {
         const stopped = s.stop();
-        if (s.needsRedis && redisGone) {
+        if (s.graceShare !== undefined) {
+          stopped.catch(() => undefined);
+          const budgetMs = config.shutdownGraceSeconds * 1000 * s.graceShare - (Date.now() - began);
+          if (!(await settlesWithin(redisGone ? Promise.race([stopped, redisGone]) : stopped, budgetMs))) {
+            logger.warn({ part: s.name, code: ErrorCodes.SHUTDOWN_PART_ABANDONED, waitedMs: Date.now() - began },
+              'not stopped within its share of the grace period: abandoned (jobs in flight are handed out again after a restart)');
+            s.abandon?.();
+          } else if (lost) s.abandon?.();
+        } else if (s.needsRedis && redisGone) {
           stopped.catch(() => undefined);
           await Promise.race([stopped, redisGone]);
           if (lost) s.abandon?.();
@@ -164,7 +194,7 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
     if (runs(config, 'worker') && shared && verifyMetrics && audit) {
       const secrets = config.webhooks.secrets.length > 0 ? config.webhooks.secrets : [demoWebhookSecret(config.stateDir, logger)];
       workerRole = await startWorkerRole(config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, webhookSecrets: secrets });
-      stoppers.push({ name: 'workers', stop: workerRole.stop, needsRedis: true });
+      stoppers.push({ name: 'workers', stop: workerRole.stop, needsRedis: true, graceShare: WORKERS_GRACE_SHARE });
     }
     if (runs(config, 'api') && shared && verifyMetrics && audit && memory) {
       apiRole = await startApiRole(http, config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, memory });

@@ -113,10 +113,14 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
   logger.info('workers running: calls, expiry, webhooks');
   return {
     stop: async () => {
-      // Stop taking jobs first; jobs in flight finish (BullMQ close waits for them).
+      // Stop taking jobs first; jobs in flight finish (BullMQ close waits for them). Each phase's
+      // time is logged: a slow one is what a shutdown over its grace period needs explained.
+      const began = Date.now();
       await Promise.allSettled([...calls.map((c) => c.close()), expiry.close()]);
+      logger.debug({ ms: Date.now() - began }, 'workers: calls and expiry closed');
       direct?.close();
       await Promise.allSettled(webhooks.map((w) => w.close()));
+      logger.debug({ ms: Date.now() - began }, 'workers: webhooks closed');
       await emitter.close();
       identity?.close();
     },

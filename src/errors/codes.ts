@@ -23,6 +23,8 @@ export const ErrorCodes = {
   REDIS_MISSING: 'RP_REDIS_MISSING',
   /** The embedded redis-server failed to start or died. */
   REDIS_EMBEDDED_FAILED: 'RP_REDIS_EMBEDDED_FAILED',
+  /** Shutdown: a part (the workers) did not stop within its share of the grace period and was left behind. */
+  SHUTDOWN_PART_ABANDONED: 'RP_SHUTDOWN_PART_ABANDONED',
   /** The local event spool is full; an event was not stored. */
   SPOOL_FULL: 'RP_SPOOL_FULL',
   /** HTTP API: request body or parameters failed validation. */

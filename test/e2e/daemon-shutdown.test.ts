@@ -202,6 +202,38 @@ describe('daemon shutdown with its embedded redis-server (issue 19)', () => {
     await expectNothingLeft(dir);
   }, 150_000);
 
+  it('SIGTERM while a webhook takes longer than the grace period: the workers are left behind, exit 0 within the grace period, delivered after the restart', async () => {
+    const dir = stateDir('abandon');
+    // Each POST is answered after 2.5 s (within the 5 s webhook timeout), longer than the workers'
+    // share of a 2 s grace period.
+    const slow = await receiver(2500);
+    const grace = 2;
+    let d = await startEmbedded(dir, slow.url, grace);
+    const [session] = await createMany(d.baseUrl, ['+12025550160'], 300);
+    expectAllCallsRejected(await placeCalls({
+      scenario: SCENARIO_FROM_CLI, daemon: d, rows: [{ cli: session!.phoneNumber, did: session!.callTo }],
+    }), 1);
+    await waitUntil('the verified webhook in flight', () =>
+      (webhooksBySession(secret, slow.received, 'verification.verified').has(session!.id) ? true : undefined), 20_000, 20);
+    const signalledAt = Date.now();
+    const code = await d.stop('SIGTERM');
+    const tookMs = Date.now() - signalledAt;
+    const why = d.logs.stdout.slice(-30).join('\n');
+    expect(code, why).toBe(0);
+    expect(tookMs, why).toBeLessThan(grace * 1000);
+    expect(d.logs.json().some((r) => r.code === 'RP_SHUTDOWN_PART_ABANDONED' && r.part === 'workers'), why).toBe(true);
+    await expectNothingLeft(dir);
+
+    // The POST cut off by the exit was never acknowledged: the next start delivers it again.
+    const before = slow.received.length;
+    d = await startEmbedded(dir, slow.url, grace);
+    await waitUntil('the verified webhook delivered again after the restart', () =>
+      (webhooksBySession(secret, slow.received.slice(before), 'verification.verified').has(session!.id) ? true : undefined), 60_000);
+    expect((await getVerification(d.baseUrl, session!.id)).status).toBe('verified');
+    await d.stop('SIGKILL');
+    await expectNothingLeft(dir);
+  }, 150_000);
+
   it('SIGKILL of the daemon: its redis-server exits by itself, and the next start is clean', async () => {
     const dir = stateDir('kill');
     const r = await receiver();
