@@ -30,7 +30,7 @@ describe('Redis Cluster: 2 edges, 2 workers, 1 API', () => {
     const sessions = await createSessions(dep, phoneNumbers(41, 150));
     await burst(dep, sessions);
     const r = await expectEachVerifiedOnce(dep, sessions, 30_000);
-    expect(r.redelivered).toBe(0);
+    expect(r.unexplained, `${r.redelivered} sessions POSTed twice`).toBe(0);
     // Both workers and both edges took part.
     for (const w of dep.workers) expect((await w.metrics()).get('ringproof_call_outcomes_total'), w.name).toBeGreaterThan(0);
     for (const e of dep.edges) expect((await e.metrics()).get('ringproof_events_published_total', { result: 'queued' }), e.name).toBeGreaterThan(0);
@@ -48,7 +48,7 @@ describe('Redis Cluster: 2 edges, 2 workers, 1 API', () => {
     expectAllCallsRejected(b as NonNullable<typeof b>, rows.length);
     // 120 INVITEs, 60 Call-IDs: one decision each.
     const r = await expectEachVerifiedOnce(dep, sessions, 30_000);
-    expect(r.redelivered).toBe(0);
+    expect(r.unexplained, `${r.redelivered} sessions POSTed twice`).toBe(0);
     expect(await metricSum(dep.workers, 'ringproof_call_outcomes_total', { outcome: 'verified' }) - verifiedBefore).toBe(60);
   }, 90_000);
 
@@ -72,7 +72,7 @@ describe('Redis Cluster: 2 edges, 2 workers, 1 API', () => {
     expect(promoted.id, 'the dead master\'s replica took over').not.toBe(victim.id);
 
     const r = await expectEachVerifiedOnce(dep, sessions, 60_000);
-    expect(r.redelivered, 'sessions whose webhook was POSTed twice').toBe(0);
+    expect(r.unexplained, `sessions whose webhook was POSTed twice without a failed attempt before (${r.redelivered} POSTed twice in all)`).toBe(0);
     // The stall is reported, not asserted: it depends on cluster-node-timeout and the machine's load.
     console.info(`cluster c) slot master :${victim.node.port} SIGKILLed; replica :${promoted.node.port} promoted after ${promotedAt - killedAt} ms; ` +
       `longest gap between verified webhooks ${r.longestGapMs} ms; last webhook ${Math.max(...r.deliveries.times) - killedAt} ms after the kill; ` +

@@ -47,7 +47,7 @@ describe('Redis Sentinel: 2 edges, 2 workers, 1 API', () => {
     expect(old.alive(), 'a manual failover keeps the old master, as a replica').toBe(true);
 
     const r = await expectEachVerifiedOnce(dep, sessions, 60_000);
-    expect(r.redelivered, 'sessions whose webhook was POSTed twice').toBe(0);
+    expect(r.unexplained, `sessions whose webhook was POSTed twice without a failed attempt before (${r.redelivered} POSTed twice in all)`).toBe(0);
     console.info(`sentinel a) manual failover :${old.port} → :${now.port} in ${switchedAt - actionAt} ms; longest gap between verified webhooks ` +
       `${r.longestGapMs} ms; last webhook ${Math.max(...r.deliveries.times) - actionAt} ms after SENTINEL FAILOVER; ` +
       `edges spooled ${await spooledBy(dep) - spooledBefore} events`);
@@ -72,7 +72,7 @@ describe('Redis Sentinel: 2 edges, 2 workers, 1 API', () => {
     expect(now.port).not.toBe(old.port);
 
     const r = await expectEachVerifiedOnce(dep, sessions, 60_000);
-    expect(r.redelivered, 'sessions whose webhook was POSTed twice').toBe(0);
+    expect(r.unexplained, `sessions whose webhook was POSTed twice without a failed attempt before (${r.redelivered} POSTed twice in all)`).toBe(0);
     console.info(`sentinel b) master :${old.port} SIGKILLed; :${now.port} promoted after ${promotedAt - killedAt} ms; longest gap between ` +
       `verified webhooks ${r.longestGapMs} ms; last webhook ${Math.max(...r.deliveries.times) - killedAt} ms after the kill; ` +
       `edges spooled ${await spooledBy(dep) - spooledBefore} events`);
