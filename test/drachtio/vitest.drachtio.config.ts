@@ -15,6 +15,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 30_000,
+    // As in vitest.config.ts: one retry under CI, and .ci/run lists each test that needed it.
+    retry: process.env.CI ? 1 : 0,
     reporters: ['default'],
   },
 });
