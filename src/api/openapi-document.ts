@@ -67,7 +67,7 @@ const STATUS_TEXT: Record<string, string> = {
   409: 'Idempotency-Key already used for a different phoneNumber or callbackUrl',
   413: 'Request body too large',
   415: 'Unsupported Content-Type (send application/json)',
-  422: 'phoneNumber cannot be normalized to E.164',
+  422: 'phoneNumber cannot be normalized to E.164, the number policy refuses it, method flash_call cannot be served, or callerTrustPolicy is looser than the deployment allows (the body names the field)',
   429: 'A creation limit is full (the body names it); retry after Retry-After seconds',
   500: 'Internal error',
 };
