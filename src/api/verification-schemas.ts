@@ -37,6 +37,11 @@ const errorSchema = {
         count: { type: 'integer', description: 'RP_CREATION_LIMITED: creations that limit allows per window' },
         windowSeconds: { type: 'integer', description: 'RP_CREATION_LIMITED: the limit\'s window' },
         retryAfterSeconds: { type: 'integer', description: 'RP_CREATION_LIMITED: seconds until the window ends (also the Retry-After header)' },
+        scope: { type: 'string', enum: ['admin'], description: 'RP_API_ADMIN_REQUIRED: the scope the route needs' },
+        status: { type: 'string', description: 'DID pool conflict: the DID\'s status' },
+        quarantineUntil: { type: 'string', format: 'date-time', description: 'DID pool conflict: when the DID\'s quarantine ends' },
+        unwantedCalls: { type: 'integer', description: 'DID pool conflict: unwanted calls the DID drew in the restore window' },
+        windowMinutes: { type: 'integer', description: 'DID pool conflict: that window' },
       },
     },
   },
@@ -224,4 +229,4 @@ export function verificationRouteSchemas(v: VerificationConfig): VerificationRou
   };
 }
 
-export { errorSchema, verificationSchema };
+export { errorResponses, errorSchema, verificationSchema };
