@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import { maskNumber } from '../log/mask.js';
 import { adminRequiredError, type ApiPrincipal } from './api-authenticator.js';
 import { notFoundError, validationError } from './api-request-error.js';
+import { blocklistRouteSchemas as schemas } from './admin-schemas.js';
 
 export interface BlocklistRoutesOptions {
   store: BlocklistStore;
@@ -41,9 +42,10 @@ export async function blocklistRoutes(app: FastifyInstance, opts: BlocklistRoute
     if (!principalOf(request).admin) throw adminRequiredError();
   });
 
-  app.get('/blocklist', async () => ({ entries: (await store.list()).map(blocklistResource) }));
+  app.get('/blocklist', { schema: { response: schemas.list.response } }, async () => ({ entries: (await store.list()).map(blocklistResource) }));
 
-  app.post('/blocklist', { bodyLimit: 8 * 1024 }, async (request, reply) => {
+  // The body is read by parseBlocklistInput (shared with the CLI), not by a schema.
+  app.post('/blocklist', { bodyLimit: 8 * 1024, schema: { response: schemas.add.response } }, async (request, reply) => {
     const input = parseBlocklistInput(request.body, Date.now());
     const by = principalOf(request).name;
     const entry = await store.add(input, by);
@@ -54,7 +56,7 @@ export async function blocklistRoutes(app: FastifyInstance, opts: BlocklistRoute
     return reply.code(201).send({ entry: blocklistResource(entry) });
   });
 
-  app.delete<{ Params: { kind: string; value: string } }>('/blocklist/:kind/:value', async (request) => {
+  app.delete<{ Params: { kind: string; value: string } }>('/blocklist/:kind/:value', { schema: { response: schemas.remove.response } }, async (request) => {
     const { kind } = request.params;
     if (!BLOCKLIST_KINDS.includes(kind as BlocklistKind)) throw validationError(`kind must be one of ${BLOCKLIST_KINDS.join(', ')}`, 'kind');
     const v = blocklistValue(kind as BlocklistKind, request.params.value);

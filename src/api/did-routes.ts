@@ -7,6 +7,7 @@ import { maskNumber } from '../log/mask.js';
 import { adminRequiredError, type ApiPrincipal } from './api-authenticator.js';
 import { ApiRequestError, notFoundError, validationError } from './api-request-error.js';
 import { rejectUnknownProperties } from './reject-unknown-properties.js';
+import { didRouteSchemas as schemas } from './admin-schemas.js';
 
 export interface DidRoutesOptions {
   pool: DidPool;
@@ -14,19 +15,6 @@ export interface DidRoutesOptions {
   principalOf: (request: FastifyRequest) => ApiPrincipal;
 }
 
-const didParams = { type: 'object', required: ['did'], properties: { did: { type: 'string', minLength: 1, maxLength: 40 } } } as const;
-const addBody = {
-  type: 'object', required: ['did'], additionalProperties: false,
-  properties: { did: { type: 'string', minLength: 1, maxLength: 40, description: 'E.164, e.g. "+15550100001"' } },
-} as const;
-const releaseBody = {
-  type: ['object', 'null'], additionalProperties: false,
-  properties: {
-    reason: { type: 'string', minLength: 1, maxLength: 200 },
-    quarantineDays: { type: 'integer', minimum: 0, maximum: 3650 },
-  },
-} as const;
-const restoreBody = { type: ['object', 'null'], additionalProperties: false, properties: { force: { type: 'boolean' } } } as const;
 
 /** A DID from the request, in E.164, or a 400 naming the field. */
 function did(text: string, field: string): string {
@@ -52,19 +40,19 @@ export async function didRoutes(app: FastifyInstance, opts: DidRoutesOptions): P
   // Before the body is looked at: an app key learns nothing about these routes but 403.
   app.addHook('onRequest', async (request) => { if (!opts.principalOf(request).admin) throw adminRequiredError(); });
 
-  app.get('/dids', async () => ({ dids: await pool.list() }));
+  app.get('/dids', { schema: { response: schemas.list.response } }, async () => ({ dids: await pool.list() }));
 
-  app.get<{ Params: { did: string } }>('/dids/:did', { schema: { params: didParams } }, async (request) =>
+  app.get<{ Params: { did: string } }>('/dids/:did', { schema: { params: schemas.get.params, response: schemas.get.response } }, async (request) =>
     answer(() => pool.get(did(request.params.did, 'did'))));
 
-  app.post<{ Body: { did: string } }>('/dids', { schema: { body: addBody }, preValidation: rejectUnknownProperties(['did']) }, async (request, reply) => {
+  app.post<{ Body: { did: string } }>('/dids', { schema: { body: schemas.add.body, response: schemas.add.response }, preValidation: rejectUnknownProperties(['did']) }, async (request, reply) => {
     const { record, created } = await answer(() => pool.add(did(request.body.did, 'did')));
     if (created) logger.info({ did: maskNumber(record.did), by: opts.principalOf(request).name }, 'DID added to the pool');
     return reply.code(created ? 201 : 200).send(record);
   });
 
   app.post<{ Params: { did: string }; Body: { reason?: string; quarantineDays?: number } | null }>('/dids/:did/release', {
-    schema: { params: didParams, body: releaseBody }, preValidation: rejectUnknownProperties(['reason', 'quarantineDays']),
+    schema: { params: schemas.release.params, body: schemas.release.body, response: schemas.release.response }, preValidation: rejectUnknownProperties(['reason', 'quarantineDays']),
   }, async (request) => {
     const body = request.body ?? {};
     const record = await answer(() => pool.release(did(request.params.did, 'did'), {
@@ -75,14 +63,14 @@ export async function didRoutes(app: FastifyInstance, opts: DidRoutesOptions): P
     return record;
   });
 
-  app.post<{ Params: { did: string } }>('/dids/:did/unflag', { schema: { params: didParams } }, async (request) => {
+  app.post<{ Params: { did: string } }>('/dids/:did/unflag', { schema: { params: schemas.unflag.params, response: schemas.unflag.response } }, async (request) => {
     const record = await answer(() => pool.unflag(did(request.params.did, 'did')));
     logger.info({ did: maskNumber(record.did), by: opts.principalOf(request).name }, 'DID flag removed');
     return record;
   });
 
   app.post<{ Params: { did: string }; Body: { force?: boolean } | null }>('/dids/:did/restore', {
-    schema: { params: didParams, body: restoreBody }, preValidation: rejectUnknownProperties(['force']),
+    schema: { params: schemas.restore.params, body: schemas.restore.body, response: schemas.restore.response }, preValidation: rejectUnknownProperties(['force']),
   }, async (request) => {
     const record = await answer(() => pool.restore(did(request.params.did, 'did'), { force: request.body?.force === true }));
     logger.info({ did: maskNumber(record.did), by: opts.principalOf(request).name }, 'DID restored to service');

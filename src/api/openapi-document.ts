@@ -1,5 +1,6 @@
 import type { VerificationConfig } from '../config/config-types.js';
 import { errorSchema, verificationRouteSchemas, verificationSchema } from './verification-schemas.js';
+import { blocklistRouteSchemas, didRouteSchemas } from './admin-schemas.js';
 
 /**
  * The OpenAPI 3.1 document of the API, built from the route schemas. openapi/openapi.json in the
@@ -47,6 +48,30 @@ export function buildOpenApiDocument(v: VerificationConfig): Record<string, unkn
         get: { ...operation(s.get), parameters: [idParam] },
         delete: { ...operation(s.cancel), parameters: [idParam] },
       },
+      // Admin routes: admin API keys only (an app key gets 403 RP_API_ADMIN_REQUIRED).
+      '/v1/blocklist': {
+        get: operation(blocklistRouteSchemas.list),
+        post: { ...operation(blocklistRouteSchemas.add), requestBody: jsonBody(blocklistRouteSchemas.add.documentedBody) },
+      },
+      '/v1/blocklist/{kind}/{value}': {
+        delete: { ...operation(blocklistRouteSchemas.remove), parameters: pathParameters(blocklistRouteSchemas.remove.params) },
+      },
+      '/v1/dids': {
+        get: operation(didRouteSchemas.list),
+        post: { ...operation(didRouteSchemas.add), requestBody: jsonBody(didRouteSchemas.add.body) },
+      },
+      '/v1/dids/{did}': {
+        get: { ...operation(didRouteSchemas.get), parameters: pathParameters(didRouteSchemas.get.params) },
+      },
+      '/v1/dids/{did}/release': {
+        post: { ...operation(didRouteSchemas.release), parameters: pathParameters(didRouteSchemas.release.params), requestBody: jsonBody(didRouteSchemas.release.body, false) },
+      },
+      '/v1/dids/{did}/unflag': {
+        post: { ...operation(didRouteSchemas.unflag), parameters: pathParameters(didRouteSchemas.unflag.params) },
+      },
+      '/v1/dids/{did}/restore': {
+        post: { ...operation(didRouteSchemas.restore), parameters: pathParameters(didRouteSchemas.restore.params), requestBody: jsonBody(didRouteSchemas.restore.body, false) },
+      },
     },
     components: {
       securitySchemes: {
@@ -67,17 +92,26 @@ const STATUS_TEXT: Record<string, string> = {
   409: 'Idempotency-Key already used for a different phoneNumber or callbackUrl',
   413: 'Request body too large',
   415: 'Unsupported Content-Type (send application/json)',
-  422: 'phoneNumber cannot be normalized to E.164',
+  422: 'phoneNumber cannot be normalized to E.164, the number policy refuses it, method flash_call cannot be served, or callerTrustPolicy is looser than the deployment allows (the body names the field)',
   429: 'A creation limit is full (the body names it); retry after Retry-After seconds',
   500: 'Internal error',
 };
+
+function jsonBody(schema: unknown, required = true): Record<string, unknown> {
+  return { required, content: { 'application/json': { schema } } };
+}
+
+/** A route's params schema as OpenAPI path parameters. */
+function pathParameters(params: { properties: Record<string, unknown> }): Record<string, unknown>[] {
+  return Object.entries(params.properties).map(([name, schema]) => ({ name, in: 'path', required: true, schema }));
+}
 
 function operation(schema: Record<string, unknown>): Record<string, unknown> {
   const responses: Record<string, unknown> = {};
   for (const [status, body] of Object.entries(schema.response as Record<string, Record<string, unknown>>)) {
     const { description, ...rest } = body;
     const named = rest.properties === verificationSchema.properties ? { $ref: '#/components/schemas/Verification' }
-      : body === errorSchema ? { $ref: '#/components/schemas/Error' } : rest;
+      : rest.properties === errorSchema.properties ? { $ref: '#/components/schemas/Error' } : rest;
     responses[status] = {
       description: typeof description === 'string' ? description : STATUS_TEXT[status] ?? status,
       content: { 'application/json': { schema: named } },

@@ -64,6 +64,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       store: deps.store,
       creationChecks: deps.creationChecks,
       verification: deps.config.verification,
+      trust: deps.config.trust,
       outboundTrunks: deps.config.outbound.trunks.length,
       logger: deps.logger,
       callbackUrls: { policy: webhookEgressPolicy(deps.config.webhooks), onRefused: egressMetrics(deps.registry).counter('webhook', 'create') },

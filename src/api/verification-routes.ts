@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { VerificationConfig } from '../config/config-types.js';
+import type { TrustConfig, VerificationConfig } from '../config/config-types.js';
 import type { Logger } from '../log/logger.js';
 import type { VerificationMethod } from '../numbers/number-types.js';
 import type { Verification, VerificationStore } from '../verify/verification-types.js';
@@ -11,7 +11,9 @@ import { normalizePhoneNumber } from './normalize-phone-number.js';
 import { rejectUnknownProperties } from './reject-unknown-properties.js';
 import { validateCallbackUrl, type CallbackUrlRules } from './validate-callback-url.js';
 import { validateMetadata } from './validate-metadata.js';
-import { CREATE_BODY_PROPERTIES, verificationRouteSchemas } from './verification-schemas.js';
+import { CALLER_TRUST_POLICY_PROPERTIES, CREATE_BODY_PROPERTIES, verificationRouteSchemas } from './verification-schemas.js';
+import { resolveCallerTrustPolicy, samePolicy, type CallerTrustPolicyRequest } from './caller-trust-policy-request.js';
+import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
 
 export interface CreateVerificationBody {
   phoneNumber: string;
@@ -20,12 +22,15 @@ export interface CreateVerificationBody {
   ttlSeconds?: number;
   callbackUrl?: string;
   metadata?: Record<string, unknown>;
+  callerTrustPolicy?: CallerTrustPolicyRequest;
 }
 
 export interface VerificationRoutesOptions {
   store: VerificationStore;
   creationChecks: CreationChecks;
   verification: VerificationConfig;
+  /** The deployment's caller-trust policy, and how far a verification's callerTrustPolicy may differ from it. */
+  trust: TrustConfig;
   logger: Logger;
   /** Where callbackUrl may point (webhooks.allowPrivateTargets). */
   callbackUrls: CallbackUrlRules;
@@ -49,14 +54,14 @@ function flashCallUnavailable(outboundTrunks: number): ApiRequestError {
 
 /** POST/GET/DELETE of verification sessions, mounted under /v1 by registerApi. */
 export async function verificationRoutes(app: FastifyInstance, opts: VerificationRoutesOptions): Promise<void> {
-  const { store, creationChecks, verification, logger, principalOf, callbackUrls, outboundTrunks } = opts;
+  const { store, creationChecks, verification, trust, logger, principalOf, callbackUrls, outboundTrunks } = opts;
   const schemas = verificationRouteSchemas(verification);
 
   app.post<{ Body: CreateVerificationBody; Headers: { 'idempotency-key'?: string } }>('/verifications', {
     schema: schemas.create,
     // Metadata is capped at 4 KB; nothing legitimate comes close to this.
     bodyLimit: 16 * 1024,
-    preValidation: rejectUnknownProperties(CREATE_BODY_PROPERTIES),
+    preValidation: rejectUnknownProperties(CREATE_BODY_PROPERTIES, { callerTrustPolicy: CALLER_TRUST_POLICY_PROPERTIES }),
   }, async (request, reply) => {
     const body = request.body;
     // Refused before anything is read or counted.
@@ -64,6 +69,7 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     const phoneNumber = normalizePhoneNumber(body.phoneNumber, body.country);
     const callbackUrl = body.callbackUrl === undefined ? undefined : validateCallbackUrl(body.callbackUrl, callbackUrls);
     if (body.metadata !== undefined) validateMetadata(body.metadata);
+    const trustPolicy = resolveCallerTrustPolicy(body.callerTrustPolicy, trust);
     const idempotencyKey = request.headers['idempotency-key'];
     const ttlSeconds = body.ttlSeconds ?? verification.defaultTtlSeconds;
     // Inbound is the only method served until flash calls (#12) are wired to the API.
@@ -71,7 +77,7 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     // A retry gets its original answer before any check runs: a limit that filled since the first
     // request (or a policy changed since) must not turn a created session into a refusal.
     const prior = idempotencyKey === undefined ? null : await store.findReplay(creation.principal, idempotencyKey);
-    if (prior) return sendReplay(reply, prior, phoneNumber, callbackUrl);
+    if (prior) return sendReplay(reply, prior, phoneNumber, callbackUrl, trustPolicy);
     const notes = await creationChecks.run(creation);
     const { verification: v, replayed } = await store.create({
       phoneNumber,
@@ -81,6 +87,7 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       owner: creation.principal,
       ...(notes.phoneNumberInfo === undefined ? {} : { phoneNumberInfo: notes.phoneNumberInfo }),
+      ...(trustPolicy === undefined ? {} : { trustPolicy }),
     }).catch(async (err: unknown) => {
       // Nothing was stored: what the checks counted for it is given back.
       await creationChecks.released(creation, notes);
@@ -89,7 +96,7 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
     if (replayed) {
       // A concurrent request with the same key won the race: this one created nothing either.
       await creationChecks.released(creation, notes);
-      return sendReplay(reply, v, phoneNumber, callbackUrl);
+      return sendReplay(reply, v, phoneNumber, callbackUrl, trustPolicy);
     }
     creationChecks.created(creation, notes);
     logger.info({ verificationId: v.id, phoneNumber: v.phoneNumber, ttlSeconds, country: notes.phoneNumberInfo?.country, numberType: notes.phoneNumberInfo?.type }, 'verification created');
@@ -114,10 +121,11 @@ export async function verificationRoutes(app: FastifyInstance, opts: Verificatio
 }
 
 /** 200 with the session an earlier request with the same Idempotency-Key created. */
-function sendReplay(reply: FastifyReply, v: Verification, phoneNumber: string, callbackUrl: string | undefined): FastifyReply {
-  if (v.phoneNumber !== phoneNumber || v.callbackUrl !== callbackUrl) {
-    // Replaying a session for another number would silently verify the wrong one.
-    throw new ApiRequestError(ErrorCodes.API_CONFLICT, 409, 'Idempotency-Key was already used for a different phoneNumber or callbackUrl', 'idempotency-key');
+function sendReplay(reply: FastifyReply, v: Verification, phoneNumber: string, callbackUrl: string | undefined, trustPolicy: CallerTrustPolicy | undefined): FastifyReply {
+  // Replaying a session for another number would silently verify the wrong one, and one with another
+  // caller-trust policy would hold the caller to rules the app did not ask for.
+  if (v.phoneNumber !== phoneNumber || v.callbackUrl !== callbackUrl || !samePolicy(v.callerTrustPolicy, trustPolicy)) {
+    throw new ApiRequestError(ErrorCodes.API_CONFLICT, 409, 'Idempotency-Key was already used for a different phoneNumber, callbackUrl or callerTrustPolicy', 'idempotency-key');
   }
   reply.header('location', `/v1/verifications/${encodeURIComponent(v.id)}`);
   reply.header('idempotency-replayed', 'true');

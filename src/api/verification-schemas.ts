@@ -1,5 +1,6 @@
 import type { VerificationConfig } from '../config/config-types.js';
 import { VERSTAT_TRUSTS } from '../trust/verstat.js';
+import { CALLER_TRUST_OUTCOMES } from '../trust/caller-trust-types.js';
 import { CARRIER_LOOKUP_FAILURES, CLASSIFICATION_SOURCES, NUMBER_FLAGS, NUMBER_TYPES, POLICY_RULES, VERIFICATION_METHODS } from '../numbers/number-types.js';
 import { MAX_METADATA_KEYS } from './validate-metadata.js';
 import { CALL_LIMIT_OUTCOMES } from '../limits/call-limit-defaults.js';
@@ -36,6 +37,11 @@ const errorSchema = {
         count: { type: 'integer', description: 'RP_CREATION_LIMITED: creations that limit allows per window' },
         windowSeconds: { type: 'integer', description: 'RP_CREATION_LIMITED: the limit\'s window' },
         retryAfterSeconds: { type: 'integer', description: 'RP_CREATION_LIMITED: seconds until the window ends (also the Retry-After header)' },
+        scope: { type: 'string', enum: ['admin'], description: 'RP_API_ADMIN_REQUIRED: the scope the route needs' },
+        status: { type: 'string', description: 'DID pool conflict: the DID\'s status' },
+        quarantineUntil: { type: 'string', format: 'date-time', description: 'DID pool conflict: when the DID\'s quarantine ends' },
+        unwantedCalls: { type: 'integer', description: 'DID pool conflict: unwanted calls the DID drew in the restore window' },
+        windowMinutes: { type: 'integer', description: 'DID pool conflict: that window' },
       },
     },
   },
@@ -52,6 +58,18 @@ const phoneNumberInfoSchema = {
     valid: { type: 'boolean', description: 'In an allocated range of its region, not merely the right length' },
     source: { type: 'string', enum: CLASSIFICATION_SOURCES, description: 'How the type was classified: ranges (libphonenumber number ranges) or carrier (numbers.carrierLookup)' },
     flags: { type: 'array', items: { type: 'string', enum: NUMBER_FLAGS }, description: 'Accepted, but note: voip (policy voip: flag), lookup_failed (the carrier lookup failed; onError: allow)' },
+  },
+} as const;
+
+export const CALLER_TRUST_POLICY_PROPERTIES = ['failed', 'minAttestation', 'requireNetworkAsserted'] as const;
+
+const callerTrustPolicySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    failed: { type: 'string', enum: ['reject', 'accept'], description: 'reject: a call whose caller ID failed STIR/SHAKEN validation never verifies; accept: it may' },
+    minAttestation: { type: 'string', enum: ['none', 'C', 'B', 'A'], description: 'Lowest validated attestation a call needs (a plain TN-Validation-Passed counts as C)' },
+    requireNetworkAsserted: { type: 'boolean', description: 'Only a caller ID from P-Asserted-Identity or Remote-Party-ID, or vouched for by a valid PASSporT, verifies; not one from From alone' },
   },
 } as const;
 
@@ -79,14 +97,17 @@ const verificationSchema = {
         attest: { type: ['string', 'null'], enum: ['A', 'B', 'C', null] },
         identity: { type: 'string', enum: ['valid', 'invalid', 'unchecked', 'absent'], description: 'The STIR/SHAKEN Identity header, when trust.identity is on' },
         spc: { type: ['string', 'null'], description: 'Service Provider Code of a valid PASSporT certificate (TNAuthList)' },
+        cliSource: { type: 'string', enum: ['pai', 'rpid', 'from'], description: 'The header the caller ID was read from: P-Asserted-Identity, Remote-Party-ID or From' },
+        networkAsserted: { type: 'boolean', description: 'The caller ID was asserted by the network: from P-Asserted-Identity or Remote-Party-ID, or vouched for by a valid PASSporT' },
       },
     },
+    callerTrustPolicy: { ...callerTrustPolicySchema, required: ['failed', 'minAttestation', 'requireNetworkAsserted'], description: 'The session\'s own caller-trust policy, as created (unset fields taken from the deployment\'s trust configuration); absent = the deployment\'s policy applies' },
     lastRejection: {
       type: 'object',
       description: 'The latest call that matched this session but was refused, by the caller-trust policy (caller_id_*) or a call limit (limit_*); the session stayed open',
       required: ['reason', 'at'],
       properties: {
-        reason: { type: 'string', enum: ['caller_id_failed', 'caller_id_attestation_low', ...Object.values(CALL_LIMIT_OUTCOMES)] },
+        reason: { type: 'string', enum: [...CALLER_TRUST_OUTCOMES, ...Object.values(CALL_LIMIT_OUTCOMES)] },
         at: { type: 'string', format: 'date-time' },
       },
     },
@@ -94,7 +115,7 @@ const verificationSchema = {
   },
 } as const;
 
-export const CREATE_BODY_PROPERTIES = ['phoneNumber', 'country', 'method', 'ttlSeconds', 'callbackUrl', 'metadata'] as const;
+export const CREATE_BODY_PROPERTIES = ['phoneNumber', 'country', 'method', 'ttlSeconds', 'callbackUrl', 'metadata', 'callerTrustPolicy'] as const;
 
 function createBodySchema(v: VerificationConfig) {
   return {
@@ -136,6 +157,11 @@ function createBodySchema(v: VerificationConfig) {
         maxProperties: MAX_METADATA_KEYS,
         additionalProperties: true,
         description: 'Opaque to ringproof, echoed in webhooks; at most 4096 bytes as JSON',
+      },
+      callerTrustPolicy: {
+        ...callerTrustPolicySchema,
+        description: 'This verification\'s own caller-trust policy; unset fields come from the deployment\'s trust configuration. '
+          + 'Only a stricter policy than the deployment\'s is accepted unless trust.perVerification is any (else 422 RP_CALLER_TRUST_POLICY_REFUSED)',
       },
     },
   } as const;
@@ -203,4 +229,4 @@ export function verificationRouteSchemas(v: VerificationConfig): VerificationRou
   };
 }
 
-export { errorSchema, verificationSchema };
+export { errorResponses, errorSchema, verificationSchema };

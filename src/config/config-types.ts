@@ -181,6 +181,16 @@ export interface TrustConfig {
    * TN-Validation-Passed of at least that level (a plain Passed counts as C).
    */
   minAttestation: 'none' | 'C' | 'B' | 'A';
+  /**
+   * Only a network-asserted caller ID verifies: read from P-Asserted-Identity or Remote-Party-ID (the
+   * trunk asserts it), or vouched for by a valid Identity PASSporT; a From-only CLI is refused.
+   */
+  requireNetworkAsserted: boolean;
+  /**
+   * What an app may ask for with a verification's callerTrustPolicy: 'tighten' = only a stricter
+   * policy than this one; 'any' = a looser one too (e.g. accept failed caller IDs for a test flow).
+   */
+  perVerification: 'tighten' | 'any';
   /** STIR/SHAKEN Identity header verification (RFC 8224/8588); off while anchorsFile is unset. */
   identity: IdentityTrustConfig;
 }

@@ -72,6 +72,8 @@ export function defaultConfig(): RingproofConfig {
     trust: {
       failed: 'reject',
       minAttestation: 'none',
+      requireNetworkAsserted: false,
+      perVerification: 'tighten',
       identity: { anchorsFile: undefined, certificateDir: undefined, fetchX5u: true, allowPrivateX5u: false, maxAgeSeconds: 60, futureSkewSeconds: 5,
         crlFiles: [], crlSignersFile: undefined, crlRefreshSeconds: 300 },
     },

@@ -31,6 +31,8 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: readonly string[]; ki
   { name: 'RINGPROOF_METRICS_LISTEN', path: ['metrics', 'listen'], kind: 'text' },
   { name: 'RINGPROOF_TRUST_FAILED', path: ['trust', 'failed'], kind: 'text' },
   { name: 'RINGPROOF_TRUST_MIN_ATTESTATION', path: ['trust', 'minAttestation'], kind: 'text' },
+  { name: 'RINGPROOF_TRUST_REQUIRE_NETWORK_ASSERTED', path: ['trust', 'requireNetworkAsserted'], kind: 'text' },
+  { name: 'RINGPROOF_TRUST_PER_VERIFICATION', path: ['trust', 'perVerification'], kind: 'text' },
   { name: 'RINGPROOF_TRUST_ANCHORS_FILE', path: ['trust', 'identity', 'anchorsFile'], kind: 'text' },
   { name: 'RINGPROOF_TRUST_CERTIFICATE_DIR', path: ['trust', 'identity', 'certificateDir'], kind: 'text' },
   { name: 'RINGPROOF_DENY_PREFIXES_FILE', path: ['numbers', 'denyPrefixesFile'], kind: 'text' },

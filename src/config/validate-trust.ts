@@ -4,6 +4,7 @@ import { readBoolean } from './read-boolean.js';
 
 const FAILED: readonly TrustConfig['failed'][] = ['reject', 'accept'];
 const MIN_ATTESTATIONS: readonly TrustConfig['minAttestation'][] = ['none', 'C', 'B', 'A'];
+const PER_VERIFICATION: readonly TrustConfig['perVerification'][] = ['tighten', 'any'];
 const IDENTITY_KEYS = [
   'anchorsFile', 'certificateDir', 'fetchX5u', 'allowPrivateX5u', 'maxAgeSeconds', 'futureSkewSeconds', 'crlFiles', 'crlSignersFile', 'crlRefreshSeconds',
 ];
@@ -28,10 +29,12 @@ function readIdentity(c: ConfigChecker, value: unknown, path: ConfigPath, d: Ide
 /** The `trust` section: the caller-trust policy the worker applies to calls that match a session. */
 export function readTrust(c: ConfigChecker, value: unknown, d: TrustConfig): TrustConfig {
   const path = ['trust'];
-  const o = c.mapping(value, path, ['failed', 'minAttestation', 'identity']);
+  const o = c.mapping(value, path, ['failed', 'minAttestation', 'requireNetworkAsserted', 'perVerification', 'identity']);
   return {
     failed: c.pick(o, path, 'failed', d.failed, (v, p) => c.oneOf(v, p, FAILED)),
     minAttestation: c.pick(o, path, 'minAttestation', d.minAttestation, (v, p) => c.oneOf(v, p, MIN_ATTESTATIONS)),
+    requireNetworkAsserted: c.pick(o, path, 'requireNetworkAsserted', d.requireNetworkAsserted, (v, p) => readBoolean(c, v, p)),
+    perVerification: c.pick(o, path, 'perVerification', d.perVerification, (v, p) => c.oneOf(v, p, PER_VERIFICATION)),
     identity: readIdentity(c, o.identity, [...path, 'identity'], d.identity),
   };
 }

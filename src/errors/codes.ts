@@ -57,6 +57,8 @@ export const ErrorCodes = {
   FLASH_TRUNK_UNKNOWN: 'RP_FLASH_TRUNK_UNKNOWN',
   /** HTTP API (422): method flash_call cannot be served (no outbound trunk configured, or not through the API in this build). */
   FLASH_CALL_UNAVAILABLE: 'RP_FLASH_CALL_UNAVAILABLE',
+  /** HTTP API (422): a verification's callerTrustPolicy is looser than the `trust` policy and trust.perVerification is tighten. */
+  CALLER_TRUST_POLICY_REFUSED: 'RP_CALLER_TRUST_POLICY_REFUSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

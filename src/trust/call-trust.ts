@@ -1,11 +1,13 @@
-import type { CallEvent } from '../edge/call-event.js';
+import type { CallEvent, CliOrigin } from '../edge/call-event.js';
 import type { Attestation, CallerTrustOutcome, CallerTrustPolicy, IdentityStatus, TrustResult } from './caller-trust-types.js';
 import type { CallerTrustVerdict } from './stir-shaken-types.js';
 import type { CallLimitOutcome } from '../limits/call-limit-defaults.js';
 
 /** Why a call that matched a pending session did not verify it: the caller-trust policy or a call limit. */
 export type CallRefusal = CallerTrustOutcome | CallLimitOutcome;
-import { decideCallerTrust, DEFAULT_CALLER_TRUST_POLICY, verstatEvidence } from './caller-trust-policy.js';
+import { cliNetworkAsserted, decideCallerTrust, DEFAULT_CALLER_TRUST_POLICY, verstatEvidence, type TrustEvidence } from './caller-trust-policy.js';
+import { CALLER_TRUST_OUTCOMES, type CliSource } from './caller-trust-types.js';
+import { refusalsByPolicy } from './session-trust-policy.js';
 import { classifyVerstat, isVerstatTrust, VERSTAT_TRUSTS, type VerstatTrust } from './verstat.js';
 
 /** The caller-trust verdict a verified session keeps and shows as `callerTrust` (GET, webhooks). */
@@ -19,14 +21,28 @@ export interface CallerTrustSummary {
   identity?: IdentityStatus;
   /** Service Provider Code of a valid PASSporT's certificate (null for a TN-list certificate). */
   spc?: string | null;
+  /** The header the CLI was read from (absent on sessions verified by an older version). */
+  cliSource?: CliSource;
+  /** The CLI was asserted by the network: from P-Asserted-Identity or Remote-Party-ID, or vouched for by a valid PASSporT. */
+  networkAsserted?: boolean;
 }
 
 /** What the worker hands the decision script for one call. */
 export interface CallTrust {
-  /** Why the call may not verify a session ('' = it may): the trust policy, or a call limit. */
+  /** Why the call may not verify a session ('' = it may) under the deployment's `trust` policy, or a call limit. */
   refusal: CallRefusal | '';
+  /**
+   * The refusal under each session policy (refusalsByPolicy), for a session with its own
+   * callerTrustPolicy; '' = every session follows `refusal`.
+   */
+  byPolicy: string;
   /** CallerTrustSummary as JSON, stored on the session the call verifies. */
   verdictJson: string;
+}
+
+/** The evidence's decision under the deployment's policy and under every session policy. */
+function callTrust(e: TrustEvidence, summary: CallerTrustSummary, policy: CallerTrustPolicy): CallTrust {
+  return { refusal: decideCallerTrust(e, policy).outcome ?? '', byPolicy: refusalsByPolicy(e), verdictJson: JSON.stringify(summary) };
 }
 
 /** The edge's verdict; an event from an older edge has none, so its verstat is classified here. */
@@ -35,29 +51,37 @@ export function eventTrust(event: Pick<CallEvent, 'trust' | 'verstat'>): Verstat
   return classifyVerstat(typeof event.verstat === 'string' ? event.verstat : null);
 }
 
-function decide(t: VerstatTrust, policy: CallerTrustPolicy): CallTrust {
-  const evidence = verstatEvidence(t);
-  const summary: CallerTrustSummary = { result: evidence.result, verstat: t, attest: evidence.attest };
-  return { refusal: decideCallerTrust(evidence, policy).outcome ?? '', verdictJson: JSON.stringify(summary) };
+/** The header a CLI came from, as callerTrust names it; null for a withheld one (which never matches a session). */
+function cliSourceOf(origin: CliOrigin | undefined): CliSource | null {
+  return origin === 'pai' || origin === 'rpid' || origin === 'from' ? origin : null;
 }
+
+function decide(t: VerstatTrust, origin: CliSource | null, policy: CallerTrustPolicy): CallTrust {
+  const evidence = verstatEvidence(t, cliNetworkAsserted(origin ?? undefined));
+  const summary: CallerTrustSummary = { result: evidence.result, verstat: t, attest: evidence.attest };
+  if (origin !== null) Object.assign(summary, { cliSource: origin, networkAsserted: evidence.networkAsserted });
+  return callTrust(evidence, summary, policy);
+}
+
+const ORIGINS: readonly (CliSource | null)[] = ['pai', 'rpid', 'from', null];
 
 /**
- * The policy's decision for a call, from the edge's verdict alone. There are eight verdicts, so the
- * decisions are made once, at construction, and each call costs a table lookup.
+ * The policy's decision for a call, from the edge's verdict and the CLI's header alone. There are
+ * 8 × 4 of those, so the decisions are made once, at construction, and each call costs a lookup.
  */
 export class CallerTrustDecider {
-  private readonly table: ReadonlyMap<VerstatTrust, CallTrust>;
+  private readonly table: ReadonlyMap<VerstatTrust, ReadonlyMap<CliSource | null, CallTrust>>;
 
   constructor(readonly policy: CallerTrustPolicy = DEFAULT_CALLER_TRUST_POLICY) {
-    this.table = new Map(VERSTAT_TRUSTS.map((t) => [t, decide(t, policy)]));
+    this.table = new Map(VERSTAT_TRUSTS.map((t) => [t, new Map(ORIGINS.map((o) => [o, decide(t, o, policy)]))]));
   }
 
-  decide(event: Pick<CallEvent, 'trust' | 'verstat'>): CallTrust {
-    return this.table.get(eventTrust(event)) as CallTrust;
+  decide(event: Pick<CallEvent, 'trust' | 'verstat'> & Partial<Pick<CallEvent, 'cliOrigin'>>): CallTrust {
+    return this.table.get(eventTrust(event))?.get(cliSourceOf(event.cliOrigin)) as CallTrust;
   }
 }
 
-const OUTCOMES: ReadonlySet<string> = new Set<CallerTrustOutcome>(['caller_id_failed', 'caller_id_attestation_low']);
+const OUTCOMES: ReadonlySet<string> = new Set<string>(CALLER_TRUST_OUTCOMES);
 
 export function isCallerTrustOutcome(value: unknown): value is CallerTrustOutcome {
   return typeof value === 'string' && OUTCOMES.has(value);
@@ -78,13 +102,22 @@ export function parseCallerTrust(json: string | undefined): CallerTrustSummary |
   const out: CallerTrustSummary = { result, verstat: v.verstat, attest };
   if (v.identity === 'valid' || v.identity === 'invalid' || v.identity === 'unchecked' || v.identity === 'absent') out.identity = v.identity;
   if (v.identity !== undefined && (typeof v.spc === 'string' || v.spc === null)) out.spc = v.spc;
+  if (v.cliSource === 'pai' || v.cliSource === 'rpid' || v.cliSource === 'from') out.cliSource = v.cliSource;
+  if (typeof v.networkAsserted === 'boolean') out.networkAsserted = v.networkAsserted;
   return out;
 }
 
-/** The decision for a call whose Identity header the verifier judged: its verdict replaces the verstat-only one. */
-export function verdictTrust(v: CallerTrustVerdict): CallTrust {
+/**
+ * The decision for a call whose Identity header the verifier judged: its verdict replaces the
+ * verstat-only one. `policy` is the deployment's (the verifier's own decision counts in its metrics).
+ */
+export function verdictTrust(v: CallerTrustVerdict, origin: CliOrigin | undefined, policy: CallerTrustPolicy): CallTrust {
   const summary: CallerTrustSummary = {
     result: v.result, verstat: v.verstat, attest: v.attest, identity: v.identity, spc: v.certificate?.spc ?? null,
   };
-  return { refusal: v.outcome ?? '', verdictJson: JSON.stringify(summary) };
+  const source = cliSourceOf(origin);
+  if (source !== null) summary.cliSource = source;
+  summary.networkAsserted = v.networkAsserted;
+  const evidence: TrustEvidence = { result: v.result, attest: v.attest, failure: v.result === 'fail' ? v.failure : null, networkAsserted: v.networkAsserted };
+  return callTrust(evidence, summary, policy);
 }

@@ -17,7 +17,7 @@ export function createCallerTrustMetrics(registry: Registry): CallerTrustMetrics
   return {
     refusals: counter(
       'ringproof_caller_trust_refusals_total',
-      'Calls that matched a pending verification but did not verify it because of the caller-trust policy, by reason (caller_id_failed, caller_id_attestation_low)',
+      'Calls that matched a pending verification but did not verify it because of the caller-trust policy, by reason (caller_id_failed, caller_id_attestation_low, caller_id_not_asserted; the trust settings or the session callerTrustPolicy)',
       ['reason'],
     ),
     verdicts: counter(

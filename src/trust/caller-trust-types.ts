@@ -10,8 +10,11 @@ import type { TrustConfig } from '../config/config-types.js';
 export type Attestation = 'A' | 'B' | 'C';
 export type MinAttestation = TrustConfig['minAttestation'];
 
-/** What a call's policy asks: the policy part of the `trust` configuration. */
-export type CallerTrustPolicy = Pick<TrustConfig, 'failed' | 'minAttestation'>;
+/**
+ * What a call's policy asks: the policy part of the `trust` configuration, or a verification's own
+ * callerTrustPolicy (see session-trust-policy.ts).
+ */
+export type CallerTrustPolicy = Pick<TrustConfig, 'failed' | 'minAttestation' | 'requireNetworkAsserted'>;
 
 /**
  * The Identity header's state. unchecked: present but not verified (no trust anchors configured, so
@@ -19,14 +22,21 @@ export type CallerTrustPolicy = Pick<TrustConfig, 'failed' | 'minAttestation'>;
  */
 export type IdentityStatus = 'valid' | 'invalid' | 'unchecked' | 'absent';
 
+/** The header a caller ID was read from (CliOrigin less 'withheld'). */
+export type CliSource = 'pai' | 'rpid' | 'from';
+
 /** pass: validated (verstat Passed); fail: validation failed; none: no evidence either way. */
 export type TrustResult = 'pass' | 'fail' | 'none';
 
 /**
  * Why a matching call does not verify, as its outcome's `detail` names it: the caller ID failed
- * validation, or the policy's minimum attestation is not met (none conveyed, or too low).
+ * validation, the policy's minimum attestation is not met (none conveyed, or too low), or the policy
+ * wants a network-asserted caller ID and the call's came from From alone.
  */
-export type CallerTrustOutcome = 'caller_id_failed' | 'caller_id_attestation_low';
+export type CallerTrustOutcome = 'caller_id_failed' | 'caller_id_attestation_low' | 'caller_id_not_asserted';
+
+/** Every CallerTrustOutcome, for schemas and catalogues. */
+export const CALLER_TRUST_OUTCOMES: readonly CallerTrustOutcome[] = Object.freeze(['caller_id_failed', 'caller_id_attestation_low', 'caller_id_not_asserted']);
 
 /** RFC 8224 response codes: 428 Use Identity Header, 436 Bad Identity Info, 437 Unsupported Credential, 438 Invalid Identity Header, 403 Stale Date. */
 export type RfcTrustCode = 403 | 428 | 436 | 437 | 438;
@@ -57,7 +67,8 @@ export type CallerTrustReason =
   | 'replay_check_unavailable'
   | 'verifier_error'
   | 'attestation_missing'
-  | 'attestation_low';
+  | 'attestation_low'
+  | 'not_network_asserted';
 
 export interface CallerTrustFailure {
   reason: CallerTrustReason;

@@ -8,7 +8,7 @@ import type { CallerTrustFailure, CallerTrustOutcome, CallerTrustPolicy, Identit
  */
 
 /** What the verifier reads from a CallEvent, plus the candidate session's policy. */
-export type StirShakenInput = Pick<CallEvent, 'callId' | 'cli' | 'did' | 'verstat' | 'trust' | 'identity' | 'receivedAt'> & {
+export type StirShakenInput = Pick<CallEvent, 'callId' | 'cli' | 'did' | 'verstat' | 'trust' | 'identity' | 'receivedAt'> & Partial<Pick<CallEvent, 'cliOrigin'>> & {
   /** The effective policy of the candidate session; the verifier's global policy when absent. */
   policy?: CallerTrustPolicy;
 };
@@ -27,6 +27,8 @@ export interface TrustCertificate {
 export interface CallerTrustVerdict extends CallerTrustSummary {
   v: 1;
   identity: IdentityStatus;
+  /** The CLI came from P-Asserted-Identity or Remote-Party-ID (input.cliOrigin), or the PASSporT is valid. */
+  networkAsserted: boolean;
   /** Whether the policy lets this call verify a session. */
   verifies: boolean;
   /** Set when `verifies` is false. */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { eventTrust } from './call-trust.js';
 import type { CallerTrustFailure, CallerTrustPolicy, CallerTrustReason } from './caller-trust-types.js';
 import type { CallerTrustMetrics } from './caller-trust-metrics.js';
-import { decideCallerTrust, verstatEvidence, type TrustEvidence } from './caller-trust-policy.js';
+import { cliNetworkAsserted, decideCallerTrust, verstatEvidence, type TrustEvidence } from './caller-trust-policy.js';
 import { MAX_IDENTITY_VALUES, parseIdentityValue, splitIdentityValues } from './identity-header.js';
 import { decodePassport, type ShakenPassport } from './passport.js';
 import type { ReplayStore } from './replay-store.js';
@@ -95,10 +95,12 @@ export class StirShakenVerifier implements CallerTrustVerifier {
     // A bad Identity fails the call; so does the carrier's own TN-Validation-Failed, even next to a
     // PASSporT we could verify (the carrier may know why it refused). Otherwise a valid PASSporT
     // beats the verstat, and without one the verstat is all the evidence there is.
+    // A valid PASSporT vouches for the CLI as its signing provider asserted it, whatever header it came in.
+    const networkAsserted = identity.status === 'valid' || cliNetworkAsserted(input.cliOrigin);
     let evidence: TrustEvidence;
-    if (identity.status === 'invalid') evidence = { result: 'fail', failure: identity.failure, attest: null };
-    else if (identity.status === 'valid' && verstat !== 'failed') evidence = { result: 'pass', failure: null, attest: identity.passport.attest };
-    else evidence = verstatEvidence(verstat);
+    if (identity.status === 'invalid') evidence = { result: 'fail', failure: identity.failure, attest: null, networkAsserted };
+    else if (identity.status === 'valid' && verstat !== 'failed') evidence = { result: 'pass', failure: null, attest: identity.passport.attest, networkAsserted };
+    else evidence = verstatEvidence(verstat, networkAsserted);
     return this.verdict(verstat, identity, evidence, input.policy);
   }
 
@@ -113,6 +115,7 @@ export class StirShakenVerifier implements CallerTrustVerifier {
       verifies: decision.verifies,
       outcome: decision.outcome,
       identity: identity.status,
+      networkAsserted: evidence.networkAsserted,
       origid: valid?.passport.origid ?? null,
       certificate: valid === undefined ? null : certificateOf(valid.cert),
       failure: decision.failure,
@@ -189,7 +192,7 @@ export class StirShakenVerifier implements CallerTrustVerifier {
   private errorVerdict(input: StirShakenInput): CallerTrustVerdict {
     const failure = trustFailure('verifier_error', 'the verifier failed unexpectedly');
     const verstat = typeof input?.verstat === 'string' ? classifyVerstat(input.verstat) : 'absent';
-    return this.verdict(verstat, { status: 'invalid', failure }, { result: 'fail', failure, attest: null }, input?.policy);
+    return this.verdict(verstat, { status: 'invalid', failure }, { result: 'fail', failure, attest: null, networkAsserted: cliNetworkAsserted(input?.cliOrigin) }, input?.policy);
   }
 }
 

@@ -42,6 +42,7 @@ export const REASON_CODES: Readonly<Record<CallerTrustReason, RfcTrustCode | nul
   verifier_error: null,
   attestation_missing: 428,
   attestation_low: null,
+  not_network_asserted: null,
 };
 
 export const ALL_REASONS = Object.keys(REASON_CODES) as CallerTrustReason[];

@@ -11,6 +11,7 @@ import type { ConversionConfig } from '../config/config-types.js';
 import { countVerified } from '../limits/conversion-check.js';
 import { CallerTrustDecider, verdictTrust, type CallTrust as CallTrustDecision } from '../trust/call-trust.js';
 import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
+import { uniformRefusals } from '../trust/session-trust-policy.js';
 import type { CallerTrustVerifier } from '../trust/stir-shaken-types.js';
 import { CALLS_QUEUE } from './queue-names.js';
 import { decideCalls } from './decide-calls.js';
@@ -33,7 +34,10 @@ export interface CallWorkerOptions extends VerifyWorkerOptions {
    * of a process (see UnmarkedEmits); default: one per worker, never filled.
    */
   unmarked?: UnmarkedEmits;
-  /** The `trust` configuration: what a matching call needs to verify; default DEFAULT_CALLER_TRUST_POLICY. */
+  /**
+   * The `trust` configuration: what a matching call needs to verify a session without a
+   * callerTrustPolicy of its own; default DEFAULT_CALLER_TRUST_POLICY.
+   */
   trust?: CallerTrustPolicy;
   /** Counts refusals by reason; absent in tests that do not look. */
   onTrustRefusal?: (reason: string) => void;
@@ -100,7 +104,7 @@ function withLimits(
     let byLimit = refused.get(t);
     if (!byLimit) refused.set(t, (byLimit = new Map()));
     let r = byLimit.get(limit);
-    if (!r) byLimit.set(limit, (r = { refusal: limit, verdictJson: t.verdictJson }));
+    if (!r) byLimit.set(limit, (r = { refusal: limit, byPolicy: uniformRefusals(limit), verdictJson: t.verdictJson }));
     return r;
   };
 }
@@ -279,7 +283,7 @@ export class CallWorker {
       if (over.has(e)) continue;
       if (e.cli === null || e.did === null || typeof e.identity !== 'string' || e.identity === '') continue;
       if (!(await this.isCandidate(e.did, e.cli))) continue;
-      verified.set(e, verdictTrust(await identity.verify({ ...e, policy: this.trust.policy })));
+      verified.set(e, verdictTrust(await identity.verify({ ...e, policy: this.trust.policy }), e.cliOrigin, this.trust.policy));
     }
     return verified.size === 0 ? this.trustOf : (e) => verified.get(e) ?? this.trust.decide(e);
   }

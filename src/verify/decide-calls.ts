@@ -42,7 +42,7 @@ export interface DecideOptions {
   trustOf?: (e: CallEvent) => CallTrust;
 }
 
-const TRUST_ANY: CallTrust = Object.freeze({ refusal: '', verdictJson: '' });
+const TRUST_ANY: CallTrust = Object.freeze({ refusal: '', byPolicy: '', verdictJson: '' });
 
 /** Calls per script run: bounds one script's time (Redis runs nothing else meanwhile). */
 const MAX_CALLS_PER_SCRIPT = 500;
@@ -88,7 +88,8 @@ export async function decideCalls(redis: Redis | Cluster, events: readonly CallE
   const keys = scriptKeys(opts);
   for (let start = 0; start < events.length; start += MAX_CALLS_PER_SCRIPT) {
     const chunk = events.slice(start, start + MAX_CALLS_PER_SCRIPT);
-    // The few distinct trust verdicts of the chunk go once in a table; each call names its entry.
+    // The few distinct trust verdicts of the chunk go once in a table (with each one's refusal under
+    // every session policy); each call names its entry.
     const verdicts = new Map<CallTrust, number>();
     const index = chunk.map((e) => {
       const t = opts.trustOf?.(e) ?? TRUST_ANY;
@@ -98,7 +99,7 @@ export async function decideCalls(redis: Redis | Cluster, events: readonly CallE
     });
     const tokens = claimTokenPrefix(opts.delivery, start);
     const args = [...head, chunk.length, tokens, verdicts.size];
-    for (const t of verdicts.keys()) args.push(t.refusal, t.verdictJson);
+    for (const t of verdicts.keys()) args.push(t.refusal, t.byPolicy, t.verdictJson);
     chunk.forEach((e, k) => {
       args.push(e.callId, e.did ?? '', e.cli ?? '', e.receivedAt, presetOutcome(e), e.trunk, JSON.stringify(e), index[k] as number);
     });

@@ -100,6 +100,7 @@ export class RedisVerificationStore implements VerificationStore {
       callbackUrl: input.callbackUrl,
       metadata: input.metadata,
       phoneNumberInfo: input.phoneNumberInfo,
+      trustPolicy: input.trustPolicy,
     };
     const useIdem = input.idempotencyKey !== undefined && input.idempotencyKey !== '';
     const recordTtl = Math.ceil(input.ttlSeconds + this.expiryGraceMs / 1000) + this.retentionSeconds;
@@ -140,7 +141,7 @@ export class RedisVerificationStore implements VerificationStore {
       data: {
         id, owner: input.owner, phoneNumber: input.phoneNumber, callTo,
         createdAt: now, expiresAt: session.expiresAt, idempotencyKey: useIdem ? input.idempotencyKey : undefined,
-        phoneNumberInfo: input.phoneNumberInfo,
+        phoneNumberInfo: input.phoneNumberInfo, callerTrustPolicy: input.trustPolicy,
       },
     });
     const verification = toVerification(pairsToRecord(sessionFields(session)));

@@ -1,6 +1,8 @@
 import { isCallLimitOutcome } from '../limits/call-limit-defaults.js';
 import { parseCallerTrust, isCallerTrustOutcome } from '../trust/call-trust.js';
 import type { PhoneNumberInfo } from '../numbers/number-types.js';
+import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
+import { policyCode, policyOfCode } from '../trust/session-trust-policy.js';
 import type { CancelReason, Verification, VerificationStatus } from './verification-types.js';
 
 /**
@@ -18,6 +20,8 @@ export interface SessionHash {
   callbackUrl?: string;
   metadata?: Record<string, unknown>;
   phoneNumberInfo?: PhoneNumberInfo;
+  /** The session's own caller-trust policy, stored as its number (trustPolicy) for the decision script. */
+  trustPolicy?: CallerTrustPolicy;
 }
 
 /** Field/value list for HSET. */
@@ -30,6 +34,7 @@ export function sessionFields(s: SessionHash): string[] {
   if (s.callbackUrl !== undefined) f.push('callbackUrl', s.callbackUrl);
   if (s.metadata !== undefined) f.push('metadata', JSON.stringify(s.metadata));
   if (s.phoneNumberInfo !== undefined) f.push('phoneNumberInfo', JSON.stringify(s.phoneNumberInfo));
+  if (s.trustPolicy !== undefined) f.push('trustPolicy', String(policyCode(s.trustPolicy)));
   return f;
 }
 
@@ -66,5 +71,7 @@ export function toVerification(h: Record<string, string>): Verification | null {
   const rejectedAt = iso(h.lastRejectedAt);
   if ((isCallerTrustOutcome(h.lastRejection) || isCallLimitOutcome(h.lastRejection)) && rejectedAt !== undefined) v.lastRejection = { reason: h.lastRejection, at: rejectedAt };
   if (h.phoneNumberInfo) v.phoneNumberInfo = JSON.parse(h.phoneNumberInfo) as PhoneNumberInfo;
+  const policy = policyOfCode(h.trustPolicy);
+  if (policy !== undefined) v.callerTrustPolicy = { ...policy };
   return v;
 }

@@ -4,6 +4,7 @@ import type { PhoneNumberInfo } from '../numbers/number-types.js';
 
 import type { CallerTrustSummary } from '../trust/call-trust.js';
 import type { CallRefusal } from '../trust/call-trust.js';
+import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
 
 export type VerificationStatus = 'pending' | 'verified' | 'expired' | 'cancelled' | 'blocked';
 
@@ -29,6 +30,11 @@ export interface Verification {
   /** The caller-trust verdict of the call that verified the session. */
   callerTrust?: CallerTrustSummary;
   /**
+   * The session's own caller-trust policy (the app's callerTrustPolicy, its unset fields taken from
+   * the `trust` configuration at creation); absent = the deployment's `trust` policy applies.
+   */
+  callerTrustPolicy?: CallerTrustPolicy;
+  /**
    * Why the latest call that matched this session was refused (its caller ID failed validation, or
    * lacked the attestation the policy asks), and when: a spoofing attempt, or a carrier that lost the
    * STIR/SHAKEN result. The session stays open to a genuine call.
@@ -49,6 +55,8 @@ export interface CreateVerificationInput {
   /** API key name, to scope idempotency keys. */
   owner: string;
   phoneNumberInfo?: PhoneNumberInfo;
+  /** The session's own caller-trust policy, resolved against the `trust` configuration. */
+  trustPolicy?: CallerTrustPolicy;
 }
 
 /** What a call did to the sessions; 'rejected': it matched a pending session but the caller-trust policy refused it (detail says why). */

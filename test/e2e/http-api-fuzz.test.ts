@@ -10,7 +10,8 @@ import { startDaemonProcess, type DaemonProcess } from '../helpers/daemon-proces
 import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
 
 /*
- * Property-based fuzzing of every operation in the daemon's own OpenAPI document, against a real
+ * Property-based fuzzing of every operation in the daemon's own OpenAPI document (the verification
+ * routes, and the admin routes /v1/blocklist and /v1/dids with an admin key), against a real
  * daemon on a real Redis. For each generated request (valid or not: bodies, headers, query strings,
  * path parameters, credentials), the answer must be a status the document lists for that operation,
  * never a 5xx, with the documented body; the daemon must stay up; and a request answered 4xx must
@@ -29,11 +30,18 @@ const BODY_LIMIT = 64 * 1024;
 
 interface Operation {
   method: 'GET' | 'POST' | 'DELETE';
+  operationId: string;
   /** OpenAPI path template, e.g. /v1/verifications/{id} */
   template: string;
   statuses: Set<number>;
+  /** The documented response body of each status. */
+  responses: Map<number, Record<string, any>>;
   hasBody: boolean;
+  /** The request body must be present (a release or restore may come without one). */
+  bodyRequired: boolean;
   bodySchema: Record<string, any> | undefined;
+  /** An admin route (/v1/blocklist, /v1/dids): an app key gets 403. */
+  admin: boolean;
 }
 
 interface FuzzRequest {
@@ -67,7 +75,8 @@ beforeAll(async () => {
       REDIS_URL: redis.url,
       RINGPROOF_EVENT_SINK: 'queue',
       RINGPROOF_LOG_LEVEL: 'warn',
-      RINGPROOF_API_KEYS: `fuzz:${hashApiKey(TOKEN)},other:${hashApiKey(OTHER_TOKEN)}`,
+      // The fuzz key is an admin (the admin routes are fuzzed too); the other one is an app key.
+      RINGPROOF_API_KEYS: `fuzz:${hashApiKey(TOKEN)}:admin,other:${hashApiKey(OTHER_TOKEN)}`,
     },
   });
   const doc = (await (await fetch(`${daemon.baseUrl}/openapi.json`)).json()) as {
@@ -75,7 +84,8 @@ beforeAll(async () => {
     components: { schemas: { Error: { properties: { error: { properties: Record<string, unknown> } } } } };
   };
   // The error body's members are the ones the spec documents (a number refusal adds rule, country, …).
-  errorMembers = new Set(Object.keys(doc.components.schemas.Error.properties.error.properties));
+  errorSchema = doc.components.schemas.Error as Record<string, any>;
+  components = doc.components.schemas as Record<string, Record<string, any>>;
   operations = [];
   for (const [template, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -83,10 +93,14 @@ beforeAll(async () => {
       const bodySchema = op.requestBody?.content?.['application/json']?.schema;
       operations.push({
         method: method.toUpperCase() as Operation['method'],
+        operationId: op.operationId,
         template,
         statuses: new Set(Object.keys(op.responses).map(Number)),
+        responses: new Map(Object.entries(op.responses as Record<string, any>).map(([s, r]) => [Number(s), r.content['application/json'].schema])),
         hasBody: bodySchema !== undefined,
+        bodyRequired: op.requestBody?.required === true,
         bodySchema,
+        admin: !template.startsWith('/v1/verifications'),
       });
     }
   }
@@ -157,39 +171,82 @@ const weirdString = fc.oneof(
 );
 const weirdJson = fc.jsonValue({ maxDepth: 3 });
 
+/** DIDs: the configured (demo) ones, one the fuzz may add, and one never in the pool. */
+const validDid = fc.constantFrom('+15550100001', '+15550100002', '+15550100003', '+15550104007', '+15550109999');
+
 /** A body the schema accepts: the documented properties with values in range. */
-function validBody(schema: Record<string, any>) {
-  const ttl = schema.properties.ttlSeconds;
-  return fc.record({
-    phoneNumber: validPhone,
-    ttlSeconds: fc.integer({ min: ttl.minimum, max: ttl.maximum }),
-    callbackUrl: fc.constantFrom('https://hooks.example.com/rp', 'https://app.example.org/cb?x=1'),
-    metadata: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.oneof(fc.integer(), fc.string({ maxLength: 20 })), { maxKeys: 5 }),
-    country: fc.constantFrom('US', 'GB', 'DE'),
-  }, { requiredKeys: ['phoneNumber'] });
+function validBody(op: Operation): fc.Arbitrary<Record<string, unknown>> {
+  const schema = op.bodySchema as Record<string, any>;
+  switch (op.operationId) {
+    case 'createVerification': {
+      const ttl = schema.properties.ttlSeconds;
+      return fc.record({
+        phoneNumber: validPhone,
+        ttlSeconds: fc.integer({ min: ttl.minimum, max: ttl.maximum }),
+        callbackUrl: fc.constantFrom('https://hooks.example.com/rp', 'https://app.example.org/cb?x=1'),
+        metadata: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.oneof(fc.integer(), fc.string({ maxLength: 20 })), { maxKeys: 5 }),
+        country: fc.constantFrom('US', 'GB', 'DE'),
+        // Stricter than the default trust policy (tighten): always accepted.
+        callerTrustPolicy: fc.record({ failed: fc.constant('reject'), minAttestation: fc.constantFrom('none', 'C', 'B', 'A'), requireNetworkAsserted: fc.boolean() }, { requiredKeys: [] }),
+      }, { requiredKeys: ['phoneNumber'] });
+    }
+    case 'addBlocklistEntry':
+      return fc.oneof(
+        fc.record({ kind: fc.constant('number'), value: validPhone }),
+        fc.record({ kind: fc.constant('prefix'), value: fc.constantFrom('+1202555', '+4477009', '+33') }),
+        fc.record({ kind: fc.constant('name'), value: fc.constantFrom('Robo Caller', 'SPAM LIKELY', 'Zoë') }),
+      ).chain((target) => fc.record({
+        kind: fc.constant(target.kind), value: fc.constant(target.value), reason: fc.constantFrom('fraud', 'complaint', 'auto:test'),
+        note: fc.string({ maxLength: 40 }), ttlSeconds: fc.integer({ min: 1, max: 86_400 }),
+      }, { requiredKeys: ['kind', 'value', 'reason'] }));
+    case 'addDid':
+      return fc.record({ did: validDid });
+    case 'releaseDid':
+      return fc.record({ reason: fc.constantFrom('burned', 'carrier change'), quarantineDays: fc.integer({ min: 0, max: 3650 }) }, { requiredKeys: [] });
+    case 'restoreDid':
+      return fc.record({ force: fc.boolean() }, { requiredKeys: [] });
+    default:
+      throw new Error(`no valid-body generator for ${op.operationId}: add one`);
+  }
 }
 
 /** One property replaced by a wrong value, or an extra one added, or a required one removed. */
-function brokenBody(schema: Record<string, any>) {
+function brokenBody(op: Operation) {
+  const schema = op.bodySchema as Record<string, any>;
   const props = Object.keys(schema.properties);
-  return fc.tuple(validBody(schema), fc.oneof(
+  const required: string[] = schema.required ?? [];
+  return fc.tuple(validBody(op), fc.oneof(
     fc.record({ kind: fc.constant('wrong' as const), key: fc.constantFrom(...props), value: fc.oneof(weirdJson, weirdString) }),
     fc.record({ kind: fc.constant('extra' as const), key: fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !props.includes(k) && k !== '__proto__'), value: weirdJson }),
-    fc.record({ kind: fc.constant('missing' as const), key: fc.constant('phoneNumber'), value: fc.constant(null) }),
+    ...(required.length > 0 ? [fc.record({ kind: fc.constant('missing' as const), key: fc.constantFrom(...required), value: fc.constant(null) })] : []),
   )).map(([body, change]) => {
     const b: Record<string, unknown> = { ...body };
-    if (change.kind === 'missing') delete b.phoneNumber;
+    if (change.kind === 'missing') delete b[change.key];
     else b[change.key] = change.value;
     return { body: b, change };
   });
 }
 
-const pathId = fc.oneof(
-  { weight: 3, arbitrary: fc.constant('@known') },
-  { weight: 1, arbitrary: fc.constant('vrf_aaaaaaaaaaaaaaaaaaaaaaaaaa') },
+const weirdSegment = fc.oneof(
   { weight: 2, arbitrary: weirdString.filter((s) => s.length > 0) },
   { weight: 1, arbitrary: fc.constant('x'.repeat(300)) },
 );
+
+/** Each path parameter's values: mostly ones that name something, else garbage. */
+const pathParams: Record<string, fc.Arbitrary<string>> = {
+  id: fc.oneof({ weight: 3, arbitrary: fc.constant('@known') }, { weight: 1, arbitrary: fc.constant('vrf_aaaaaaaaaaaaaaaaaaaaaaaaaa') }, { weight: 3, arbitrary: weirdSegment }),
+  did: fc.oneof({ weight: 4, arbitrary: validDid }, { weight: 1, arbitrary: fc.constant('+1 555 010 0001') }, { weight: 2, arbitrary: weirdSegment }),
+  kind: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('number', 'prefix', 'name') }, { weight: 1, arbitrary: weirdSegment }),
+  value: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('+12025550123', '+1202555', '+33', 'SPAM LIKELY') }, { weight: 2, arbitrary: weirdSegment }),
+};
+
+/** The template with each {parameter} filled, percent-encoded ('@known' stays for url()). */
+function fillPath(template: string): fc.Arbitrary<string> {
+  const names = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
+  if (names.length === 0) return fc.constant(template);
+  return fc.tuple(...names.map((n) => pathParams[n] ?? weirdSegment)).map((values) =>
+    names.reduce((path, n, i) => path.replace(`{${n}}`, values[i] === '@known' ? '@known' : percentEncode(values[i] as string)), template));
+}
 
 const query = fc.oneof(
   { weight: 4, arbitrary: fc.constant('') },
@@ -238,39 +295,46 @@ function body(op: Operation): fc.Arbitrary<BodyCase> {
       { weight: 1, arbitrary: weirdJson.map((v) => ({ text: JSON.stringify(v), invalid: undefined })) },
     );
   }
-  const schema = op.bodySchema;
+  // null is a valid body where the schema allows it (a release without reason).
+  const nullable = ([] as string[]).concat(op.bodySchema.type).includes('null');
   return fc.oneof(
-    { weight: 4, arbitrary: validBody(schema).map((b) => ({ text: JSON.stringify(b), invalid: undefined })) },
-    { weight: 3, arbitrary: brokenBody(schema).map(({ body: b, change }) => ({
+    { weight: 4, arbitrary: validBody(op).map((b) => ({ text: JSON.stringify(b), invalid: undefined })) },
+    { weight: 3, arbitrary: brokenBody(op).map(({ body: b, change }) => ({
       text: JSON.stringify(b),
       // A wrong value may still be valid (a string where a string goes); extra and missing never are.
       invalid: change.kind === 'wrong' ? undefined : `body: ${change.kind} ${change.key}`,
     })) },
-    { weight: 1, arbitrary: weirdJson.filter((v) => v === null || typeof v !== 'object' || Array.isArray(v)).map((v) => ({ text: JSON.stringify(v), invalid: 'body: not an object' })) },
+    { weight: 1, arbitrary: weirdJson.filter((v) => (v === null && !nullable) || (v !== null && (typeof v !== 'object' || Array.isArray(v)))).map((v) => ({ text: JSON.stringify(v), invalid: 'body: not an object' })) },
     { weight: 1, arbitrary: fc.constantFrom('{', '{"phoneNumber":', '{"a":1}}', 'nul', '\u0000', '{"phoneNumber":"+15551234567",}').map((text) => ({ text, invalid: 'body: malformed JSON' })) },
-    { weight: 1, arbitrary: fc.constant({ text: undefined, invalid: 'body: missing' }) },
+    { weight: 1, arbitrary: fc.constant({ text: undefined, invalid: op.bodyRequired ? 'body: missing' : undefined }) },
     { weight: 1, arbitrary: fc.constant({ text: JSON.stringify({ phoneNumber: '+15551234567', metadata: { pad: 'x'.repeat(BODY_LIMIT) } }), invalid: 'body: too large' }) },
   );
 }
 
-const request: fc.Arbitrary<FuzzRequest> = fc.constant(null).chain(() => fc.constantFrom(...operations)).chain((op) =>
-  fc.record({ id: pathId, query, auth, contentType, idempotencyKey, body: body(op) }).map(({ id, query: q, auth: a, contentType: ct, idempotencyKey: ik, body: b }) => {
+// The verification routes are the public surface and get most of the runs; each admin route some.
+const operation = fc.constant(null).chain(() => fc.oneof(...operations.map((op) => ({ weight: op.admin ? 1 : 6, arbitrary: fc.constant(op) }))));
+
+const request: fc.Arbitrary<FuzzRequest> = operation.chain((op) =>
+  fc.record({ path: fillPath(op.template), query, auth, contentType, idempotencyKey, body: body(op) }).map(({ path, query: q, auth: a, contentType: ct, idempotencyKey: ik, body: b }) => {
     const headers: Record<string, string> = {};
     if (a.header !== undefined) headers.authorization = a.header;
     // Content-Type only with a body, as clients do; a body with a wrong one must be refused.
     if (b.text !== undefined && ct.value !== undefined) headers['content-type'] = ct.value;
+    // Only the create documents Idempotency-Key; elsewhere it is an unknown header, and ignored.
+    const idempotent = op.operationId === 'createVerification';
     if (op.method === 'POST' && ik !== undefined) headers['idempotency-key'] = ik;
     const reasons: string[] = [];
     if (!a.valid) reasons.push('credentials');
+    else if (op.admin && a.header !== `Bearer ${TOKEN}`) reasons.push('app key on an admin route');
     if (op.hasBody) {
       if (b.invalid) reasons.push(b.invalid);
       if (b.text !== undefined && !ct.ok) reasons.push(`content-type ${ct.value}`);
-      if (ik !== undefined && (ik.length === 0 || ik.length > 255)) reasons.push('idempotency-key length');
+      if (idempotent && ik !== undefined && (ik.length === 0 || ik.length > 255)) reasons.push('idempotency-key length');
     }
     return {
       op,
       // Path parameters are sent percent-encoded (every UTF-8 byte that is not unreserved), as clients do.
-      path: op.template.replace('{id}', id === '@known' ? id : percentEncode(id)),
+      path,
       query: q,
       headers,
       body: b.text,
@@ -294,14 +358,49 @@ function percentEncode(s: string): string {
   return out;
 }
 
-let errorMembers = new Set<string>();
+let errorSchema: Record<string, any> = {};
+/** operationIds answered 2xx at least once. */
+const accepted = new Set<string>();
+let components: Record<string, Record<string, any>> = {};
+
+/**
+ * Where `value` breaks the documented schema (the subset the document uses: $ref, type, enum,
+ * required, properties, items, date-time), or undefined. Members the schema does not list are
+ * refused: a body must say only what the document says it may.
+ */
+function schemaProblem(schema: Record<string, any>, value: unknown, at = 'body'): string | undefined {
+  if (typeof schema.$ref === 'string') return schemaProblem(components[schema.$ref.split('/').pop() as string] as Record<string, any>, value, at);
+  const types: string[] = schema.type === undefined ? [] : [].concat(schema.type);
+  const typeOf = value === null ? 'null' : Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
+  if (types.length > 0 && !types.includes(typeOf) && !(typeOf === 'integer' && types.includes('number'))) return `${at}: ${typeOf} where ${types.join('|')} goes`;
+  if (schema.enum && !schema.enum.includes(value)) return `${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`;
+  if (schema.format === 'date-time' && typeof value === 'string' && Number.isNaN(Date.parse(value))) return `${at}: not a date-time`;
+  if (typeOf === 'array' && schema.items) {
+    for (const [i, item] of (value as unknown[]).entries()) {
+      const p = schemaProblem(schema.items, item, `${at}[${i}]`);
+      if (p) return p;
+    }
+  }
+  if (typeOf === 'object' && schema.properties) {
+    const o = value as Record<string, unknown>;
+    for (const k of schema.required ?? []) if (!(k in o)) return `${at}.${k} missing`;
+    for (const [k, v] of Object.entries(o)) {
+      const s = schema.properties[k];
+      if (s === undefined) {
+        if (schema.additionalProperties === true) continue;
+        return `${at}.${k} is not documented`;
+      }
+      const p = schemaProblem(s, v, `${at}.${k}`);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
 
 function isErrorBody(b: any): boolean {
   if (!b || typeof b !== 'object' || !b.error || typeof b.error !== 'object') return false;
   const e = b.error;
-  const keysOk = Object.entries(e).every(([k, v]) => errorMembers.has(k) && typeof v === 'string');
-  return keysOk && typeof e.code === 'string' && /^RP_[A-Z_]+$/.test(e.code) && typeof e.message === 'string' && e.message.length > 0
-    && (e.field === undefined || typeof e.field === 'string');
+  return schemaProblem(errorSchema, b) === undefined && /^RP_[A-Z_]+$/.test(e.code) && e.message.length > 0;
 }
 
 function isVerification(v: any): boolean {
@@ -324,14 +423,18 @@ async function check(r: FuzzRequest): Promise<void> {
   expect(r.op.statuses.has(res.status), `undocumented status: ${what}`).toBe(true);
   expect(res.headers.get('content-type') ?? '', what).toMatch(/^application\/json/);
   const parsed = JSON.parse(text);
+  if (res.status < 300) accepted.add(r.op.operationId);
   if (res.status >= 400) {
     expect(isErrorBody(parsed), `error body: ${what}`).toBe(true);
     const changed = changedKeys(before, await storedState());
     expect(changed.join(' '), `a ${res.status} changed stored state (${changed.join(', ')}): ${what}`).toBe('');
   } else {
     expect(r.invalid, `accepted an invalid request (${r.invalid}): ${what}`).toBeUndefined();
-    expect(isVerification(parsed), `verification body: ${what}`).toBe(true);
-    if (res.status === 201) knownIds.push(parsed.id);
+    expect(schemaProblem(r.op.responses.get(res.status) as Record<string, any>, parsed), `documented body: ${what}`).toBeUndefined();
+    if (r.op.template.startsWith('/v1/verifications')) {
+      expect(isVerification(parsed), `verification body: ${what}`).toBe(true);
+      if (res.status === 201) knownIds.push(parsed.id);
+    }
   }
   if (r.invalid !== undefined) expect(res.status, `invalid (${r.invalid}): ${what}`).toBeGreaterThanOrEqual(400);
   expect(daemon.running(), 'the daemon exited').toBe(true);
@@ -358,7 +461,10 @@ describe('HTTP API fuzz (every OpenAPI operation, real daemon, real Redis)', () 
 
   it('answers every generated request with a documented status and body, never 5xx, and 4xx leaves state untouched', async () => {
     expect(operations.map((o) => `${o.method} ${o.template}`).sort()).toEqual([
-      'DELETE /v1/verifications/{id}', 'GET /v1/verifications/{id}', 'POST /v1/verifications',
+      'DELETE /v1/blocklist/{kind}/{value}', 'DELETE /v1/verifications/{id}',
+      'GET /v1/blocklist', 'GET /v1/dids', 'GET /v1/dids/{did}', 'GET /v1/verifications/{id}',
+      'POST /v1/blocklist', 'POST /v1/dids', 'POST /v1/dids/{did}/release', 'POST /v1/dids/{did}/restore', 'POST /v1/dids/{did}/unflag',
+      'POST /v1/verifications',
     ]);
     await fc.assert(fc.asyncProperty(request, check), {
       numRuns: RUNS,
@@ -367,7 +473,8 @@ describe('HTTP API fuzz (every OpenAPI operation, real daemon, real Redis)', () 
       // Shrinking replays requests against a server whose state has moved on; keep it short.
       endOnFailure: RUNS > 1000,
     });
-    // The run exercised both sides: some requests were accepted, some refused.
-    expect(knownIds.length).toBeGreaterThan(0);
+    // The run exercised both sides: some requests were accepted, some refused; the admin routes too.
+    expect(knownIds.length, `operations answered 2xx: ${[...accepted].join(", ")}`).toBeGreaterThan(0);
+    expect(operations.filter((o) => o.admin && accepted.has(o.operationId)).length, `operations answered 2xx: ${[...accepted].join(', ')}`).toBeGreaterThan(1);
   });
 });

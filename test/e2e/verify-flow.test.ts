@@ -175,10 +175,11 @@ describe('verification end to end (daemon role all, SIPp, webhook receiver)', ()
     const moved = await waitOutcomes(before, { rejected: 5, verified: 3 });
     expect(moved).toMatchObject({ rejected: 5, verified: 3, unsolicited: 0 });
     const hooks = await Promise.all(honest.map((s) => waitVerifiedWebhook(s.id)));
+    const pai = { cliSource: 'pai', networkAsserted: true };
     expect(hooks.map((w) => w.body.data.verification.callerTrust)).toEqual([
-      { result: 'pass', verstat: 'passed', attest: null },
-      { result: 'pass', verstat: 'passed-A', attest: 'A' },
-      { result: 'none', verstat: 'no-validation', attest: null },
+      { result: 'pass', verstat: 'passed', attest: null, ...pai },
+      { result: 'pass', verstat: 'passed-A', attest: 'A', ...pai },
+      { result: 'none', verstat: 'no-validation', attest: null, ...pai },
     ]);
     for (const s of attacked) {
       const got = await getVerification(daemon.baseUrl, s.id);
@@ -188,6 +189,45 @@ describe('verification end to end (daemon role all, SIPp, webhook receiver)', ()
     }
     const refusals = (await daemon.metrics()).get('ringproof_caller_trust_refusals_total', { reason: 'caller_id_failed' });
     expect(refusals - refusalsBefore).toBe(5);
+  });
+
+  it('per-verification callerTrustPolicy: each session\'s own policy decides its calls in the same run; a looser one is refused at creation', async () => {
+    const create = (policy?: Record<string, unknown>) =>
+      createVerification(daemon.baseUrl, { phoneNumber: takeNumber(), ttlSeconds: 120, ...(policy ? { callerTrustPolicy: policy } : {}) });
+    const strict = await create({ minAttestation: 'B' });
+    const asserted = await create({ requireNetworkAsserted: true });
+    const plain = await create();
+    expect(strict.callerTrustPolicy).toEqual({ failed: 'reject', minAttestation: 'B', requireNetworkAsserted: false });
+    // The deployment rejects failed caller IDs and trust.perVerification is tighten: an app cannot relax that.
+    const loose = await fetch(`${daemon.baseUrl}/v1/verifications`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phoneNumber: takeNumber(), callerTrustPolicy: { failed: 'accept' } }),
+    });
+    expect(loose.status).toBe(422);
+    expect(((await loose.json()) as { error: { code: string; field: string } }).error).toMatchObject({ code: 'RP_CALLER_TRUST_POLICY_REFUSED', field: 'callerTrustPolicy.failed' });
+
+    const before = await outcomes();
+    // The same verstat (Passed-C in PAI) for the strict and the plain session; a From-only CLI for the asserted one.
+    await call(SCENARIO_VERSTAT, [
+      { cli: strict.phoneNumber, did: strict.callTo, more: ['TN-Validation-Passed-C'] },
+      { cli: plain.phoneNumber, did: plain.callTo, more: ['TN-Validation-Passed-C'] },
+    ]);
+    await call(SCENARIO_FROM_CLI, [{ cli: asserted.phoneNumber, did: asserted.callTo }]);
+    expect(await waitOutcomes(before, { rejected: 2, verified: 1 })).toMatchObject({ rejected: 2, verified: 1 });
+    expect((await waitVerifiedWebhook(plain.id)).body.data.verification.callerTrust).toMatchObject({ verstat: 'passed-C', attest: 'C' });
+    expect(await getVerification(daemon.baseUrl, strict.id)).toMatchObject({ status: 'pending', lastRejection: { reason: 'caller_id_attestation_low' } });
+    expect(await getVerification(daemon.baseUrl, asserted.id)).toMatchObject({ status: 'pending', lastRejection: { reason: 'caller_id_not_asserted' } });
+
+    // The genuine calls: attestation B, and a caller ID the trunk asserted in PAI.
+    await call(SCENARIO_VERSTAT, [
+      { cli: strict.phoneNumber, did: strict.callTo, more: ['TN-Validation-Passed-B'] },
+      { cli: asserted.phoneNumber, did: asserted.callTo, more: ['No-TN-Validation'] },
+    ], 'tcp');
+    const [ws, wa] = await Promise.all([waitVerifiedWebhook(strict.id), waitVerifiedWebhook(asserted.id)]);
+    expect(ws.body.data.verification).toMatchObject({ callerTrustPolicy: { minAttestation: 'B' }, callerTrust: { verstat: 'passed-B', attest: 'B' } });
+    expect(wa.body.data.verification).toMatchObject({ callerTrustPolicy: { requireNetworkAsserted: true }, callerTrust: { cliSource: 'pai', networkAsserted: true } });
+    const refusals = (await daemon.metrics());
+    expect(refusals.get('ringproof_caller_trust_refusals_total', { reason: 'caller_id_not_asserted' })).toBe(1);
   });
 
   it('no call in time: the expired webhook arrives with a fallback hint, and later calls are late', async () => {

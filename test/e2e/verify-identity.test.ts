@@ -52,7 +52,8 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver();
   daemon = await startVerifyDaemon({
     name: 'identity', role: 'all', redisUrl: redis.url, webhookSecret: secret, webhookUrl: receiver.url, dids: DIDS,
-    configYaml: `trust:\n  identity:\n    anchorsFile: ${root.certFile}\n    certificateDir: ${certificateDir}\n    fetchX5u: false\n`,
+    // perVerification any: one test relaxes a session's policy through the API.
+    configYaml: `trust:\n  perVerification: any\n  identity:\n    anchorsFile: ${root.certFile}\n    certificateDir: ${certificateDir}\n    fetchX5u: false\n`,
   });
 }, 90_000);
 
@@ -84,7 +85,9 @@ describe('STIR/SHAKEN Identity (trust.identity)', () => {
 
     const verified = (id: string) => webhooksBySession(secret, receiver.received, 'verification.verified').get(id) ?? [];
     const [w1, w2] = await Promise.all([good, goodC!].map((s) => waitUntil(`verified ${s.id}`, () => verified(s.id)[0], 15_000, 20)));
-    expect(w1!.body.data.verification.callerTrust).toEqual({ result: 'pass', verstat: 'absent', attest: 'A', identity: 'valid', spc: '1234' });
+    expect(w1!.body.data.verification.callerTrust).toEqual({
+      result: 'pass', verstat: 'absent', attest: 'A', identity: 'valid', spc: '1234', cliSource: 'pai', networkAsserted: true,
+    });
     expect(w2!.body.data.verification.callerTrust).toMatchObject({ result: 'pass', attest: 'C', identity: 'valid' });
     await waitUntil('6 rejected calls', async () => (await metric('ringproof_call_outcomes_total', { outcome: 'rejected' })) - rejectedBefore >= 6 || undefined, 15_000);
     for (const s of [wrongKey, wrongOrig, stale, future, malformed, wrongDest]) {
@@ -104,5 +107,35 @@ describe('STIR/SHAKEN Identity (trust.identity)', () => {
     await waitUntil('replay refused', async () => (await metric('ringproof_caller_trust_verdicts_total', { result: 'fail', reason: 'replayed', verifies: 'false' })) === 1 || undefined, 15_000);
     const after = await getVerification(daemon.baseUrl, again.id);
     expect(after).toMatchObject({ status: 'pending', lastRejection: { reason: 'caller_id_failed' } });
+  });
+
+  it('a session\'s callerTrustPolicy judges the verified PASSporT: attestation B is refused under minAttestation A, then A verifies; a relaxed session takes a bad one', async () => {
+    const [strictNumber, looseNumber, plainNumber] = numbers.slice(8, 11) as [string, string, string];
+    const strict = await createVerification(daemon.baseUrl, { phoneNumber: strictNumber, ttlSeconds: 120, callerTrustPolicy: { minAttestation: 'A' } });
+    // trust.perVerification any: this app accepts a failed caller ID for its session and reads callerTrust itself.
+    const loose = await createVerification(daemon.baseUrl, { phoneNumber: looseNumber, ttlSeconds: 120, callerTrustPolicy: { failed: 'accept' } });
+    const plain = await createVerification(daemon.baseUrl, { phoneNumber: plainNumber, ttlSeconds: 120 });
+    const otherKey = createPrivateKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const verified = (id: string) => webhooksBySession(secret, receiver.received, 'verification.verified').get(id) ?? [];
+    await call([
+      row(strict, await passport(strict, { attest: 'B' })),
+      row(loose, await passport(loose, {}, otherKey)),
+      row(plain, await passport(plain, {}, otherKey)),
+    ]);
+    const w = await waitUntil('relaxed session verified', () => verified(loose.id)[0], 15_000, 20);
+    expect(w.body.data.verification).toMatchObject({
+      callerTrustPolicy: { failed: 'accept', minAttestation: 'none', requireNetworkAsserted: false },
+      callerTrust: { result: 'fail', identity: 'invalid' },
+    });
+    await waitUntil('strict and plain refused', async () => {
+      const [s, p] = await Promise.all([getVerification(daemon.baseUrl, strict.id), getVerification(daemon.baseUrl, plain.id)]);
+      return s.lastRejection && p.lastRejection ? [s, p] : undefined;
+    }, 15_000);
+    expect(await getVerification(daemon.baseUrl, strict.id)).toMatchObject({ status: 'pending', lastRejection: { reason: 'caller_id_attestation_low' } });
+    expect(await getVerification(daemon.baseUrl, plain.id)).toMatchObject({ status: 'pending', lastRejection: { reason: 'caller_id_failed' } });
+    await call([row(strict, await passport(strict, { attest: 'A' }))]);
+    const ws = await waitUntil('strict session verified', () => verified(strict.id)[0], 15_000, 20);
+    expect(ws.body.data.verification.callerTrust).toMatchObject({ result: 'pass', attest: 'A', identity: 'valid' });
+    expect(verified(plain.id)).toHaveLength(0);
   });
 });

@@ -134,7 +134,8 @@ export interface VerificationView {
   createdAt: string;
   verifiedAt?: string;
   callId?: string;
-  callerTrust?: { result: string; verstat: string; attest: string | null; identity?: string; spc?: string | null };
+  callerTrust?: { result: string; verstat: string; attest: string | null; identity?: string; spc?: string | null; cliSource?: string; networkAsserted?: boolean };
+  callerTrustPolicy?: { failed: string; minAttestation: string; requireNetworkAsserted: boolean };
   lastRejection?: { reason: string; at: string };
   phoneNumberInfo?: Record<string, unknown>;
 }

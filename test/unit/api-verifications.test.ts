@@ -153,7 +153,7 @@ describe('POST /v1/verifications', () => {
     const res = await create({ phoneNumber: '+12025550011' }, { headers });
     expect(res.status).toBe(409);
     expect(res.body.error).toEqual({
-      code: 'RP_API_CONFLICT', message: 'Idempotency-Key was already used for a different phoneNumber or callbackUrl', field: 'idempotency-key',
+      code: 'RP_API_CONFLICT', message: 'Idempotency-Key was already used for a different phoneNumber, callbackUrl or callerTrustPolicy', field: 'idempotency-key',
     });
   });
 });
@@ -309,5 +309,73 @@ describe('method (flash calls, #12)', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('RP_API_VALIDATION');
     expect(JSON.stringify(res.body.error)).toContain('method');
+  });
+});
+
+describe('POST /v1/verifications callerTrustPolicy', () => {
+  it('a stricter policy is kept with the session, its unset fields from the trust configuration, and shown by GET', async () => {
+    const res = await create({ phoneNumber: '+12025550150', callerTrustPolicy: { minAttestation: 'B' } });
+    expect(res.status).toBe(201);
+    const policy = { failed: 'reject', minAttestation: 'B', requireNetworkAsserted: false };
+    expect(res.body.callerTrustPolicy).toEqual(policy);
+    expect((await call(keyed, 'GET', `/v1/verifications/${res.body.id}`)).body.callerTrustPolicy).toEqual(policy);
+    const asserted = await create({ phoneNumber: '+12025550151', callerTrustPolicy: { requireNetworkAsserted: true, minAttestation: 'A' } });
+    expect(asserted.body.callerTrustPolicy).toEqual({ failed: 'reject', minAttestation: 'A', requireNetworkAsserted: true });
+    // Without one the session follows the deployment's policy and shows none.
+    expect((await create({ phoneNumber: '+12025550152' })).body.callerTrustPolicy).toBeUndefined();
+  });
+
+  it('a looser policy is 422 RP_CALLER_TRUST_POLICY_REFUSED naming the field under trust.perVerification tighten; nothing stored', async () => {
+    const res = await create({ phoneNumber: '+12025550153', callerTrustPolicy: { minAttestation: 'A', failed: 'accept' } });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'RP_CALLER_TRUST_POLICY_REFUSED', field: 'callerTrustPolicy.failed' });
+    expect(res.body.error.message).toContain('trust.perVerification');
+    const keys = await keyed.redis.keys(`${keyed.prefix}*`);
+    expect(keys.some((k) => k.includes('+12025550153'))).toBe(false);
+  });
+
+  it('with trust.perVerification any an app may relax; looser than a strict deployment policy is refused by tighten', async () => {
+    const strict = await startApiHarness(testRedis, { configure: (c) => { c.trust.minAttestation = 'B'; c.trust.requireNetworkAsserted = true; } });
+    const relaxed = await startApiHarness(testRedis, { configure: (c) => { c.trust.minAttestation = 'B'; c.trust.perVerification = 'any'; } });
+    try {
+      const post = (h: ApiHarness, body: unknown) => call(h, 'POST', '/v1/verifications', { body, token: null });
+      const lower = await post(strict, { phoneNumber: '+12025550154', callerTrustPolicy: { minAttestation: 'C' } });
+      expect(lower.status).toBe(422);
+      expect(lower.body.error.field).toBe('callerTrustPolicy.minAttestation');
+      const notAsserted = await post(strict, { phoneNumber: '+12025550154', callerTrustPolicy: { requireNetworkAsserted: false } });
+      expect(notAsserted.body.error.field).toBe('callerTrustPolicy.requireNetworkAsserted');
+      // Equal is not looser.
+      expect((await post(strict, { phoneNumber: '+12025550154', callerTrustPolicy: { minAttestation: 'B' } })).body.callerTrustPolicy)
+        .toEqual({ failed: 'reject', minAttestation: 'B', requireNetworkAsserted: true });
+      const ok = await post(relaxed, { phoneNumber: '+12025550155', callerTrustPolicy: { minAttestation: 'none', failed: 'accept' } });
+      expect(ok.status).toBe(201);
+      expect(ok.body.callerTrustPolicy).toEqual({ failed: 'accept', minAttestation: 'none', requireNetworkAsserted: false });
+    } finally {
+      await strict.close();
+      await relaxed.close();
+    }
+  });
+
+  it('bad shapes are 400 naming the field: an unknown property, a bad value, not an object', async () => {
+    const typo = await create({ phoneNumber: '+12025550156', callerTrustPolicy: { minAtestation: 'A' } });
+    expect(typo.status).toBe(400);
+    expect(typo.body.error).toMatchObject({ code: 'RP_API_VALIDATION', field: 'callerTrustPolicy.minAtestation' });
+    for (const bad of [{ minAttestation: 'D' }, { requireNetworkAsserted: 'yes' }, { failed: null }, 'strict', ['A'], 7]) {
+      const res = await create({ phoneNumber: '+12025550156', callerTrustPolicy: bad });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(JSON.stringify(res.body.error), JSON.stringify(bad)).toContain('callerTrustPolicy');
+    }
+  });
+
+  it('an Idempotency-Key replay must ask for the same policy: same = 200, another = 409', async () => {
+    const headers = { 'idempotency-key': 'trust-1' };
+    const first = await create({ phoneNumber: '+12025550157', callerTrustPolicy: { minAttestation: 'C' } }, { headers });
+    expect(first.status).toBe(201);
+    // The same policy spelled out in full is the same policy.
+    const again = await create({ phoneNumber: '+12025550157', callerTrustPolicy: { minAttestation: 'C', failed: 'reject' } }, { headers });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect((await create({ phoneNumber: '+12025550157', callerTrustPolicy: { minAttestation: 'A' } }, { headers })).status).toBe(409);
+    expect((await create({ phoneNumber: '+12025550157' }, { headers })).status).toBe(409);
   });
 });

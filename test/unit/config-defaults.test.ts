@@ -31,7 +31,7 @@ describe('config defaults', () => {
     expect(d.webhooks).toEqual({ defaultUrl: undefined, secrets: [], maxAttempts: 8, timeoutMs: 5000, directFirstAttempt: true, allowPrivateTargets: [] });
     expect(d.verification).toEqual({ defaultTtlSeconds: 120, minTtlSeconds: 60, maxTtlSeconds: 300 });
     expect(d.trust).toEqual({
-      failed: 'reject', minAttestation: 'none',
+      failed: 'reject', minAttestation: 'none', requireNetworkAsserted: false, perVerification: 'tighten',
       identity: { anchorsFile: undefined, certificateDir: undefined, fetchX5u: true, allowPrivateX5u: false, maxAgeSeconds: 60, futureSkewSeconds: 5,
         crlFiles: [], crlSignersFile: undefined, crlRefreshSeconds: 300 },
     });

@@ -216,6 +216,10 @@ describe('trust (caller-trust policy)', () => {
     expect(loadConfig({ file, env: {} }).trust).toMatchObject({ failed: 'accept', minAttestation: 'B' });
     expect(loadConfig({ file, env: { RINGPROOF_TRUST_FAILED: 'reject', RINGPROOF_TRUST_MIN_ATTESTATION: 'A' } }).trust)
       .toMatchObject({ failed: 'reject', minAttestation: 'A' });
+    const policy = writeYaml('trust:\n  requireNetworkAsserted: true\n  perVerification: any\n');
+    expect(loadConfig({ file: policy, env: {} }).trust).toMatchObject({ requireNetworkAsserted: true, perVerification: 'any' });
+    expect(loadConfig({ file: policy, env: { RINGPROOF_TRUST_REQUIRE_NETWORK_ASSERTED: 'false', RINGPROOF_TRUST_PER_VERIFICATION: 'tighten' } }).trust)
+      .toMatchObject({ requireNetworkAsserted: false, perVerification: 'tighten' });
     const identity = writeYaml('trust:\n  identity:\n    anchorsFile: /etc/sti/anchors.pem\n    fetchX5u: false\n    maxAgeSeconds: 30\n    crlFiles: [/etc/sti/sti-pa.crl]\n');
     expect(loadConfig({ file: identity, env: { RINGPROOF_TRUST_CERTIFICATE_DIR: '/var/lib/sti' } }).trust.identity).toEqual({
       anchorsFile: '/etc/sti/anchors.pem', certificateDir: '/var/lib/sti', fetchX5u: false, allowPrivateX5u: false, maxAgeSeconds: 30, futureSkewSeconds: 5,
@@ -227,6 +231,8 @@ describe('trust (caller-trust policy)', () => {
     expectInvalid({ file: writeYaml('trust:\n  failed: maybe\n'), env: {} }, 'trust.failed', 'must be "reject" or "accept", got "maybe"');
     expectInvalid({ env: { RINGPROOF_TRUST_MIN_ATTESTATION: 'D' } }, 'trust.minAttestation', 'must be one of "none", "C", "B", "A"');
     expectInvalid({ file: writeYaml('trust:\n  verstat: strict\n'), env: {} }, 'trust.verstat', 'unknown');
+    expectInvalid({ env: { RINGPROOF_TRUST_REQUIRE_NETWORK_ASSERTED: 'yes' } }, 'trust.requireNetworkAsserted', 'true or false');
+    expectInvalid({ file: writeYaml('trust:\n  perVerification: relax\n'), env: {} }, 'trust.perVerification', 'must be "tighten" or "any"');
     expectInvalid({ file: writeYaml('trust: strict\n'), env: {} }, 'trust', 'mapping');
     expectInvalid({ file: writeYaml('trust:\n  identity:\n    maxAgeSeconds: 0\n'), env: {} }, 'trust.identity.maxAgeSeconds', 'from 1 to 3600');
     expectInvalid({ file: writeYaml('trust:\n  identity:\n    fetchX5u: sometimes\n'), env: {} }, 'trust.identity.fetchX5u', 'true or false');

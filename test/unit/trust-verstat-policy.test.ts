@@ -3,6 +3,9 @@ import type { CallerTrustPolicy } from '../../src/trust/caller-trust-types.js';
 import { CallerTrustDecider, eventTrust, parseCallerTrust } from '../../src/trust/call-trust.js';
 import { decideCallerTrust, DEFAULT_CALLER_TRUST_POLICY, verstatEvidence } from '../../src/trust/caller-trust-policy.js';
 import { classifyVerstat, VERSTAT_TRUSTS, type VerstatTrust } from '../../src/trust/verstat.js';
+import {
+  looserFields, policyCode, policyOfCode, REFUSAL_SEPARATOR, refusalsByPolicy, SESSION_POLICIES, uniformRefusals,
+} from '../../src/trust/session-trust-policy.js';
 
 describe('classifyVerstat (the edge verdict)', () => {
   it('reads the three standard values and the -A/-B/-C carrier variants in any letter case', () => {
@@ -27,7 +30,7 @@ describe('classifyVerstat (the edge verdict)', () => {
   });
 });
 
-const policy = (failed: CallerTrustPolicy['failed'], minAttestation: CallerTrustPolicy['minAttestation']): CallerTrustPolicy => ({ failed, minAttestation });
+const policy = (failed: CallerTrustPolicy['failed'], minAttestation: CallerTrustPolicy['minAttestation']): CallerTrustPolicy => ({ failed, minAttestation, requireNetworkAsserted: false });
 
 function refusals(p: CallerTrustPolicy): Record<VerstatTrust, string> {
   const d = new CallerTrustDecider(p);
@@ -36,7 +39,7 @@ function refusals(p: CallerTrustPolicy): Record<VerstatTrust, string> {
 
 describe('caller-trust policy', () => {
   it('default: only TN-Validation-Failed is refused', () => {
-    expect(DEFAULT_CALLER_TRUST_POLICY).toEqual({ failed: 'reject', minAttestation: 'none' });
+    expect(DEFAULT_CALLER_TRUST_POLICY).toEqual({ failed: 'reject', minAttestation: 'none', requireNetworkAsserted: false });
     expect(refusals(DEFAULT_CALLER_TRUST_POLICY)).toEqual({
       passed: '', 'passed-A': '', 'passed-B': '', 'passed-C': '', failed: 'caller_id_failed', 'no-validation': '', absent: '', unknown: '',
     });
@@ -61,10 +64,10 @@ describe('caller-trust policy', () => {
   });
 
   it('names the failure with its RFC 8224 code where there is one', () => {
-    expect(decideCallerTrust(verstatEvidence('failed'), DEFAULT_CALLER_TRUST_POLICY).failure).toMatchObject({ reason: 'verstat_failed', code: null });
-    expect(decideCallerTrust(verstatEvidence('absent'), policy('reject', 'C')).failure)
+    expect(decideCallerTrust(verstatEvidence('failed', true), DEFAULT_CALLER_TRUST_POLICY).failure).toMatchObject({ reason: 'verstat_failed', code: null });
+    expect(decideCallerTrust(verstatEvidence('absent', true), policy('reject', 'C')).failure)
       .toMatchObject({ reason: 'attestation_missing', code: 428, text: 'Use Identity Header' });
-    expect(decideCallerTrust(verstatEvidence('passed-C'), policy('reject', 'B')).failure).toMatchObject({ reason: 'attestation_low', code: null });
+    expect(decideCallerTrust(verstatEvidence('passed-C', true), policy('reject', 'B')).failure).toMatchObject({ reason: 'attestation_low', code: null });
   });
 
   it('an event from an older edge (no trust field) is classified from its verstat; a bogus trust field too', () => {
@@ -80,5 +83,48 @@ describe('caller-trust policy', () => {
     expect(parseCallerTrust(new CallerTrustDecider(policy('accept', 'none')).decide({ trust: 'failed', verstat: null }).verdictJson))
       .toEqual({ result: 'fail', verstat: 'failed', attest: null });
     for (const bad of [undefined, '', '{', 'null', '[]', '{"verstat":"great"}']) expect(parseCallerTrust(bad), String(bad)).toBeUndefined();
+  });
+});
+
+describe('session caller-trust policies (a verification\'s callerTrustPolicy)', () => {
+  it('numbers every policy once, and a number round-trips; anything else reads as none', () => {
+    expect(SESSION_POLICIES).toHaveLength(16);
+    const codes = SESSION_POLICIES.map((p) => policyCode(p));
+    expect(codes).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    for (const p of SESSION_POLICIES) expect(policyOfCode(String(policyCode(p)))).toEqual(p);
+    // The first numbers are persisted in Redis: they must never move.
+    expect(policyOfCode('1')).toEqual({ failed: 'reject', minAttestation: 'none', requireNetworkAsserted: false });
+    expect(policyOfCode('16')).toEqual({ failed: 'accept', minAttestation: 'A', requireNetworkAsserted: true });
+    for (const bad of [undefined, '', '0', '17', '99', '01', '1.5', 'x', '-1']) expect(policyOfCode(bad), String(bad)).toBeUndefined();
+  });
+
+  it('each verdict carries its refusal under every policy, in policy-number order', () => {
+    const list = refusalsByPolicy(verstatEvidence('passed-C', false)).split(REFUSAL_SEPARATOR);
+    expect(list).toHaveLength(16);
+    SESSION_POLICIES.forEach((p, i) => expect(list[i], JSON.stringify(p)).toBe(decideCallerTrust(verstatEvidence('passed-C', false), p).outcome ?? ''));
+    expect(list[policyCode({ failed: 'reject', minAttestation: 'B', requireNetworkAsserted: false }) - 1]).toBe('caller_id_attestation_low');
+    expect(list[policyCode({ failed: 'reject', minAttestation: 'C', requireNetworkAsserted: true }) - 1]).toBe('caller_id_not_asserted');
+    expect(list[policyCode({ failed: 'reject', minAttestation: 'C', requireNetworkAsserted: false }) - 1]).toBe('');
+    expect(uniformRefusals('limit_cli').split(REFUSAL_SEPARATOR)).toEqual(Array(16).fill('limit_cli'));
+  });
+
+  it('looserFields names the fields that let through calls the base policy refuses', () => {
+    const base: CallerTrustPolicy = { failed: 'reject', minAttestation: 'B', requireNetworkAsserted: true };
+    expect(looserFields(base, base)).toEqual([]);
+    expect(looserFields({ failed: 'reject', minAttestation: 'A', requireNetworkAsserted: true }, base)).toEqual([]);
+    expect(looserFields({ failed: 'accept', minAttestation: 'C', requireNetworkAsserted: false }, base)).toEqual(['failed', 'minAttestation', 'requireNetworkAsserted']);
+    expect(looserFields({ failed: 'reject', minAttestation: 'none', requireNetworkAsserted: true }, base)).toEqual(['minAttestation']);
+  });
+
+  it('requireNetworkAsserted refuses a From-only CLI before looking at the attestation; a failed caller ID is named first', () => {
+    const p: CallerTrustPolicy = { failed: 'reject', minAttestation: 'A', requireNetworkAsserted: true };
+    expect(decideCallerTrust(verstatEvidence('passed-A', false), p)).toMatchObject({ verifies: false, outcome: 'caller_id_not_asserted', failure: { reason: 'not_network_asserted' } });
+    expect(decideCallerTrust(verstatEvidence('failed', false), p).outcome).toBe('caller_id_failed');
+    expect(decideCallerTrust(verstatEvidence('passed-A', true), p).verifies).toBe(true);
+    const d = new CallerTrustDecider(p);
+    expect(d.decide({ trust: 'passed-A', verstat: null, cliOrigin: 'from' }).refusal).toBe('caller_id_not_asserted');
+    expect(d.decide({ trust: 'passed-A', verstat: null, cliOrigin: 'pai' }).refusal).toBe('');
+    expect(parseCallerTrust(d.decide({ trust: 'passed-A', verstat: null, cliOrigin: 'rpid' }).verdictJson))
+      .toEqual({ result: 'pass', verstat: 'passed-A', attest: 'A', cliSource: 'rpid', networkAsserted: true });
   });
 });

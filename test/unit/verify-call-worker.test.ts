@@ -453,7 +453,7 @@ describe('CallWorker caller trust (the edge verdict `trust`, the `trust` policy)
 
   it('failed: accept lets a failed caller ID verify, and the verdict says it failed', async () => {
     const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
-    await withPolicy({ failed: 'accept', minAttestation: 'none' }, async (w, refused) => {
+    await withPolicy({ failed: 'accept', minAttestation: 'none', requireNetworkAsserted: false }, async (w, refused) => {
       expect(await w.handle(callEvent({ verstat: 'TN-Validation-Failed', trust: 'failed' }))).toMatchObject({ outcome: 'verified' });
       expect(refused).toEqual([]);
     });
@@ -462,7 +462,7 @@ describe('CallWorker caller trust (the edge verdict `trust`, the `trust` policy)
 
   it('minAttestation B: No-TN-Validation, absent and Passed-C are rejected with caller_id_attestation_low; Passed-B verifies', async () => {
     const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
-    await withPolicy({ failed: 'reject', minAttestation: 'B' }, async (w, refused) => {
+    await withPolicy({ failed: 'reject', minAttestation: 'B', requireNetworkAsserted: false }, async (w, refused) => {
       for (const trust of ['no-validation', 'absent', 'passed-C', 'passed'] as const) {
         expect(await w.handle(callEvent({ trust })), trust).toMatchObject({ outcome: 'rejected', detail: 'caller_id_attestation_low' });
       }
@@ -473,6 +473,60 @@ describe('CallWorker caller trust (the edge verdict `trust`, the `trust` policy)
       expect(await store.get(v.id)).toMatchObject({ status: 'pending', lastRejection: { reason: 'caller_id_failed' } });
       expect(await w.handle(callEvent({ trust: 'passed-B' }))).toMatchObject({ outcome: 'verified', sessionId: v.id });
     });
+  });
+
+  it('requireNetworkAsserted: a CLI from From alone is rejected with caller_id_not_asserted; from PAI or RPID it verifies', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    await withPolicy({ failed: 'reject', minAttestation: 'none', requireNetworkAsserted: true }, async (w, refused) => {
+      expect(await w.handle(callEvent({ cliOrigin: 'from', trust: 'passed-A' }))).toMatchObject({ outcome: 'rejected', detail: 'caller_id_not_asserted' });
+      expect(refused).toEqual(['caller_id_not_asserted']);
+      expect(await store.get(v.id)).toMatchObject({ status: 'pending', lastRejection: { reason: 'caller_id_not_asserted' } });
+      expect(await w.handle(callEvent({ cliOrigin: 'rpid' }))).toMatchObject({ outcome: 'verified', sessionId: v.id });
+    });
+    expect((await store.get(v.id))!.callerTrust).toEqual({ result: 'none', verstat: 'absent', attest: null, cliSource: 'rpid', networkAsserted: true });
+  });
+
+  it('a session\'s own callerTrustPolicy decides its calls, in the same batch as sessions that follow the deployment\'s', async () => {
+    const own = (phoneNumber: string, trustPolicy: CallerTrustPolicy) => store.create({ phoneNumber, ttlSeconds: 60, owner: 'a', trustPolicy });
+    const { verification: strict } = await own('+447700900001', { failed: 'reject', minAttestation: 'B', requireNetworkAsserted: false });
+    const { verification: fromOnly } = await own('+447700900002', { failed: 'reject', minAttestation: 'none', requireNetworkAsserted: true });
+    const { verification: loose } = await own('+447700900003', { failed: 'accept', minAttestation: 'none', requireNetworkAsserted: false });
+    const { verification: plain } = await store.create({ phoneNumber: '+447700900004', ttlSeconds: 60, owner: 'a' });
+    expect(strict.callerTrustPolicy).toEqual({ failed: 'reject', minAttestation: 'B', requireNetworkAsserted: false });
+    expect(plain.callerTrustPolicy).toBeUndefined();
+    const refused: string[] = [];
+    const w = new CallWorker({
+      connection: redis, prefix: PREFIX, emitter, defaultWebhookUrl: DEFAULT_URL, metrics, audit: new AuditLog({ redis, prefix: PREFIX }),
+      autorun: false, onTrustRefusal: (r) => refused.push(r),
+    });
+    try {
+      // One batch: the same verdict (Passed-C from PAI) verifies the plain session and is refused by the strict one.
+      const first = await w.handleBatch([
+        callEvent({ cli: strict.phoneNumber, trust: 'passed-C' }),
+        callEvent({ cli: fromOnly.phoneNumber, trust: 'passed-C', cliOrigin: 'from' }),
+        callEvent({ cli: loose.phoneNumber, trust: 'failed' }),
+        callEvent({ cli: plain.phoneNumber, trust: 'passed-C' }),
+      ]);
+      expect(first.map((r) => [r.outcome, r.detail])).toEqual([
+        ['rejected', 'caller_id_attestation_low'], ['rejected', 'caller_id_not_asserted'], ['verified', undefined], ['verified', undefined],
+      ]);
+      expect(refused).toEqual(['caller_id_attestation_low', 'caller_id_not_asserted']);
+      // The deployment's default refuses a failed caller ID; the loose session (trust.perVerification any) took it.
+      expect(await store.get(loose.id)).toMatchObject({ status: 'verified', callerTrust: { result: 'fail', verstat: 'failed' } });
+      expect(await w.handle(callEvent({ cli: strict.phoneNumber, trust: 'passed-B' }))).toMatchObject({ outcome: 'verified', sessionId: strict.id });
+      expect(await w.handle(callEvent({ cli: fromOnly.phoneNumber, trust: 'passed-C' }))).toMatchObject({ outcome: 'verified', sessionId: fromOnly.id });
+      expect(await store.get(strict.id)).toMatchObject({ callerTrustPolicy: { minAttestation: 'B' }, callerTrust: { attest: 'B' } });
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('a session policy number this version does not know falls back to the deployment\'s policy', async () => {
+    const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
+    await redis.hset(verifyKeys(PREFIX).sessionKey(v.id), 'trustPolicy', '99');
+    expect((await store.get(v.id))!.callerTrustPolicy).toBeUndefined();
+    expect(await worker.handle(callEvent({ trust: 'failed' }))).toMatchObject({ outcome: 'rejected', detail: 'caller_id_failed' });
+    expect(await worker.handle(callEvent({ trust: 'no-validation' }))).toMatchObject({ outcome: 'verified', sessionId: v.id });
   });
 
   it('a rejected call after expiry is late, not rejected', async () => {
@@ -491,7 +545,7 @@ describe('CallWorker Identity verification (trust.identity)', () => {
     async verify(input: StirShakenInput): Promise<CallerTrustVerdict> {
       this.asked.push(input.callId);
       return {
-        v: 1, result: 'fail', verstat: 'absent', attest: null, verifies: false, outcome: 'caller_id_failed', identity: 'invalid',
+        v: 1, result: 'fail', verstat: 'absent', attest: null, verifies: false, outcome: 'caller_id_failed', identity: 'invalid', networkAsserted: false,
         origid: null, certificate: null, failure: null, ...this.verdict,
       };
     }
@@ -531,13 +585,30 @@ describe('CallWorker Identity verification (trust.identity)', () => {
 
   it('a passing verdict is stored as the session callerTrust', async () => {
     const v = new CountingVerifier({
-      result: 'pass', attest: 'A', verifies: true, outcome: null, identity: 'valid',
+      result: 'pass', attest: 'A', verifies: true, outcome: null, identity: 'valid', networkAsserted: true,
       certificate: { spc: '1234', subject: 'CN=sp', issuer: 'CN=ca', notAfter: new Date().toISOString() },
     });
     await withVerifier(v, async (w) => {
       const { verification: s } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
       expect(await w.handle(callEvent({ identity: 'a.b.c' }))).toMatchObject({ outcome: 'verified' });
-      expect((await store.get(s.id))!.callerTrust).toEqual({ result: 'pass', verstat: 'absent', attest: 'A', identity: 'valid', spc: '1234' });
+      expect((await store.get(s.id))!.callerTrust).toEqual({
+        result: 'pass', verstat: 'absent', attest: 'A', identity: 'valid', spc: '1234', cliSource: 'pai', networkAsserted: true,
+      });
+    });
+  });
+
+  it('a session\'s own policy applies to the verifier\'s evidence: a valid PASSporT of attestation B is refused under minAttestation A', async () => {
+    const b = new CountingVerifier({ result: 'pass', attest: 'B', verifies: true, outcome: null, identity: 'valid', networkAsserted: true });
+    await withVerifier(b, async (w) => {
+      const { verification: s } = await store.create({
+        phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a', trustPolicy: { failed: 'reject', minAttestation: 'A', requireNetworkAsserted: true },
+      });
+      expect(await w.handle(callEvent({ identity: 'a.b.c' }))).toMatchObject({ outcome: 'rejected', detail: 'caller_id_attestation_low', sessionId: s.id });
+    });
+    // A PASSporT vouches for a From-only CLI: a session requiring a network-asserted caller ID takes it.
+    const a = new CountingVerifier({ result: 'pass', attest: 'A', verifies: true, outcome: null, identity: 'valid', networkAsserted: true });
+    await withVerifier(a, async (w) => {
+      expect(await w.handle(callEvent({ identity: 'a.b.c', cliOrigin: 'from' }))).toMatchObject({ outcome: 'verified' });
     });
   });
 

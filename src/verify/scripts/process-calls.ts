@@ -4,6 +4,8 @@ import type { LuaScript } from './lua-script.js';
 export const CALL_ARGS = 8;
 /** ARGV slots before the trust table: the last one is its size. */
 export const HEAD_ARGS = 17;
+/** ARGV slots per entry of the trust table: refusal, refusals by session policy, verdict JSON. */
+export const TRUST_ARGS = 3;
 /** KEYS before the dedupe buckets. */
 export const FIXED_KEYS = 4;
 /** One unsolicited call in this many (by Call-ID hash) is counted in the top talkers, with this weight. */
@@ -50,7 +52,10 @@ export function claimTokenPrefix(delivery: string, offset: number): string {
  *
  * Caller trust (src/trust/): the worker applies the trust policy before the script runs. The batch
  * carries a small table of the verdicts its calls have (refusal, verdict JSON) and each call the index
- * of its own. A refused call that would otherwise verify is 'rejected' (detail = the refusal, e.g.
+ * of its own. A session created with its own callerTrustPolicy stores that policy's number
+ * (trustPolicy, see session-trust-policy.ts); each verdict carries its refusal under every policy, and
+ * the script takes the session's own, so the policy in force is read in the same atomic step as the
+ * match. A refused call that would otherwise verify is 'rejected' (detail = the refusal, e.g.
  * caller_id_failed); the session stays pending for a genuine call and remembers the refusal as
  * lastRejection / lastRejectedAt. A verifying call stores its verdict as the session's callerTrust.
  *
@@ -63,7 +68,9 @@ export function claimTokenPrefix(delivery: string, offset: number): string {
  *       10 match key prefix, 11 aggregate TTL s, 12 top talkers kept, 13 top talkers TTL s,
  *       14 noise sample 1 in N, 15 number of calls, 16 emit claim token prefix (the delivery, see
        claimToken), 17 size T of the trust table;
- *       then T pairs: caller-trust refusal ('' = may verify), caller-trust verdict as JSON;
+ *       then T triples: caller-trust refusal under the deployment's policy ('' = may verify), the
+ *       refusals under each session policy joined by '|' in policy-number order ('' = none given: the
+ *       first applies to every session), caller-trust verdict as JSON;
  *       then per call: Call-ID, DID, CLI, receivedAt ms, preset outcome ('' or 'withheld'/'invalid'/'blocked'),
  *       trunk, the CallEvent as JSON (an object; the outcome fields are appended for the audit),
  *       index (1..T) of its trust verdict
@@ -78,24 +85,41 @@ export const processCallsScript: LuaScript = {
   lua: `
 local sprefix, skew, retention, now = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local n = tonumber(ARGV[15])
-local first = ${HEAD_ARGS} + 2 * tonumber(ARGV[${HEAD_ARGS}]) + 1
+local first = ${HEAD_ARGS} + ${TRUST_ARGS} * tonumber(ARGV[${HEAD_ARGS}]) + 1
 local sampleEvery = tonumber(ARGV[14])
 local nkeys = #KEYS
 
-local function decide(callId, did, cli, receivedAt, preset, refusal, verdict)
+-- the code-th '|'-separated item of list; nil when list is '' or too short
+local function nth(list, code)
+  if list == '' then return nil end
+  local start = 1
+  for _ = 2, code do
+    local sep = string.find(list, '|', start, true)
+    if not sep then return nil end
+    start = sep + 1
+  end
+  local stop = string.find(list, '|', start, true)
+  if stop then return string.sub(list, start, stop - 1) end
+  return string.sub(list, start)
+end
+
+local function decide(callId, did, cli, receivedAt, preset, refusal, byPolicy, verdict)
   -- a blocklisted caller never verifies; a call that concerns a session is still evidence
   if preset == 'blocked' then return 'blocked', redis.call('GET', ARGV[10] .. did .. ':' .. cli) or '', 'blocklist', 1 end
   if preset ~= '' then return preset, '', '', 1 end
   local sid = redis.call('GET', ARGV[10] .. did .. ':' .. cli)
   if not sid then return 'unsolicited', '', 'no_session', 1 end
   local skey = sprefix .. sid
-  local f = redis.call('HMGET', skey, 'status', 'createdAt', 'expiresAt', 'callId')
+  local f = redis.call('HMGET', skey, 'status', 'createdAt', 'expiresAt', 'callId', 'trustPolicy')
   local status = f[1]
   local at = tonumber(receivedAt)
   if not status then return 'unsolicited', sid, 'session_gone', 1 end
   if tonumber(f[2]) > at + skew then return 'unsolicited', sid, 'call_before_session', 1 end
   if status == 'pending' then
     if at > tonumber(f[3]) then return 'late', sid, 'after_expiry', 1 end
+    -- the session's own policy; a number this version does not know falls back to the deployment's
+    local code = tonumber(f[5] or '')
+    if code then refusal = nth(byPolicy, code) or refusal end
     if refusal ~= '' then
       redis.call('HSET', skey, 'lastRejection', refusal, 'lastRejectedAt', now, 'updatedAt', now)
       return 'rejected', sid, refusal, 1
@@ -148,7 +172,7 @@ for i = 0, n - 1 do
   local b = first + i * ${CALL_ARGS}
   local callId, did, cli, receivedAt, preset, trunk, ev =
     ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
-  local t = ${HEAD_ARGS} + 2 * tonumber(ARGV[b + 7]) - 1
+  local t = ${HEAD_ARGS} + ${TRUST_ARGS} * (tonumber(ARGV[b + 7]) - 1) + 1
   local field = fields[i + 1]
   local rec = prior[i + 1] or seen[field]
   local fresh, outcome, sid, detail
@@ -162,7 +186,7 @@ for i = 0, n - 1 do
       outcome, sid, detail = string.sub(rec, 1, p1 - 1), string.sub(rec, p1 + 1, p2 - 1), string.sub(rec, p2 + 1)
     end
   else
-    outcome, sid, detail, fresh = decide(callId, did, cli, receivedAt, preset, ARGV[t], ARGV[t + 1])
+    outcome, sid, detail, fresh = decide(callId, did, cli, receivedAt, preset, ARGV[t], ARGV[t + 1], ARGV[t + 2])
     rec = 'u'
     if sid ~= '' or outcome ~= 'unsolicited' or detail ~= 'no_session' then rec = outcome .. '|' .. sid .. '|' .. detail end
     seen[field] = rec
