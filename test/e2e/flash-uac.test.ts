@@ -1,48 +1,30 @@
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { OutboundConfig, OutboundTrunkConfig, SipTransport } from '../../src/config/config-types.js';
+import { describe, expect, it } from 'vitest';
+import type { OutboundConfig, OutboundTrunkConfig } from '../../src/config/config-types.js';
+import { FLASH_CLI, FLASH_TO, firstInviteTimes, flashOutbound, flashTrunk, listeningSocket, mostInWindow, sippDump, useFlashCarriers, waitFor } from '../helpers/flash-uac-rig.js';
 import { NativeUac, type FlashCallEvent } from '../../src/sip/uac/index.js';
 import { discardLogger } from '../helpers/log-capture.js';
 import { freePort } from '../helpers/free-port.js';
-import { callMessages, ladder, scenarioVariant, startSippUas, type SippUas, type SippUasResult } from '../helpers/sipp-uas.js';
+import { callMessages, ladder, scenarioVariant } from '../helpers/sipp-uas.js';
 
 /**
  * The native UAC against SIPp playing the carrier and the phone (sipp-scenarios/uas-flash-*.xml):
  * the SIP on the wire (SIPp's message trace), the outcome, and the events of each flash call.
  */
 const SIP = { t1Ms: 100, t2Ms: 400, maxMessageBytes: 8192 };
-const TO = '+447700900123';
-const CLI = '+442079460042';
+const TO = FLASH_TO;
+const CLI = FLASH_CLI;
+const trunk = flashTrunk;
+const outbound = flashOutbound;
 
-function trunk(name: string, port: number, transport: SipTransport, extra: Partial<OutboundTrunkConfig> = {}): OutboundTrunkConfig {
-  return {
-    name, target: { transport, host: '127.0.0.1', port, text: `${transport}:127.0.0.1:${port}` }, outboundProxy: undefined,
-    domain: '127.0.0.1', fromDomain: 'ringproof.test', numberFormat: 'e164', pai: true, credentials: undefined,
-    cps: 100, maxConcurrent: 100, cliPool: [{ prefix: '+4420794600', digits: 2, text: '+4420794600XX' }], ...extra,
-  };
-}
-
-function outbound(trunks: OutboundTrunkConfig[], extra: Partial<OutboundConfig> = {}): OutboundConfig {
-  return { bindAddress: '127.0.0.1', advertiseAddress: undefined, minRingMs: 200, ringTimeoutMs: 3000, maxQueueMs: 2000, sdp: true, trunks, ...extra };
-}
-
-const running: Array<{ stop(): unknown } | SippUas> = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) 'kill' in r ? r.kill() : await r.stop();
-});
+const { carrier: uas, track } = useFlashCarriers(15_000);
 
 async function uacFor(trunks: OutboundTrunkConfig[], extra: Partial<OutboundConfig> = {}, sip: Partial<typeof SIP> = {}): Promise<NativeUac> {
   const uac = new NativeUac(outbound(trunks, extra), { ...SIP, ...sip }, discardLogger('silent'));
   await uac.start();
-  running.push(uac);
+  track(uac);
   return uac;
-}
-
-async function uas(scenario: string, transport: SipTransport, keys: Record<string, string> = {}, timeoutMs = 15_000, calls = 1): Promise<SippUas> {
-  const s = await startSippUas({ scenario, transport, calls, timeoutMs, keys });
-  running.push(s);
-  return s;
 }
 
 describe.each(['udp', 'tcp'] as const)('flash call over %s', (transport) => {
@@ -177,6 +159,18 @@ describe.each(['udp', 'tcp'] as const)('flash call over %s', (transport) => {
     expect(bye.header('To')).toMatch(/;tag=/);
     await waitFor(() => uac.callsInFlight === 0);
   });
+
+  it('a 200 OK before our CANCEL (answered while ringing): ACK, BYE at once, no CANCEL: answered', async () => {
+    const carrier = await uas('uas-flash-answer.xml', transport);
+    const uac = await uacFor([trunk('carrier-a', carrier.port, transport)], { minRingMs: 2_000 }, { t1Ms: 20, t2Ms: 80 });
+    const result = await uac.place({ to: TO, cli: CLI, trunks: ['carrier-a'] });
+    const sipp = await carrier.done;
+    expect(sipp.exitCode, sippDump(sipp)).toBe(0);
+    expect(result).toMatchObject({ outcome: 'answered', cancelConfirmed: false });
+    expect(result.attempts[0]).toMatchObject({ finalStatus: 200, byeStatus: 200, cancelSent: false, statuses: [100, 180, 200] });
+    expect(ladder(callMessages(sipp.wire, result.attempts[0]!.callId))).toEqual(['in INVITE', 'out 100 INVITE', 'out 180 INVITE', 'out 200 INVITE', 'in ACK', 'in BYE', 'out 200 BYE']);
+    await waitFor(() => uac.callsInFlight === 0);
+  });
 });
 
 describe('forked answers', () => {
@@ -296,6 +290,7 @@ describe('failover and caps', () => {
 
     const busy = await uas('uas-flash-reject.xml', 'udp', { reason: 'Q.850;cause=17' });
     const idle = await listeningSocket();
+    track(idle);
     const uac2 = await uacFor([trunk('a', busy.port, 'udp'), trunk('b', idle.port, 'udp')]);
     const r2 = await uac2.place({ to: TO, cli: CLI, trunks: ['a', 'b'] });
     expect(r2).toMatchObject({ outcome: 'failed', failureClass: 'busy', trunk: 'a' });
@@ -309,7 +304,7 @@ describe('failover and caps', () => {
     const second = await uas('uas-flash-ring.xml', 'udp', {});
     const uac = new NativeUac(outbound([trunk('a', silentPort, 'udp'), trunk('b', second.port, 'udp')]), { ...SIP, t1Ms: 30 }, discardLogger('silent'));
     await uac.start();
-    running.push(uac);
+    track(uac);
     const t0 = performance.now();
     const result = await uac.place({ to: TO, cli: CLI, trunks: ['a', 'b'] });
     expect(result.attempts[0]).toMatchObject({ trunk: 'a', outcome: 'failed', failureClass: 'unreachable', finalStatus: undefined, statuses: [] });
@@ -346,9 +341,7 @@ describe('failover and caps', () => {
     expect(outcomes.size).toBe(200);
     expect([...outcomes.values()].every((n) => n === 1)).toBe(true);
     // On the wire: the first INVITE of each call, never more than 50 in any 1 s window (SIPp's receive clock).
-    const firsts = new Map<string, number>();
-    for (const m of sipp.wire) if (m.direction === 'in' && m.method === 'INVITE' && !firsts.has(m.callId)) firsts.set(m.callId, m.at);
-    const times = [...firsts.values()].sort((x, y) => x - y);
+    const times = firstInviteTimes(sipp.wire);
     expect(times).toHaveLength(200);
     // At our socket, exactly the cap. SIPp stamps a message when it reads it, and on a loaded machine
     // it reads in bursts (stalls of ~100 ms seen), which squeezes arrivals together: on its clock the
@@ -407,6 +400,7 @@ describe('failover and caps', () => {
 
   it('an unknown trunk is refused before anything is sent', async () => {
     const carrier = await listeningSocket();
+    track(carrier);
     const uac = await uacFor([trunk('a', carrier.port, 'udp')]);
     await expect(uac.place({ to: TO, cli: CLI, trunks: ['a', 'nope'] })).rejects.toMatchObject({ code: 'RP_FLASH_TRUNK_UNKNOWN' });
     await expect(uac.place({ to: TO, cli: CLI, trunks: [] })).rejects.toMatchObject({ code: 'RP_FLASH_TRUNK_UNKNOWN' });
@@ -415,36 +409,3 @@ describe('failover and caps', () => {
     expect(carrier.received()).toEqual([]);
   });
 });
-
-function sippDump(r: SippUasResult): string {
-  return `${r.stdout.slice(-1500)}\n${r.errors.slice(0, 1500)}\n${r.wire.map((m) => m.text).join('\n=====\n').slice(0, 6000)}`;
-}
-
-/** A UDP socket that only records what reaches it: a trunk that must not be called. */
-async function listeningSocket(): Promise<{ port: number; received(): string[] }> {
-  const s = createSocket('udp4');
-  const got: string[] = [];
-  s.on('message', (m) => got.push(m.toString('latin1')));
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  running.push({ stop: () => s.close() });
-  return { port: s.address().port, received: () => [...got] };
-}
-
-/** The most timestamps (ms) inside any half-open window of `ms`. */
-function mostInWindow(stamps: number[], ms: number): number {
-  const times = [...stamps].sort((x, y) => x - y);
-  let most = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i]! - times[j]! >= ms) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
-
-async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

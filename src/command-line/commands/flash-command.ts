@@ -7,7 +7,8 @@ import { CliPool, type CliDraw } from '../../flash/cli-pool.js';
 import { createLogger } from '../../log/logger.js';
 import { loadNumberClassifier } from '../../numbers/number-classifier.js';
 import { NumberPolicy } from '../../numbers/number-policy.js';
-import { NativeUac, type FlashCallResult } from '../../sip/uac/index.js';
+import { createFlashUac } from '../../sip/engines/index.js';
+import type { FlashCallResult } from '../../sip/uac/index.js';
 
 interface FlashCallOptions {
   config?: string;
@@ -61,7 +62,8 @@ export function registerFlashCommands(program: Command): void {
 
       const pool = new CliPool(config.outbound.trunks);
       const draws = new Map<string, CliDraw>();
-      const uac = new NativeUac(config.outbound, config.sip, createLogger({ level: 'warn', destination: process.stderr }));
+      // The configured engine's UAC: with sip.engine drachtio the call goes out through drachtio-server.
+      const uac = createFlashUac(config.outbound, config.sip, createLogger({ level: 'warn', destination: process.stderr }));
       await uac.start();
       try {
         const result = await uac.place({

@@ -33,6 +33,17 @@ export function classifyFinal(status: number): FailureClass {
 }
 
 /**
+ * How a call that did not end in a 2xx ends, from what we know at its end: it rang (whatever final
+ * closed it: the caller ID was shown), or the class of its final response; with no final response at
+ * all, or none before our ring timeout made us cancel, it was unreachable.
+ */
+export function endOfCall(rang: boolean, cancelSent: boolean, status: number | undefined): { outcome: 'rang' | 'failed'; failureClass: FailureClass | undefined } {
+  if (rang) return { outcome: 'rang', failureClass: undefined };
+  if (status === undefined || cancelSent) return { outcome: 'failed', failureClass: 'unreachable' };
+  return { outcome: 'failed', failureClass: classifyFinal(status) };
+}
+
+/**
  * Whether the next trunk may try: only when this trunk (not the user) failed: a 5xx, a 408, no
  * response at all, no connection, or a full trunk. Never after the user declined or was busy.
  */

@@ -27,7 +27,10 @@ export interface TrunkAttempt {
   callId: string;
   /** Epoch ms the first INVITE left. */
   startedAt: number;
-  /** Provisional and final statuses received, in order (retransmissions once). */
+  /**
+   * Provisional and final statuses received, in order (retransmissions once). The drachtio engine
+   * never sees 100 Trying: drachtio-server keeps it.
+   */
   statuses: number[];
   /** INVITE to the first 180/183, ms; undefined when it never rang. */
   postDialDelayMs: number | undefined;
@@ -37,7 +40,10 @@ export interface TrunkAttempt {
   finalStatus: number | undefined;
   reason: Q850Reason | undefined;
   cancelSent: boolean;
-  /** The status of our BYE after a 2xx; undefined when none was needed or it got no answer. */
+  /**
+   * The status of our BYE after a 2xx; undefined when none was needed or it got no answer, or (drachtio
+   * engine) when drachtio-server sent the ACK and BYE of a 2xx that crossed our CANCEL itself.
+   */
   byeStatus: number | undefined;
   /** How this trunk's try ended. */
   outcome: FlashOutcome;
@@ -60,4 +66,24 @@ export interface FlashCallResult {
   cli: string | undefined;
   cancelConfirmed: boolean;
   attempts: TrunkAttempt[];
+}
+
+/**
+ * What places flash calls, whatever the SIP engine: the native engine's own UAC (NativeUac) or
+ * drachtio-srf through a drachtio-server (DrachtioUac). The CLI and the API use only this.
+ */
+export interface FlashUac {
+  /** True while calls can be placed (started; with drachtio, connected to drachtio-server). */
+  readonly ready: boolean;
+  /** Calls placed and not yet retired. */
+  readonly callsInFlight: number;
+  trunkNames(): string[];
+  start(): Promise<void>;
+  /** Ends every call in progress at once (outcome `failed`, class `network` if none yet) and closes. */
+  stop(): Promise<void>;
+  /**
+   * Places one flash call, trying the request's trunks in order; the next trunk only when this one
+   * (not the user) failed. Unknown trunk names are refused (RP_FLASH_TRUNK_UNKNOWN) before anything is sent.
+   */
+  place(req: FlashCallRequest): Promise<FlashCallResult>;
 }

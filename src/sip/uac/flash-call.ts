@@ -1,8 +1,9 @@
 import type { OutboundCredentials } from '../../config/config-types.js';
 import type { SipMessage } from '../wire/index.js';
 import { answerChallenge, pickChallenge } from './digest-auth.js';
-import { classifyFinal, type FailureClass, parseQ850 } from './failure-class.js';
-import type { FlashCallEvent, FlashOutcome, TrunkAttempt } from './flash-call-types.js';
+import { AttemptTracker } from './attempt-tracker.js';
+import { parseQ850 } from './failure-class.js';
+import type { FlashCallEvent, TrunkAttempt } from './flash-call-types.js';
 import { Retransmitter } from './retransmitter.js';
 import {
   buildCancel, buildInDialog, buildInvite, buildNon2xxAck, type CallIdentity, type Dialog, newBranch,
@@ -64,17 +65,13 @@ type State = 'calling' | 'proceeding' | 'completed' | 'answered' | 'done';
  * and an immediate BYE. Exactly one onOutcome per call.
  */
 export class FlashCall {
-  readonly attempt: TrunkAttempt;
+  private readonly t: AttemptTracker;
   private state: State = 'calling';
   private cseq = 1;
   private branch = newBranch();
   private authTried = false;
   private invite: Retransmitter | undefined;
   private cancel: Retransmitter | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private startMs = 0;
-  private ringAtMs: number | undefined;
-  private cancelAtMs: number | undefined;
   /** Our ring timeout fired before any provisional response: CANCEL as soon as one arrives. */
   private cancelWanted = false;
   private lastAck: string | undefined;
@@ -84,28 +81,27 @@ export class FlashCall {
    */
   private readonly dialogs = new Map<string, { ack: string; bye: Retransmitter | undefined }>();
   private firstTag: string | undefined;
-  private outcomeSent = false;
   /** The 2xx's 64*T1 of re-ACKing is over: retire as soon as the BYE is done. */
   private lingerDone = false;
 
   constructor(private readonly ctx: FlashCallContext) {
-    this.attempt = {
-      trunk: ctx.trunk, cli: ctx.cli, callId: ctx.identity.callId, startedAt: Date.now(), statuses: [], postDialDelayMs: undefined,
-      ringMs: undefined, finalStatus: undefined, reason: undefined, cancelSent: false, byeStatus: undefined,
-      outcome: 'failed', failureClass: undefined,
-    };
+    this.t = new AttemptTracker(ctx.trunk, ctx.cli, '', ctx.onEvent, ctx.onOutcome);
+  }
+
+  get attempt(): TrunkAttempt {
+    return this.t.attempt;
   }
 
   start(): void {
-    this.startMs = performance.now();
+    this.t.started();
     this.sendInvite('');
-    this.after(this.ctx.ringTimeoutMs, () => this.ringTimeout());
-    this.ctx.onEvent?.({ type: 'placed', trunk: this.ctx.trunk, callId: this.ctx.identity.callId });
+    this.t.after(this.ctx.ringTimeoutMs, () => this.ringTimeout());
+    this.t.placed(this.ctx.identity.callId);
   }
 
   /** The trunk's connection could not be made or broke before any response. */
   transportFailed(): void {
-    if (this.state === 'calling') this.end('failed', 'network', undefined);
+    if (this.state === 'calling') this.t.end('failed', 'network', undefined);
   }
 
   onResponse(msg: SipMessage): void {
@@ -133,25 +129,22 @@ export class FlashCall {
       d.bye?.stop();
       d.bye = undefined;
     }
-    if (!this.outcomeSent) this.end('failed', 'network', undefined);
+    this.t.end('failed', 'network', undefined);
     this.retire();
   }
 
   private provisional(msg: SipMessage): void {
     if (this.state !== 'calling' && this.state !== 'proceeding') return;
     const s = msg.status;
-    if (this.attempt.statuses[this.attempt.statuses.length - 1] !== s) this.attempt.statuses.push(s);
+    const firstRing = this.t.provisional(s);
     if (this.state === 'calling') {
       this.state = 'proceeding';
       // Timer A and B belong to the Calling state only (§17.1.1.2).
       this.invite?.stop();
     }
-    if ((s === 180 || s === 183) && this.ringAtMs === undefined) {
-      this.ringAtMs = performance.now();
-      this.attempt.postDialDelayMs = Math.round(this.ringAtMs - this.startMs);
-      this.ctx.onEvent?.({ type: 'ringing', trunk: this.ctx.trunk, status: s, postDialDelayMs: this.attempt.postDialDelayMs });
+    if (firstRing) {
       if (this.ctx.minRingMs === 0) this.sendCancel();
-      else this.after(this.ctx.minRingMs, () => this.sendCancel());
+      else this.t.after(this.ctx.minRingMs, () => this.sendCancel());
     }
     if (this.cancelWanted) this.sendCancel();
   }
@@ -163,16 +156,15 @@ export class FlashCall {
 
   private sendCancel(): void {
     if (this.state !== 'proceeding' || this.attempt.cancelSent) return;
-    this.attempt.cancelSent = true;
-    this.cancelAtMs = performance.now();
+    this.t.cancelled();
     const text = buildCancel(this.ctx.identity, this.branch, this.cseq);
     this.cancel = new Retransmitter(() => this.ctx.send(text), {
       t1Ms: this.ctx.t1Ms, capMs: this.ctx.t2Ms, reliable: this.ctx.reliable, onTimeout: () => undefined,
     });
     this.cancel.start();
     // §9.1: no final response within 64*T1 of the CANCEL and the INVITE transaction is given up.
-    this.after(64 * this.ctx.t1Ms, () => {
-      if (this.state === 'proceeding') this.end(this.ringAtMs !== undefined ? 'rang' : 'failed', 'unreachable', undefined);
+    this.t.after(64 * this.ctx.t1Ms, () => {
+      if (this.state === 'proceeding') this.t.endBy(undefined);
     });
   }
 
@@ -202,13 +194,11 @@ export class FlashCall {
     this.state = 'completed';
     this.attempt.finalStatus = s;
     this.attempt.reason = parseQ850(msg.headerValues('reason'));
-    if (this.ringAtMs !== undefined) this.end('rang', undefined, s);
-    else if (this.attempt.cancelSent) this.end('failed', 'unreachable', s);
-    else this.end('failed', classifyFinal(s), s);
+    this.t.endBy(s);
     this.cancel?.stop();
     // Timer D: absorb retransmissions of the final response (32 s over UDP, none over TCP).
     if (this.ctx.reliable) this.retire();
-    else this.after(Math.max(32_000, 64 * this.ctx.t1Ms), () => this.retire());
+    else this.t.after(Math.max(32_000, 64 * this.ctx.t1Ms), () => this.retire());
   }
 
   private answered(msg: SipMessage): void {
@@ -221,16 +211,13 @@ export class FlashCall {
     }
     if (this.state === 'done') return;
     if (this.state !== 'answered') {
-      this.attempt.statuses.push(msg.status);
-      this.attempt.finalStatus = msg.status;
+      this.t.answered(msg.status);
       this.state = 'answered';
       this.invite?.stop();
       this.cancel?.stop();
-      this.attempt.outcome = 'answered';
       this.firstTag = tag;
-      this.closeRing();
       // 2xx retransmissions stop once our ACK arrives; keep re-ACKing for 64*T1.
-      this.after(64 * this.ctx.t1Ms + 100, () => {
+      this.t.after(64 * this.ctx.t1Ms + 100, () => {
         this.lingerDone = true;
         this.retire();
       });
@@ -258,10 +245,7 @@ export class FlashCall {
     if (d?.bye === undefined) return;
     d.bye.stop();
     d.bye = undefined;
-    if (tag === this.firstTag) {
-      this.attempt.byeStatus = status;
-      this.emitOutcome();
-    }
+    if (tag === this.firstTag) this.t.byeDone(status);
     if (this.lingerDone) this.retire();
   }
 
@@ -274,33 +258,12 @@ export class FlashCall {
       onTimeout: () => {
         // Timer B: no response at all. With our ring timeout passed, this is the §9.1 give-up too.
         if (this.state === 'calling') {
-          this.end('failed', 'unreachable', undefined);
+          this.t.end('failed', 'unreachable', undefined);
           this.retire();
         }
       },
     });
     this.invite.start();
-  }
-
-  private closeRing(): void {
-    if (this.ringAtMs !== undefined) {
-      this.attempt.ringMs = Math.round((this.cancelAtMs ?? performance.now()) - this.ringAtMs);
-    }
-  }
-
-  private end(outcome: FlashOutcome, cls: FailureClass | undefined, status: number | undefined): void {
-    if (this.attempt.outcome === 'answered') return;
-    this.attempt.outcome = outcome;
-    this.attempt.failureClass = outcome === 'failed' ? cls : undefined;
-    if (status !== undefined) this.attempt.finalStatus = status;
-    this.closeRing();
-    this.emitOutcome();
-  }
-
-  private emitOutcome(): void {
-    if (this.outcomeSent) return;
-    this.outcomeSent = true;
-    this.ctx.onOutcome(this.attempt);
   }
 
   private retire(): void {
@@ -310,16 +273,7 @@ export class FlashCall {
     this.state = 'done';
     this.invite?.stop();
     this.cancel?.stop();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.t.clearTimers();
     this.ctx.onRetired();
-  }
-
-  private after(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
   }
 }

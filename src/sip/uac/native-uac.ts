@@ -1,17 +1,17 @@
 import { createSocket } from 'node:dgram';
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import type { OutboundConfig, OutboundTrunkConfig, SipConfig, SipTarget } from '../../config/config-types.js';
+import type { OutboundConfig, OutboundTrunkConfig, SipConfig } from '../../config/config-types.js';
 import { ErrorCodes } from '../../errors/codes.js';
 import { RingproofError } from '../../errors/ringproof-error.js';
 import { type MessageHandler, type ReplyPath, UdpListener } from '../transports/index.js';
 import { buildResponse, parseMessage, parseTopVia } from '../wire/index.js';
-import { mayFailOver } from './failure-class.js';
 import { FlashCall } from './flash-call.js';
-import type { FlashCallRequest, FlashCallResult, TrunkAttempt } from './flash-call-types.js';
+import type { FlashCallRequest, FlashCallResult, FlashUac, TrunkAttempt } from './flash-call-types.js';
+import { placeWithFailover, type UacObserver } from './place-with-failover.js';
 import { TcpConnector } from './tcp-connector.js';
 import { TrunkGate } from './trunk-gate.js';
+import { resolveTrunkHop, type TrunkHop } from './trunk-hop.js';
 import { callIdentity, minimalSdp } from './uac-requests.js';
 
 /** Messages the UAC's socket did not use, by why (for metrics and tests). */
@@ -24,17 +24,11 @@ export interface UacDrops {
   foreignRequest: number;
 }
 
-/** What the UAC reports for metrics: per-trunk attempts and gate refusals. */
-export interface UacObserver {
-  attempt(a: TrunkAttempt): void;
-  refused(trunk: string, why: 'cps' | 'concurrency'): void;
-}
-
 interface TrunkRuntime {
   cfg: OutboundTrunkConfig;
   gate: TrunkGate;
   /** The next hop (outbound proxy or target), resolved to an IP at start. */
-  hop: SipTarget & { ip: string };
+  hop: TrunkHop;
   /** Our address as the next hop sees it: Via and Contact. */
   local: { host: string; port: number };
   tcp: TcpConnector | undefined;
@@ -47,9 +41,10 @@ interface TrunkRuntime {
  * Call-ID. Requests from a trunk's next hop: a BYE inside a call (the far end hung up after a 2xx)
  * and OPTIONS get 200, others 481; requests from anywhere else are dropped.
  */
-export class NativeUac implements MessageHandler {
+export class NativeUac implements MessageHandler, FlashUac {
   private readonly udp: UdpListener;
   private readonly trunks = new Map<string, TrunkRuntime>();
+  private readonly gates = new Map<string, TrunkGate>();
   private readonly byCallId = new Map<string, FlashCall>();
   /** The next hops' IP addresses (as the sockets report sources). */
   private readonly hopAddresses = new Set<string>();
@@ -90,27 +85,26 @@ export class NativeUac implements MessageHandler {
   async start(): Promise<void> {
     await this.udp.start();
     for (const t of this.cfg.trunks) {
-      const hopCfg = t.outboundProxy ?? t.target;
-      let ip = hopCfg.host;
-      if (isIP(ip) === 0) {
-        try {
-          ip = (await lookup(hopCfg.host)).address;
-        } catch (err) {
-          await this.udp.stop();
-          throw new RingproofError(ErrorCodes.CONFIG_INVALID, `outbound.trunks ${t.name}: cannot resolve ${hopCfg.host}: ${(err as Error).message}`, { cause: err });
-        }
+      let hop: TrunkHop;
+      try {
+        hop = await resolveTrunkHop(t);
+      } catch (err) {
+        await this.udp.stop();
+        throw err;
       }
-      const host = this.cfg.advertiseAddress ?? (await localAddressToward(ip, hopCfg.port, this.cfg.bindAddress));
+      const { ip } = hop;
+      const host = this.cfg.advertiseAddress ?? (await localAddressToward(ip, hop.port, this.cfg.bindAddress));
       const rt: TrunkRuntime = {
-        cfg: t, gate: new TrunkGate(t.cps, t.maxConcurrent, this.cfg.maxQueueMs), hop: { ...hopCfg, ip },
+        cfg: t, gate: new TrunkGate(t.cps, t.maxConcurrent, this.cfg.maxQueueMs), hop,
         local: { host, port: this.udp.port }, tcp: undefined, calls: new Set(),
       };
-      if (hopCfg.transport === 'tcp') {
-        rt.tcp = new TcpConnector(ip, hopCfg.port, this.cfg.bindAddress, this, this.sip.maxMessageBytes, () => {
+      if (hop.transport === 'tcp') {
+        rt.tcp = new TcpConnector(ip, hop.port, this.cfg.bindAddress, this, this.sip.maxMessageBytes, () => {
           for (const c of rt.calls) c.transportFailed();
         });
       }
       this.trunks.set(t.name, rt);
+      this.gates.set(t.name, rt.gate);
       this.hopAddresses.add(ip);
     }
     this.running = true;
@@ -121,56 +115,14 @@ export class NativeUac implements MessageHandler {
     for (const c of [...this.byCallId.values()]) c.abort();
     for (const t of this.trunks.values()) t.tcp?.close();
     this.trunks.clear();
+    this.gates.clear();
     this.hopAddresses.clear();
     await this.udp.stop();
   }
 
-  /**
-   * Places one flash call, trying the request's trunks in order; the next trunk only when this one
-   * (not the user) failed. Unknown trunk names are refused before anything is sent.
-   */
   async place(req: FlashCallRequest): Promise<FlashCallResult> {
     if (!this.running) throw new RingproofError(ErrorCodes.INTERNAL, 'outbound UAC is not running');
-    const unknown = req.trunks.find((n) => !this.trunks.has(n));
-    if (unknown !== undefined || req.trunks.length === 0) {
-      throw new RingproofError(ErrorCodes.FLASH_TRUNK_UNKNOWN, `no outbound trunk named ${JSON.stringify(unknown ?? '')}`);
-    }
-    const attempts: TrunkAttempt[] = [];
-    let last: TrunkAttempt | undefined;
-    let lastTrunk: string | undefined;
-    for (const name of req.trunks) {
-      const rt = this.trunks.get(name) as TrunkRuntime;
-      lastTrunk = name;
-      const cli = typeof req.cli === 'string' ? req.cli : req.cli(name);
-      if (cli === undefined) {
-        last = undefined;
-        continue;
-      }
-      const admitted = await rt.gate.acquire();
-      if (typeof admitted === 'string') {
-        this.observer?.refused(name, admitted);
-        last = undefined;
-        continue;
-      }
-      let attempt: TrunkAttempt;
-      try {
-        attempt = await this.run(rt, req, cli, admitted.sent);
-      } finally {
-        rt.gate.release();
-      }
-      this.observer?.attempt(attempt);
-      attempts.push(attempt);
-      last = attempt;
-      if (attempt.outcome !== 'failed' || !mayFailOver(attempt.finalStatus, attempt.failureClass ?? 'rejected')) break;
-    }
-    return {
-      outcome: last?.outcome ?? 'failed',
-      failureClass: last === undefined ? 'capacity' : last.failureClass,
-      trunk: last?.trunk ?? lastTrunk,
-      cli: last?.cli,
-      cancelConfirmed: last !== undefined && last.cancelSent && last.finalStatus === 487,
-      attempts,
-    };
+    return placeWithFailover(req, this.gates, (name, cli, sent) => this.run(this.trunks.get(name) as TrunkRuntime, req, cli, sent), this.observer);
   }
 
   private run(rt: TrunkRuntime, req: FlashCallRequest, cli: string, sent: () => void): Promise<TrunkAttempt> {

@@ -35,6 +35,33 @@ function user(number: string, format: OutboundTrunkConfig['numberFormat']): stri
   return format === 'digits' ? number.slice(1) : number;
 }
 
+/** How a call to `to` from `cli` is addressed on a trunk, whatever the engine that sends it. */
+export interface TrunkAddressing {
+  requestUri: string;
+  /** From's URI (the tag is added per call). */
+  fromUri: string;
+  /** The To header value. */
+  to: string;
+  /** The outbound proxy's Route value (loose routing), or undefined. */
+  route: string | undefined;
+  /** The P-Asserted-Identity value, or undefined when the trunk does not take one. */
+  pai: string | undefined;
+}
+
+export function trunkAddressing(trunk: OutboundTrunkConfig, to: string, cli: string): TrunkAddressing {
+  const t = trunk.target;
+  const uriTransport = t.transport === 'tcp' ? ';transport=tcp' : '';
+  const fromUri = `sip:${user(cli, trunk.numberFormat)}@${hostText(trunk.fromDomain)};user=phone`;
+  const proxy = trunk.outboundProxy;
+  return {
+    requestUri: `sip:${user(to, trunk.numberFormat)}@${hostText(trunk.domain)}:${t.port}${uriTransport};user=phone`,
+    fromUri,
+    to: `<sip:${user(to, trunk.numberFormat)}@${hostText(trunk.domain)};user=phone>`,
+    route: proxy ? `<sip:${hostText(proxy.host)}:${proxy.port}${proxy.transport === 'tcp' ? ';transport=tcp' : ''};lr>` : undefined,
+    pai: trunk.pai ? `<${fromUri}>` : undefined,
+  };
+}
+
 /** Request-URI, From (with tag), To, Call-ID, Route, Via and Contact of a new call on a trunk. */
 export function callIdentity(
   trunk: OutboundTrunkConfig,
@@ -42,25 +69,18 @@ export function callIdentity(
   cli: string,
   local: { host: string; port: number },
 ): CallIdentity {
-  const t = trunk.target;
-  const uriTransport = t.transport === 'tcp' ? ';transport=tcp' : '';
-  const requestUri = `sip:${user(to, trunk.numberFormat)}@${hostText(trunk.domain)}:${t.port}${uriTransport};user=phone`;
-  const fromUri = `sip:${user(cli, trunk.numberFormat)}@${hostText(trunk.fromDomain)};user=phone`;
-  const proxy = trunk.outboundProxy;
-  const routeLine = proxy
-    ? `Route: <sip:${hostText(proxy.host)}:${proxy.port}${proxy.transport === 'tcp' ? ';transport=tcp' : ''};lr>\r\n`
-    : '';
-  const hop = proxy ?? t;
+  const a = trunkAddressing(trunk, to, cli);
+  const hop = trunk.outboundProxy ?? trunk.target;
   const lh = hostText(local.host);
   return {
-    requestUri,
-    from: `<${fromUri}>;tag=${newTag()}`,
-    to: `<sip:${user(to, trunk.numberFormat)}@${hostText(trunk.domain)};user=phone>`,
+    requestUri: a.requestUri,
+    from: `<${a.fromUri}>;tag=${newTag()}`,
+    to: a.to,
     callId: `${randomBytes(12).toString('hex')}@ringproof`,
-    routeLine,
+    routeLine: a.route === undefined ? '' : `Route: ${a.route}\r\n`,
     viaSentBy: `SIP/2.0/${hop.transport.toUpperCase()} ${lh}:${local.port}`,
     contact: `<sip:${user(cli, trunk.numberFormat)}@${lh}:${local.port}${hop.transport === 'tcp' ? ';transport=tcp' : ''}>`,
-    pai: trunk.pai ? `<${fromUri}>` : undefined,
+    pai: a.pai,
   };
 }
 

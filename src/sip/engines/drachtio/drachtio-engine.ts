@@ -6,6 +6,7 @@ import type { Metrics } from '../../../metrics/metrics.js';
 import { SipCounters } from '../../../metrics/sip-counters.js';
 import { DropReasons, type EdgeHandler, type SipEngine, type SourceAddress } from '../../contract/index.js';
 import { DrachtioInvite } from './drachtio-invite.js';
+import { closeSrf } from './close-srf.js';
 import { createDrachtioMetrics, type DrachtioMetrics } from './drachtio-metrics.js';
 import { DRACHTIO_ENGINE_DEFAULTS, type DrachtioEngineOptions } from './drachtio-options.js';
 import { PingWatchdog } from './ping-watchdog.js';
@@ -136,25 +137,7 @@ export class DrachtioEngine implements SipEngine {
     if (!srf || this.stopped) return;
     this.stopped = true;
     this.watchdog.detach();
-    const agent = this.agent();
-    const socket = this.currentSocket();
-    if (agent) {
-      // No reconnect after this, even from a retry timer already scheduled.
-      agent.wp.closing = true;
-      const retry = agent.wp.reconnectVars?.retryTimer;
-      if (retry) clearTimeout(retry);
-    }
-    if (socket) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => { socket.destroy(); resolve(); }, 1_000);
-        socket.once('close', () => { clearTimeout(t); resolve(); });
-        try {
-          srf.disconnect();
-        } catch {
-          socket.destroy();
-        }
-      });
-    }
+    await closeSrf(srf);
     this.setConnected(false);
   }
 

@@ -12,6 +12,9 @@ import type { Socket } from 'node:net';
  *   their pongs (srf's own pings never time out, so they cannot notice a wedged connection);
  * - `mapServer[socket].pendingNetworkInvites`, to forget an INVITE whose response we sent without the
  *   echoed Call-ID (srf keys that map by the response's Call-ID header).
+ *
+ * The UAC side (flash calls) uses only public members: `createUAC` with its progress callbacks,
+ * `Request#cancel`, `Dialog#request` and `removeDialog`.
  */
 
 /** drachtio-srf's lazily parsed SIP message (Srf.SipMessage). */
@@ -80,6 +83,46 @@ export interface SrfAgent {
   readonly mapServer: Map<Socket, SrfServerEntry>;
 }
 
+/** A request we sent (createUAC's cbRequest), as drachtio-server echoed it. */
+export interface SrfSentRequest {
+  get(name: string): string | undefined;
+  /** CANCEL this INVITE; drachtio-server holds it until a provisional response has arrived. */
+  cancel(callback?: (err: Error | null) => void): void;
+}
+
+/** A response to a request we sent. */
+export interface SrfUacResponse {
+  readonly status: number;
+  /** Repeated header lines come joined with ','. */
+  get(name: string): string | undefined;
+}
+
+/** What createUAC rejects with: a SipError carrying the final response, or a plain error (no connection, …). */
+export interface SrfUacError extends Error {
+  status?: number;
+  res?: SrfUacResponse;
+  /** 'ENODIALOG' when drachtio-server no longer has the dialog. */
+  code?: string;
+}
+
+/** The dialog a 2xx created. */
+export interface SrfDialog {
+  readonly id: string;
+  request(opts: { method: 'BYE'; headers?: Record<string, string> }): Promise<SrfUacResponse>;
+}
+
+export interface SrfUacOptions {
+  /** Next hop: drachtio-server sends the request here whatever the Request-URI says. */
+  proxy: string;
+  headers: Record<string, string>;
+  localSdp: string | undefined;
+}
+
+export interface SrfUacProgress {
+  cbRequest(err: Error | null, req: SrfSentRequest): void;
+  cbProvisional(res: SrfUacResponse): void;
+}
+
 export interface SrfApp {
   /** Set once `connect()` ran. */
   readonly client?: SrfAgent;
@@ -95,6 +138,9 @@ export interface SrfInstance {
   on(event: 'error', fn: (err: Error) => void): unknown;
   on(event: 'reconnecting', fn: (info: { delay: number; attempt: number }) => void): unknown;
   removeAllListeners(event?: string): unknown;
+  /** Resolves with the dialog on a 2xx (ACKed by srf), rejects with the final response otherwise. */
+  createUAC(uri: string, opts: SrfUacOptions, progress: SrfUacProgress): Promise<SrfDialog>;
+  removeDialog(dialog: SrfDialog): void;
 }
 
 export interface SrfModule {
