@@ -108,7 +108,8 @@ describe.each(['udp', 'tcp'] as const)('flash call over %s', (transport) => {
 
   it('no provisional response past our ring timeout: no CANCEL until the 180, then at once', async () => {
     const carrier = await uas('uas-flash-late-ring.xml', transport);
-    const uac = await uacFor([trunk('carrier-a', carrier.port, transport)], { ringTimeoutMs: 400 });
+    // A minimum ring far above the bound below: a CANCEL waiting for it would fail the test.
+    const uac = await uacFor([trunk('carrier-a', carrier.port, transport)], { ringTimeoutMs: 400, minRingMs: 5_000 });
     const result = await uac.place({ to: TO, cli: CLI, trunks: ['carrier-a'] });
     const sipp = await carrier.done;
     expect(sipp.exitCode, sippDump(sipp)).toBe(0);
@@ -118,7 +119,8 @@ describe.each(['udp', 'tcp'] as const)('flash call over %s', (transport) => {
     const ringing = call.find((m) => m.status === 180)!;
     const cancel = call.find((m) => m.method === 'CANCEL')!;
     expect(cancel.at).toBeGreaterThanOrEqual(ringing.at);
-    expect(cancel.at - ringing.at).toBeLessThan(400);
+    // At once: not minRingMs after the ring (a bound loose enough for a loaded machine).
+    expect(cancel.at - ringing.at).toBeLessThan(2_500);
     if (transport === 'udp') {
       // Timer A: the INVITE again at T1, 2*T1, 4*T1 (100, 300, 700 ms) on the same branch, until the 180.
       expect(invites.length).toBeGreaterThanOrEqual(4);
