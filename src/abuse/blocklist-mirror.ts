@@ -31,7 +31,7 @@ export class BlocklistMirror {
   /** Changes announced while a reload is in flight: applied again on top of its result. */
   private pending: BlocklistChange[] | undefined;
   private reloading: Promise<void> | undefined;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
   private closed = false;
   private lastErrorLog = 0;
   private loadedAt = 0;
@@ -59,6 +59,14 @@ export class BlocklistMirror {
     this.timer = setInterval(() => void this.reload(), opts.reloadMs);
     this.timer.unref();
     if (isRedisReady(opts.subscriber)) void this.subscribe();
+  }
+
+  /** SIGHUP (abuse.blocklist.reloadSeconds): the full reloads from now on come every `ms`. */
+  setReloadMs(ms: number): void {
+    if (this.closed) return;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => void this.reload(), ms);
+    this.timer.unref();
   }
 
   /** The copy in force; replaced as a whole by a reload, so read it once per call. */

@@ -35,14 +35,15 @@ export interface FloodGuardOptions {
 export class FloodGuard {
   private readonly windows = new Map<string, Window>();
   private readonly bans = new Map<string, number>();
-  private readonly config: FloodGuardConfig;
+  /** The settings in force; a disabled guard's limits read 0, so check() returns at once. */
+  private config: FloodGuardConfig;
   private readonly metrics: FloodGuardMetrics;
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout;
 
   constructor(opts: FloodGuardOptions) {
-    this.config = opts.config;
+    this.config = inForce(opts.config);
     this.metrics = opts.metrics;
     this.logger = opts.logger;
     this.now = opts.now ?? Date.now;
@@ -82,6 +83,14 @@ export class FloodGuard {
     if (++w.count <= limit) return false;
     this.ban(address, now, fromTrunk, w.count);
     return true;
+  }
+
+  /**
+   * SIGHUP (abuse.floodGuard): the new settings apply from the next request. Counting windows and
+   * bans are kept (a ban keeps the expiry it was given); disabling lets every source through at once.
+   */
+  reconfigure(config: FloodGuardConfig): void {
+    this.config = inForce(config);
   }
 
   /** True while `address` is banned (for tests and the API; no counting). */
@@ -144,4 +153,9 @@ export class FloodGuard {
     this.windows.delete(first.value);
     this.metrics.evictions.inc();
   }
+}
+
+/** A disabled guard counts nothing: both limits 0, the check's first exit. */
+function inForce(config: FloodGuardConfig): FloodGuardConfig {
+  return config.enabled ? config : { ...config, maxRequests: 0, trunkMaxRequests: 0 };
 }

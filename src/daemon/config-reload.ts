@@ -16,6 +16,10 @@ export const RELOADABLE_KEYS: readonly string[] = Object.freeze([
   'didPool.restoreQuietMinutes',
   'didPool.restoreMaxUnwantedCalls',
   'didPool.flag',
+  'abuse.floodGuard',
+  'abuse.blocklist',
+  'abuse.hammering',
+  'abuse.enumeration',
   'log.level',
 ]);
 

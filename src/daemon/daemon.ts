@@ -117,6 +117,7 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
   const edgeQueued = runs(config, 'edge') && config.events.sink === 'queue' && opts.sink === undefined;
   const needsRedis = edgeQueued || runs(config, 'worker') || runs(config, 'api');
   let edgeRole: EdgeRole | undefined;
+  let edgeAbuse: ReturnType<typeof startEdgeAbuse> | undefined;
   let apiRole: ApiRole | undefined;
   let workerRole: WorkerRole | undefined;
   let inForce = config;
@@ -216,6 +217,7 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
         ? startEdgeAbuse(config, endpoint.url, shared, prefix, metrics.registry, logger, candidates)
         : undefined;
       if (abuse) stoppers.push({ name: 'edge-abuse', stop: abuse.stop, needsRedis: true });
+      edgeAbuse = abuse;
       edgeRole = await startEdgeRole(config, metrics, logger, sink, abuse?.edge);
       const engine = edgeRole.engine;
       checks.push({ name: 'sip', ready: () => engine.ready });
@@ -253,7 +255,10 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
       reload(next) {
         // Every part compiles the new settings first (any may throw), then all switch at once:
         // nothing changes unless everything can.
-        const commits = [role?.edge.prepareReload(next), apiRole?.prepareReload(next), workerRole?.prepareReload(next)];
+        const abuse = edgeAbuse;
+        const commits = [
+          role?.prepareReload(next), apiRole?.prepareReload(next), workerRole?.prepareReload(next), abuse && (() => abuse.reload(next)),
+        ];
         for (const commit of commits) commit?.();
         logger.level = next.log.level;
         const result = {

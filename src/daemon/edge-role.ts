@@ -13,6 +13,8 @@ export interface EdgeRole {
   edge: Edge;
   /** Stops the edge's own timers (flood-guard sweep); after the engine has stopped. */
   close(): void;
+  /** SIGHUP: puts abuse.floodGuard in force (the caller has validated the configuration). */
+  prepareReload(config: RingproofConfig): () => void;
   sipPorts(): { udp: number[]; tcp: number[] };
 }
 
@@ -20,13 +22,16 @@ export async function startEdgeRole(
   config: RingproofConfig, metrics: Metrics, logger: Logger, sink: EventSink,
   abuse: Pick<EdgeOptions, 'blocklist' | 'anomaly'> = {},
 ): Promise<EdgeRole> {
-  const flood = config.abuse.floodGuard;
-  const floodGuard = flood.enabled
-    ? new FloodGuard({ config: flood, metrics: createFloodGuardMetrics(metrics.registry), logger })
-    : undefined;
-  const edge = new Edge({
-    config, metrics, logger, sink, ...(floodGuard === undefined ? {} : { floodGuard }), ...abuse,
-  });
+  // Made even when disabled (its limits then read 0), so a reload can turn it on.
+  const floodGuard = new FloodGuard({ config: config.abuse.floodGuard, metrics: createFloodGuardMetrics(metrics.registry), logger });
+  const edge = new Edge({ config, metrics, logger, sink, floodGuard, ...abuse });
+  const prepareReload = (next: RingproofConfig): () => void => {
+    const trunks = edge.prepareReload(next);
+    return () => {
+      trunks();
+      floodGuard.reconfigure(next.abuse.floodGuard);
+    };
+  };
   if (edge.usingLoopbackDefault) {
     logger.warn('no trunks configured: only loopback sources (127.0.0.0/8, ::1) are served; add trunks to accept carrier traffic');
   }
@@ -36,10 +41,10 @@ export async function startEdgeRole(
     await engine.start(edge);
     const up = await engine.waitReady(5_000);
     logger.info({ drachtio: `${config.sip.drachtio.host}:${config.sip.drachtio.port}`, connected: up, contacts: engine.serverContacts }, 'SIP engine drachtio');
-    return { engine, edge, close: () => floodGuard?.close(), sipPorts: () => ({ udp: [], tcp: [] }) };
+    return { engine, edge, prepareReload, close: () => floodGuard.close(), sipPorts: () => ({ udp: [], tcp: [] }) };
   }
   const engine = new NativeEngine(config.sip, metrics, logger);
   await engine.start(edge);
   logger.info({ listen: config.sip.listen.map((l) => l.text), ports: engine.boundPorts(), trunks: edge.trunks.map((t) => t.name) }, 'SIP engine native listening');
-  return { engine, edge, close: () => floodGuard?.close(), sipPorts: () => engine.boundPorts() };
+  return { engine, edge, prepareReload, close: () => floodGuard.close(), sipPorts: () => engine.boundPorts() };
 }

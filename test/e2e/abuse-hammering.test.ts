@@ -4,6 +4,8 @@
  * with an expiry), reported by a signed abuse.blocked webhook, shown by GET /v1/blocklist; while it
  * holds, that number's calls never verify; when it lapses, they do again.
  */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
@@ -18,6 +20,14 @@ const HAMMER = '+12025550170';
 const MAX_CALLS = 5;
 const BLOCK_SECONDS = 3;
 
+const hammeringConfig = (maxCalls: number): string => `abuse:
+  webhookUrl: ${receiver.url}
+  hammering:
+    maxCalls: ${maxCalls}
+    windowSeconds: 60
+    blockSeconds: ${BLOCK_SECONDS}
+`;
+
 let redis: TestRedis;
 let receiver: WebhookReceiver;
 let daemon: VerifyDaemon;
@@ -28,13 +38,7 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver();
   daemon = await startVerifyDaemon({
     name: 'node', role: 'all', redisUrl: redis.url, webhookSecret: secret, dids: DIDS, logLevel: 'info',
-    configYaml: `abuse:
-  webhookUrl: ${receiver.url}
-  hammering:
-    maxCalls: ${MAX_CALLS}
-    windowSeconds: 60
-    blockSeconds: ${BLOCK_SECONDS}
-`,
+    configYaml: hammeringConfig(MAX_CALLS), keepConfig: true,
   });
 }, 60_000);
 
@@ -42,6 +46,7 @@ afterAll(async () => {
   await daemon?.stop();
   await receiver?.close();
   await stopAndClean(redis);
+  if (daemon?.configFile) rmSync(dirname(daemon.configFile), { recursive: true, force: true });
 });
 
 const metric = async (name: string, labels: Record<string, string> = {}): Promise<number> => (await daemon.metrics()).get(name, labels);
@@ -81,5 +86,23 @@ describe('hammering auto-block', () => {
     expectAllCallsRejected(await call(HAMMER), 1);
     await waitUntil('the session verified', async () => ((await getVerification(daemon.baseUrl, session.id)).status === 'verified' ? true : undefined), 10_000);
     expect((await (await fetch(`${daemon.baseUrl}/v1/blocklist`)).json() as { entries: unknown[] }).entries).toEqual([]);
+  });
+
+  it('abuse.hammering reloads on SIGHUP: a tighter maxCalls blocks a new CLI sooner', async () => {
+    const file = daemon.configFile as string;
+    writeFileSync(`${file}.tmp`, hammeringConfig(2));
+    renameSync(`${file}.tmp`, file);
+    const msg = 'SIGHUP: configuration reloaded';
+    const before = daemon.logs.json().filter((r) => r.msg === msg).length;
+    daemon.child.kill('SIGHUP');
+    const done = await waitUntil('reloaded', () => daemon.logs.json().filter((r) => r.msg === msg)[before], 10_000, 20);
+    expect(done.applied).toEqual(['abuse.hammering']);
+    const blocks = await metric('ringproof_auto_blocks_total', { reason: 'auto:hammering', result: 'ok' });
+    const other = '+12025550171';
+    for (let i = 0; i < 2; i++) expectAllCallsRejected(await placeCalls({ scenario: SCENARIO_FROM_CLI, daemon, rows: [{ cli: other, did: DIDS[0] as string }] }), 1);
+    await waitUntil('the second call blocks the CLI', async () =>
+      ((await metric('ringproof_auto_blocks_total', { reason: 'auto:hammering', result: 'ok' })) === blocks + 1 ? true : undefined), 10_000);
+    const listed = await (await fetch(`${daemon.baseUrl}/v1/blocklist`)).json() as { entries: Array<Record<string, unknown>> };
+    expect(listed.entries).toContainEqual(expect.objectContaining({ kind: 'number', value: other, reason: 'auto:hammering' }));
   });
 });

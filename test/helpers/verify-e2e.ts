@@ -72,6 +72,8 @@ export interface VerifyDaemonOptions {
   dids: readonly string[];
   /** YAML configuration passed with --config (written to a temp file, removed once the daemon is up). */
   configYaml?: string;
+  /** Keep the configuration file (VerifyDaemon.configFile), for tests that rewrite it and send SIGHUP; the test removes it. */
+  keepConfig?: boolean;
   logLevel?: string;
   /** More environment, over the defaults (e.g. RINGPROOF_CALL_LIMITS_ENABLED: undefined to let the file decide). */
   env?: Record<string, string | undefined>;
@@ -82,6 +84,8 @@ export interface VerifyDaemon extends DaemonProcess {
   readonly name: string;
   /** The last `n` lines of its stdout and stderr. */
   tail(n?: number): string;
+  /** The --config file, when kept (keepConfig). */
+  readonly configFile?: string;
 }
 
 /** `ringproof serve` for one role, with the calls queue in the given Redis (not the log sink). */
@@ -110,10 +114,11 @@ export async function startVerifyDaemon(opts: VerifyDaemonOptions): Promise<Veri
         ...opts.env,
       },
     });
-    // The config file is read once at start (a SIGHUP reload is not part of these tests).
-    configDir?.remove();
+    // The config file is read once at start, unless the test reloads it.
+    if (opts.keepConfig !== true) configDir?.remove();
     return Object.assign(d, {
       name: opts.name,
+      ...(opts.keepConfig === true && configFile !== undefined ? { configFile } : {}),
       tail: (n = 20) => [...d.logs.stdout.slice(-n), ...d.logs.stderr.slice(-n)].join('\n'),
     });
   } catch (err) {
