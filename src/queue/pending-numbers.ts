@@ -1,6 +1,7 @@
 import { Cluster } from 'ioredis';
 import type { Logger } from '../log/logger.js';
 import { isRedisReady, type RedisConnection } from '../redis/redis-connection.js';
+import { RedisSyncedCopy } from '../redis/redis-synced-copy.js';
 
 /** What the edge's sink asks: can a call from this CLI verify a pending session? */
 export interface CandidateFilter {
@@ -42,9 +43,9 @@ export interface PendingNumbersOptions {
 
 /**
  * The edge's copy of the numbers that have a pending session, so calls from them go in the
- * candidate lane ahead of a flood and are never shed. Kept current by the create script's PUBLISH
- * of each new session, plus a full reload every `reloadMs` and after every reconnect of the
- * subscriber (a message missed while it was away is then picked up).
+ * candidate lane ahead of a flood and are never shed. Kept current (RedisSyncedCopy) by the create
+ * script's PUBLISH of each new session, plus a full reload every `reloadMs` and after every
+ * reconnect of the subscriber (a message missed while it was away is then picked up).
  *
  * Watermark (exactness): Redis sends pub/sub messages and command replies of one connection in the
  * order it produced them, and the create script PUBLISHes before the API answers. So every
@@ -62,20 +63,15 @@ export interface PendingNumbersOptions {
  * the unsolicited lane, where the worker matches it the same. Entries stay until their score
  * (expiresAt + grace + the late-evidence time, see the store), so late calls stay candidates.
  */
-export class PendingNumbers implements WatermarkedFilter {
-  private numbers = new Map<string, number>();
-  /** Entries announced while each reload in flight is (its result must not drop them). */
-  private readonly announced = new Set<Map<string, number>>();
-  private subscribed = false;
-  private loadedAt = 0;
-  private reloading: Promise<void> | undefined;
-  private readonly timer: NodeJS.Timeout;
+/** A reload as a watermark probe: its number, and whether it was sent after the subscription was confirmed. */
+interface ReloadProbe {
+  seq: number;
+  proves: boolean;
+}
+
+export class PendingNumbers extends RedisSyncedCopy<Map<string, number>, ReloadProbe> implements WatermarkedFilter {
   private readonly pingTimer: NodeJS.Timeout | undefined;
-  private readonly opts: PendingNumbersOptions;
-  private closed = false;
-  private lastErrorLog = 0;
-  /** Connection generation: bumped on every close, so late replies of an older one are ignored. */
-  private gen = 0;
+  private readonly pn: PendingNumbersOptions;
   private seq = 0;
   private mark = 0;
   private markSentAt = 0;
@@ -84,53 +80,26 @@ export class PendingNumbers implements WatermarkedFilter {
   private readonly exactCapable: boolean;
   private readonly listeners: Array<{ advanced(): void; lost(): void }> = [];
 
-  private readonly onMessage = (channel: string, message: string): void => {
-    if (channel !== this.opts.channel) return;
-    const space = message.lastIndexOf(' ');
-    if (space <= 0) return;
-    const number = message.slice(0, space);
-    const expiresAt = Number(message.slice(space + 1));
-    if (!Number.isFinite(expiresAt)) return;
-    this.numbers.set(number, Math.max(expiresAt, this.numbers.get(number) ?? 0));
-    for (const a of this.announced) a.set(number, expiresAt);
-  };
-
-  private readonly onReady = (): void => {
-    // ioredis re-subscribes on reconnect; what was published meanwhile comes with the reload.
-    void this.subscribe();
-  };
-
-  private readonly onClose = (): void => {
-    this.subscribed = false;
-    this.gen++;
-    this.pinging = false;
-    if (this.mark > 0) {
-      this.mark = 0;
-      for (const l of this.listeners) l.lost();
-    }
-  };
-
   constructor(opts: PendingNumbersOptions) {
-    this.opts = opts;
+    super({
+      subscriber: opts.subscriber, channel: opts.channel, reloadMs: opts.reloadMs, logger: opts.logger,
+      unavailableMessage: 'pending-number pre-filter: Redis unavailable; no unsolicited call is shed or decided at the edge until it is current again',
+    }, new Map());
+    this.pn = opts;
     this.exactCapable = !(opts.subscriber instanceof Cluster) && (opts.watermarkMs ?? 0) > 0;
-    opts.subscriber.on('message', this.onMessage);
-    opts.subscriber.on('ready', this.onReady);
-    opts.subscriber.on('close', this.onClose);
-    this.timer = setInterval(() => void this.reload(), opts.reloadMs);
-    this.timer.unref();
     if (this.exactCapable) {
       this.pingTimer = setInterval(() => this.probe(), opts.watermarkMs);
       this.pingTimer.unref();
     }
-    if (isRedisReady(opts.subscriber)) void this.subscribe();
+    this.start();
   }
 
   has(cli: string): boolean {
-    return this.numbers.has(cli);
+    return this.copy.has(cli);
   }
 
   get synced(): boolean {
-    return this.subscribed && this.loadedAt > 0 && Date.now() - this.loadedAt < 2 * this.opts.reloadMs + 1000;
+    return this.subscribed && this.loadedAt > 0 && Date.now() - this.loadedAt < 2 * this.reloadMs + 1000;
   }
 
   get sent(): number {
@@ -146,99 +115,76 @@ export class PendingNumbers implements WatermarkedFilter {
   }
 
   get size(): number {
-    return this.numbers.size;
+    return this.copy.size;
   }
 
   listen(l: { advanced(): void; lost(): void }): void {
     this.listeners.push(l);
   }
 
-  /** Subscribes (if needed) then reloads; resolves once both are done or failed. */
-  async whenSynced(): Promise<void> {
-    await this.subscribe();
-  }
-
-  close(): void {
-    this.closed = true;
-    clearInterval(this.timer);
+  override close(): void {
     if (this.pingTimer) clearInterval(this.pingTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.opts.subscriber.off('message', this.onMessage);
-    this.opts.subscriber.off('ready', this.onReady);
-    this.opts.subscriber.off('close', this.onClose);
-    this.onClose();
+    super.close();
   }
 
-  private async subscribe(): Promise<void> {
-    if (this.closed) return;
-    const gen = this.gen;
-    try {
-      await this.opts.subscriber.subscribe(this.opts.channel);
-      if (gen !== this.gen) return; // the connection dropped meanwhile: its next "ready" starts over
-      this.subscribed = true;
-    } catch (err) {
-      this.noteError(err as Error);
-      return;
-    }
-    await this.reload(true);
+  /** "<number> <expiresAt>": kept until the latest expiry announced for it. */
+  protected apply(copy: Map<string, number>, message: string): boolean {
+    const space = message.lastIndexOf(' ');
+    if (space <= 0) return false;
+    const number = message.slice(0, space);
+    const expiresAt = Number(message.slice(space + 1));
+    if (!Number.isFinite(expiresAt)) return false;
+    copy.set(number, Math.max(expiresAt, copy.get(number) ?? 0));
+    return true;
   }
 
-  /**
-   * `base`: the first reload after a confirmed subscription. Any reload sent while subscribed can
-   * start the watermark; this one must not reuse a reload sent before the subscription.
-   */
-  private reload(base = false): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    if (base || this.reloading === undefined) {
-      // A base reload must be sent after the subscription: never reuse one already in flight.
-      const run: Promise<void> = this.doReload().finally(() => { if (this.reloading === run) this.reloading = undefined; });
-      this.reloading = run;
-    }
-    return this.reloading as Promise<void>;
+  protected async load(now: number): Promise<Map<string, number>> {
+    const flat = await this.pn.reader.zrangebyscore(this.pn.pendingKey, now, '+inf', 'WITHSCORES');
+    const next = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) next.set(flat[i] as string, Number(flat[i + 1]));
+    return next;
   }
 
-  private async doReload(): Promise<void> {
-    const now = Date.now();
-    const gen = this.gen;
-    const seq = ++this.seq;
-    // Sent after the subscription was confirmed on this connection: it proves the copy complete.
-    const proves = this.subscribed;
-    const announced = new Map<string, number>();
-    this.announced.add(announced);
-    try {
-      const flat = await this.opts.reader.zrangebyscore(this.opts.pendingKey, now, '+inf', 'WITHSCORES');
-      const next = new Map<string, number>();
-      for (let i = 0; i + 1 < flat.length; i += 2) next.set(flat[i] as string, Number(flat[i + 1]));
-      for (const [n, e] of announced) next.set(n, Math.max(e, next.get(n) ?? 0));
-      if (gen !== this.gen) {
-        // Messages of the lost connection's last moments may be missing from both: keep the union.
-        for (const [n, e] of this.numbers) next.set(n, Math.max(e, next.get(n) ?? 0));
-        this.numbers = next;
-        return;
-      }
-      this.numbers = next;
-      this.loadedAt = now;
-      if (this.exactCapable && proves) this.advance(seq, now);
-    } catch (err) {
-      this.noteError(err as Error);
-      // The first reload after a (re)subscribe failed (the reader not connected yet): try again soon.
-      if (proves && gen === this.gen && this.mark === 0 && !this.closed) {
-        this.retryTimer ??= setTimeout(() => { this.retryTimer = undefined; void this.reload(true); }, Math.min(500, this.opts.reloadMs));
-        this.retryTimer.unref();
-      }
-    } finally {
-      this.announced.delete(announced);
+  protected override connectionLost(): void {
+    this.pinging = false;
+    if (this.mark > 0) {
+      this.mark = 0;
+      for (const l of this.listeners) l.lost();
     }
+  }
+
+  /** Each reload is a numbered probe; one sent after the subscription was confirmed proves the copy complete. */
+  protected override reloadStarting(): ReloadProbe {
+    return { seq: ++this.seq, proves: this.subscribed };
+  }
+
+  protected override reloaded(token: ReloadProbe, sentAt: number): void {
+    if (this.exactCapable && token.proves) this.advance(token.seq, sentAt);
+  }
+
+  protected override reloadFailed(token: ReloadProbe, gen: number): void {
+    // The first reload after a (re)subscribe failed (the reader not connected yet): try again soon.
+    if (token.proves && gen === this.gen && this.mark === 0 && !this.closed) {
+      this.retryTimer ??= setTimeout(() => { this.retryTimer = undefined; void this.reload(true); }, Math.min(500, this.reloadMs));
+      this.retryTimer.unref();
+    }
+  }
+
+  /** Messages of the lost connection's last moments may be missing from both: keep the union. */
+  protected override mergeStale(next: Map<string, number>, current: Map<string, number>): Map<string, number> {
+    for (const [n, e] of current) next.set(n, Math.max(e, next.get(n) ?? 0));
+    return next;
   }
 
   /** One PING on the subscriber connection at a time; its reply moves the watermark. */
   private probe(): void {
-    if (this.closed || this.pinging || this.mark === 0 || !isRedisReady(this.opts.subscriber)) return;
+    if (this.closed || this.pinging || this.mark === 0 || !isRedisReady(this.pn.subscriber)) return;
     const gen = this.gen;
     const seq = ++this.seq;
     const at = Date.now();
     this.pinging = true;
-    this.opts.subscriber.ping().then(
+    this.pn.subscriber.ping().then(
       () => {
         if (gen !== this.gen) return;
         this.pinging = false;
@@ -256,12 +202,5 @@ export class PendingNumbers implements WatermarkedFilter {
     this.mark = seq;
     this.markSentAt = sentAt;
     for (const l of this.listeners) l.advanced();
-  }
-
-  private noteError(err: Error): void {
-    const now = Date.now();
-    if (now - this.lastErrorLog < 10_000) return;
-    this.lastErrorLog = now;
-    this.opts.logger.warn({ err: err.message }, 'pending-number pre-filter: Redis unavailable; no unsolicited call is shed or decided at the edge until it is current again');
   }
 }

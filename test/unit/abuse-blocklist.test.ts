@@ -129,6 +129,30 @@ describe('BlocklistStore and BlocklistMirror on a real Redis', () => {
   });
 });
 
+describe('BlocklistMirror full reloads (RedisSyncedCopy)', () => {
+  it('an entry written without an announcement is picked up by the full reload, at the period setReloadMs gives (SIGHUP)', async () => {
+    const writer = new Redis(testRedis.url);
+    const subscriber = new Redis(testRedis.url);
+    const store = new BlocklistStore(writer, '{blreload}');
+    const { logger } = logCapture('info');
+    const mirror = new BlocklistMirror({ subscriber, reader: writer, keys: store.keys, reloadMs: 3_600_000, logger });
+    try {
+      await mirror.whenSynced();
+      // Straight into the hash, as if its announcement had been missed.
+      const entry = { kind: 'number', value: '+12025550199', reason: 'missed', expiresAt: null, createdAt: Date.now(), createdBy: 'test' };
+      await writer.hset(store.keys.hash, 'number:+12025550199', JSON.stringify(entry));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(mirror.current.matchNumber('+12025550199', Date.now())).toBeUndefined();
+      mirror.setReloadMs(100);
+      await expect.poll(() => mirror.current.matchNumber('+12025550199', Date.now())?.reason, { timeout: 3000 }).toBe('missed');
+    } finally {
+      mirror.close();
+      writer.disconnect();
+      subscriber.disconnect();
+    }
+  });
+});
+
 describe('/v1/blocklist', () => {
   const ADMIN = 'rp_admin_token_0123456789abcdef';
   const APP = 'rp_app_token_0123456789abcdefgh';
