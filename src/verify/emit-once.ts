@@ -6,7 +6,7 @@ import type { VerificationStatus } from './verification-types.js';
 import type { VerifyKeys } from './verify-keys.js';
 
 /**
- * Longer than any emit takes (a direct POST, at most DIRECT_ATTEMPT_TIMEOUT_MS, then a queue add);
+ * Longer than any emit takes (a direct POST waited for at most DIRECT_ATTEMPT_WAIT_MS, then a queue add);
  * shorter than BullMQ's stalled-job lock (30 s).
  */
 export const DEFAULT_EMIT_LEASE_MS = 15_000;
