@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { Registry } from 'prom-client';
-import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
+import { startTestRedis, stopAndClean, workerConnections, type TestRedis } from '../helpers/redis-server.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { RedisVerificationStore } from '../../src/verify/redis-verification-store.js';
 import { CallWorker } from '../../src/verify/call-worker.js';
@@ -59,12 +59,8 @@ async function setup() {
     async emitLater(event) { queued.push(event); },
     async withdraw() { return false; },
   };
-  const connections: Redis[] = [];
-  const conn = (): Redis => {
-    const c = new Redis(server.url, { maxRetriesPerRequest: null });
-    connections.push(c);
-    return c;
-  };
+  const connections = workerConnections(server.url);
+  const conn = (): Redis => connections.open();
   const admin = conn();
   const expiryQueue = new Queue<ExpiryJobData>(EXPIRY_QUEUE, { connection: admin, prefix: PREFIX });
   const calls = new Queue(CALLS_QUEUE, { connection: admin, prefix: PREFIX });
@@ -91,7 +87,7 @@ async function setup() {
     for (const w of workers) await w.close();
     await calls.close();
     await expiryQueue.close();
-    for (const c of connections) c.disconnect();
+    connections.disconnectAll();
   });
   const finished = (jobId: string): Promise<void> => new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`job ${jobId} not finished`)), 15_000);
