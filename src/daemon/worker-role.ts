@@ -12,7 +12,7 @@ import { verifyKeys } from '../verify/verify-keys.js';
 import { ExpiryWorker } from '../verify/expiry-worker.js';
 import type { VerifyMetrics } from '../verify/verify-metrics.js';
 import { UnmarkedEmits } from '../verify/unmarked-emits.js';
-import { DIRECT_ATTEMPT_TIMEOUT_MS, DirectFirstEmitter } from '../webhooks/direct-first-emitter.js';
+import { DirectFirstEmitter } from '../webhooks/direct-first-emitter.js';
 import { WebhookSigner } from '../webhooks/sign.js';
 import { createWebhookMetrics } from '../webhooks/webhook-metrics.js';
 import { WebhookQueue } from '../webhooks/webhook-queue.js';
@@ -64,7 +64,7 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
       egressPolicy,
       metrics: createWebhookMetrics(deps.registry),
       version: VERSION,
-      timeoutMs: Math.min(DIRECT_ATTEMPT_TIMEOUT_MS, config.webhooks.timeoutMs),
+      timeoutMs: config.webhooks.timeoutMs,
       onDelivered: (id) => unmarked.add(id),
       logger,
     })

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { closeWorker } from '../queue/close-worker.js';
 import { Worker, type Job } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
@@ -15,7 +16,8 @@ import { uniformRefusals } from '../trust/session-trust-policy.js';
 import type { CallerTrustVerifier } from '../trust/stir-shaken-types.js';
 import { CALLS_QUEUE } from './queue-names.js';
 import { decideCalls } from './decide-calls.js';
-import { emitClaimed } from './emit-once.js';
+import { emitClaimed, markNotified } from './emit-once.js';
+import { awaitEmitClaim, ClaimRenewal, DEFAULT_CLAIM_STALE_MS } from './emit-claim-liveness.js';
 import { WORKER_TIMING } from './worker-timing.js';
 import { pairsToRecord } from './scripts/lua-script.js';
 import { toVerification } from './session-record.js';
@@ -58,6 +60,11 @@ export interface CallWorkerOptions extends VerifyWorkerOptions {
    * waited for them, is decided again at worst, and the webhook repeats with the same event id.
    */
   replicas?: { afterWrite(): Promise<boolean> };
+  /**
+   * How long another attempt's emit claim must be seen unrenewed before this worker takes it over
+   * and sends the webhook itself (DEFAULT_CLAIM_STALE_MS; see emit-claim-liveness.ts).
+   */
+  claimStaleMs?: number;
 }
 
 export interface CallResult {
@@ -133,6 +140,11 @@ export class CallWorker {
   private readonly trust: CallerTrustDecider;
   private readonly trustOf: (e: CallEvent) => CallTrustDecision;
   private lastMalformedLog = 0;
+  /** Names this worker's attempts: `${instance}.${n}`, one per batch handled. */
+  private readonly instance = randomBytes(4).toString('hex');
+  private attempts = 0;
+  /** Attempts of this worker still running: a claim of one that is over has no live holder. */
+  private readonly liveAttempts = new Set<string>();
 
   constructor(opts: CallWorkerOptions) {
     this.opts = opts;
@@ -204,70 +216,100 @@ export class CallWorker {
     for (let i = 0; i < events.length - valid.length; i++) count('invalid');
 
     const emits: Promise<unknown>[] = [];
+    const renewals: ClaimRenewal[] = [];
+    const marked: string[] = [];
     const verifiedNumbers: string[] = [];
-    if (valid.length > 0) {
-      // One round trip for the batch, before its decision: a call over a limit is refused like a
-      // call the trust policy refuses (outcome rejected, detail = the limit), never verifies, and
-      // pays for no Identity check.
-      const over = this.opts.callLimits ? await this.opts.callLimits.over(valid) : NO_LIMITS;
-      const decisions = await decideCalls(this.redis, valid, {
-        keys: this.keys,
-        delivery: delivery ?? batchJobId(valid),
-        audit: this.opts.audit,
-        now: this.clock(),
-        trustOf: withLimits(await this.trustFor(valid, over), over),
-        ...(this.opts.skewMs !== undefined ? { skewMs: this.opts.skewMs } : {}),
-        ...(this.opts.retentionSeconds !== undefined ? { retentionSeconds: this.opts.retentionSeconds } : {}),
-        ...(this.opts.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: this.opts.dedupeWindowSeconds } : {}),
-      });
-      await this.opts.replicas?.afterWrite();
-      const decidedAt = this.clock();
-      decisions.forEach((d, k) => {
-        const event = valid[k] as CallEvent;
-        const sessionId = d.sessionId || undefined;
-        const detail = d.detail || undefined;
-        const result: CallResult = d.fresh
-          ? { outcome: d.outcome, sessionId, detail, emitted: false }
-          : { outcome: 'duplicate', firstOutcome: d.outcome, sessionId, detail, emitted: false };
-        results[at[k] as number] = result;
-        if (d.fresh && d.outcome === 'rejected' && d.detail !== '' && !isCallLimitOutcome(d.detail)) this.opts.onTrustRefusal?.(d.detail);
-        if (d.fresh && d.outcome === 'verified') {
-          this.opts.metrics.inviteToVerified.observe(Math.max(0, decidedAt - event.receivedAt) / 1000);
-          // The call's CLI is the verified session's number.
-          if (event.cli !== null) verifiedNumbers.push(event.cli);
-        }
-        // Per delivery: a redelivery counts as "duplicate" even when the first delivery's reply was lost
-        // (its worker died, or Redis died after the script ran); sessions and webhooks stay exact.
-        count(result.outcome);
-        // The script appended the audit entries with the decision, so nothing is emitted unaudited.
-        if (d.outcome === 'verified' && d.notified !== 'verified' && d.claimed) {
-          const session = toVerification(pairsToRecord(d.session));
-          if (session && session.status === 'verified') {
-            emits.push(this.emitVerified(session, d.claimToken).then((emitted) => { result.emitted = emitted; }));
+    const attempt = `${this.instance}.${++this.attempts}`;
+    this.liveAttempts.add(attempt);
+    try {
+      if (valid.length > 0) {
+        // One round trip for the batch, before its decision: a call over a limit is refused like a
+        // call the trust policy refuses (outcome rejected, detail = the limit), never verifies, and
+        // pays for no Identity check.
+        const over = this.opts.callLimits ? await this.opts.callLimits.over(valid) : NO_LIMITS;
+        const decisions = await decideCalls(this.redis, valid, {
+          keys: this.keys,
+          delivery: delivery ?? batchJobId(valid),
+          attempt,
+          audit: this.opts.audit,
+          now: this.clock(),
+          trustOf: withLimits(await this.trustFor(valid, over), over),
+          ...(this.opts.skewMs !== undefined ? { skewMs: this.opts.skewMs } : {}),
+          ...(this.opts.retentionSeconds !== undefined ? { retentionSeconds: this.opts.retentionSeconds } : {}),
+          ...(this.opts.dedupeWindowSeconds !== undefined ? { dedupeWindowSeconds: this.opts.dedupeWindowSeconds } : {}),
+        });
+        await this.opts.replicas?.afterWrite();
+        const decidedAt = this.clock();
+        decisions.forEach((d, k) => {
+          const event = valid[k] as CallEvent;
+          const sessionId = d.sessionId || undefined;
+          const detail = d.detail || undefined;
+          const result: CallResult = d.fresh
+            ? { outcome: d.outcome, sessionId, detail, emitted: false }
+            : { outcome: 'duplicate', firstOutcome: d.outcome, sessionId, detail, emitted: false };
+          results[at[k] as number] = result;
+          if (d.fresh && d.outcome === 'rejected' && d.detail !== '' && !isCallLimitOutcome(d.detail)) this.opts.onTrustRefusal?.(d.detail);
+          if (d.fresh && d.outcome === 'verified') {
+            this.opts.metrics.inviteToVerified.observe(Math.max(0, decidedAt - event.receivedAt) / 1000);
+            // The call's CLI is the verified session's number.
+            if (event.cli !== null) verifiedNumbers.push(event.cli);
           }
-        }
-        if (d.sessionId !== '') {
-          this.opts.logger?.debug(
-            { callId: event.callId, cli: maskNumber(event.cli), did: maskNumber(event.did), outcome: result.outcome, detail, sessionId },
-            'call processed',
-          );
-        }
-      });
+          // Per delivery: a redelivery counts as "duplicate" even when the first delivery's reply was lost
+          // (its worker died, or Redis died after the script ran); sessions and webhooks stay exact.
+          count(result.outcome);
+          // The script appended the audit entries with the decision, so nothing is emitted unaudited.
+          if (d.outcome === 'verified' && d.notified !== 'verified' && d.sessionId !== '') {
+            // Owed and claimed by another attempt: wait for its mark, or take over from a dead holder.
+            const fields = d.claimed ? Promise.resolve(pairsToRecord(d.session)) : this.awaitClaim(d.sessionId, d.claimToken);
+            emits.push(fields.then(async (f) => {
+              const session = f === undefined ? undefined : toVerification(f);
+              if (session?.status !== 'verified') return;
+              renewals.push(new ClaimRenewal(this.redis, this.keys.emitClaimKey(session.id, 'verified'), d.claimToken));
+              result.emitted = await this.emitVerified(session, d.claimToken);
+              marked.push(session.id);
+            }));
+          }
+          if (d.sessionId !== '') {
+            this.opts.logger?.debug(
+              { callId: event.callId, cli: maskNumber(event.cli), did: maskNumber(event.did), outcome: result.outcome, detail, sessionId },
+              'call processed',
+            );
+          }
+        });
+      }
+      for (const [outcome, n] of counts) this.opts.metrics.callOutcomes.inc({ outcome }, n);
+      if (this.opts.conversion && verifiedNumbers.length > 0) {
+        // A heuristic's input: a count lost to a Redis hiccup is logged, never worth failing the batch.
+        await countVerified(this.redis, this.opts.prefix, this.opts.conversion, verifiedNumbers, this.clock())
+          .catch((err: unknown) => this.opts.logger?.warn({ err }, 'low-conversion throttle: verified sessions could not be counted'));
+      }
+      // Every emit is awaited before a failure is reported, so a retry never races one still in flight.
+      const settled = await Promise.allSettled(emits);
+      const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) throw failed.reason;
+      // The "webhook sent" marks on a replica too: a promoted replica without them would run the
+      // batch again and POST its webhooks a second time. The claims stay renewed until then. Not
+      // confirmed (the master may have died with them), they are written again, on the promoted
+      // replica once the connection has moved there.
+      const replicas = this.opts.replicas;
+      if (replicas && marked.length > 0 && !(await replicas.afterWrite())) {
+        await Promise.all(marked.map((id) => markNotified(this.redis, this.keys, id, 'verified')));
+        await replicas.afterWrite();
+      }
+      return results;
+    } finally {
+      for (const r of renewals) r.stop();
+      this.liveAttempts.delete(attempt);
     }
-    for (const [outcome, n] of counts) this.opts.metrics.callOutcomes.inc({ outcome }, n);
-    if (this.opts.conversion && verifiedNumbers.length > 0) {
-      // A heuristic's input: a count lost to a Redis hiccup is logged, never worth failing the batch.
-      await countVerified(this.redis, this.opts.prefix, this.opts.conversion, verifiedNumbers, this.clock())
-        .catch((err: unknown) => this.opts.logger?.warn({ err }, 'low-conversion throttle: verified sessions could not be counted'));
-    }
-    // Every emit is awaited before a failure is reported, so a retry never races one still in flight.
-    const settled = await Promise.allSettled(emits);
-    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-    if (failed) throw failed.reason;
-    // The "webhook sent" marks on a replica too: a promoted replica without them would run the
-    // batch again and POST its webhooks a second time.
-    if (emits.length > 0) await this.opts.replicas?.afterWrite();
-    return results;
+  }
+
+  /** The session's fields once this attempt holds the verified emit claim; undefined when nothing is owed any more. */
+  private awaitClaim(sessionId: string, token: string): Promise<Record<string, string> | undefined> {
+    return awaitEmitClaim(this.redis, this.keys, sessionId, 'verified', token, {
+      staleMs: this.opts.claimStaleMs ?? DEFAULT_CLAIM_STALE_MS,
+      // An attempt of this worker that is over holds nothing: its claim is taken over at once.
+      isDeadHolder: (holder) => holder.includes(`:${this.instance}.`) && ![...this.liveAttempts].some((a) => holder.includes(`:${a}:`)),
+    });
   }
 
   /**

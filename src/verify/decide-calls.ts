@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CallEvent } from '../edge/call-event.js';
 import type { CallTrust } from '../trust/call-trust.js';
-import { DEFAULT_EMIT_LEASE_MS } from './emit-once.js';
+import { CALL_EMIT_LEASE_MS } from './emit-claim-liveness.js';
 import { runScript } from './scripts/lua-script.js';
 import { claimToken, claimTokenPrefix, DEDUPE_BUCKETS, processCallsScript } from './scripts/process-calls.js';
 import type { CallOutcome } from './verification-types.js';
@@ -22,17 +22,16 @@ export interface CallDecision {
   session: unknown;
   /** The caller holds the verified emit claim. */
   claimed: boolean;
-  /** The claim's token (emitClaimed releases the claim with it); '' when not claimed. */
+  /** This attempt's token for the call's claim (held when `claimed`; awaitEmitClaim waits with it otherwise). */
   claimToken: string;
 }
 
 export interface DecideOptions {
   keys: VerifyKeys;
-  /**
-   * Names this delivery of the batch (the calls job id): the emit claim belongs to it, so a retry of
-   * the same job emits and another job carrying the same Call-ID does not (see claimToken).
-   */
+  /** Names this delivery of the batch (the calls job id); with `attempt`, the emit claim's owner (see claimToken). */
   delivery: string;
+  /** Names this run of the delivery: the claim belongs to the attempt (see claimToken). */
+  attempt: string;
   audit: AuditLog;
   now: number;
   skewMs?: number;
@@ -81,7 +80,7 @@ export async function decideCalls(redis: Redis | Cluster, events: readonly CallE
   const aggTtl = s.aggregateRetentionHours * 3600;
   const head: (string | number)[] = [
     opts.keys.session, opts.skewMs ?? DEFAULT_SKEW_MS, opts.retentionSeconds ?? DEFAULT_RETENTION_SECONDS, opts.now,
-    opts.audit.evidenceMinId(opts.now), s.noiseMaxEntries, opts.keys.emitClaimPrefix, DEFAULT_EMIT_LEASE_MS,
+    opts.audit.evidenceMinId(opts.now), s.noiseMaxEntries, opts.keys.emitClaimPrefix, CALL_EMIT_LEASE_MS,
     Math.ceil((dedupeBucketMs(windowS) * (DEDUPE_BUCKETS + 1)) / 1000), opts.keys.matchPrefix,
     aggTtl, s.topTalkers, aggTtl, s.noiseSampleEvery,
   ];
@@ -97,7 +96,7 @@ export async function decideCalls(redis: Redis | Cluster, events: readonly CallE
       if (i === undefined) verdicts.set(t, (i = verdicts.size + 1));
       return i;
     });
-    const tokens = claimTokenPrefix(opts.delivery, start);
+    const tokens = claimTokenPrefix(opts.delivery, opts.attempt, start);
     const args = [...head, chunk.length, tokens, verdicts.size];
     for (const t of verdicts.keys()) args.push(t.refusal, t.byPolicy, t.verdictJson);
     chunk.forEach((e, k) => {
@@ -114,7 +113,7 @@ export async function decideCalls(redis: Redis | Cluster, events: readonly CallE
         notified: String(r[4] ?? ''),
         session: r[5],
         claimed,
-        claimToken: claimed ? claimToken(tokens, k) : '',
+        claimToken: claimToken(tokens, k),
       });
     });
   }

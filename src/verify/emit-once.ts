@@ -6,7 +6,7 @@ import type { VerificationStatus } from './verification-types.js';
 import type { VerifyKeys } from './verify-keys.js';
 
 /**
- * Longer than any emit takes (a direct POST, at most DIRECT_ATTEMPT_TIMEOUT_MS, then a queue add);
+ * Longer than any emit takes (a direct POST waited for at most DIRECT_ATTEMPT_WAIT_MS, then a queue add);
  * shorter than BullMQ's stalled-job lock (30 s).
  */
 export const DEFAULT_EMIT_LEASE_MS = 15_000;
@@ -16,13 +16,10 @@ export const DEFAULT_EMIT_LEASE_MS = 15_000;
  * the claim. Resolves true when this call emitted. On failure the claim is released and the error
  * rethrown so the job is retried.
  *
- * `token` names the work that owns the emit (derived from the job: the batch job and the call's
- * place in it, see claimToken; or the expiry), not the attempt: a retry of the same job — after a
- * worker crash, or after Redis died between the claim and the emit and ioredis replayed the script —
- * finds its own claim and emits, instead of taking the claim for someone else's and completing
- * without a webhook. Another job carrying the same Call-ID (a second edge, a re-sent batch) is other
- * work: it leaves the webhook to the holder. Two deliveries of the same job may both emit; the
- * webhook queue dedupes by event id.
+ * `token` names the work that owns the emit (the session's expiry), not the attempt: a retry
+ * finds its own claim and emits. Its emit is a queue add deduped by event id, so two deliveries
+ * emitting is harmless there. The verified webhook's claim belongs to one attempt instead, kept
+ * alive by its holder (see emit-claim-liveness.ts), since its direct POST is not deduped.
  */
 export async function emitOnce(
   redis: Redis | Cluster,
@@ -54,7 +51,6 @@ export async function emitClaimed(
   token: string,
   emit: () => Promise<void>,
 ): Promise<void> {
-  const sessionKey = keys.sessionKey(sessionId);
   const claimKey = keys.emitClaimKey(sessionId, status);
   try {
     await emit();
@@ -62,5 +58,10 @@ export async function emitClaimed(
     await runScript(redis, releaseEmitScript, [claimKey], [token]).catch(() => undefined);
     throw err;
   }
-  await runScript(redis, markNotifiedScript, [sessionKey, claimKey], [status]);
+  await markNotified(redis, keys, sessionId, status);
+}
+
+/** Marks the session's webhook for `status` sent and drops the emit claim; idempotent. */
+export async function markNotified(redis: Redis | Cluster, keys: VerifyKeys, sessionId: string, status: VerificationStatus): Promise<void> {
+  await runScript(redis, markNotifiedScript, [keys.sessionKey(sessionId), keys.emitClaimKey(sessionId, status)], [status]);
 }

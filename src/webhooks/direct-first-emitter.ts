@@ -7,16 +7,32 @@ import { postWebhook, WebhookAgents } from './webhook-http.js';
 import { statusClass, type WebhookMetrics } from './webhook-metrics.js';
 import type { WebhookSigner } from './sign.js';
 
-/** First-attempt timeout: a healthy receiver answers in milliseconds; a slow one goes to the queue. */
-export const DIRECT_ATTEMPT_TIMEOUT_MS = 1000;
-/** After a failed direct attempt, events for that URL skip straight to the queue for this long. */
+/**
+ * How long the emitting worker waits for the direct attempt's answer: a healthy receiver answers in
+ * milliseconds; a slower one is handed to the queue (see DirectFirstEmitter) so the batch job moves on.
+ */
+export const DIRECT_ATTEMPT_WAIT_MS = 1000;
+/** After a failed or slow direct attempt, events for that URL skip straight to the queue for this long. */
 export const DIRECT_BYPASS_MS = 5000;
+/**
+ * A handed-over event's queued job is due this long after the direct attempt's own timeout, so a 2xx
+ * that comes at the last moment still withdraws it before a webhook worker takes it.
+ */
+export const HANDOVER_MARGIN_MS = 1000;
 /** URLs remembered as failing; callbackUrls are per session, so the map must stay bounded. */
 const MAX_BYPASSED_URLS = 1000;
 
+/** The queue side of the direct emitter (WebhookQueue): retries, dead letters, and the handover of slow attempts. */
+export interface WebhookFallback extends WebhookEmitter {
+  /** Queues the event to be POSTed no sooner than `delayMs` from now. */
+  emitLater(event: WebhookEvent, url: string, delayMs: number): Promise<void>;
+  /** Takes a queued event back if no webhook worker has started it; true when it was withdrawn. */
+  withdraw(eventId: string): Promise<boolean>;
+}
+
 export interface DirectFirstEmitterOptions {
-  /** Where an event goes when the direct attempt fails or is skipped: the webhooks queue (retries, dead letters). */
-  fallback: WebhookEmitter;
+  /** Where an event goes when the direct attempt fails, is slow or is skipped: the webhooks queue. */
+  fallback: WebhookFallback;
   signer: WebhookSigner;
   /** Which destinations deliveries may reach (webhookEgressPolicy(config.webhooks)). */
   egressPolicy: EgressPolicy;
@@ -26,10 +42,12 @@ export interface DirectFirstEmitterOptions {
   metrics: WebhookMetrics;
   /** ringproof's version, sent as `User-Agent: ringproof/<version>`. */
   version: string;
-  /** Capped by webhooks.timeoutMs; default DIRECT_ATTEMPT_TIMEOUT_MS. */
-  timeoutMs?: number;
+  /** The direct attempt's whole timeout, as for a queued attempt (webhooks.timeoutMs). */
+  timeoutMs: number;
+  /** How long emit() waits for the answer before handing the event over; default DIRECT_ATTEMPT_WAIT_MS. */
+  waitMs?: number;
   bypassMs?: number;
-  /** Told the event id after each 2xx, so a retry of the emitting job can skip a second POST. */
+  /** Told the event id after each 2xx that emit() waited for, so a retry of the emitting job can skip a second POST. */
   onDelivered?: (eventId: string) => void;
   logger?: Logger;
   clock?: () => number;
@@ -42,7 +60,14 @@ export interface DirectFirstEmitterOptions {
  * this saves all of them. The event id, body and signing are the webhook worker's, so a receiver
  * cannot tell the paths apart and dedupes a re-POST by `webhook-id` either way.
  *
- * A failing URL is bypassed for a while, so a hanging receiver costs the worker one timeout per
+ * A slow receiver is not given up on: when no answer came within `waitMs`, the event is queued as a
+ * job due only after the attempt's own timeout (plus HANDOVER_MARGIN_MS), emit() resolves, and the
+ * request goes on; a 2xx that still comes withdraws the job. So, as for every queued attempt, an
+ * event is POSTed again only when its receiver did not acknowledge it within `timeoutMs` (cutting
+ * the attempt at `waitMs` and queueing it at once made a slow receiver get every event twice, e.g.
+ * the backlog of webhooks after a Redis failover on a loaded machine).
+ *
+ * A failing or slow URL is bypassed for a while, so a hanging receiver costs the worker one wait per
  * bypass period instead of one per event.
  */
 export class DirectFirstEmitter implements WebhookEmitter {
@@ -50,12 +75,14 @@ export class DirectFirstEmitter implements WebhookEmitter {
   private readonly bypassUntil = new Map<string, number>();
   private readonly userAgent: string;
   private readonly timeoutMs: number;
+  private readonly waitMs: number;
   private readonly bypassMs: number;
   private readonly clock: () => number;
 
   constructor(private readonly opts: DirectFirstEmitterOptions) {
     this.userAgent = `ringproof/${opts.version}`;
-    this.timeoutMs = opts.timeoutMs ?? DIRECT_ATTEMPT_TIMEOUT_MS;
+    this.timeoutMs = opts.timeoutMs;
+    this.waitMs = Math.min(opts.waitMs ?? DIRECT_ATTEMPT_WAIT_MS, this.timeoutMs);
     this.bypassMs = opts.bypassMs ?? DIRECT_BYPASS_MS;
     this.clock = opts.clock ?? Date.now;
     this.agents = new WebhookAgents({
@@ -66,8 +93,28 @@ export class DirectFirstEmitter implements WebhookEmitter {
   }
 
   async emit(event: WebhookEvent, url: string): Promise<void> {
-    if (!this.bypassed(url) && (await this.attempt(event, url))) return;
-    await this.opts.fallback.emit(event, url);
+    const { fallback } = this.opts;
+    if (this.bypassed(url)) return fallback.emit(event, url);
+    const attempt = this.attempt(event, url);
+    const answered = this.waitMs < this.timeoutMs ? await this.within(attempt, this.waitMs) : await attempt;
+    if (answered === true) return this.delivered(event);
+    if (answered === false) return fallback.emit(event, url);
+    // No answer yet: the queue takes the event, due when the attempt can no longer succeed.
+    this.bypass(url);
+    try {
+      await fallback.emitLater(event, url, this.timeoutMs - this.waitMs + HANDOVER_MARGIN_MS);
+    } catch (err) {
+      // Not queued (Redis down): the attempt is all there is, so wait for it after all.
+      if (await attempt) return this.delivered(event);
+      throw err;
+    }
+    this.opts.logger?.info({ eventId: event.id, type: event.type, waitMs: this.waitMs }, 'direct webhook attempt slow, handed to the queue (withdrawn if it succeeds)');
+    void attempt.then(async (ok) => {
+      if (ok) await fallback.withdraw(event.id);
+    }).catch((err: unknown) => {
+      // Left in the queue, the event is POSTed again with the same webhook-id: receivers dedupe it.
+      this.opts.logger?.warn({ eventId: event.id, err: (err as Error).message }, 'direct webhook answered late, but its queued copy could not be withdrawn');
+    });
   }
 
   /** Closes the keep-alive sockets; the fallback is closed by its owner. */
@@ -92,6 +139,20 @@ export class DirectFirstEmitter implements WebhookEmitter {
     this.bypassUntil.set(url, this.clock() + this.bypassMs);
   }
 
+  /** The attempt's result, or 'slow' when it has none after `ms`. */
+  private async within(attempt: Promise<boolean>, ms: number): Promise<boolean | 'slow'> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([attempt, new Promise<'slow'>((r) => { timer = setTimeout(r, ms, 'slow'); })]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private delivered(event: WebhookEvent): void {
+    this.opts.onDelivered?.(event.id);
+  }
+
   /** True on 2xx. Never throws: any failure leaves the event to the queue. */
   private async attempt(event: WebhookEvent, url: string): Promise<boolean> {
     const { metrics } = this.opts;
@@ -108,7 +169,6 @@ export class DirectFirstEmitter implements WebhookEmitter {
         // Wall clock, as in WebhookWorker: callReceivedAt was stamped by another process.
         metrics.inviteToWebhook.observe(Math.max(0, (Date.now() - callAt) / 1000));
       }
-      this.opts.onDelivered?.(event.id);
       return true;
     }
     this.bypass(url);

@@ -1,9 +1,11 @@
 import { Queue } from 'bullmq';
 import type { RingproofConfig } from '../config/config-types.js';
 import type { Logger } from '../log/logger.js';
-import type { DeliverableEvent, WebhookEmitter } from '../verify/verification-types.js';
+import type { DeliverableEvent } from '../verify/verification-types.js';
+import type { WebhookFallback } from './direct-first-emitter.js';
 import { resolveConnection, type WebhookConnection, type WebhookRedis } from './webhook-connection.js';
 import {
+  webhookJobId,
   webhookJobOptions,
   type WebhookJobData,
   type WebhookJobResult,
@@ -22,7 +24,7 @@ export interface WebhookQueueOptions extends WebhookRetryPolicy {
  * Producer side of webhook delivery: what the verify worker calls. The job id is derived from the
  * event id, so emitting the same event twice (a retried verify job) enqueues it once.
  */
-export class WebhookQueue implements WebhookEmitter {
+export class WebhookQueue implements WebhookFallback {
   readonly queue: Queue<WebhookJobData, WebhookJobResult>;
   private readonly client: WebhookRedis;
   private readonly owned: boolean;
@@ -54,6 +56,15 @@ export class WebhookQueue implements WebhookEmitter {
 
   async emit(event: DeliverableEvent, url: string): Promise<void> {
     await this.queue.add(event.type, { event, url }, webhookJobOptions(event.id, this.policy));
+  }
+
+  async emitLater(event: DeliverableEvent, url: string, delayMs: number): Promise<void> {
+    await this.queue.add(event.type, { event, url }, { ...webhookJobOptions(event.id, this.policy), delay: delayMs });
+  }
+
+  /** BullMQ removes the job unless a webhook worker holds it (then it is delivered as usual). */
+  async withdraw(eventId: string): Promise<boolean> {
+    return (await this.queue.remove(webhookJobId(eventId))) === 1;
   }
 
   /** Closes the queue; quits the Redis client only if we created it from options. */

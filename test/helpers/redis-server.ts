@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
 import { freePort } from './free-port.js';
+import { Redis } from 'ioredis';
 
 /** A real redis-server started for a test run, on a free loopback port, in a temp dir. */
 export interface TestRedis {
@@ -73,4 +74,19 @@ export async function startTestRedis(opts: { appendonly?: boolean; appendfsync?:
 export async function stopAndClean(redis: TestRedis): Promise<void> {
   await redis.stop(true);
   rmSync(redis.dir, { recursive: true, force: true });
+}
+
+/** Worker-style connections (maxRetriesPerRequest: null) to one test Redis, disconnected together. */
+export function workerConnections(url: string): { open(): Redis; disconnectAll(): void } {
+  const all: Redis[] = [];
+  return {
+    open() {
+      const c = new Redis(url, { maxRetriesPerRequest: null });
+      all.push(c);
+      return c;
+    },
+    disconnectAll() {
+      for (const c of all.splice(0)) c.disconnect();
+    },
+  };
 }

@@ -100,7 +100,8 @@ export async function startVerifyDaemon(opts: VerifyDaemonOptions): Promise<Veri
   try {
     const d = await startDaemonProcess({
       ...(configFile !== undefined ? { configFile } : {}),
-      readyTimeoutMs: 30_000,
+      // A deadline, not a wait: on a loaded 2-core machine five daemons booting at once took over 30 s.
+      readyTimeoutMs: 60_000,
       env: {
         REDIS_URL: opts.redisUrl,
         RINGPROOF_ROLE: opts.role,

@@ -24,6 +24,8 @@ export interface WebhookReceiverOptions {
   headers?: Record<string, string>;
   /** Wait this long before answering (to exercise timeouts and latency). */
   delayMs?: number;
+  /** Wait this long before answering the first request only (a receiver slow once). */
+  delayFirstMs?: number;
   /** The loopback address to listen on (default 127.0.0.1; all of 127.0.0.0/8 is local on Linux). */
   host?: string;
 }
@@ -63,7 +65,8 @@ export async function startWebhookReceiver(opts: WebhookReceiverOptions = {}): P
         res.writeHead(status, { 'content-type': 'text/plain', ...opts.headers });
         res.end(status >= 200 && status < 300 ? 'ok' : `status ${status}`);
       };
-      if (opts.delayMs) setTimeout(answer, opts.delayMs);
+      const delay = n === 0 && opts.delayFirstMs !== undefined ? opts.delayFirstMs : opts.delayMs;
+      if (delay) setTimeout(answer, delay);
       else answer();
     });
   });

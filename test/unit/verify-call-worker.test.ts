@@ -11,6 +11,8 @@ import { CALLS_QUEUE, EXPIRY_QUEUE, type ExpiryJobData } from '../../src/verify/
 import { sha1Hex, verifyKeys } from '../../src/verify/verify-keys.js';
 import { decideCalls } from '../../src/verify/decide-calls.js';
 import { claimToken, claimTokenPrefix } from '../../src/verify/scripts/process-calls.js';
+import { CALL_EMIT_LEASE_MS } from '../../src/verify/emit-claim-liveness.js';
+import { markNotified } from '../../src/verify/emit-once.js';
 import { webhookEventId } from '../../src/verify/webhook-events.js';
 import { UnmarkedEmits } from '../../src/verify/unmarked-emits.js';
 import type { CallEvent } from '../../src/edge/call-event.js';
@@ -79,6 +81,8 @@ beforeEach(async () => {
   emitter = new CollectingEmitter();
   worker = new CallWorker({
     connection: redis, prefix: PREFIX, emitter, defaultWebhookUrl: DEFAULT_URL, metrics, audit, concurrency: 4,
+    // A dead attempt's claim is taken over once seen unrenewed this long (5 s in the daemon).
+    claimStaleMs: 200,
   });
 });
 
@@ -228,12 +232,12 @@ describe('CallWorker', () => {
     expect(await outcomeCount('verified')).toBe(1);
   });
 
-  it('crash safety: the worker died after the script verified, before emitting → the retry emits', async () => {
+  it('crash safety: the worker died after the script verified, before emitting → the retry takes its claim over and emits', async () => {
     const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
     const ev = callEvent();
     const keys = verifyKeys(PREFIX);
     // What the dead worker got done: the atomic decision (with its audit entries and the emit claim) only.
-    await decideCalls(redis, [ev], { keys, delivery: 'job-1', audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
+    await decideCalls(redis, [ev], { keys, delivery: 'job-1', attempt: 'dead.1', audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
     expect((await store.get(v.id))?.status).toBe('verified');
     expect(await worker.handle(ev, 'job-1')).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
     expect(await worker.handle(ev, 'job-1')).toMatchObject({ outcome: 'duplicate', emitted: false });
@@ -246,13 +250,13 @@ describe('CallWorker', () => {
     expect(emitter.sent).toHaveLength(1);
   });
 
-  it('crash safety: Redis died between the emit claim and the emit → the retry finds its own claim and emits', async () => {
+  it('crash safety: Redis died between the emit claim and the emit → the retry takes the unrenewed claim over and emits', async () => {
     const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
     const ev = callEvent();
     const keys = verifyKeys(PREFIX);
-    await decideCalls(redis, [ev], { keys, delivery: 'job-1', audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
+    await decideCalls(redis, [ev], { keys, delivery: 'job-1', attempt: 'dead.2', audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
     // The dead attempt's claim is still leased (the release never reached Redis).
-    expect(await redis.get(keys.emitClaimKey(v.id, 'verified'))).toBe(claimToken(claimTokenPrefix('job-1', 0), 0));
+    expect(await redis.get(keys.emitClaimKey(v.id, 'verified'))).toBe(claimToken(claimTokenPrefix('job-1', 'dead.2', 0), 0));
     expect(await worker.handle(ev, 'job-1')).toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', emitted: true });
     expect(emitter.sent).toHaveLength(1);
     expect(emitter.sent[0]!.event.id).toBe(webhookEventId(v.id, 'verification.verified'));
@@ -324,17 +328,17 @@ describe('CallWorker', () => {
     }
   });
 
-  it('the same Call-ID in another job while the first holds the emit claim: only the claiming job emits, and its retry does', async () => {
+  it('the same Call-ID in another job while the first holds the emit claim and died: the other job takes the unrenewed claim over and emits, once', async () => {
     const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
     const ev = callEvent();
     // Job A (edge 1) decided and claimed, then its worker died before emitting.
-    await decideCalls(redis, [ev], { keys: verifyKeys(PREFIX), delivery: 'edge-1-batch', audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
-    // Job B (the same call through edge 2, or a re-sent batch with other calls) finds A's claim.
+    await decideCalls(redis, [ev], { keys: verifyKeys(PREFIX), delivery: 'edge-1-batch', attempt: 'dead.3', audit: new AuditLog({ redis, prefix: PREFIX }), now: Date.now() });
+    // Job B (the same call through edge 2, or a re-sent batch with other calls) finds A's claim,
+    // waits until it is plainly not renewed, and sends the webhook itself.
     expect((await worker.handleBatch([callEvent({ cli: '+447700900777' }), ev], 'edge-2-batch'))[1])
-      .toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', sessionId: v.id, emitted: false });
-    expect(emitter.sent).toHaveLength(0);
-    // A's retry after the stall finds its own claim and emits, once.
-    expect(await worker.handle(ev, 'edge-1-batch')).toMatchObject({ outcome: 'duplicate', emitted: true });
+      .toMatchObject({ outcome: 'duplicate', firstOutcome: 'verified', sessionId: v.id, emitted: true });
+    // A's retry after the stall finds the webhook marked sent.
+    expect(await worker.handle(ev, 'edge-1-batch')).toMatchObject({ outcome: 'duplicate', emitted: false });
     expect(await worker.handle(ev, 'edge-2-batch')).toMatchObject({ outcome: 'duplicate', emitted: false });
     expect(emitter.sent).toHaveLength(1);
   });
@@ -347,12 +351,28 @@ describe('CallWorker', () => {
     expect(emitter.sent).toHaveLength(1);
   });
 
-  it('an emit claim held by other work is respected (no second webhook)', async () => {
+  it('an emit claim held and renewed by another attempt is respected: the worker waits for its mark (no second webhook)', async () => {
     const { verification: v } = await store.create({ phoneNumber: '+447700900001', ttlSeconds: 60, owner: 'a' });
     const ev = callEvent();
-    await redis.set(verifyKeys(PREFIX).emitClaimKey(v.id, 'verified'), 'call:someone-else', 'PX', 15_000);
-    expect(await worker.handle(ev)).toMatchObject({ outcome: 'verified', emitted: false });
-    expect(emitter.sent).toHaveLength(0);
+    const keys = verifyKeys(PREFIX);
+    const claimKey = keys.emitClaimKey(v.id, 'verified');
+    await redis.set(claimKey, 'job:other:x.1:0:0', 'PX', CALL_EMIT_LEASE_MS);
+    // The live holder renews its claim (as ClaimRenewal does) while its webhook is in flight.
+    const renew = setInterval(() => { void redis.pexpire(claimKey, CALL_EMIT_LEASE_MS); }, 100);
+    try {
+      let done = false;
+      const handled = worker.handle(ev).finally(() => { done = true; });
+      // Several of this worker's 200 ms stale windows pass: it must not take a renewed claim.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(done).toBe(false);
+      expect(emitter.sent).toHaveLength(0);
+      // The holder marks its webhook sent: the waiting worker completes without emitting.
+      await markNotified(redis, keys, v.id, 'verified');
+      expect(await handled).toMatchObject({ outcome: 'verified', emitted: false });
+      expect(emitter.sent).toHaveLength(0);
+    } finally {
+      clearInterval(renew);
+    }
   });
 
   it('a malformed job is answered invalid without throwing', async () => {

@@ -2,21 +2,21 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { Registry } from 'prom-client';
-import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
+import { startTestRedis, stopAndClean, workerConnections, type TestRedis } from '../helpers/redis-server.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { RedisVerificationStore } from '../../src/verify/redis-verification-store.js';
 import { CallWorker } from '../../src/verify/call-worker.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { createVerifyMetrics } from '../../src/verify/verify-metrics.js';
 import { CALLS_QUEUE, EXPIRY_QUEUE, type ExpiryJobData } from '../../src/verify/queue-names.js';
-import { DirectFirstEmitter } from '../../src/webhooks/direct-first-emitter.js';
+import { DirectFirstEmitter, type WebhookFallback } from '../../src/webhooks/direct-first-emitter.js';
 import { WebhookSigner } from '../../src/webhooks/sign.js';
 import { createWebhookMetrics } from '../../src/webhooks/webhook-metrics.js';
 import { generateWebhookSecret } from '../../src/webhooks/webhook-secret.js';
 import { createEgressPolicy } from '../../src/egress/egress-policy.js';
 import type { CallEvent } from '../../src/edge/call-event.js';
 import { testCallEvent } from '../helpers/call-event.js';
-import type { WebhookEmitter, WebhookEvent } from '../../src/verify/verification-types.js';
+import type { WebhookEvent } from '../../src/verify/verification-types.js';
 
 /**
  * The same Call-ID in two batch jobs (the call through two edges, or a batch an edge re-sent), taken
@@ -54,13 +54,13 @@ const callEvent = (over: Partial<CallEvent> = {}): CallEvent => testCallEvent(DI
 /** The daemon's wiring for two worker processes: own connections, direct-first emitters, one Redis. */
 async function setup() {
   const queued: WebhookEvent[] = [];
-  const fallback: WebhookEmitter = { async emit(event) { queued.push(event); } };
-  const connections: Redis[] = [];
-  const conn = (): Redis => {
-    const c = new Redis(server.url, { maxRetriesPerRequest: null });
-    connections.push(c);
-    return c;
+  const fallback: WebhookFallback = {
+    async emit(event) { queued.push(event); },
+    async emitLater(event) { queued.push(event); },
+    async withdraw() { return false; },
   };
+  const connections = workerConnections(server.url);
+  const conn = (): Redis => connections.open();
   const admin = conn();
   const expiryQueue = new Queue<ExpiryJobData>(EXPIRY_QUEUE, { connection: admin, prefix: PREFIX });
   const calls = new Queue(CALLS_QUEUE, { connection: admin, prefix: PREFIX });
@@ -87,7 +87,7 @@ async function setup() {
     for (const w of workers) await w.close();
     await calls.close();
     await expiryQueue.close();
-    for (const c of connections) c.disconnect();
+    connections.disconnectAll();
   });
   const finished = (jobId: string): Promise<void> => new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`job ${jobId} not finished`)), 15_000);

@@ -4,9 +4,9 @@ import { Registry } from 'prom-client';
 import { Webhook } from 'standardwebhooks';
 import { startTestRedis, stopAndClean, type TestRedis } from '../helpers/redis-server.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
-import { testWebhookEvent } from '../helpers/webhook-fixture.js';
+import { pollUntil, testWebhookEvent } from '../helpers/webhook-fixture.js';
 import { freePort } from '../helpers/free-port.js';
-import { DirectFirstEmitter } from '../../src/webhooks/direct-first-emitter.js';
+import { DirectFirstEmitter, HANDOVER_MARGIN_MS } from '../../src/webhooks/direct-first-emitter.js';
 import { WebhookQueue } from '../../src/webhooks/webhook-queue.js';
 import { WebhookWorker } from '../../src/webhooks/webhook-worker.js';
 import { WebhookSigner } from '../../src/webhooks/sign.js';
@@ -37,7 +37,7 @@ afterEach(async () => {
 const event = (callReceivedAt = Date.now() - 10): WebhookEvent => testWebhookEvent({}, callReceivedAt);
 
 /** The daemon's wiring: queue + webhook worker (optional) + direct emitter sharing one registry. */
-async function setup(opts: { maxAttempts: number; directTimeoutMs?: number; worker?: boolean }) {
+async function setup(opts: { maxAttempts: number; directTimeoutMs?: number; waitMs?: number; worker?: boolean }) {
   const prefix = `{rpd${seq++}}`;
   const registry = new Registry();
   const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
@@ -50,7 +50,8 @@ async function setup(opts: { maxAttempts: number; directTimeoutMs?: number; work
   const delivered: string[] = [];
   const direct = new DirectFirstEmitter({
     fallback: queue, signer: new WebhookSigner([SECRET]), egressPolicy: LOOPBACK_OK, metrics, version: '9.9.9-test',
-    timeoutMs: opts.directTimeoutMs ?? 1000, bypassMs: 60_000, onDelivered: (id) => delivered.push(id),
+    timeoutMs: opts.directTimeoutMs ?? 1000, ...(opts.waitMs !== undefined ? { waitMs: opts.waitMs } : {}),
+    bypassMs: 60_000, onDelivered: (id) => delivered.push(id),
   });
   cleanups.push(async () => {
     direct.close();
@@ -126,18 +127,53 @@ describe('DirectFirstEmitter', () => {
     expect(await histogramCount(registry, 'ringproof_invite_to_webhook_seconds')).toBe(2);
   });
 
-  it('a hanging receiver costs one short timeout, then the event is queued', async () => {
-    const rx = await startWebhookReceiver({ delayMs: 3000 });
+  it('a hanging receiver costs one short wait, then the event is queued, due after the attempt\'s own timeout', async () => {
+    const rx = await startWebhookReceiver({ delayMs: 5000 });
     cleanups.push(() => rx.close());
-    const { direct, queue } = await setup({ maxAttempts: 3, directTimeoutMs: 150, worker: false });
+    const { direct, queue, delivered } = await setup({ maxAttempts: 3, directTimeoutMs: 2000, waitMs: 150, worker: false });
     const ev = event();
-    const started = Date.now();
     await direct.emit(ev, rx.url);
-    const took = Date.now() - started;
-    expect(took).toBeGreaterThanOrEqual(140);
-    expect(took).toBeLessThan(1500);
+    expect(delivered).toEqual([]);
     const job = await queue.queue.getJob(webhookJobId(ev.id));
     expect(job?.data).toEqual({ event: ev, url: rx.url });
+    // Not before the direct attempt can no longer succeed: timeoutMs - waitMs, plus the margin.
+    expect(job?.opts.delay).toBe(2000 - 150 + HANDOVER_MARGIN_MS);
+    expect(await job?.getState()).toBe('delayed');
+  });
+
+  it('a receiver slower than the wait but within timeoutMs gets the event once: its 2xx withdraws the queued copy', async () => {
+    // The failover case: after a Redis stall the workers POST the backlog at once and a loaded
+    // receiver answers late. Cutting the attempt at the wait and queueing it at once POSTed it twice.
+    const rx = await startWebhookReceiver({ delayMs: 600 });
+    cleanups.push(() => rx.close());
+    const { direct, queue, registry, delivered } = await setup({ maxAttempts: 3, directTimeoutMs: 3000, waitMs: 100 });
+    const ev = event();
+    await direct.emit(ev, rx.url);
+    expect(delivered).toEqual([]); // emit() returned before the answer: the event was handed over
+    const successes = (): Promise<number> =>
+      metric(registry, 'ringproof_webhook_deliveries_total', { type: 'verification.verified', result: 'success' });
+    await pollUntil(async () => (await successes()) === 1 && (await queue.queue.getJob(webhookJobId(ev.id))) === undefined,
+      10_000, 'the late 2xx and the withdrawal of the queued copy');
+    expect(rx.received).toHaveLength(1);
+    expect(rx.received[0]!.headers['webhook-id']).toBe(ev.id);
+    expect(await metric(registry, 'ringproof_webhook_deliveries_total', { type: 'verification.verified', result: 'retry' })).toBe(0);
+  });
+
+  it('a receiver that does not answer within timeoutMs: the queued copy delivers the event once the attempt timed out', async () => {
+    const rx = await startWebhookReceiver({ delayFirstMs: 5000 });
+    cleanups.push(() => rx.close());
+    const { direct, registry } = await setup({ maxAttempts: 3, directTimeoutMs: 400, waitMs: 100 });
+    const ev = event();
+    await direct.emit(ev, rx.url);
+    const [first, second] = await rx.waitFor(2, 10_000);
+    expect(second!.headers['webhook-id']).toBe(ev.id);
+    expect(second!.body).toBe(first!.body);
+    expect(second!.status).toBe(200);
+    // The queue POSTed only after the direct attempt had given up.
+    expect(await metric(registry, 'ringproof_webhook_deliveries_total', { type: 'verification.verified', result: 'retry' })).toBe(1);
+    const successes = (): Promise<number> =>
+      metric(registry, 'ringproof_webhook_deliveries_total', { type: 'verification.verified', result: 'success' });
+    await pollUntil(async () => (await successes()) === 1, 10_000, 'the queued delivery');
   });
 
   it('a receiver that is down: the queue retries up to maxAttempts, then dead-letters the event', async () => {

@@ -14,19 +14,20 @@ export const TALKER_SAMPLE = 8;
 export const DEDUPE_BUCKETS = 4;
 
 /**
- * The verified emit claim's token for the call at `index` of a script run: it names the delivery
- * (the batch job and the call's place in it), not the call. A retry of the same job finds its own
- * claim and emits; another job carrying the same Call-ID (the call through a second edge, a batch
- * the edge re-sent) finds a claim that is not its own and leaves the webhook to its holder.
- * `prefix` is claimTokenPrefix(delivery, offset of the run in the batch).
+ * The verified emit claim's token for the call at `index` of a script run: it names the attempt
+ * (the batch job, one run of it, and the call's place in it), not the call. Another attempt — the
+ * same job re-run after its lock lapsed, or another job carrying the same Call-ID (a second edge, a
+ * batch the edge re-sent) — finds a claim that is not its own and waits for its holder to mark the
+ * webhook sent, taking the claim over only from a dead holder (see emit-claim-liveness.ts).
+ * `prefix` is claimTokenPrefix(delivery, attempt, offset of the run in the batch).
  */
 export function claimToken(prefix: string, index: number): string {
   return `${prefix}${index}`;
 }
 
-/** ARGV 16 of a run that starts at `offset` of the batch delivered as `delivery`. */
-export function claimTokenPrefix(delivery: string, offset: number): string {
-  return `job:${delivery}:${offset}:`;
+/** ARGV 16 of a run that starts at `offset` of the batch delivered as `delivery`, in attempt `attempt`. */
+export function claimTokenPrefix(delivery: string, attempt: string, offset: number): string {
+  return `job:${delivery}:${attempt}:${offset}:`;
 }
 
 /**
