@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { VerificationStore } from '../verify/verification-types.js';
 import type { CreationChecks } from './creation-checks.js';
 import type { DidPool } from '../dids/did-pool.js';
+import type { FlashReports } from '../verify/flash-report.js';
 
 /** What the HTTP API needs from the daemon; the integrator builds these once and passes them in. */
 export interface ApiDeps {
@@ -19,4 +20,6 @@ export interface ApiDeps {
   blocklist?: BlocklistStore;
   /** The Redis DID pool behind /v1/dids (admin only); none = no such routes. */
   didPool?: DidPool;
+  /** Reports of flash calls; with outbound.trunks configured, method flash_call is served. */
+  flashReports?: FlashReports;
 }

@@ -48,6 +48,13 @@ export function buildOpenApiDocument(v: VerificationConfig): Record<string, unkn
         get: { ...operation(s.get), parameters: [idParam] },
         delete: { ...operation(s.cancel), parameters: [idParam] },
       },
+      '/v1/verifications/{id}/report': {
+        post: {
+          ...operation(s.report),
+          parameters: [idParam],
+          requestBody: jsonBody(s.report.body),
+        },
+      },
       // Admin routes: admin API keys only (an app key gets 403 RP_API_ADMIN_REQUIRED).
       '/v1/blocklist': {
         get: operation(blocklistRouteSchemas.list),
@@ -90,6 +97,7 @@ const STATUS_TEXT: Record<string, string> = {
   403: 'Not allowed (open mode: client is not on loopback)',
   404: 'No such verification',
   409: 'Idempotency-Key already used for a different phoneNumber or callbackUrl',
+  410: 'Gone',
   413: 'Request body too large',
   415: 'Unsupported Content-Type (send application/json)',
   422: 'phoneNumber cannot be normalized to E.164, the number policy refuses it, method flash_call cannot be served, or callerTrustPolicy is looser than the deployment allows (the body names the field)',

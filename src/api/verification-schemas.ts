@@ -5,6 +5,9 @@ import { CARRIER_LOOKUP_FAILURES, CLASSIFICATION_SOURCES, NUMBER_FLAGS, NUMBER_T
 import { MAX_METADATA_KEYS } from './validate-metadata.js';
 import { CALL_LIMIT_OUTCOMES } from '../limits/call-limit-defaults.js';
 import { CREATE_LIMITS } from '../limits/create-limit-defaults.js';
+import { FAILURE_CLASSES } from '../sip/uac/index.js';
+import { FLASH_STATES } from '../verify/flash-session.js';
+import { VERIFICATION_STATUSES } from '../verify/session-record.js';
 
 /**
  * JSON Schemas of the /v1/verifications routes. Fastify validates and serializes with them, and the
@@ -34,14 +37,16 @@ const errorSchema = {
         source: { type: 'string', enum: CLASSIFICATION_SOURCES, description: 'RP_NUMBER_REFUSED: how the type was classified' },
         lookup: { type: 'string', enum: CARRIER_LOOKUP_FAILURES, description: 'RP_NUMBER_LOOKUP_FAILED: why the carrier lookup failed' },
         limit: { type: 'string', enum: CREATE_LIMITS, description: 'RP_CREATION_LIMITED: the creation limit that is full' },
-        count: { type: 'integer', description: 'RP_CREATION_LIMITED: creations that limit allows per window' },
-        windowSeconds: { type: 'integer', description: 'RP_CREATION_LIMITED: the limit\'s window' },
+        count: { type: 'integer', description: 'RP_CREATION_LIMITED: creations that limit allows per window; RP_FLASH_THROTTLED: flash calls per number per window' },
+        windowSeconds: { type: 'integer', description: 'RP_CREATION_LIMITED, RP_FLASH_THROTTLED: the window' },
         retryAfterSeconds: { type: 'integer', description: 'RP_CREATION_LIMITED: seconds until the window ends (also the Retry-After header)' },
         scope: { type: 'string', enum: ['admin'], description: 'RP_API_ADMIN_REQUIRED: the scope the route needs' },
         status: { type: 'string', description: 'DID pool conflict: the DID\'s status' },
         quarantineUntil: { type: 'string', format: 'date-time', description: 'DID pool conflict: when the DID\'s quarantine ends' },
         unwantedCalls: { type: 'integer', description: 'DID pool conflict: unwanted calls the DID drew in the restore window' },
         windowMinutes: { type: 'integer', description: 'DID pool conflict: that window' },
+        reportsLeft: { type: 'integer', description: 'RP_REPORT_MISMATCH: reports the session still takes' },
+        state: { type: 'string', description: 'RP_REPORT_NOT_ACCEPTED: the flash call\'s state, or the session\'s status when it has ended' },
       },
     },
   },
@@ -73,14 +78,58 @@ const callerTrustPolicySchema = {
   },
 } as const;
 
+const flashAttemptSchema = {
+  type: 'object',
+  description: 'One trunk\'s try of the flash call (its SIP history)',
+  required: ['trunk', 'cli', 'startedAt', 'statuses', 'cancelSent', 'outcome'],
+  properties: {
+    trunk: { type: 'string', description: 'The outbound trunk (outbound.trunks[].name)' },
+    cli: { type: 'string', description: 'The caller ID sent; its code digits are X while the session is pending' },
+    startedAt: { type: 'string', format: 'date-time' },
+    statuses: { type: 'array', items: { type: 'integer' }, description: 'Provisional and final SIP statuses received, in order' },
+    postDialDelayMs: { type: 'integer', description: 'INVITE to the first 180/183' },
+    ringMs: { type: 'integer', description: 'First 180/183 to our CANCEL (or the final response)' },
+    finalStatus: { type: 'integer', description: 'The INVITE\'s final status (487 proves the cancel)' },
+    reason: {
+      type: 'object', description: 'The Q.850 Reason header of the final response (RFC 3326)', required: ['cause'],
+      properties: { cause: { type: 'integer' }, text: { type: 'string' } },
+    },
+    cancelSent: { type: 'boolean' },
+    outcome: { type: 'string', enum: ['rang', 'answered', 'failed'] },
+    failureClass: { type: 'string', enum: FAILURE_CLASSES },
+  },
+} as const;
+
+const flashCallSchema = {
+  type: 'object',
+  description: 'method flash_call: what to recognise, where the call is, and its SIP history',
+  required: ['state', 'cliPatterns', 'waitSeconds', 'reportsLeft', 'attempts'],
+  properties: {
+    state: { type: 'string', enum: FLASH_STATES, description: 'queued, calling, ringing, rang (cancelled after the ring: report it), answered (picked up; a report still verifies), failed (see failureClass)' },
+    cliPatterns: {
+      type: 'array',
+      description: 'The caller IDs the call may come from: prefix, then codeLength code digits',
+      items: {
+        type: 'object', required: ['pattern', 'prefix', 'codeLength'],
+        properties: { pattern: { type: 'string', description: 'As configured, X = a code digit' }, prefix: { type: 'string' }, codeLength: { type: 'integer' } },
+      },
+    },
+    waitSeconds: { type: 'integer', description: 'From createdAt: the phone should ring within this; past it, tell the user it did not come' },
+    failureClass: { type: 'string', enum: FAILURE_CLASSES, description: 'state failed: why the call did not ring' },
+    reportsLeft: { type: 'integer', description: 'Reports the session still takes; a wrong last one fails it' },
+    attempts: { type: 'array', items: flashAttemptSchema },
+  },
+} as const;
+
 const verificationSchema = {
   type: 'object',
-  required: ['id', 'status', 'phoneNumber', 'callTo', 'createdAt', 'expiresAt'],
+  required: ['id', 'status', 'phoneNumber', 'createdAt', 'expiresAt'],
   properties: {
     id: { type: 'string' },
-    status: { type: 'string', enum: ['pending', 'verified', 'expired', 'cancelled', 'blocked'] },
+    status: { type: 'string', enum: VERIFICATION_STATUSES, description: 'failed: a flash-call session whose reports were all wrong' },
+    method: { type: 'string', enum: ['flash_call'], description: 'flash_call for a flash-call session; absent for inbound_call' },
     phoneNumber: { type: 'string', description: 'The number being verified, E.164' },
-    callTo: { type: 'string', description: 'The number the user must call, E.164' },
+    callTo: { type: 'string', description: 'inbound_call: the number the user must call, E.164 (absent for flash_call)' },
     createdAt: { type: 'string', format: 'date-time' },
     expiresAt: { type: 'string', format: 'date-time' },
     verifiedAt: { type: 'string', format: 'date-time' },
@@ -112,6 +161,7 @@ const verificationSchema = {
       },
     },
     phoneNumberInfo: phoneNumberInfoSchema,
+    flashCall: flashCallSchema,
   },
 } as const;
 
@@ -138,7 +188,7 @@ function createBodySchema(v: VerificationConfig) {
         type: 'string',
         enum: VERIFICATION_METHODS,
         default: 'inbound_call',
-        description: 'inbound_call: the user calls callTo. flash_call: ringproof rings the user (not served through the API yet: 422 RP_FLASH_CALL_UNAVAILABLE)',
+        description: 'inbound_call: the user calls callTo. flash_call: ringproof rings the user from a caller ID of flashCall.cliPatterns; report it with POST /v1/verifications/{id}/report (422 RP_FLASH_CALL_UNAVAILABLE when no outbound trunk is configured)',
       },
       ttlSeconds: {
         type: 'integer',
@@ -180,6 +230,18 @@ const idParams = {
   properties: { id: { type: 'string', pattern: ID_PATTERN } },
 } as const;
 
+export const REPORT_BODY_PROPERTIES = ['cli', 'code'] as const;
+
+const reportBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'Exactly one of cli and code',
+  properties: {
+    cli: { type: 'string', pattern: '^\\+[1-9][0-9]{5,14}$', description: 'The caller ID that rang, E.164' },
+    code: { type: 'string', pattern: '^[0-9]{1,8}$', description: 'Only the code digits of the caller ID that rang (the trailing digits of its pattern)' },
+  },
+} as const;
+
 const errorResponses = {
   400: errorSchema,
   401: errorSchema,
@@ -195,6 +257,7 @@ export interface VerificationRouteSchemas {
   create: Record<string, unknown>;
   get: Record<string, unknown>;
   cancel: Record<string, unknown>;
+  report: Record<string, unknown>;
 }
 
 export function verificationRouteSchemas(v: VerificationConfig): VerificationRouteSchemas {
@@ -219,6 +282,19 @@ export function verificationRouteSchemas(v: VerificationConfig): VerificationRou
       summary: 'Read a verification',
       params: idParams,
       response: { 200: verificationSchema, ...errorResponses },
+    },
+    report: {
+      operationId: 'reportFlashCall',
+      summary: 'flash_call: report the caller ID (or its code) that rang; verifies the session when it matches',
+      params: idParams,
+      body: reportBodySchema,
+      response: {
+        200: { ...verificationSchema, description: 'It matched: the session is verified' },
+        ...errorResponses,
+        409: { ...errorSchema, description: 'RP_REPORT_NOT_ACCEPTED: not a flash call, nothing has rung yet, or the session has ended' },
+        410: { ...errorSchema, description: 'RP_REPORT_EXPIRED: the session expired (or its call failed) before the report' },
+        422: { ...errorSchema, description: 'RP_REPORT_MISMATCH (reportsLeft tries left) or RP_REPORT_TRIES_EXHAUSTED (the session failed)' },
+      },
     },
     cancel: {
       operationId: 'cancelVerification',

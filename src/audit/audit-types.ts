@@ -8,7 +8,15 @@ export type AuditEntryType =
   | 'session.superseded'
   | 'session.cancelled'
   | 'session.verified'
-  | 'session.expired';
+  | 'session.expired'
+  /** A flash-call session failed: its reports were all wrong. */
+  | 'session.failed'
+  /** One trunk's try of a flash call: trunk, caller ID, SIP statuses, timings, outcome (issue #12). */
+  | 'flash.attempt'
+  /** A failed flash call turned its session into an inbound one (outbound.fallback): the DID given. */
+  | 'flash.fallback'
+  /** A report of the caller ID (or code) that rang, and whether it matched. */
+  | 'flash.report';
 
 export interface AuditEntry {
   type: AuditEntryType;

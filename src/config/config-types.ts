@@ -441,6 +441,15 @@ export interface OutboundConfig {
   maxQueueMs: number;
   /** Send a minimal SDP offer with the INVITE (some trunks refuse an INVITE without one). */
   sdp: boolean;
+  /** Reports (POST /v1/verifications/{id}/report) a flash-call session takes; a wrong last one fails it. */
+  reportAttempts: number;
+  /** Flash calls one number may get per window (count 0 = no throttle): a phone is not rung again and again. */
+  perNumber: LimitWindow;
+  /**
+   * What a failed flash call turns into: `inbound_call` (the session gets a DID, `callTo`, and the user
+   * may call it until expiresAt) or `none` (the session expires at once).
+   */
+  fallback: 'inbound_call' | 'none';
   /** Configured trunks, in failover order. Empty = flash calls are off. */
   trunks: OutboundTrunkConfig[];
 }

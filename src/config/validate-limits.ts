@@ -7,7 +7,7 @@ import type { CallLimitsConfig, ConversionConfig, CreateLimitsConfig, LimitWindo
 const MAX_WINDOW_SECONDS = 7 * 86_400;
 
 /** One limit: `{count, windowSeconds}` (perPrefix also `digits`); a key left out keeps `fallback`'s. */
-function readWindow<T extends LimitWindow>(c: ConfigChecker, value: unknown, path: ConfigPath, fallback: T): T {
+export function readWindow<T extends LimitWindow>(c: ConfigChecker, value: unknown, path: ConfigPath, fallback: T): T {
   const digits = (fallback as Partial<{ digits: number }>).digits;
   const o = c.mapping(value, path, digits === undefined ? ['count', 'windowSeconds'] : ['count', 'windowSeconds', 'digits']);
   return {

@@ -3,9 +3,10 @@ import type { ConfigChecker, ConfigPath } from './config-checker.js';
 import type { CliPoolEntry, OutboundConfig, OutboundCredentials, OutboundTrunkConfig, SipTarget } from './config-types.js';
 import { parseHostPort } from './parse-listen.js';
 import { readBoolean } from './read-boolean.js';
+import { readWindow } from './validate-limits.js';
 import { readTrunkName } from './validate-trunks.js';
 
-const OUTBOUND_KEYS = ['bindAddress', 'advertiseAddress', 'minRingMs', 'ringTimeoutMs', 'maxQueueMs', 'sdp', 'trunks'] as const;
+const OUTBOUND_KEYS = ['bindAddress', 'advertiseAddress', 'minRingMs', 'ringTimeoutMs', 'maxQueueMs', 'sdp', 'reportAttempts', 'perNumber', 'fallback', 'trunks'] as const;
 const TRUNK_KEYS = [
   'name', 'target', 'outboundProxy', 'domain', 'fromDomain', 'numberFormat', 'pai', 'credentials', 'cps', 'maxConcurrent', 'cliPool',
 ] as const;
@@ -109,6 +110,9 @@ export function readOutbound(c: ConfigChecker, value: unknown, d: OutboundConfig
     ringTimeoutMs: c.pick(o, path, 'ringTimeoutMs', d.ringTimeoutMs, (v, p) => c.int(v, p, 100, 120_000)),
     maxQueueMs: c.pick(o, path, 'maxQueueMs', d.maxQueueMs, (v, p) => c.int(v, p, 0, 60_000)),
     sdp: c.pick(o, path, 'sdp', d.sdp, (v, p) => readBoolean(c, v, p)),
+    reportAttempts: c.pick(o, path, 'reportAttempts', d.reportAttempts, (v, p) => c.int(v, p, 1, 10)),
+    perNumber: c.pick(o, path, 'perNumber', d.perNumber, (v, p) => readWindow(c, v, p, d.perNumber)),
+    fallback: c.pick(o, path, 'fallback', d.fallback, (v, p) => c.oneOf(v, p, ['inbound_call', 'none'] as const)),
     trunks,
   };
   if (out.minRingMs >= out.ringTimeoutMs) {

@@ -16,7 +16,11 @@ import { createLimitsCheck } from '../limits/create-limits-check.js';
 import { conversionCheck } from '../limits/conversion-check.js';
 import { startNumberIntelligence } from '../numbers/number-intelligence.js';
 import type { RedisConnection } from '../redis/redis-connection.js';
-import { EXPIRY_QUEUE } from '../verify/queue-names.js';
+import { EXPIRY_QUEUE, FLASH_QUEUE, type FlashJobData } from '../verify/queue-names.js';
+import { FlashReports } from '../verify/flash-report.js';
+import { createFlashMetrics } from '../flash/flash-metrics.js';
+import { flashThrottleCheck } from '../flash/flash-throttle.js';
+import { WebhookQueue } from '../webhooks/webhook-queue.js';
 import { RedisVerificationStore } from '../verify/redis-verification-store.js';
 import type { VerifyMetrics } from '../verify/verify-metrics.js';
 import { createAbuseEventSink } from './abuse-event-sink.js';
@@ -51,6 +55,16 @@ export async function startApiRole(
   const didPool = new DidPool(deps.connection, deps.prefix, config.didPool);
   const inService = await didPool.seed(config.dids);
   if (inService === 0) deps.logger.warn('DID pool: no DID is in service (all released?); creations answer 503 until one is added or restored');
+  // Flash calls (issue #12): sessions go to the 'flash' queue, whose worker (the worker role) owns the
+  // UAC; reports are taken here, and their verified webhook goes through the webhooks queue.
+  const flashOn = config.outbound.trunks.length > 0;
+  const flashQueue = flashOn ? new Queue<FlashJobData>(FLASH_QUEUE, { connection: deps.connection, prefix: deps.prefix }) : undefined;
+  flashQueue?.on('error', (err) => deps.logger.warn({ err }, 'flash queue error'));
+  const reportWebhooks = flashOn ? new WebhookQueue({ connection: deps.connection, prefix: deps.prefix, maxAttempts: config.webhooks.maxAttempts, logger: deps.logger }) : undefined;
+  const flashReports = reportWebhooks === undefined ? undefined : new FlashReports({
+    redis: deps.connection, prefix: deps.prefix, audit: deps.audit, emitter: reportWebhooks, defaultWebhookUrl: config.webhooks.defaultUrl, expiryQueue,
+    metrics: createFlashMetrics(deps.registry),
+  });
   const store = new RedisVerificationStore({
     redis: deps.connection,
     prefix: deps.prefix,
@@ -59,6 +73,7 @@ export async function startApiRole(
       pick: async () => (await didPool.pick()) ?? Promise.reject(unavailableError('no DID of the pool is in service: add or restore one (ringproof dids)', NO_DID_RETRY_AFTER_SECONDS)),
     },
     expiryQueue,
+    ...(flashQueue === undefined ? {} : { flashQueue }),
     metrics: deps.verifyMetrics,
     audit: deps.audit,
   });
@@ -85,8 +100,12 @@ export async function startApiRole(
   const reloadDenyPrefixes = (): void => { numbers.policy.reload(); };
   process.on('SIGHUP', reloadDenyPrefixes);
   await registerApi(app, {
-    store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([numbers.check, limits, lowConversion]),
+    store: guarded, config, logger: deps.logger, registry: deps.registry, creationChecks: new CreationChecks([
+      // Last: a flash call refused by another check uses up none of the number's flash calls.
+      numbers.check, limits, lowConversion, flashThrottleCheck({ redis: deps.connection, prefix: deps.prefix, window: config.outbound.perNumber, logger: deps.logger }),
+    ]),
     blocklist: new BlocklistStore(deps.connection, deps.prefix), didPool,
+    ...(flashReports === undefined ? {} : { flashReports }),
   });
   return {
     stop: async () => {
@@ -95,6 +114,8 @@ export async function startApiRole(
       await abuseEvents.close();
       numbers.close();
       await expiryQueue.close();
+      await flashQueue?.close();
+      await reportWebhooks?.close();
     },
     prepareReload: (next) => {
       const commits = [limits.prepareReload(next.limits.create)];

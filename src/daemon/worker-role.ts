@@ -20,6 +20,7 @@ import { replicaWaitFor } from '../redis/replica-wait.js';
 import { WebhookWorker } from '../webhooks/webhook-worker.js';
 import { webhookEgressPolicy } from '../webhooks/webhook-egress.js';
 import { VERSION } from '../version/version.js';
+import { startFlashRole, type FlashRole } from './flash-role.js';
 
 export interface WorkerRoleDeps {
   /** A worker-role connection (maxRetriesPerRequest: null). */
@@ -99,6 +100,8 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
     ...(identity !== undefined ? { identity: identity.verifier } : {}),
   }));
   const expiry = new ExpiryWorker(common);
+  // The outbound UAC lives here, with the flash queue's worker (none without outbound trunks).
+  const flash: FlashRole | undefined = config.outbound.trunks.length > 0 ? await startFlashRole(config, { ...common, registry: deps.registry }) : undefined;
   const webhooks = Array.from({ length: WORKERS_PER_QUEUE }, () => new WebhookWorker({
     connection,
     prefix,
@@ -116,8 +119,8 @@ export async function startWorkerRole(config: RingproofConfig, deps: WorkerRoleD
       // Stop taking jobs first; jobs in flight finish (BullMQ close waits for them). Each phase's
       // time is logged: a slow one is what a shutdown over its grace period needs explained.
       const began = Date.now();
-      await Promise.allSettled([...calls.map((c) => c.close()), expiry.close()]);
-      logger.debug({ ms: Date.now() - began }, 'workers: calls and expiry closed');
+      await Promise.allSettled([...calls.map((c) => c.close()), expiry.close(), flash?.stop()]);
+      logger.debug({ ms: Date.now() - began }, 'workers: calls, expiry and flash closed');
       direct?.close();
       await Promise.allSettled(webhooks.map((w) => w.close()));
       logger.debug({ ms: Date.now() - began }, 'workers: webhooks closed');

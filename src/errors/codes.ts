@@ -55,10 +55,20 @@ export const ErrorCodes = {
   API_UNREACHABLE: 'RP_API_UNREACHABLE',
   /** A flash call named an outbound trunk that is not configured: nothing was sent. */
   FLASH_TRUNK_UNKNOWN: 'RP_FLASH_TRUNK_UNKNOWN',
-  /** HTTP API (422): method flash_call cannot be served (no outbound trunk configured, or not through the API in this build). */
+  /** HTTP API (422): method flash_call cannot be served (no outbound trunk configured). */
   FLASH_CALL_UNAVAILABLE: 'RP_FLASH_CALL_UNAVAILABLE',
   /** HTTP API (422): a verification's callerTrustPolicy is looser than the `trust` policy and trust.perVerification is tighten. */
   CALLER_TRUST_POLICY_REFUSED: 'RP_CALLER_TRUST_POLICY_REFUSED',
+  /** HTTP API (429): this number got outbound.perNumber flash calls in the window; retry after Retry-After. */
+  FLASH_THROTTLED: 'RP_FLASH_THROTTLED',
+  /** HTTP API (409): the session takes no report now: not a flash call, no call has rung yet, or it has ended. */
+  REPORT_NOT_ACCEPTED: 'RP_REPORT_NOT_ACCEPTED',
+  /** HTTP API (410): the flash-call session expired before the report (or its call failed). */
+  REPORT_EXPIRED: 'RP_REPORT_EXPIRED',
+  /** HTTP API (422): the reported caller ID or code is not the one that rang; tries are left. */
+  REPORT_MISMATCH: 'RP_REPORT_MISMATCH',
+  /** HTTP API (422): the reported caller ID or code was wrong and that was the last try: the session failed. */
+  REPORT_TRIES_EXHAUSTED: 'RP_REPORT_TRIES_EXHAUSTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -10,3 +10,15 @@ export function expiryJobId(sessionId: string): string {
 export interface ExpiryJobData {
   id: string;
 }
+
+/** Flash calls to place (issue #12): one job per flash-call session, taken by the worker that owns the UAC. */
+export const FLASH_QUEUE = 'flash';
+
+/** Job id of a session's flash call: one per session, so a retried creation never rings twice. */
+export function flashJobId(sessionId: string): string {
+  return `fl_${sessionId}`;
+}
+
+export interface FlashJobData {
+  id: string;
+}

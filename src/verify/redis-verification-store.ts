@@ -5,7 +5,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError } from '../errors/ringproof-error.js';
 import { DEFAULT_EXPIRY_GRACE_MS, DEFAULT_LATE_EVIDENCE_MS, DEFAULT_RETENTION_SECONDS, IDEMPOTENCY_TTL_SECONDS } from './verify-defaults.js';
-import { expiryJobId, type ExpiryJobData } from './queue-names.js';
+import { expiryJobId, flashJobId, type ExpiryJobData, type FlashJobData } from './queue-names.js';
 import { cancelSessionScript } from './scripts/cancel-session.js';
 import { createSessionScript } from './scripts/create-session.js';
 import { pairsToRecord, runScript } from './scripts/lua-script.js';
@@ -30,6 +30,8 @@ export interface RedisVerificationStoreOptions {
   didSource?: DidSource;
   /** The BullMQ 'expiry' queue. */
   expiryQueue: Queue<ExpiryJobData>;
+  /** The BullMQ 'flash' queue: needed to create flash-call sessions. */
+  flashQueue?: Queue<FlashJobData>;
   clock?: () => number;
   idFactory?: () => string;
   metrics?: VerifyMetrics;
@@ -51,6 +53,7 @@ export class RedisVerificationStore implements VerificationStore {
   private dids: readonly string[];
   private readonly didSource: DidSource | undefined;
   private readonly expiryQueue: Queue<ExpiryJobData>;
+  private readonly flashQueue: Queue<FlashJobData> | undefined;
   private readonly clock: () => number;
   private readonly idFactory: () => string;
   private readonly metrics: VerifyMetrics | undefined;
@@ -64,6 +67,7 @@ export class RedisVerificationStore implements VerificationStore {
     this.redis = opts.redis;
     this.keys = verifyKeys(opts.prefix);
     this.expiryQueue = opts.expiryQueue;
+    this.flashQueue = opts.flashQueue;
     this.clock = opts.clock ?? Date.now;
     this.idFactory = opts.idFactory ?? newVerificationId;
     this.metrics = opts.metrics;
@@ -86,9 +90,13 @@ export class RedisVerificationStore implements VerificationStore {
     if (!(input.ttlSeconds > 0)) {
       throw new RingproofError(ErrorCodes.API_VALIDATION, `ttlSeconds must be positive, got ${input.ttlSeconds}`);
     }
+    if (input.flash !== undefined && this.flashQueue === undefined) {
+      throw new RingproofError(ErrorCodes.INTERNAL, 'flash-call sessions need the flash queue');
+    }
     const now = this.clock();
     const id = this.idFactory();
-    const callTo = this.didSource ? await this.didSource.pick() : this.dids[randomInt(this.dids.length)] as string;
+    // A flash-call session needs no DID: nobody calls in (until a fallback).
+    const callTo = input.flash !== undefined ? '' : this.didSource ? await this.didSource.pick() : this.dids[randomInt(this.dids.length)] as string;
     const session: SessionHash = {
       id,
       status: 'pending',
@@ -101,6 +109,7 @@ export class RedisVerificationStore implements VerificationStore {
       metadata: input.metadata,
       phoneNumberInfo: input.phoneNumberInfo,
       trustPolicy: input.trustPolicy,
+      flash: input.flash,
     };
     const useIdem = input.idempotencyKey !== undefined && input.idempotencyKey !== '';
     const recordTtl = Math.ceil(input.ttlSeconds + this.expiryGraceMs / 1000) + this.retentionSeconds;
@@ -116,7 +125,8 @@ export class RedisVerificationStore implements VerificationStore {
       ],
       [
         id, this.keys.session, useIdem ? '1' : '0', IDEMPOTENCY_TTL_SECONDS, recordTtl,
-        this.retentionSeconds, now, input.phoneNumber, session.expiresAt + this.expiryGraceMs + DEFAULT_LATE_EVIDENCE_MS, this.keys.pendingChannel,
+        this.retentionSeconds, now, input.phoneNumber,
+        input.flash !== undefined ? 0 : session.expiresAt + this.expiryGraceMs + DEFAULT_LATE_EVIDENCE_MS, this.keys.pendingChannel,
         ...sessionFields(session),
       ],
     )) as [string, string, unknown];
@@ -129,6 +139,7 @@ export class RedisVerificationStore implements VerificationStore {
 
     const superseded = String(reply[2] ?? '');
     await this.scheduleExpiry(id, session.expiresAt, now);
+    if (input.flash !== undefined) await this.scheduleFlash(id);
     this.metrics?.verificationsCreated.inc();
     if (superseded) {
       // Its expiry job would be a no-op; removing it just keeps the delayed set small.
@@ -139,7 +150,7 @@ export class RedisVerificationStore implements VerificationStore {
       type: 'session.created',
       at: now,
       data: {
-        id, owner: input.owner, phoneNumber: input.phoneNumber, callTo,
+        id, owner: input.owner, phoneNumber: input.phoneNumber, ...(input.flash !== undefined ? { method: 'flash_call' } : { callTo }),
         createdAt: now, expiresAt: session.expiresAt, idempotencyKey: useIdem ? input.idempotencyKey : undefined,
         phoneNumberInfo: input.phoneNumberInfo, callerTrustPolicy: input.trustPolicy,
       },
@@ -163,6 +174,7 @@ export class RedisVerificationStore implements VerificationStore {
    */
   private async replayOf(existing: Verification, now: number): Promise<Verification> {
     if (existing.status === 'pending') await this.scheduleExpiry(existing.id, Date.parse(existing.expiresAt), now);
+    if (existing.status === 'pending' && existing.flashCall?.state === 'queued' && this.flashQueue !== undefined) await this.scheduleFlash(existing.id);
     return existing;
   }
 
@@ -184,6 +196,20 @@ export class RedisVerificationStore implements VerificationStore {
       await this.audit?.append({ type: 'session.cancelled', at: now, data: { id, reason: 'requested' } });
     }
     return toVerification(pairsToRecord(reply[1]));
+  }
+
+  /**
+   * The flash worker places the call. Added again by a replay while still queued: a no-op while the
+   * job exists, and the worker rings only a session still `queued` (never twice).
+   */
+  private async scheduleFlash(id: string): Promise<void> {
+    await this.flashQueue?.add('flash', { id }, {
+      jobId: flashJobId(id),
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+      // A failed job is not retried: a second try could ring the phone twice.
+      attempts: 1,
+    });
   }
 
   private async scheduleExpiry(id: string, expiresAt: number, now: number): Promise<void> {

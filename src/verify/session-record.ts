@@ -3,7 +3,8 @@ import { parseCallerTrust, isCallerTrustOutcome } from '../trust/call-trust.js';
 import type { PhoneNumberInfo } from '../numbers/number-types.js';
 import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
 import { policyCode, policyOfCode } from '../trust/session-trust-policy.js';
-import type { CancelReason, Verification, VerificationStatus } from './verification-types.js';
+import { flashCallView } from './flash-session.js';
+import type { CancelReason, FlashSessionInput, Verification, VerificationStatus } from './verification-types.js';
 
 /**
  * How a session is stored: one Redis hash, times as epoch milliseconds (so Lua can compare them),
@@ -13,6 +14,7 @@ export interface SessionHash {
   id: string;
   status: VerificationStatus;
   phoneNumber: string;
+  /** '' for a flash-call session (no DID). */
   callTo: string;
   owner: string;
   createdAt: number;
@@ -22,6 +24,7 @@ export interface SessionHash {
   phoneNumberInfo?: PhoneNumberInfo;
   /** The session's own caller-trust policy, stored as its number (trustPolicy) for the decision script. */
   trustPolicy?: CallerTrustPolicy;
+  flash?: FlashSessionInput;
 }
 
 /** Field/value list for HSET. */
@@ -35,10 +38,17 @@ export function sessionFields(s: SessionHash): string[] {
   if (s.metadata !== undefined) f.push('metadata', JSON.stringify(s.metadata));
   if (s.phoneNumberInfo !== undefined) f.push('phoneNumberInfo', JSON.stringify(s.phoneNumberInfo));
   if (s.trustPolicy !== undefined) f.push('trustPolicy', String(policyCode(s.trustPolicy)));
+  if (s.flash !== undefined) {
+    f.push(
+      'method', 'flash_call', 'flashState', 'queued', 'flashPatterns', JSON.stringify(s.flash.cliPatterns),
+      'flashWaitSeconds', String(s.flash.waitSeconds), 'flashReportsMax', String(s.flash.reportsMax), 'flashReportTries', '0',
+    );
+  }
   return f;
 }
 
-const STATUSES: ReadonlySet<string> = new Set(['pending', 'verified', 'expired', 'cancelled', 'blocked']);
+export const VERIFICATION_STATUSES = ['pending', 'verified', 'expired', 'cancelled', 'blocked', 'failed'] as const;
+const STATUSES: ReadonlySet<string> = new Set(VERIFICATION_STATUSES);
 
 function iso(ms: string | undefined): string | undefined {
   if (ms === undefined || ms === '') return undefined;
@@ -53,7 +63,9 @@ export function toVerification(h: Record<string, string>): Verification | null {
     id: h.id,
     status: h.status as VerificationStatus,
     phoneNumber: h.phoneNumber ?? '',
-    callTo: h.callTo ?? '',
+    ...(h.method === 'flash_call' ? { method: 'flash_call' as const } : {}),
+    // A flash-call session has a DID only once it fell back to the inbound flow.
+    ...(h.method !== 'flash_call' || h.callTo ? { callTo: h.callTo ?? '' } : {}),
     createdAt: iso(h.createdAt) ?? '',
     expiresAt: iso(h.expiresAt) ?? '',
   };
@@ -73,5 +85,9 @@ export function toVerification(h: Record<string, string>): Verification | null {
   if (h.phoneNumberInfo) v.phoneNumberInfo = JSON.parse(h.phoneNumberInfo) as PhoneNumberInfo;
   const policy = policyOfCode(h.trustPolicy);
   if (policy !== undefined) v.callerTrustPolicy = { ...policy };
+  // The caller IDs that rang are shown whole only once the session is over: a pending session's
+  // view must not hand out its own answer.
+  const flash = flashCallView(h, h.status !== 'pending');
+  if (flash !== undefined) v.flashCall = flash;
   return v;
 }

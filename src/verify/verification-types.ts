@@ -1,4 +1,5 @@
 import type { PhoneNumberInfo } from '../numbers/number-types.js';
+import type { CliPattern, FlashAttemptView, FlashCallView } from './flash-session.js';
 
 /** Verification sessions: the shapes shared by the store, the worker, the API and webhooks. */
 
@@ -6,15 +7,18 @@ import type { CallerTrustSummary } from '../trust/call-trust.js';
 import type { CallRefusal } from '../trust/call-trust.js';
 import type { CallerTrustPolicy } from '../trust/caller-trust-types.js';
 
-export type VerificationStatus = 'pending' | 'verified' | 'expired' | 'cancelled' | 'blocked';
+/** `failed`: a flash-call session whose reports were all wrong (outbound.reportAttempts). */
+export type VerificationStatus = 'pending' | 'verified' | 'expired' | 'cancelled' | 'blocked' | 'failed';
 
 export interface Verification {
   id: string;
   status: VerificationStatus;
   /** E.164 number being verified. */
   phoneNumber: string;
-  /** E.164 DID the user must call. */
-  callTo: string;
+  /** `flash_call` for a flash-call session (ringproof rings the user); absent for inbound_call. */
+  method?: 'flash_call';
+  /** E.164 DID the user must call; absent for a flash-call session. */
+  callTo?: string;
   /** ISO 8601 times. */
   createdAt: string;
   expiresAt: string;
@@ -42,6 +46,8 @@ export interface Verification {
   lastRejection?: { reason: CallRefusal; at: string };
   /** What the number policy found at creation (country, type, how): the app may decide its fallback by it. */
   phoneNumberInfo?: PhoneNumberInfo;
+  /** A flash-call session's attempt: what to recognise, its state and SIP history. */
+  flashCall?: FlashCallView;
 }
 
 export type CancelReason = 'superseded' | 'requested';
@@ -57,6 +63,16 @@ export interface CreateVerificationInput {
   phoneNumberInfo?: PhoneNumberInfo;
   /** The session's own caller-trust policy, resolved against the `trust` configuration. */
   trustPolicy?: CallerTrustPolicy;
+  /** A flash-call session: no DID is drawn; the call is placed by the flash worker. */
+  flash?: FlashSessionInput;
+}
+
+/** What a flash-call session is created with (from outbound.*, fixed for the session's life). */
+export interface FlashSessionInput {
+  cliPatterns: CliPattern[];
+  waitSeconds: number;
+  /** Reports allowed before a wrong one fails the session. */
+  reportsMax: number;
 }
 
 /** What a call did to the sessions; 'rejected': it matched a pending session but the caller-trust policy refused it (detail says why). */
@@ -74,7 +90,11 @@ export interface VerificationStore {
   cancel(id: string): Promise<Verification | null>;
 }
 
-export type WebhookEventType = 'verification.verified' | 'verification.expired';
+export const FLASH_WEBHOOK_TYPES = [
+  'verification.call_placed', 'verification.ringing', 'verification.call_failed', 'verification.answered',
+] as const;
+
+export type WebhookEventType = 'verification.verified' | 'verification.expired' | (typeof FLASH_WEBHOOK_TYPES)[number];
 
 /** The JSON body of a webhook. `id` is stable across retries so receivers can dedupe. */
 export interface WebhookEvent {
@@ -86,6 +106,8 @@ export interface WebhookEvent {
     verification: Verification;
     /** On expiry: tells the app to fall back to another channel. */
     fallback?: { suggested: 'sms'; reason: string };
+    /** Flash-call events: the trunk try the event is about (its caller ID masked until the session ends). */
+    attempt?: FlashAttemptView | { trunk: string; postDialDelayMs?: number };
   };
 }
 

@@ -199,6 +199,8 @@ function validBody(op: Operation): fc.Arbitrary<Record<string, unknown>> {
         kind: fc.constant(target.kind), value: fc.constant(target.value), reason: fc.constantFrom('fraud', 'complaint', 'auto:test'),
         note: fc.string({ maxLength: 40 }), ttlSeconds: fc.integer({ min: 1, max: 86_400 }),
       }, { requiredKeys: ['kind', 'value', 'reason'] }));
+    case 'reportFlashCall':
+      return fc.oneof(fc.record({ cli: fc.constantFrom('+442079460042', '+15551234567') }), fc.record({ code: fc.constantFrom('0042', '12345678') }));
     case 'addDid':
       return fc.record({ did: validDid });
     case 'releaseDid':
@@ -464,7 +466,7 @@ describe('HTTP API fuzz (every OpenAPI operation, real daemon, real Redis)', () 
       'DELETE /v1/blocklist/{kind}/{value}', 'DELETE /v1/verifications/{id}',
       'GET /v1/blocklist', 'GET /v1/dids', 'GET /v1/dids/{did}', 'GET /v1/verifications/{id}',
       'POST /v1/blocklist', 'POST /v1/dids', 'POST /v1/dids/{did}/release', 'POST /v1/dids/{did}/restore', 'POST /v1/dids/{did}/unflag',
-      'POST /v1/verifications',
+      'POST /v1/verifications', 'POST /v1/verifications/{id}/report',
     ]);
     await fc.assert(fc.asyncProperty(request, check), {
       numRuns: RUNS,

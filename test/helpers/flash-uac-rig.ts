@@ -17,7 +17,7 @@ export function flashTrunk(name: string, port: number, transport: SipTransport, 
 }
 
 export function flashOutbound(trunks: OutboundTrunkConfig[], extra: Partial<OutboundConfig> = {}): OutboundConfig {
-  return { bindAddress: '127.0.0.1', advertiseAddress: undefined, minRingMs: 200, ringTimeoutMs: 3000, maxQueueMs: 2000, sdp: true, trunks, ...extra };
+  return { bindAddress: '127.0.0.1', advertiseAddress: undefined, minRingMs: 200, ringTimeoutMs: 3000, maxQueueMs: 2000, sdp: true, reportAttempts: 3, perNumber: { count: 0, windowSeconds: 60 }, fallback: 'none', trunks, ...extra };
 }
 
 export function sippDump(r: SippUasResult): string {

@@ -87,9 +87,11 @@ export async function startSippUas(opts: {
   /** Scenario keywords (-key name value), e.g. { ring: '180 Ringing' }. */
   keys?: Record<string, string>;
   extraArgs?: string[];
+  /** The UDP/TCP port to listen on (default: a free one), e.g. the port a daemon's trunk names. */
+  port?: number;
 }): Promise<SippUas> {
   const dir = mkdtempSync(join(tmpdir(), 'rp-sipp-uas-'));
-  const port = await freePort();
+  const port = opts.port ?? await freePort();
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const args = [
     '-sf', scenarioPath(opts.scenario),

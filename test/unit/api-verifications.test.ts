@@ -281,7 +281,7 @@ describe('method (flash calls, #12)', () => {
     expect(keyed.logLines().some((l) => l.msg === 'verification created' && String(l.phoneNumber).endsWith('43'))).toBe(false);
   });
 
-  it('flash_call with outbound trunks configured: still 422 (not placed through the API yet), nothing stored', async () => {
+  it('flash_call with outbound trunks but no flash queue wired to this API: 422, nothing stored', async () => {
     const withTrunks = await startApiHarness(testRedis, {
       configure: (c) => {
         c.outbound.trunks = [{
@@ -295,7 +295,7 @@ describe('method (flash calls, #12)', () => {
       const res = await call(withTrunks, 'POST', '/v1/verifications', { body: { phoneNumber: '+12025550145', method: 'flash_call' }, token: null });
       expect(res.status).toBe(422);
       expect(res.body.error).toMatchObject({ code: 'RP_FLASH_CALL_UNAVAILABLE', field: 'method' });
-      expect(res.body.error.message).toContain('not placed through the API');
+      expect(res.body.error.message).toContain('no flash queue');
       // Only the expiry queue's own bookkeeping: no session, no limit counter.
       const keys = await withTrunks.redis.keys(`${withTrunks.prefix}*`);
       expect(keys.filter((k) => !k.startsWith(`${withTrunks.prefix}:expiry:`))).toEqual([]);

@@ -311,6 +311,15 @@ describe('outbound trunks (flash calls, #12)', () => {
     expectInvalid({ env: {}, file: writeYaml('outbound:\n  minRingMs: 5000\n  ringTimeoutMs: 4000\n') }, 'outbound.minRingMs', 'less than outbound.ringTimeoutMs');
     expectInvalid({ env: {}, file: writeYaml('outbound:\n  bindAddress: eth0\n') }, 'outbound.bindAddress', 'IP address');
   });
+
+  it('reads the flash-call API settings over their defaults, and names a bad one', () => {
+    const c = loadConfig({ env: {}, file: writeYaml('outbound:\n  reportAttempts: 5\n  perNumber: { count: 1 }\n  fallback: none\n') });
+    expect(c.outbound).toMatchObject({ reportAttempts: 5, perNumber: { count: 1, windowSeconds: 3600 }, fallback: 'none' });
+    expect(loadConfig({ env: {} }).outbound).toMatchObject({ reportAttempts: 3, perNumber: { count: 3, windowSeconds: 3600 }, fallback: 'inbound_call' });
+    expectInvalid({ env: {}, file: writeYaml('outbound:\n  reportAttempts: 0\n') }, 'outbound.reportAttempts', 'must be an integer from 1');
+    expectInvalid({ env: {}, file: writeYaml('outbound:\n  perNumber: { count: -1 }\n') }, 'outbound.perNumber.count', 'must be an integer');
+    expectInvalid({ env: {}, file: writeYaml('outbound:\n  fallback: sms\n') }, 'outbound.fallback', 'must be "inbound_call" or "none"');
+  });
 });
 
 describe('limits.calls (call limits)', () => {

@@ -70,7 +70,7 @@ describe('two CallWorkers on a burst', () => {
 
     const base = (v: Verification): CallEvent => ({
       v: 1, trunk: 't', source: { address: '127.0.0.1', port: 5060 }, transport: 'udp', callId: randomUUID(),
-      cli: v.phoneNumber, cliOrigin: 'pai', cliRaw: v.phoneNumber, did: v.callTo, didRaw: v.callTo,
+      cli: v.phoneNumber, cliOrigin: 'pai', cliRaw: v.phoneNumber, did: v.callTo as string, didRaw: v.callTo as string,
       verstat: null, identity: null, userAgent: null, rejectCode: 486, receivedAt: Date.now(),
     });
     const jobs: { name: string; data: CallEvent; opts: { jobId: string } }[] = [];

@@ -74,7 +74,7 @@ describe('RedisVerificationStore', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 60; i++) {
       const { verification } = await store.create({ phoneNumber: `+4477009${String(i).padStart(5, '0')}`, ttlSeconds: 60, owner: 'a' });
-      seen.add(verification.callTo);
+      seen.add(verification.callTo as string);
     }
     // 60 draws from 4 DIDs: missing one has probability 4 * (3/4)^60 ≈ 1e-7.
     expect([...seen].sort()).toEqual([...DIDS].sort());

@@ -10,10 +10,11 @@ export function describeVerification(v: Verification): string[] {
     `id:          ${v.id}`,
     `status:      ${v.status}`,
     `phoneNumber: ${v.phoneNumber}`,
-    `callTo:      ${v.callTo}`,
+    v.method === 'flash_call' ? 'method:      flash_call' : `callTo:      ${v.callTo ?? ''}`,
     `createdAt:   ${v.createdAt}`,
     `expiresAt:   ${v.expiresAt}`,
   ];
+  if (v.flashCall) lines.push(`flashCall:   ${v.flashCall.state}${v.flashCall.failureClass ? ` (${v.flashCall.failureClass})` : ''}`);
   if (v.verifiedAt) lines.push(`verifiedAt:  ${v.verifiedAt}`);
   if (v.callbackUrl) lines.push(`callbackUrl: ${v.callbackUrl}`);
   if (v.metadata) lines.push(`metadata:    ${JSON.stringify(v.metadata)}`);
@@ -23,10 +24,13 @@ export function describeVerification(v: Verification): string[] {
 /** The one-line outcome of a finished session. */
 export function outcomeLine(v: Verification): string {
   switch (v.status) {
-    case 'verified': return `Verified: ${v.phoneNumber} called ${v.callTo}${v.verifiedAt ? ` at ${v.verifiedAt}` : ''}`;
+    case 'verified': return v.method === 'flash_call'
+      ? `Verified: ${v.phoneNumber} reported the flash call${v.verifiedAt ? ` at ${v.verifiedAt}` : ''}`
+      : `Verified: ${v.phoneNumber} called ${v.callTo ?? ''}${v.verifiedAt ? ` at ${v.verifiedAt}` : ''}`;
     case 'expired': return `Expired: no call from ${v.phoneNumber} arrived before ${v.expiresAt}; fall back to another channel (e.g. SMS)`;
     case 'cancelled': return `Cancelled: verification ${v.id} was cancelled`;
     case 'blocked': return `Blocked: verification ${v.id} was blocked`;
+    case 'failed': return `Failed: verification ${v.id} had too many wrong flash-call reports`;
     case 'pending': return `Pending: still waiting for a call from ${v.phoneNumber} to ${v.callTo}`;
   }
 }

@@ -14,7 +14,8 @@ import type { LuaScript } from './lua-script.js';
  * KEYS: 1 session hash, 2 phone key, 3 match key (DID, number), 4 idempotency key, 5 pending numbers
  * ARGV: 1 id, 2 session key prefix, 3 use idempotency (0/1), 4 idempotency TTL s,
  *       5 record TTL s (window + retention), 6 retention s after a terminal state, 7 now ms,
- *       8 phone number, 9 pending-set score ms, 10 pending channel, 11.. field/value pairs of the new session
+ *       8 phone number, 9 pending-set score ms ('0' for a flash-call session: no call can match it, so
+ *       neither the match key nor the pending set is written), 10 pending channel, 11.. field/value pairs
  * Returns {'replay', id, HGETALL} or {'created', id, supersededId or ''}.
  */
 export const createSessionScript: LuaScript = {
@@ -45,11 +46,13 @@ for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[5])
-redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[5])
 if useIdem then redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[4]) end
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[7])
-redis.call('ZADD', KEYS[5], 'GT', ARGV[9], ARGV[8])
-redis.call('PUBLISH', ARGV[10], ARGV[8] .. ' ' .. ARGV[9])
+if ARGV[9] ~= '0' then
+  redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[5])
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[7])
+  redis.call('ZADD', KEYS[5], 'GT', ARGV[9], ARGV[8])
+  redis.call('PUBLISH', ARGV[10], ARGV[8] .. ' ' .. ARGV[9])
+end
 return {'created', ARGV[1], superseded}
 `,
 };
