@@ -41,8 +41,13 @@ try {
         });
         return;
       case 'reload':
-        // The main thread validated the configuration; call limits are all the worker role reloads.
-        role.prepareReload(m.config)();
+        // The main thread validated the configuration and put it in force; call limits are all the
+        // worker role reloads. Should they refuse, the old ones stay (and the thread lives on).
+        try {
+          role.prepareReload(m.config)();
+        } catch (err) {
+          logger.error({ err }, 'workers thread: reloaded call limits refused; the previous ones stay in force');
+        }
         return;
       case 'stop':
         void (async () => {

@@ -2,7 +2,7 @@
  * Role all with pipeline.workerThread (issue #8): the built daemon on its embedded redis-server runs
  * its workers in a worker thread, the SIP edge and the API in the main thread. Real SIPp calls, a real
  * webhook receiver: every session verifies once with one webhook, the thread's counters reach
- * /metrics, and SIGTERM stops the thread, the daemon and its redis-server cleanly.
+ * /metrics, SIGHUP reaches the thread, and SIGTERM stops the thread, the daemon and its redis-server cleanly.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDaemonProcess } from '../helpers/daemon-process.js';
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 describe('role all with the workers in a worker thread (pipeline.workerThread)', () => {
-  it('verifies every session once with one webhook, merges the thread\'s metrics into /metrics, and stops cleanly', async () => {
+  it('verifies every session once with one webhook, merges the thread\'s metrics into /metrics, reloads, and stops cleanly', async () => {
     const receiver = await startWebhookReceiver();
     cleanups.push(() => receiver.close());
     const state = tempDir('worker-thread');
@@ -59,6 +59,11 @@ describe('role all with the workers in a worker thread (pipeline.workerThread)',
     expect(await metricSum([d], 'ringproof_webhook_deliveries_total')).toBeGreaterThanOrEqual(sessions.length);
     expect(await metricSum([d], 'ringproof_verifications_created_total')).toBe(sessions.length);
     expect(await metricSum([d], 'ringproof_sip_requests_total', { method: 'INVITE' })).toBe(sessions.length);
+
+    // SIGHUP reaches the thread too (its call limits), and the thread lives on.
+    d.child.kill('SIGHUP');
+    await d.logs.waitFor((r) => r.msg === 'SIGHUP: configuration reloaded', 10_000);
+    expect(await metricSum([d], 'ringproof_call_outcomes_total', { outcome: 'verified' })).toBe(sessions.length);
 
     expect(await d.stop('SIGTERM')).toBe(0);
     const bySession = webhooksBySession(secret, receiver.received, 'verification.verified');
