@@ -37,7 +37,9 @@ function kamailioAt(refs, rate) {
 export function issueVerdicts(m) {
   const out = [];
   const v = (issue, name, status, detail) => out.push({ name: `#${issue} ${name}`, status, detail });
-  const all = (rate) => m.product?.steps.find((s) => s.target === 'ringproof-all' && s.rate === rate);
+  // Role all as users run it by default; the worker-thread layout when only that one ran.
+  const all = (rate) => m.product?.steps.find((s) => s.target === 'ringproof-all' && s.rate === rate)
+    ?? m.product?.steps.find((s) => s.target === 'ringproof-thread' && s.rate === rate);
   const productHint = (rates) => `not measured by this run: ${cmd(`--mode product --rates ${rates} --duration ${SUSTAIN_S}`)}`;
 
   // 1. 8,000 calls/s sustained for 60 s.

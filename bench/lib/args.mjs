@@ -9,7 +9,7 @@ export const PRODUCT_RATES = [2000, 4000, 8000, 16000];
 export const PRODUCT_QUICK_RATES = [2000, 8000];
 export const ENGINES = ['native', 'drachtio'];
 export const MODES = ['sip', 'e2e', 'product', 'flood-memory', 'soak'];
-export const LAYOUTS = ['all', 'split'];
+export const LAYOUTS = ['all', 'thread', 'split'];
 
 export const USAGE = `usage: npm run bench -- [options]
   --mode <mode>        sip: SIP edge alone (reject latency, CPU/call); e2e: sessions created through the
@@ -45,9 +45,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --concurrency <n>    parallel POST /v1/verifications while creating sessions (default 32)
   --dids <n>           size of the DID pool given to the daemon (default 3)
   product, flood-memory and soak modes:
-  --layout <list>      all = one process in role all with its embedded redis-server; split = edge + worker(s)
-                       + api processes on a redis-server the bench starts (default all; flood-memory and
-                       soak use the first)
+  --layout <list>      all = one process in role all with its embedded redis-server; thread = the same with
+                       pipeline.workerThread (workers in a worker thread); split = edge + worker(s) + api
+                       processes on a redis-server the bench starts (default all; flood-memory and soak
+                       use the first)
   --workers <n>        worker processes in the split layout     (default 1)
   --redis-fsync <p>    appendfsync of the split layout's redis-server: always|everysec (default always)
   --legit <n>          legitimate verifications per second through the flood, 0 = none (default 20;

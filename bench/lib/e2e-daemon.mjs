@@ -37,8 +37,8 @@ export function benchDaemonEnv({ webhookUrl, secret, dids }) {
  * `webhookUrl`, signed with `secret`. Resolves once /readyz answers 200, with the pids of the daemon
  * and of its redis-server (for their CPU) and the address of that redis-server's socket.
  */
-export async function startE2eDaemon({ root, webhookUrl, secret, dids, cpuProfDir }) {
-  const env = { RINGPROOF_ROLE: 'all', ...benchDaemonEnv({ webhookUrl, secret, dids }) };
+export async function startE2eDaemon({ root, webhookUrl, secret, dids, cpuProfDir, env: extraEnv = {} }) {
+  const env = { RINGPROOF_ROLE: 'all', ...benchDaemonEnv({ webhookUrl, secret, dids }), ...extraEnv };
   // The embedded redis-server starts first (AOF replay included), so allow more than the SIP-only bench.
   const d = await startDaemonProcess({ root, env, sip: true, what: 'ringproof (role all)', timeoutMs: 40_000, cpuProfDir, stopGraceMs: 30_000 });
   const redisPid = childrenNamed(d.pid, 'redis-server')[0];

@@ -1,21 +1,24 @@
 // ringproof as users run it, for the product, flood-memory and soak modes. Layout "all": one
 // `ringproof serve` in role all with its embedded redis-server (no REDIS_URL), the README's default.
+// Layout "thread": the same with pipeline.workerThread (its workers in a worker thread of that process).
 // Layout "split": a redis-server the bench starts, then an edge, `workers` worker processes and an API
 // process on it, each its own `ringproof serve`. Either way every process's CPU counts.
 import { benchDaemonEnv, daemonProcs, startE2eDaemon } from './e2e-daemon.mjs';
 import { startDaemonProcess } from './daemon-process.mjs';
 import { startRedisServer } from './redis-server.mjs';
-
-export const LAYOUTS = ['all', 'split'];
+import { LAYOUTS } from './args.mjs';
 
 /** Starts one layout; the target it returns is what product-step.mjs and the other modes drive. */
 export async function startProductTarget({ root, layout, webhookUrl, secret, dids, workers = 1, redisFsync = 'always', cpuProfDir }) {
-  if (layout === 'all') {
-    const d = await startE2eDaemon({ root, webhookUrl, secret, dids, cpuProfDir });
+  if (layout === 'all' || layout === 'thread') {
+    const thread = layout === 'thread';
+    const d = await startE2eDaemon({ root, webhookUrl, secret, dids, cpuProfDir, env: thread ? { RINGPROOF_PIPELINE_WORKER_THREAD: 'true' } : {} });
     return {
-      name: 'ringproof-all',
+      name: thread ? 'ringproof-thread' : 'ringproof-all',
       layout,
-      label: 'ringproof role all (one process, embedded redis-server)',
+      label: thread
+        ? 'ringproof role all, workers in a worker thread (pipeline.workerThread; one process, embedded redis-server)'
+        : 'ringproof role all (one process, embedded redis-server)',
       procs: d.procs,
       pid: d.pid,
       sipHost: '127.0.0.1',

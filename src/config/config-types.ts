@@ -104,6 +104,11 @@ export interface PipelineConfig {
   prefilterWatermarkMs: number;
   /** Unsolicited calls are shed while the oldest waiting unsolicited batch is older than this (s). */
   shedAfterSeconds: number;
+  /**
+   * Role all: the workers (calls, expiry, webhooks) run in a worker thread of their own, so the SIP
+   * edge keeps the main thread (and its core) to itself. No effect in the other roles.
+   */
+  workerThread: boolean;
 }
 
 /** Retention of the audit trails (see src/audit/audit-types.ts AuditSettings). */

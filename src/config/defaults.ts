@@ -59,7 +59,7 @@ export function defaultConfig(): RingproofConfig {
     redis: { url: undefined, keyPrefix: '{ringproof}', embeddedBinary: 'redis-server', appendfsync: 'everysec', maxmemoryMb: 512, memoryHighWaterPercent: 90, waitReplicas: 'auto', waitTimeoutMs: 1000 },
     spool: { maxEvents: 1_000_000, batchSize: 200, batchDelayMs: 50 },
     events: { sink: 'queue' },
-    pipeline: { dedupeWindowSeconds: DEFAULT_DEDUPE_WINDOW_SECONDS, prefilterReloadSeconds: 30, prefilterWatermarkMs: 50, shedAfterSeconds: 10 },
+    pipeline: { dedupeWindowSeconds: DEFAULT_DEDUPE_WINDOW_SECONDS, prefilterReloadSeconds: 30, prefilterWatermarkMs: 50, shedAfterSeconds: 10, workerThread: false },
     audit: { ...DEFAULT_AUDIT_SETTINGS },
     dids: [...DEMO_DIDS],
     api: { keys: [] },

@@ -39,6 +39,7 @@ export const ENV_VARS: ReadonlyArray<{ name: string; path: readonly string[]; ki
   { name: 'RINGPROOF_CREATE_LIMITS_ENABLED', path: ['limits', 'create', 'enabled'], kind: 'text' },
   { name: 'RINGPROOF_ABUSE_WEBHOOK_URL', path: ['abuse', 'webhookUrl'], kind: 'text' },
   { name: 'RINGPROOF_CALL_LIMITS_ENABLED', path: ['limits', 'calls', 'enabled'], kind: 'text' },
+  { name: 'RINGPROOF_PIPELINE_WORKER_THREAD', path: ['pipeline', 'workerThread'], kind: 'text' },
 ];
 
 /** Empty means unset, so `FOO=` in a compose file does not override the file with an empty value. */

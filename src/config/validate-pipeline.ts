@@ -1,15 +1,17 @@
 import type { ConfigChecker } from './config-checker.js';
+import { readBoolean } from './read-boolean.js';
 import type { AuditConfig, PipelineConfig } from './config-types.js';
 
 /** `pipeline`: how the calls pipeline dedupes, lanes and sheds. */
 export function readPipeline(c: ConfigChecker, value: unknown, d: PipelineConfig): PipelineConfig {
   const path = ['pipeline'];
-  const o = c.mapping(value, path, ['dedupeWindowSeconds', 'prefilterReloadSeconds', 'prefilterWatermarkMs', 'shedAfterSeconds']);
+  const o = c.mapping(value, path, ['dedupeWindowSeconds', 'prefilterReloadSeconds', 'prefilterWatermarkMs', 'shedAfterSeconds', 'workerThread']);
   return {
     dedupeWindowSeconds: c.pick(o, path, 'dedupeWindowSeconds', d.dedupeWindowSeconds, (v, p) => c.int(v, p, 35, 3600)),
     prefilterReloadSeconds: c.pick(o, path, 'prefilterReloadSeconds', d.prefilterReloadSeconds, (v, p) => c.int(v, p, 1, 3600)),
     prefilterWatermarkMs: c.pick(o, path, 'prefilterWatermarkMs', d.prefilterWatermarkMs, (v, p) => c.int(v, p, 0, 1000)),
     shedAfterSeconds: c.pick(o, path, 'shedAfterSeconds', d.shedAfterSeconds, (v, p) => c.int(v, p, 1, 3600)),
+    workerThread: c.pick(o, path, 'workerThread', d.workerThread, (v, p) => readBoolean(c, v, p)),
   };
 }
 

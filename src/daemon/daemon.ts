@@ -24,13 +24,24 @@ import { createQueueSink } from './edge-sink.js';
 import { resolveRedis, type RedisEndpoint } from './redis-setup.js';
 import { lockStateDir } from './state-dir-lock.js';
 import { startWorkerRole, type WorkerRole } from './worker-role.js';
+import { startWorkerThread } from './worker-thread-host.js';
 import { keepStringPrototypeFast } from '../v8/fast-string-prototype.js';
 import { sipTotals } from '../metrics/sip-totals.js';
 
 export interface DaemonOptions {
   /** Overrides the event sink (tests). */
   sink?: EventSink;
+  /**
+   * Told when a part running beside the main thread dies (the workers' thread of
+   * pipeline.workerThread). Default: rethrown as an uncaught exception, which the serve command
+   * answers with a shutdown.
+   */
+  onFatal?: (err: Error) => void;
 }
+
+const rethrow = (err: Error): void => {
+  throw err;
+};
 
 /** How a stop ended. */
 export interface StopOutcome {
@@ -194,8 +205,16 @@ export async function startDaemon(config: RingproofConfig, logger: Logger, opts:
 
     if (runs(config, 'worker') && shared && verifyMetrics && audit) {
       const secrets = config.webhooks.secrets.length > 0 ? config.webhooks.secrets : [demoWebhookSecret(config.stateDir, logger)];
-      workerRole = await startWorkerRole(config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, webhookSecrets: secrets });
-      stoppers.push({ name: 'workers', stop: workerRole.stop, needsRedis: true, graceShare: WORKERS_GRACE_SHARE });
+      if (config.role === 'all' && config.pipeline.workerThread && endpoint) {
+        // The workers get a thread, a Redis connection and a registry of their own; the edge keeps this thread.
+        const thread = await startWorkerThread({ config, redisUrl: endpoint.url, webhookSecrets: secrets }, logger, opts.onFatal ?? rethrow);
+        metrics.remoteSources.push(thread.metrics);
+        workerRole = thread;
+        stoppers.push({ name: 'workers', stop: thread.stop, needsRedis: true, graceShare: WORKERS_GRACE_SHARE, abandon: thread.abandon });
+      } else {
+        workerRole = await startWorkerRole(config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, webhookSecrets: secrets });
+        stoppers.push({ name: 'workers', stop: workerRole.stop, needsRedis: true, graceShare: WORKERS_GRACE_SHARE });
+      }
     }
     if (runs(config, 'api') && shared && verifyMetrics && audit && memory) {
       apiRole = await startApiRole(http, config, { connection: shared, prefix, registry: metrics.registry, verifyMetrics, audit, logger, memory });

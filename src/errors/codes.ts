@@ -51,6 +51,8 @@ export const ErrorCodes = {
   STATE_DIR_LOCKED: 'RP_STATE_DIR_LOCKED',
   /** Internal invariant broken; a bug. */
   INTERNAL: 'RP_INTERNAL',
+  /** Role all with pipeline.workerThread: the workers' thread failed to start or died; the daemon stops. */
+  WORKER_THREAD_FAILED: 'RP_WORKER_THREAD_FAILED',
   /** CLI: the ringproof HTTP API could not be reached (connection refused, timeout, bad reply). */
   API_UNREACHABLE: 'RP_API_UNREACHABLE',
   /** A flash call named an outbound trunk that is not configured: nothing was sent. */

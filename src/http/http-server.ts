@@ -3,7 +3,7 @@ import { errorBody } from '../api/api-error-body.js';
 import type { HostPort } from '../config/config-types.js';
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError } from '../errors/ringproof-error.js';
-import type { Metrics } from '../metrics/metrics.js';
+import { renderMetrics, type Metrics } from '../metrics/metrics.js';
 
 /** A named readiness condition; /readyz is 200 only when every check passes. */
 export interface ReadinessCheck {
@@ -54,7 +54,7 @@ export function createMetricsServer(metrics: Metrics): FastifyInstance {
 
 function metricsRoute(app: FastifyInstance, metrics: Metrics): void {
   app.get('/metrics', async (_req, reply) => {
-    const body = await metrics.registry.metrics();
+    const body = await renderMetrics(metrics);
     return reply.header('content-type', metrics.registry.contentType).send(body);
   });
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { HotHistogram } from './hot-histogram.js';
 
 /**
@@ -22,6 +22,21 @@ export interface Metrics {
   readonly flushHooks: Array<() => void>;
   /** Read at scrape time for the transactions gauge (set by the SIP engine). */
   transactionSource: () => number;
+  /**
+   * Registries of other threads of this process (the workers' thread, pipeline.workerThread), read
+   * at scrape time and merged into this one's: counters and histograms add up.
+   */
+  readonly remoteSources: Array<() => Promise<RemoteMetrics>>;
+}
+
+/** A registry's metrics as getMetricsAsJSON() gives them (what crosses a thread boundary). */
+export type RemoteMetrics = MetricObjectWithValues<MetricValue<string>>[];
+
+/** The exposition text of `metrics`, with every remote source's metrics merged in. */
+export async function renderMetrics(metrics: Metrics): Promise<string> {
+  if (metrics.remoteSources.length === 0) return metrics.registry.metrics();
+  const parts = await Promise.all([metrics.registry.getMetricsAsJSON(), ...metrics.remoteSources.map((s) => s())]);
+  return AggregatorRegistry.aggregate(parts).metrics();
 }
 
 /** Methods we name in labels; anything else is "other" so a sender cannot blow up cardinality. */
@@ -116,6 +131,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     transactionSource: () => 0,
     flushHooks,
+    remoteSources: [],
   };
   return m;
 }

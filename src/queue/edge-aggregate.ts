@@ -2,6 +2,7 @@ import type { AuditSettings } from '../audit/audit-types.js';
 import type { CallEvent } from '../edge/call-event.js';
 import type { Logger } from '../log/logger.js';
 import { isRedisReady, type RedisConnection } from '../redis/redis-connection.js';
+import { FingerprintTable } from '../v8/fingerprint-table.js';
 import { TALKER_SAMPLE } from '../verify/scripts/process-calls.js';
 import type { VerifyKeys } from '../verify/verify-keys.js';
 
@@ -33,6 +34,11 @@ const MAX_PENDING_NOISE = 2_000;
 const MAX_PENDING_TALKERS = 20_000;
 /** Call-IDs remembered per dedupe generation at most (two generations are searched). */
 const MAX_DEDUPE_GENERATION = 200_000;
+/** DIDs (per trunk) whose count field names are kept; calls to others build theirs each time. */
+const MAX_FIELD_NAME_DIDS = 1024;
+/** Outcomes by their index in the dedupe tables' payload. */
+const OUTCOMES: readonly EdgeOutcome[] = ['unsolicited', 'withheld', 'invalid', 'duplicate', 'blocked'];
+const OUTCOME_INDEX: Readonly<Record<EdgeOutcome, number>> = { unsolicited: 0, withheld: 1, invalid: 2, duplicate: 3, blocked: 4 };
 
 /**
  * The worker script's accounting of unsolicited calls (process-calls.ts), done at the edge for the
@@ -58,13 +64,20 @@ export class EdgeAggregate {
   /** [at, data] of sampled calls. */
   private noise: Array<[number, string]> = [];
   /**
-   * Call-ID (53 bits of two hashes) → first outcome, current and previous generation. Not the
-   * Call-ID string itself: the parser's strings are slices of the whole message, which a map held
-   * for seconds would keep alive (tens of MB at 16,000 calls/s).
+   * Call-ID (two 32-bit hashes) → first outcome, current and previous generation. Not the Call-ID
+   * string itself: the parser's strings are slices of the whole message, which a map held for
+   * seconds would keep alive (tens of MB at 16,000 calls/s). Typed-array tables, not Maps of
+   * numbers: those boxed every key above 2^31 and grew hash tables in the old generation, which
+   * cost a major garbage collection every few seconds at flood rates.
    */
-  private seen = new Map<number, EdgeOutcome>();
-  private seenBefore = new Map<number, EdgeOutcome>();
+  private seen = new FingerprintTable();
+  private seenBefore = new FingerprintTable();
   private seenSince = Date.now();
+  /** The Call-ID's second hash, left here by hashCallId() (no allocation per call). */
+  private h2 = 0;
+  /** trunk → DID → "trunk|DID|outcome" by outcome index: a call builds no string for its count. */
+  private readonly fieldNames = new Map<string, Map<string, string[]>>();
+  private fieldNameDids = 0;
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> | undefined;
   private closed = false;
@@ -80,18 +93,20 @@ export class EdgeAggregate {
   add(e: CallEvent): EdgeOutcome {
     // The worker script's order: no CLI or DID first, then the blocklist (src/verify/scripts/process-calls.ts).
     const first: EdgeOutcome = e.cli === null ? (e.cliOrigin === 'withheld' ? 'withheld' : 'invalid') : e.did === null ? 'invalid' : e.blocked !== undefined ? 'blocked' : 'unsolicited';
-    const h = fnv1a(e.callId, 0x811c9dc5);
-    // 21 more bits from a second pass: two Call-IDs of one window collide about once in 10^6 windows.
-    const id = (fnv1a(e.callId, 0x01000193) >>> 11) * 0x1_0000_0000 + h;
-    const prior = this.seen.get(id) ?? this.seenBefore.get(id);
+    // 64 bits of two FNV-1a passes: two Call-IDs of one window collide about once in 10^10 windows.
+    const h = this.hashCallId(e.callId);
+    const h2 = this.h2;
+    let p = this.seen.find(h | 0, h2, 0, 0);
+    if (p < 0) p = this.seenBefore.find(h | 0, h2, 0, 0);
+    const prior = p < 0 ? undefined : OUTCOMES[p];
     const label: EdgeOutcome = prior === undefined ? first : 'duplicate';
-    if (prior === undefined) this.remember(id, first);
+    if (prior === undefined) this.remember(h | 0, h2, first);
     this.counts.decided[label]++;
 
     const minute = Math.floor(e.receivedAt / 60_000);
     let m = this.minutes.get(minute);
     if (m === undefined) this.minutes.set(minute, (m = new Map()));
-    const field = `${e.trunk}|${e.did ?? ''}|${label}`;
+    const field = this.fieldName(e.trunk, e.did ?? '', label);
     const n = m.get(field);
     if (n !== undefined) m.set(field, n + 1);
     else if (this.fields < MAX_PENDING_FIELDS) { m.set(field, 1); this.fields++; }
@@ -133,14 +148,48 @@ export class EdgeAggregate {
   }
 
   /** Two generations of Call-IDs, each at most dedupeMs / 2 old (or MAX_DEDUPE_GENERATION entries). */
-  private remember(callId: number, outcome: EdgeOutcome): void {
+  private remember(h: number, h2: number, outcome: EdgeOutcome): void {
     const now = Date.now();
     if (this.seen.size >= MAX_DEDUPE_GENERATION || now - this.seenSince >= (this.opts.dedupeMs ?? 10_000) / 2) {
+      // The oldest generation is emptied and reused: no new table per rotation.
+      const oldest = this.seenBefore;
+      oldest.clear();
       this.seenBefore = this.seen;
-      this.seen = new Map();
+      this.seen = oldest;
       this.seenSince = now;
     }
-    this.seen.set(callId, outcome);
+    this.seen.add(h, h2, 0, 0, OUTCOME_INDEX[outcome]);
+  }
+
+  /** The per-minute count's field, "trunk|DID|outcome", built once per trunk and DID (within a bound). */
+  private fieldName(trunk: string, did: string, label: EdgeOutcome): string {
+    let byDid = this.fieldNames.get(trunk);
+    if (byDid === undefined) this.fieldNames.set(trunk, (byDid = new Map()));
+    let names = byDid.get(did);
+    if (names === undefined) {
+      // A flood to random numbers is not allowed to grow this without end.
+      if (this.fieldNameDids >= MAX_FIELD_NAME_DIDS) return `${trunk}|${did}|${label}`;
+      names = OUTCOMES.map((o) => `${trunk}|${did}|${o}`);
+      byDid.set(did, names);
+      this.fieldNameDids++;
+    }
+    return names[OUTCOME_INDEX[label]] as string;
+  }
+
+  /**
+   * FNV-1a of the Call-ID from two bases in one pass: returns the first (unsigned; its bits pick the
+   * sampled calls) and leaves the second, as int32, in `h2`.
+   */
+  private hashCallId(s: string): number {
+    let a = 0x811c9dc5;
+    let b = 0x01000193;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x01000193);
+    }
+    this.h2 = b | 0;
+    return a >>> 0;
   }
 
   private async doFlush(): Promise<void> {
@@ -220,12 +269,3 @@ function noiseData(e: CallEvent, first: EdgeOutcome, duplicate: boolean): string
   return `${json.slice(0, -1)},${outcome}${detail}}`;
 }
 
-/** FNV-1a, 32 bits (from `basis`): a cheap, well-spread hash of the Call-ID (no crypto needed). */
-function fnv1a(s: string, basis: number): number {
-  let h = basis;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}

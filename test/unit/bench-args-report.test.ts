@@ -55,6 +55,7 @@ describe('bench flags', () => {
     expect(o.layouts).toEqual(['all', 'split']);
     expect(o.drain).toBe(30);
     expect(o.targets).toContain('kamailio');
+    expect(parseArgs(['--mode', 'product', '--layout', 'thread,all'], {}).layouts).toEqual(['thread', 'all']);
   });
 
   it('runs flood-memory and soak at one rate, and --soak alone picks the soak mode', async () => {

@@ -101,6 +101,15 @@ describe('loadConfig precedence: defaults < file < environment < flags', () => {
     expect(c.sip.listen.map((l) => l.text)).toEqual(['udp:0.0.0.0:5090', 'tcp:0.0.0.0:5090', 'udp:[::]:5090']);
   });
 
+  it('pipeline.workerThread: off by default, from the file or RINGPROOF_PIPELINE_WORKER_THREAD, and only true or false', () => {
+    expect(loadConfig({ env: {} }).pipeline.workerThread).toBe(false);
+    const file = writeYaml('worker-thread.yaml', 'pipeline:\n  workerThread: true\n');
+    expect(loadConfig({ file, env: {} }).pipeline.workerThread).toBe(true);
+    expect(loadConfig({ file, env: { RINGPROOF_PIPELINE_WORKER_THREAD: 'false' } }).pipeline.workerThread).toBe(false);
+    expect(loadConfig({ env: { RINGPROOF_PIPELINE_WORKER_THREAD: 'TRUE' } }).pipeline.workerThread).toBe(true);
+    expect(() => loadConfig({ env: { RINGPROOF_PIPELINE_WORKER_THREAD: 'yes' } })).toThrow(/^pipeline\.workerThread: must be true or false/);
+  });
+
   it('an empty environment value counts as unset', () => {
     const c = loadConfig({ file: FILE, env: { RINGPROOF_ROLE: '', REDIS_URL: '  ' } });
     expect(c.role).toBe('worker');

@@ -188,6 +188,30 @@ describe('edge aggregates', () => {
     expect(data.find((d) => d.callId === blocked.callId)).toMatchObject({ outcome: 'blocked', detail: 'blocklist' });
   });
 
+  it('a Call-ID is a duplicate for one to two dedupe half-windows, then new again; each DID and outcome keeps its own count', async () => {
+    const reader = createRedis(server.url, { role: 'producer' });
+    const aggregate = new EdgeAggregate({ connection: reader, keys, logger, flushMs: 60_000, dedupeMs: 1000, audit: DEFAULT_AUDIT_SETTINGS });
+    cleanups.push(async () => { await aggregate.close(); reader.disconnect(); });
+    const first = callEvent('+447700900030');
+    expect(aggregate.add(first)).toBe('unsolicited');
+    expect(aggregate.add({ ...first })).toBe('duplicate');
+    // A new generation begins (500 ms): the Call-ID is still found in the previous one.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(aggregate.add(callEvent('+447700900031'))).toBe('unsolicited');
+    expect(aggregate.add({ ...first })).toBe('duplicate');
+    // Two generations on, it has been forgotten.
+    await new Promise((r) => setTimeout(r, 600));
+    aggregate.add(callEvent('+447700900032'));
+    await new Promise((r) => setTimeout(r, 600));
+    aggregate.add(callEvent('+447700900033'));
+    expect(aggregate.add({ ...first })).toBe('unsolicited');
+    expect(aggregate.add({ ...callEvent(null), did: '+15550100002' })).toBe('withheld');
+    await aggregate.flush();
+    expect(await counts()).toEqual({
+      [`carrier-a|${DID}|unsolicited`]: '5', [`carrier-a|${DID}|duplicate`]: '2', 'carrier-a|+15550100002|withheld': '1',
+    });
+  });
+
   it('keeps the counts while Redis refuses them and writes them with the next flush', async () => {
     const { prefilter, aggregate } = await rig();
     prefilter.offer(callEvent(null));

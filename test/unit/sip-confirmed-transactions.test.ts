@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfirmedTransactions, FP_NONE, FP_SAME_CALL } from '../../src/sip/transactions/confirmed-transactions.js';
-import { FingerprintTable } from '../../src/sip/transactions/fingerprint-table.js';
+import { FingerprintTable } from '../../src/v8/fingerprint-table.js';
 import { StringFingerprint } from '../../src/sip/transactions/string-fingerprint.js';
 
 describe('StringFingerprint', () => {

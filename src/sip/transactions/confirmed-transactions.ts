@@ -1,7 +1,7 @@
-import { FP_NONE, FingerprintTable } from './fingerprint-table.js';
+import { FP_NONE, FingerprintTable } from '../../v8/fingerprint-table.js';
 import { StringFingerprint } from './string-fingerprint.js';
 
-export { FP_NONE, FP_SAME_CALL } from './fingerprint-table.js';
+export { FP_NONE, FP_SAME_CALL } from '../../v8/fingerprint-table.js';
 
 /** A transaction's fingerprints, computed once when it is created and kept until it is confirmed. */
 export interface TxFingerprints {

@@ -15,7 +15,7 @@ export const FP_SAME_CALL = -2;
  * in one Int32Array: no JavaScript object per entry, so tens of thousands of entries held for
  * seconds cost the garbage collector nothing. Records are found by their call fingerprint (linear
  * probing); several may share one (a call resent on new branches). There is no removal: a table
- * is emptied as a whole (see ConfirmedTransactions).
+ * is emptied as a whole (ConfirmedTransactions, the edge aggregates' Call-ID dedupe).
  */
 export class FingerprintTable {
   private slots: Int32Array;
