@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 /** `ringproof serve` (role all, calls queue) with its embedded redis-server in `stateDir`. */
-async function startEmbedded(stateDir: string, webhookUrl: string, graceSeconds = GRACE_SECONDS): Promise<DaemonProcess> {
+async function startEmbedded(stateDir: string, webhookUrl: string, graceSeconds = GRACE_SECONDS, env: Record<string, string> = {}): Promise<DaemonProcess> {
   const config = tempDir('config');
   cleanups.push(() => config.remove());
   const configFile = join(config.dir, 'ringproof.yaml');
@@ -41,6 +41,7 @@ async function startEmbedded(stateDir: string, webhookUrl: string, graceSeconds 
       RINGPROOF_WEBHOOK_ALLOW_PRIVATE_TARGETS: '127.0.0.0/8',
       RINGPROOF_DIDS: DIDS.join(','),
       RINGPROOF_LOG_LEVEL: 'debug',
+      ...env,
     },
   });
   cleanups.push(() => d.stop('SIGKILL').then(() => undefined));
@@ -205,10 +206,12 @@ describe('daemon shutdown with its embedded redis-server (issue 19)', () => {
   it('SIGTERM while a webhook takes longer than the grace period: the workers are left behind, exit 0 within the grace period, delivered after the restart', async () => {
     const dir = stateDir('abandon');
     // Each POST is answered after 2.5 s (within the 5 s webhook timeout), longer than the workers'
-    // share of a 2 s grace period.
+    // share of a 2 s grace period. The webhooks queue's worker makes it (no direct first attempt,
+    // which hands a slow POST to the queue after 1 s), so a job is in flight when SIGTERM comes.
     const slow = await receiver(2500);
     const grace = 2;
-    let d = await startEmbedded(dir, slow.url, grace);
+    const queuedOnly = { RINGPROOF_WEBHOOK_DIRECT_FIRST_ATTEMPT: 'false' };
+    let d = await startEmbedded(dir, slow.url, grace, queuedOnly);
     const [session] = await createMany(d.baseUrl, ['+12025550160'], 300);
     expectAllCallsRejected(await placeCalls({
       scenario: SCENARIO_FROM_CLI, daemon: d, rows: [{ cli: session!.phoneNumber, did: session!.callTo }],
@@ -226,7 +229,7 @@ describe('daemon shutdown with its embedded redis-server (issue 19)', () => {
 
     // The POST cut off by the exit was never acknowledged: the next start delivers it again.
     const before = slow.received.length;
-    d = await startEmbedded(dir, slow.url, grace);
+    d = await startEmbedded(dir, slow.url, grace, queuedOnly);
     await waitUntil('the verified webhook delivered again after the restart', () =>
       (webhooksBySession(secret, slow.received.slice(before), 'verification.verified').has(session!.id) ? true : undefined), 60_000);
     expect((await getVerification(d.baseUrl, session!.id)).status).toBe('verified');
