@@ -7,7 +7,7 @@ import type { RemoteMetrics } from '../metrics/metrics.js';
 import type { WorkerRole } from './worker-role.js';
 import type { FromWorkerThread, ToWorkerThread, WorkerThreadData } from './worker-thread-messages.js';
 
-/** A metrics request the thread does not answer in this time gets its part of the scrape left out. */
+/** A metrics request the thread does not answer in this time is served its previous answer. */
 const METRICS_TIMEOUT_MS = 2000;
 
 export interface WorkerThread extends WorkerRole {
@@ -25,8 +25,10 @@ export interface WorkerThread extends WorkerRole {
 export async function startWorkerThread(data: WorkerThreadData, logger: Logger, onFatal: (err: Error) => void): Promise<WorkerThread> {
   const worker = new Worker(new URL('./worker-thread.js', import.meta.url), { workerData: data });
   const send = (m: ToWorkerThread): void => worker.postMessage(m);
-  const pending = new Map<number, (m: RemoteMetrics) => void>();
+  const pending = new Map<number, (m: RemoteMetrics | undefined) => void>();
   let nextId = 0;
+  /** The thread's last answer: a slow one must not make its counters vanish from a scrape (a reset to Prometheus). */
+  let lastMetrics: RemoteMetrics = [];
   let stopping = false;
   let stopped: (() => void) | undefined;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -64,11 +66,12 @@ export async function startWorkerThread(data: WorkerThreadData, logger: Logger, 
       const id = nextId++;
       const timer = setTimeout(() => {
         pending.delete(id);
-        resolve([]);
+        resolve(lastMetrics);
       }, METRICS_TIMEOUT_MS);
       pending.set(id, (m) => {
         clearTimeout(timer);
-        resolve(m);
+        if (m !== undefined) lastMetrics = m;
+        resolve(lastMetrics);
       });
       send({ kind: 'metrics', id });
     }),

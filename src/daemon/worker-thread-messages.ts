@@ -20,5 +20,6 @@ export type ToWorkerThread =
 export type FromWorkerThread =
   | { kind: 'ready' }
   | { kind: 'failed'; message: string }
-  | { kind: 'metrics'; id: number; metrics: RemoteMetrics }
+  /** `metrics` absent: the registry could not be read this time (the main thread serves the last answer). */
+  | { kind: 'metrics'; id: number; metrics?: RemoteMetrics }
   | { kind: 'stopped' };

@@ -37,7 +37,7 @@ try {
       case 'metrics':
         void registry.getMetricsAsJSON().then((metrics) => post({ kind: 'metrics', id: m.id, metrics }), (err: unknown) => {
           logger.warn({ err }, 'workers thread: metrics not collected');
-          post({ kind: 'metrics', id: m.id, metrics: [] });
+          post({ kind: 'metrics', id: m.id });
         });
         return;
       case 'reload':
