@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { OutboundConfig, OutboundTrunkConfig, SipConfig } from '../../src/config/config-types.js';
 import { DrachtioUac } from '../../src/sip/engines/index.js';
-import type { FlashCallEvent, TrunkAttempt, UacObserver } from '../../src/sip/uac/index.js';
+import type { SrfInstance } from '../../src/sip/engines/drachtio/srf-seam.js';
+import type { FlashCallEvent, FlashCallResult, TrunkAttempt, UacObserver } from '../../src/sip/uac/index.js';
 import { FLASH_CLI as CLI, FLASH_TO as TO, firstInviteTimes, flashOutbound, flashTrunk as trunk, listeningSocket, mostInWindow, sippDump, useFlashCarriers, waitFor } from '../helpers/flash-uac-rig.js';
 import { runRingproof } from '../helpers/daemon-process.js';
 import { discardLogger } from '../helpers/log-capture.js';
@@ -206,6 +207,44 @@ describe('drachtio flash call failures (UDP)', () => {
     await expect(uac2.place({ to: TO, cli: CLI, trunks: ['a', 'nope'] })).rejects.toMatchObject({ code: 'RP_FLASH_TRUNK_UNKNOWN' });
     await new Promise((r) => setTimeout(r, 200));
     expect(idle.received()).toEqual([]);
+  });
+
+  it('an outbound proxy: everything goes to it (without a Route: drachtio-server drops one); the Request-URI keeps the trunk domain; digits without +', async () => {
+    const proxy = await uas('uas-flash-ring.xml', 'udp');
+    const uac = await uacFor([trunk('a', 5060, 'udp', {
+      // Never resolved or contacted: the proxy is the only next hop.
+      target: { transport: 'udp', host: 'sbc.carrier.invalid', port: 5060, text: 'udp:sbc.carrier.invalid:5060' },
+      domain: 'sbc.carrier.invalid', fromDomain: 'ringproof.test', numberFormat: 'digits', pai: false,
+      outboundProxy: { transport: 'udp', host: '127.0.0.1', port: proxy.port, text: `udp:127.0.0.1:${proxy.port}` },
+    })]);
+    const result = await uac.place({ to: TO, cli: CLI, trunks: ['a'] });
+    const sipp = await proxy.done;
+    expect(sipp.exitCode, sippDump(sipp)).toBe(0);
+    expect(result.outcome).toBe('rang');
+    const call = callMessages(sipp.wire, result.attempts[0]!.callId);
+    const invite = call[0]!;
+    expect(invite.text.split('\n')[0]).toBe(`INVITE sip:${TO.slice(1)}@sbc.carrier.invalid:5060;user=phone SIP/2.0`);
+    expect(invite.header('Route')).toBeUndefined();
+    expect(invite.header('From')).toMatch(new RegExp(`^<sip:${CLI.slice(1)}@ringproof\\.test;user=phone>;tag=`));
+    expect(invite.header('P-Asserted-Identity')).toBeUndefined();
+  });
+
+  it('the drachtio-server connection drops during a call: the call ends failed (network) at once; the UAC reconnects and places the next', async () => {
+    const silent = await uas('uas-flash-no-ring.xml', 'udp', {}, 4_000);
+    const ringing = await uas('uas-flash-ring.xml', 'udp');
+    const uac = await uacFor([trunk('a', silent.port, 'udp'), trunk('b', ringing.port, 'udp')], { ringTimeoutMs: 30_000 });
+    let lost: FlashCallResult | undefined;
+    await new Promise<void>((placed) => {
+      void uac.place({ to: TO, cli: CLI, trunks: ['a'], onEvent: (e) => { if (e.type === 'placed') placed(); } }).then((r) => { lost = r; });
+    });
+    // Cut the UAC's own connection, as a drachtio-server restart or a network fault would.
+    (uac as unknown as { srf: SrfInstance }).srf.app.client?.mapServer.keys().next().value?.destroy();
+    await waitFor(() => lost !== undefined, 5_000);
+    expect(lost).toMatchObject({ outcome: 'failed', failureClass: 'network', attempts: [{ trunk: 'a', finalStatus: undefined }] });
+    expect(uac.callsInFlight).toBe(0);
+    await waitFor(() => uac.ready, 10_000);
+    expect((await uac.place({ to: TO, cli: CLI, trunks: ['b'] })).outcome).toBe('rang');
+    expect((await ringing.done).exitCode).toBe(0);
   });
 
   it('a drachtio-server that cannot be reached: start() fails naming it; no call is placed', async () => {

@@ -64,7 +64,7 @@ export class DrachtioFlashCall {
     const a = this.addressing;
     const headers: Record<string, string> = { From: `<${a.fromUri}>`, To: a.to, 'User-Agent': 'ringproof' };
     if (a.pai !== undefined) headers['P-Asserted-Identity'] = a.pai;
-    if (a.route !== undefined) headers.Route = a.route;
+    // No Route for an outbound proxy: drachtio-server drops an application's Route header; `proxy` alone sends there.
     this.invite(headers);
     this.t.after(this.ctx.ringTimeoutMs, () => this.cancel());
   }
