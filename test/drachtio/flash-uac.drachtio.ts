@@ -16,7 +16,7 @@ import type { OutboundConfig, OutboundTrunkConfig, SipConfig } from '../../src/c
 import { DrachtioUac } from '../../src/sip/engines/index.js';
 import type { SrfInstance } from '../../src/sip/engines/drachtio/srf-seam.js';
 import type { FlashCallEvent, FlashCallResult, TrunkAttempt, UacObserver } from '../../src/sip/uac/index.js';
-import { FLASH_CLI as CLI, FLASH_TO as TO, firstInviteTimes, flashOutbound, flashTrunk as trunk, listeningSocket, mostInWindow, sippDump, useFlashCarriers, waitFor } from '../helpers/flash-uac-rig.js';
+import { FLASH_CLI as CLI, FLASH_TO as TO, firstInviteTimes, flashOutbound, flashProxiedTrunk, flashTrunk as trunk, listeningSocket, mostInWindow, sippDump, useFlashCarriers, waitFor } from '../helpers/flash-uac-rig.js';
 import { runRingproof } from '../helpers/daemon-process.js';
 import { discardLogger } from '../helpers/log-capture.js';
 import { callMessages, ladder, scenarioVariant } from '../helpers/sipp-uas.js';
@@ -211,12 +211,7 @@ describe('drachtio flash call failures (UDP)', () => {
 
   it('an outbound proxy: everything goes to it (without a Route: drachtio-server drops one); the Request-URI keeps the trunk domain; digits without +', async () => {
     const proxy = await uas('uas-flash-ring.xml', 'udp');
-    const uac = await uacFor([trunk('a', 5060, 'udp', {
-      // Never resolved or contacted: the proxy is the only next hop.
-      target: { transport: 'udp', host: 'sbc.carrier.invalid', port: 5060, text: 'udp:sbc.carrier.invalid:5060' },
-      domain: 'sbc.carrier.invalid', fromDomain: 'ringproof.test', numberFormat: 'digits', pai: false,
-      outboundProxy: { transport: 'udp', host: '127.0.0.1', port: proxy.port, text: `udp:127.0.0.1:${proxy.port}` },
-    })]);
+    const uac = await uacFor([flashProxiedTrunk('a', proxy.port)]);
     const result = await uac.place({ to: TO, cli: CLI, trunks: ['a'] });
     const sipp = await proxy.done;
     expect(sipp.exitCode, sippDump(sipp)).toBe(0);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import type { OutboundConfig, OutboundTrunkConfig } from '../../src/config/config-types.js';
-import { FLASH_CLI, FLASH_TO, firstInviteTimes, flashOutbound, flashTrunk, listeningSocket, mostInWindow, sippDump, useFlashCarriers, waitFor } from '../helpers/flash-uac-rig.js';
+import { FLASH_CLI, FLASH_TO, firstInviteTimes, flashOutbound, flashProxiedTrunk, flashTrunk, listeningSocket, mostInWindow, sippDump, useFlashCarriers, waitFor } from '../helpers/flash-uac-rig.js';
 import { NativeUac, type FlashCallEvent } from '../../src/sip/uac/index.js';
 import { discardLogger } from '../helpers/log-capture.js';
 import { freePort } from '../helpers/free-port.js';
@@ -255,12 +255,7 @@ describe('digest authentication (401 WWW-Authenticate)', () => {
 describe('outbound proxy and number format', () => {
   it('sends everything to the outbound proxy with a Route naming it; the Request-URI keeps the trunk domain; digits without +', async () => {
     const proxy = await uas('uas-flash-ring.xml', 'udp');
-    const uac = await uacFor([trunk('a', 5060, 'udp', {
-      // Never resolved or contacted: the proxy is the only next hop.
-      target: { transport: 'udp', host: 'sbc.carrier.invalid', port: 5060, text: 'udp:sbc.carrier.invalid:5060' },
-      domain: 'sbc.carrier.invalid', fromDomain: 'ringproof.test', numberFormat: 'digits', pai: false,
-      outboundProxy: { transport: 'udp', host: '127.0.0.1', port: proxy.port, text: `udp:127.0.0.1:${proxy.port}` },
-    })]);
+    const uac = await uacFor([flashProxiedTrunk('a', proxy.port)]);
     const result = await uac.place({ to: TO, cli: CLI, trunks: ['a'] });
     const sipp = await proxy.done;
     expect(sipp.exitCode, sippDump(sipp)).toBe(0);

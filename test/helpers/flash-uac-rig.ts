@@ -16,6 +16,18 @@ export function flashTrunk(name: string, port: number, transport: SipTransport, 
   };
 }
 
+/**
+ * A trunk whose target (sbc.carrier.invalid, never resolved or contacted) sits behind an outbound
+ * proxy on 127.0.0.1:proxyPort, numbers as digits without "+", no PAI.
+ */
+export function flashProxiedTrunk(name: string, proxyPort: number): OutboundTrunkConfig {
+  return flashTrunk(name, 5060, 'udp', {
+    target: { transport: 'udp', host: 'sbc.carrier.invalid', port: 5060, text: 'udp:sbc.carrier.invalid:5060' },
+    domain: 'sbc.carrier.invalid', fromDomain: 'ringproof.test', numberFormat: 'digits', pai: false,
+    outboundProxy: { transport: 'udp', host: '127.0.0.1', port: proxyPort, text: `udp:127.0.0.1:${proxyPort}` },
+  });
+}
+
 export function flashOutbound(trunks: OutboundTrunkConfig[], extra: Partial<OutboundConfig> = {}): OutboundConfig {
   return { bindAddress: '127.0.0.1', advertiseAddress: undefined, minRingMs: 200, ringTimeoutMs: 3000, maxQueueMs: 2000, sdp: true, reportAttempts: 3, perNumber: { count: 0, windowSeconds: 60 }, fallback: 'none', trunks, ...extra };
 }
