@@ -186,6 +186,24 @@ describe('drachtio flash call failures (UDP)', () => {
     expect(field('response')).toBe(H(`${H('flash:carrier.test:s3cret')}:${nonce}:${field('nc')}:${field('cnonce')}:auth:${H(`INVITE:${field('uri')}`)}`));
   });
 
+  it('a 401: answered with Authorization for the configured realm; credentials for another realm leave it unanswered: rejected', async () => {
+    const www = { '407 Proxy Authentication Required': '401 Unauthorized', 'Proxy-Authenticate:': 'WWW-Authenticate:', 'Proxy-Authorization:': 'Authorization:' };
+    const keys = { challenge1: 'Digest realm="carrier.test", nonce="n-1", qop="auth", algorithm=SHA-256', challenge2: 'Digest realm="carrier.test", nonce="n-2", qop="auth", algorithm=MD5' };
+    const carrier = await uas(scenarioVariant('uas-flash-auth.xml', www), 'udp', keys);
+    const uac = await uacFor([trunk('a', carrier.port, 'udp', { credentials: { username: 'flash', password: 's3cret', realm: 'carrier.test' } })]);
+    expect((await uac.place({ to: TO, cli: CLI, trunks: ['a'] })).outcome).toBe('rang');
+    const sipp = await carrier.done;
+    expect(sipp.exitCode, sippDump(sipp)).toBe(0);
+    const second = sipp.wire.filter((m) => m.method === 'INVITE')[1]!;
+    expect(second.header('Authorization')).toMatch(/^Digest username="flash", realm="carrier\.test", nonce="n-1", .*algorithm=SHA-256/);
+
+    const other = await uas(scenarioVariant('uas-flash-auth.xml', www), 'udp', keys, 2_000);
+    const uac2 = await uacFor([trunk('a', other.port, 'udp', { credentials: { username: 'flash', password: 's3cret', realm: 'elsewhere' } })]);
+    const r2 = await uac2.place({ to: TO, cli: CLI, trunks: ['a'] });
+    expect(r2).toMatchObject({ outcome: 'failed', failureClass: 'rejected', attempts: [{ finalStatus: 401, statuses: [401] }] });
+    expect(ladder(callMessages((await other.done).wire, r2.attempts[0]!.callId))).toEqual(['in INVITE', 'out 401 INVITE', 'in ACK']);
+  });
+
   it('503 on the first trunk: the second trunk rings; 486: no second trunk; an unknown trunk: nothing sent', async () => {
     const first = await uas(scenarioVariant('uas-flash-reject.xml', { '486 Busy Here': '503 Service Unavailable' }), 'udp', { reason: 'Q.850;cause=38' });
     const second = await uas('uas-flash-ring.xml', 'udp');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerChallenge, classifyFinal, mayFailOver, parseChallenge, parseQ850, pickChallenge, TrunkGate } from '../../src/sip/uac/index.js';
+import { answerChallenge, classifyFinal, mayFailOver, parseChallenge, parseQ850, pickChallenge, TrunkGate, type GateTicket } from '../../src/sip/uac/index.js';
 
 describe('digest (RFC 2617, RFC 7616, RFC 8760)', () => {
   it('answers the RFC 2617 §3.5 MD5 example', () => {
@@ -70,11 +70,27 @@ describe('failure classes', () => {
 describe('TrunkGate', () => {
   it('refuses past the concurrency cap and frees a place on release', async () => {
     const g = new TrunkGate(1000, 2, 1000);
-    expect(typeof (await g.acquire())).toBe('object');
+    const first = await g.acquire();
+    expect(typeof first).toBe('object');
     expect(typeof (await g.acquire())).toBe('object');
     expect(await g.acquire()).toBe('concurrency');
-    g.release();
+    g.release(first as GateTicket);
     expect(typeof (await g.acquire())).toBe('object');
+  });
+
+  it('counts a call from its send: while the call cps places back has not left, the next waits for it', async () => {
+    const g = new TrunkGate(2, 100, 5_000);
+    const a = (await g.acquire()) as GateTicket;
+    (await g.acquire() as GateTicket).sent();
+    let third: number | undefined;
+    const t0 = performance.now();
+    const pending = g.acquire().then((r) => { third = performance.now() - t0; return r; });
+    // `a` has not left: 1.2 s on, the third call still waits (without the open entry it would have gone at ~1 s).
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(third).toBeUndefined();
+    a.sent();
+    expect(typeof (await pending)).toBe('object');
+    expect(third!).toBeGreaterThanOrEqual(1_200 + 1_000);
   });
 
   it('queues calls over the rate and refuses those whose slot is past maxQueueMs', async () => {

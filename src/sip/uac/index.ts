@@ -11,4 +11,4 @@ export { NativeUac, type UacDrops } from './native-uac.js';
 export { placeWithFailover, type RunOnTrunk, type UacObserver } from './place-with-failover.js';
 export { resolveTrunkHop, type TrunkHop } from './trunk-hop.js';
 export { minimalSdp, trunkAddressing, type TrunkAddressing } from './uac-requests.js';
-export { TrunkGate, type GateRefusal } from './trunk-gate.js';
+export { TrunkGate, type GateRefusal, type GateTicket } from './trunk-gate.js';

@@ -49,7 +49,7 @@ export async function placeWithFailover(
     try {
       attempt = await run(name, cli, admitted.sent);
     } finally {
-      gate.release();
+      gate.release(admitted);
     }
     observer?.attempt(attempt);
     attempts.push(attempt);

@@ -4,9 +4,17 @@
  * the last `cps` start times is checked again when the slot comes, since timers fire late and in
  * bursts); when the slot is further away than `maxQueueMs`, the call is refused at once. The window
  * is a quarter slot longer than a second: jitter between our socket and the carrier's clock must not
- * put cps + 1 calls into one of the carrier's seconds.
+ * put cps + 1 calls into one of the carrier's seconds. A call counts from its `sent()` (the INVITE
+ * left: at once for the native UAC, drachtio-server's echo for the drachtio one); until then its
+ * window entry is open, and the call `cps` places later waits for it, so a send that is late (a busy
+ * drachtio-server) can never squeeze more than `cps` calls into a second on the wire.
  */
 export type GateRefusal = 'cps' | 'concurrency';
+
+/** An admitted call: `sent()` as its INVITE leaves; give it back to release(). */
+export interface GateTicket {
+  sent(): void;
+}
 
 export class TrunkGate {
   private active = 0;
@@ -28,10 +36,10 @@ export class TrunkGate {
   }
 
   /**
-   * Resolves when the call may start, with `sent` to call as its INVITE leaves (the window counts
-   * the real send times), or with the refusal. The caller must release() once the call ends.
+   * Resolves when the call may start, with the ticket whose `sent()` is called as its INVITE leaves
+   * (the window counts the real send times), or with the refusal. The caller must release() it.
    */
-  async acquire(): Promise<{ sent: () => void } | GateRefusal> {
+  async acquire(): Promise<GateTicket | GateRefusal> {
     if (this.active >= this.maxConcurrent) return 'concurrency';
     const now = performance.now();
     const slot = Math.max(now, this.nextSlot);
@@ -41,18 +49,29 @@ export class TrunkGate {
     const window = 1000 + 250 / this.cps;
     for (;;) {
       const t = performance.now();
-      const wait = Math.max(slot - t, (this.starts[this.head] as number) + window - t);
+      const oldest = this.starts[this.head] as number;
+      // The call `cps` places back has not left yet (Infinity): look again a slot later.
+      const wait = oldest === Infinity ? 1000 / this.cps : Math.max(slot - t, oldest + window - t);
       if (wait <= 0) break;
       await new Promise((r) => setTimeout(r, Math.ceil(wait)));
     }
-    // Reserved now (so a waiter woken next counts this call), corrected to the real send time.
+    // Open until sent: a waiter woken next sees this call and waits for its send.
     const mine = this.head;
-    this.starts[mine] = performance.now();
+    this.starts[mine] = Infinity;
     this.head = (this.head + 1) % this.cps;
-    return { sent: () => { this.starts[mine] = Math.max(this.starts[mine] as number, performance.now()); } };
+    let open = true;
+    return {
+      sent: () => {
+        if (!open) return;
+        open = false;
+        this.starts[mine] = performance.now();
+      },
+    };
   }
 
-  release(): void {
+  /** The call ended; one never sent counts as sent now (late is the safe side of the cap). */
+  release(ticket: GateTicket): void {
+    ticket.sent();
     if (this.active > 0) this.active--;
   }
 }
