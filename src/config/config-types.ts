@@ -455,6 +455,11 @@ export interface OutboundConfig {
    * may call it until expiresAt) or `none` (the session expires at once).
    */
   fallback: 'inbound_call' | 'none';
+  /**
+   * Seconds after a call that rang (or was answered) without a correct report before the session
+   * falls back as a failed call does (with fallback inbound_call; with none it expires at expiresAt).
+   */
+  reportWindowSeconds: number;
   /** Configured trunks, in failover order. Empty = flash calls are off. */
   trunks: OutboundTrunkConfig[];
 }

@@ -55,7 +55,7 @@ export function defaultConfig(): RingproofConfig {
     metrics: { listen: undefined },
     log: { level: 'info' },
     trunks: [],
-    outbound: { bindAddress: '0.0.0.0', advertiseAddress: undefined, minRingMs: 1500, ringTimeoutMs: 20_000, maxQueueMs: 2000, sdp: true, reportAttempts: 3, perNumber: { count: 3, windowSeconds: 3600 }, fallback: 'inbound_call', trunks: [] },
+    outbound: { bindAddress: '0.0.0.0', advertiseAddress: undefined, minRingMs: 1500, ringTimeoutMs: 20_000, maxQueueMs: 2000, sdp: true, reportAttempts: 3, perNumber: { count: 3, windowSeconds: 3600 }, fallback: 'inbound_call', reportWindowSeconds: 20, trunks: [] },
     redis: { url: undefined, keyPrefix: '{ringproof}', embeddedBinary: 'redis-server', appendfsync: 'everysec', maxmemoryMb: 512, memoryHighWaterPercent: 90, waitReplicas: 'auto', waitTimeoutMs: 1000 },
     spool: { maxEvents: 1_000_000, batchSize: 200, batchDelayMs: 50 },
     events: { sink: 'queue' },

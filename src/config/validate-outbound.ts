@@ -6,7 +6,7 @@ import { readBoolean } from './read-boolean.js';
 import { readWindow } from './validate-limits.js';
 import { readTrunkName } from './validate-trunks.js';
 
-const OUTBOUND_KEYS = ['bindAddress', 'advertiseAddress', 'minRingMs', 'ringTimeoutMs', 'maxQueueMs', 'sdp', 'reportAttempts', 'perNumber', 'fallback', 'trunks'] as const;
+const OUTBOUND_KEYS = ['bindAddress', 'advertiseAddress', 'minRingMs', 'ringTimeoutMs', 'maxQueueMs', 'sdp', 'reportAttempts', 'perNumber', 'fallback', 'reportWindowSeconds', 'trunks'] as const;
 const TRUNK_KEYS = [
   'name', 'target', 'outboundProxy', 'domain', 'fromDomain', 'numberFormat', 'pai', 'credentials', 'cps', 'maxConcurrent', 'cliPool',
 ] as const;
@@ -113,6 +113,7 @@ export function readOutbound(c: ConfigChecker, value: unknown, d: OutboundConfig
     reportAttempts: c.pick(o, path, 'reportAttempts', d.reportAttempts, (v, p) => c.int(v, p, 1, 10)),
     perNumber: c.pick(o, path, 'perNumber', d.perNumber, (v, p) => readWindow(c, v, p, d.perNumber)),
     fallback: c.pick(o, path, 'fallback', d.fallback, (v, p) => c.oneOf(v, p, ['inbound_call', 'none'] as const)),
+    reportWindowSeconds: c.pick(o, path, 'reportWindowSeconds', d.reportWindowSeconds, (v, p) => c.int(v, p, 1, 300)),
     trunks,
   };
   if (out.minRingMs >= out.ringTimeoutMs) {

@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -8,6 +9,7 @@ import { createFlashMetrics, flashUacObserver } from '../flash/flash-metrics.js'
 import { FlashWorker } from '../flash/flash-worker.js';
 import type { Logger } from '../log/logger.js';
 import { createFlashUac } from '../sip/engines/index.js';
+import { FLASH_QUEUE, type FlashJobData } from '../verify/queue-names.js';
 import type { WebhookEmitter } from '../verify/verification-types.js';
 import type { VerifyMetrics } from '../verify/verify-metrics.js';
 
@@ -36,11 +38,16 @@ export async function startFlashRole(
   const trunks = config.outbound.trunks.map((t) => t.name);
   // The API role seeds the DID pool; a failed call's session draws its DID from it as a creation does.
   const dids = config.outbound.fallback === 'inbound_call' ? new DidPool(deps.connection, deps.prefix, config.didPool) : undefined;
+  // A call that rang gets a delayed job on its own queue: unreported by then, the session falls back too.
+  const fallbackQueue = dids === undefined ? undefined : new Queue<FlashJobData>(FLASH_QUEUE, { connection: deps.connection, prefix: deps.prefix });
+  fallbackQueue?.on('error', (err) => deps.logger.warn({ err }, 'flash fallback queue error'));
   const concurrency = Math.min(MAX_FLASH_CONCURRENCY, config.outbound.trunks.reduce((n, t) => n + t.maxConcurrent, 0));
   const worker = new FlashWorker({
     connection: deps.connection, prefix: deps.prefix, uac, pool: new CliPool(config.outbound.trunks), trunks,
     emitter: deps.emitter, audit: deps.audit, metrics: deps.metrics, concurrency, logger: deps.logger,
-    ...(dids === undefined ? {} : { fallbackDid: () => dids.pick() }),
+    ...(dids === undefined || fallbackQueue === undefined ? {} : {
+      fallbackDid: () => dids.pick(), fallbackQueue, reportWindowMs: config.outbound.reportWindowSeconds * 1000,
+    }),
     ...(deps.defaultWebhookUrl === undefined ? {} : { defaultWebhookUrl: deps.defaultWebhookUrl }),
   });
   deps.logger.info({ trunks, engine: config.sip.engine, concurrency }, 'flash calls: outbound UAC running');
@@ -48,6 +55,7 @@ export async function startFlashRole(
     stop: async () => {
       // Calls in flight end by themselves (CANCEL after the ring, or our ring timeout); then the socket closes.
       await worker.close();
+      await fallbackQueue?.close();
       await uac.stop();
     },
   };

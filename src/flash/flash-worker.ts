@@ -1,4 +1,4 @@
-import { Worker, type Job } from 'bullmq';
+import { Worker, type Job, type Queue } from 'bullmq';
 import type { Cluster, Redis } from 'ioredis';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Logger } from '../log/logger.js';
@@ -6,8 +6,8 @@ import { closeWorker } from '../queue/close-worker.js';
 import type { FlashCallEvent, FlashCallResult, FlashUac, TrunkAttempt } from '../sip/uac/index.js';
 import { emitOnce } from '../verify/emit-once.js';
 import { attemptRecord } from '../verify/flash-session.js';
-import { FLASH_QUEUE, type FlashJobData } from '../verify/queue-names.js';
-import { flashProgressScript, flashResultScript, flashStartScript } from '../verify/scripts/flash-scripts.js';
+import { FLASH_FALLBACK_JOB, FLASH_QUEUE, flashFallbackJobId, type FlashJobData } from '../verify/queue-names.js';
+import { flashProgressScript, flashResultScript, flashStartScript, flashUnreportedScript } from '../verify/scripts/flash-scripts.js';
 import { pairsToRecord, runScript } from '../verify/scripts/lua-script.js';
 import { isPlausibleId } from '../verify/session-id.js';
 import { toVerification } from '../verify/session-record.js';
@@ -39,6 +39,12 @@ export interface FlashWorkerOptions {
    * service: the session then expires at once, as without a fallback).
    */
   fallbackDid?: () => Promise<string | undefined>;
+  /**
+   * With fallbackDid: the 'flash' queue, where a call that rang gets a delayed 'fallback' job due
+   * `reportWindowMs` later (outbound.reportWindowSeconds): unreported by then, the session falls back.
+   */
+  fallbackQueue?: Pick<Queue<FlashJobData>, 'add'>;
+  reportWindowMs?: number;
   /** Calls in progress at once (every trunk's maxConcurrent together). */
   concurrency: number;
   logger?: Logger;
@@ -47,13 +53,15 @@ export interface FlashWorkerOptions {
   autorun?: boolean;
 }
 
-export type FlashJobOutcome = 'skipped' | 'rang' | 'answered' | 'failed';
+export type FlashJobOutcome = 'skipped' | 'rang' | 'answered' | 'failed' | 'fallback' | 'no_did';
 
 /**
  * Places the flash calls of the 'flash' queue (one job per flash-call session), in the process that
  * owns the UAC: records the attempt's progress and SIP history in the session, writes an audit
  * entry per trunk tried, and sends the verification.call_placed / ringing / answered / call_failed
- * webhooks. A failed call ends the session expired (with the SMS hint) at once. A session is rung
+ * webhooks. A failed call falls back to the inbound flow (outbound.fallback) or ends the session
+ * expired (with the SMS hint) at once; a call that rang and got no correct report within
+ * outbound.reportWindowSeconds falls back too (the queue's delayed 'fallback' job). A session is rung
  * at most once: the job is never retried, and a job handed out again finds it no longer `queued`.
  */
 export class FlashWorker {
@@ -85,7 +93,46 @@ export class FlashWorker {
   }
 
   private process(job: Job<FlashJobData>): Promise<FlashJobOutcome> {
-    return this.handle(job.data.id);
+    return job.name === FLASH_FALLBACK_JOB ? this.fallBackUnreported(job.data.id) : this.handle(job.data.id);
+  }
+
+  /**
+   * The report window of a call that rang has passed: a session still pending and not reported
+   * falls back to the inbound flow (flashUnreportedScript decides, at most once). A run again finds
+   * the fallback done and re-sends its webhook (same event id: receivers and the webhooks queue
+   * dedupe it). No DID in service: nothing changes, and the session expires at expiresAt.
+   */
+  async fallBackUnreported(id: string): Promise<FlashJobOutcome> {
+    if (typeof id !== 'string' || !isPlausibleId(id)) return 'skipped';
+    const key = this.keys.sessionKey(id);
+    const [status, phoneNumber, flashState] = await this.redis.hmget(key, 'status', 'phoneNumber', 'flashState');
+    if (status !== 'pending' || !phoneNumber) return 'skipped';
+    const did = await this.fallbackDid(id);
+    if (did === undefined) {
+      this.opts.logger?.warn({ verificationId: id, flashState }, 'flash fallback: no DID in service; the unreported session expires at expiresAt');
+      return 'no_did';
+    }
+    const now = this.clock();
+    const reply = (await runScript(this.redis, flashUnreportedScript, [key, this.keys.matchKey(did, phoneNumber), this.keys.pending], [
+      now, did, DEFAULT_EXPIRY_GRACE_MS + DEFAULT_LATE_EVIDENCE_MS, this.keys.pendingChannel,
+    ])) as [string, unknown];
+    if (reply[0] === 'skip') return 'skipped';
+    const h = pairsToRecord(reply[1]);
+    if (reply[0] === 'fallback') {
+      await this.opts.audit.append({ type: 'flash.fallback', at: now, data: { id, callTo: h.callTo, reason: 'unreported', flashState: h.flashState } });
+    }
+    await this.send(h, 'verification.fallback', Number(h.flashFallbackAt ?? now), {});
+    return 'fallback';
+  }
+
+  /** A call that rang: its session falls back unless a correct report comes within the window. */
+  private async scheduleFallback(id: string): Promise<void> {
+    if (this.opts.fallbackQueue === undefined || this.opts.fallbackDid === undefined) return;
+    await this.opts.fallbackQueue.add(FLASH_FALLBACK_JOB, { id }, {
+      jobId: flashFallbackJobId(id), delay: this.opts.reportWindowMs ?? 0,
+      // Retried on an error (Redis away): the script makes a second run harmless.
+      attempts: 5, backoff: { type: 'exponential', delay: 500 },
+    });
   }
 
   /** Places the session's flash call if it is still waiting for one; exposed for tests. */
@@ -163,10 +210,14 @@ export class FlashWorker {
     const last = toVerification(h)?.flashCall?.attempts.at(-1);
     const attempt = last ?? { trunk: result.trunk ?? '' };
     if (state === 'answered') await this.send(h, 'verification.answered', now, { attempt });
-    if (state !== 'failed') return;
+    if (state !== 'failed') {
+      if (h.status === 'pending') await this.scheduleFallback(id);
+      return;
+    }
     await this.send(h, 'verification.call_failed', now, { attempt });
     if (reply[0] === 'fallback') {
-      await this.opts.audit.append({ type: 'flash.fallback', at: now, data: { id, callTo: did, failureClass: result.failureClass } });
+      await this.opts.audit.append({ type: 'flash.fallback', at: now, data: { id, callTo: did, reason: 'failed', failureClass: result.failureClass } });
+      await this.send(h, 'verification.fallback', now, {});
       return;
     }
     if (reply[0] === 'expired') {
@@ -191,7 +242,7 @@ export class FlashWorker {
   }
 
   /** A progress webhook to the session's callback (or the default); none when neither is set. */
-  private async send(h: Record<string, string>, type: WebhookEventType, at: number, extra: { part?: string; attempt: WebhookEvent['data']['attempt'] }): Promise<void> {
+  private async send(h: Record<string, string>, type: WebhookEventType, at: number, extra: { part?: string; attempt?: WebhookEvent['data']['attempt'] }): Promise<void> {
     const v: Verification | null = toVerification(h);
     if (v === null) return;
     const url = v.callbackUrl ?? this.opts.defaultWebhookUrl;

@@ -22,3 +22,11 @@ export function flashJobId(sessionId: string): string {
 export interface FlashJobData {
   id: string;
 }
+
+/** The 'flash' queue's delayed job that falls back a call left unreported (outbound.reportWindowSeconds). */
+export const FLASH_FALLBACK_JOB = 'fallback';
+
+/** One per session, so the fallback of a call that rang is scheduled, and done, at most once. */
+export function flashFallbackJobId(sessionId: string): string {
+  return `fb_${sessionId}`;
+}

@@ -92,6 +92,7 @@ export interface VerificationStore {
 
 export const FLASH_WEBHOOK_TYPES = [
   'verification.call_placed', 'verification.ringing', 'verification.call_failed', 'verification.answered',
+  'verification.fallback',
 ] as const;
 
 export type WebhookEventType = 'verification.verified' | 'verification.expired' | (typeof FLASH_WEBHOOK_TYPES)[number];
@@ -104,8 +105,11 @@ export interface WebhookEvent {
   timestamp: string;
   data: {
     verification: Verification;
-    /** On expiry: tells the app to fall back to another channel. */
-    fallback?: { suggested: 'sms'; reason: string };
+    /**
+     * On expiry: tells the app to fall back to another channel (sms). On verification.fallback: the
+     * flash-call session now takes the user's call to `callTo` (inbound_call).
+     */
+    fallback?: { suggested: 'sms'; reason: string } | { suggested: 'inbound_call'; callTo: string; reason: string };
     /** Flash-call events: the trunk try the event is about (its caller ID masked until the session ends). */
     attempt?: FlashAttemptView | { trunk: string; postDialDelayMs?: number };
   };

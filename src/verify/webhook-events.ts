@@ -18,8 +18,16 @@ export function fallbackReason(v: Verification): string {
   if (f === undefined) return EXPIRY_FALLBACK.reason;
   if (f.state === 'failed' && v.callTo !== undefined) return `the flash call failed (${f.failureClass ?? 'rejected'}) and no call to callTo came before expiresAt`;
   if (f.state === 'failed') return `the flash call failed (${f.failureClass ?? 'rejected'})`;
+  if ((f.state === 'rang' || f.state === 'answered') && v.callTo !== undefined) return 'the flash call was not reported and no call to callTo came before expiresAt';
   if (f.state === 'rang' || f.state === 'answered') return 'the flash call was not reported before expiresAt';
   return 'no flash call rang before expiresAt';
+}
+
+/** Why a flash-call session fell back to the inbound flow: its call failed, or it rang unreported. */
+export function inboundFallbackReason(v: Verification): string {
+  const f = v.flashCall;
+  if (f?.state === 'failed') return `the flash call failed (${f.failureClass ?? 'rejected'})`;
+  return 'the flash call was not reported within outbound.reportWindowSeconds';
 }
 
 /** `at` is when the transition happened (stored in the session), so re-emissions are identical. */
@@ -34,6 +42,9 @@ export function verificationEvent(
     data: { verification },
   };
   if (type === 'verification.expired') event.data.fallback = { suggested: 'sms', reason: fallbackReason(verification) };
+  if (type === 'verification.fallback' && verification.callTo !== undefined) {
+    event.data.fallback = { suggested: 'inbound_call', callTo: verification.callTo, reason: inboundFallbackReason(verification) };
+  }
   if (extra.attempt !== undefined) event.data.attempt = extra.attempt;
   return event;
 }

@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
@@ -359,6 +360,7 @@ outbound:
   minRingMs: ${MIN_RING_MS}
   ringTimeoutMs: 1500
   maxQueueMs: 500
+  reportWindowSeconds: 1
 ${trunkYaml(port2)}`,
     });
   }, 60_000);
@@ -382,18 +384,94 @@ ${trunkYaml(port2)}`,
 
     const failed = await waitWebhook(created.id, 'verification.call_failed');
     expect(failed.body.data.verification).toMatchObject({ status: 'pending', callTo: DID, flashCall: { state: 'failed', failureClass: 'busy' } });
+    const fellBack = await waitWebhook(created.id, 'verification.fallback');
+    expect(fellBack.body.data.fallback).toEqual({ suggested: 'inbound_call', callTo: DID, reason: 'the flash call failed (busy)' });
     const fallback = await waitUntil('the flash.fallback audit entry', async () => {
       const entries = await admin2.xrange('{ringproof}:audit', '-', '+');
       return entries.map(([, f]) => JSON.parse(f[f.indexOf('data') + 1] as string) as Record<string, unknown>)
         .find((d) => d.id === created.id && d.callTo === DID);
     }, 5000, 50);
-    expect(fallback).toMatchObject({ failureClass: 'busy' });
+    expect(fallback).toMatchObject({ failureClass: 'busy', reason: 'failed' });
 
     const calls = await placeCalls({ scenario: 'uac-reject.xml', daemon: daemon2, rows: [{ cli: phone, did: DID }], timeoutMs: 15_000 });
     expect(calls.exitCode).toBe(0);
     const verified = await waitWebhook(created.id, 'verification.verified');
     expect(verified.body.data.verification).toMatchObject({ status: 'verified', method: 'flash_call', callTo: DID, flashCall: { state: 'failed' } });
     expect(webhooksOf(created.id).some((w) => w.type === 'verification.expired')).toBe(false);
+  });
+
+  /** A flash call on daemon2 that rings (180, our CANCEL, 487) and is not reported: the session falls back. */
+  async function rangUnreported(): Promise<{ id: string; phone: string; cli: string; fellBack: VerifiedWebhook }> {
+    const sipp = await startSippUas({ scenario: 'uas-flash-ring.xml', transport: 'udp', calls: 1, timeoutMs: 15_000, port: port2 });
+    carriers.push(sipp);
+    const phone = nextNumber();
+    const r = await fetch(`${daemon2.baseUrl}/v1/verifications`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phoneNumber: phone, method: 'flash_call' }),
+    });
+    expect(r.status).toBe(201);
+    const { id } = await r.json() as { id: string };
+    const wire = await sipp.done;
+    expect(wire.exitCode, sippDump(wire)).toBe(0);
+    const fellBack = await waitWebhook(id, 'verification.fallback');
+    return { id, phone, cli: cliOnWire(wire), fellBack };
+  }
+
+  async function auditOf2(id: string): Promise<Array<{ type: string; data: Record<string, any> }>> {
+    const entries = await admin2.xrange('{ringproof}:audit', '-', '+');
+    return entries
+      .map(([, f]) => ({ type: f[f.indexOf('type') + 1] as string, data: JSON.parse(f[f.indexOf('data') + 1] as string) as Record<string, any> }))
+      .filter((e) => e.data.id === id);
+  }
+
+  it('a call that rang and is not reported within outbound.reportWindowSeconds falls back: verification.fallback with callTo, then the user calls it: verified', async () => {
+    const { id, phone, fellBack } = await rangUnreported();
+    expect(fellBack.body.data.fallback).toEqual({ suggested: 'inbound_call', callTo: DID, reason: 'the flash call was not reported within outbound.reportWindowSeconds' });
+    expect(fellBack.body.data.verification).toMatchObject({ status: 'pending', callTo: DID, flashCall: { state: 'rang' } });
+    // Not before the window: the ring was over at least a second earlier.
+    const createdAt = Date.parse(String(fellBack.body.data.verification.createdAt));
+    expect(Date.parse(String(fellBack.body.timestamp)) - createdAt).toBeGreaterThanOrEqual(1000);
+    const trail = await waitUntil('the flash.fallback audit entry', async () => {
+      const t = await auditOf2(id);
+      return t.some((e) => e.type === 'flash.fallback') ? t : undefined;
+    }, 5000, 50);
+    expect(trail.map((e) => e.type)).toEqual(['session.created', 'flash.attempt', 'flash.fallback']);
+    expect(trail[2]!.data).toMatchObject({ callTo: DID, reason: 'unreported', flashState: 'rang' });
+    expect((await admin2.hget(`{ringproof}:vrf:${id}`, 'flashFallbackReason'))).toBe('unreported');
+
+    const calls = await placeCalls({ scenario: 'uac-reject.xml', daemon: daemon2, rows: [{ cli: phone, did: DID }], timeoutMs: 15_000 });
+    expect(calls.exitCode).toBe(0);
+    const verified = await waitWebhook(id, 'verification.verified');
+    expect(verified.body.data.verification).toMatchObject({ status: 'verified', method: 'flash_call', callTo: DID, flashCall: { state: 'rang' } });
+    expect(webhooksOf(id).filter((w) => w.type === 'verification.fallback')).toHaveLength(1);
+    expect(webhooksOf(id).some((w) => w.type === 'verification.expired')).toBe(false);
+  });
+
+  it('a late correct report after the fallback still verifies (the report proves the same thing); a second fallback run changes nothing', async () => {
+    const { id, cli } = await rangUnreported();
+    const late = await fetch(`${daemon2.baseUrl}/v1/verifications/${id}/report`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cli }),
+    });
+    expect(late.status).toBe(200);
+    expect(await late.json()).toMatchObject({ id, status: 'verified', callTo: DID });
+    const verified = await waitWebhook(id, 'verification.verified');
+    expect(verified.status).toBe('verified');
+    // The fallback job run again (as a retry would) on the verified session: no second transition, no audit entry.
+    const connection = admin2.duplicate({ maxRetriesPerRequest: null });
+    const queue = new Queue('flash', { connection, prefix: '{ringproof}' });
+    try {
+      const job = await queue.add('fallback', { id }, { jobId: `fb_again_${id}` });
+      const outcome = await waitUntil('the fallback job run again', async () => {
+        const j = await queue.getJob(job.id!);
+        return (await j?.getState()) === 'completed' ? j!.returnvalue : undefined;
+      }, 10_000, 50);
+      expect(outcome).toBe('skipped');
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+    expect(await admin2.hget(`{ringproof}:vrf:${id}`, 'status')).toBe('verified');
+    const trail = await auditOf2(id);
+    expect(trail.map((e) => e.type)).toEqual(['session.created', 'flash.attempt', 'flash.fallback', 'flash.report', 'session.verified']);
   });
 });
 

@@ -29,7 +29,7 @@ export function flashProxiedTrunk(name: string, proxyPort: number): OutboundTrun
 }
 
 export function flashOutbound(trunks: OutboundTrunkConfig[], extra: Partial<OutboundConfig> = {}): OutboundConfig {
-  return { bindAddress: '127.0.0.1', advertiseAddress: undefined, minRingMs: 200, ringTimeoutMs: 3000, maxQueueMs: 2000, sdp: true, reportAttempts: 3, perNumber: { count: 0, windowSeconds: 60 }, fallback: 'none', trunks, ...extra };
+  return { bindAddress: '127.0.0.1', advertiseAddress: undefined, minRingMs: 200, ringTimeoutMs: 3000, maxQueueMs: 2000, sdp: true, reportAttempts: 3, perNumber: { count: 0, windowSeconds: 60 }, fallback: 'none', reportWindowSeconds: 20, trunks, ...extra };
 }
 
 export function sippDump(r: SippUasResult): string {

@@ -313,9 +313,10 @@ describe('outbound trunks (flash calls, #12)', () => {
   });
 
   it('reads the flash-call API settings over their defaults, and names a bad one', () => {
-    const c = loadConfig({ env: {}, file: writeYaml('outbound:\n  reportAttempts: 5\n  perNumber: { count: 1 }\n  fallback: none\n') });
-    expect(c.outbound).toMatchObject({ reportAttempts: 5, perNumber: { count: 1, windowSeconds: 3600 }, fallback: 'none' });
-    expect(loadConfig({ env: {} }).outbound).toMatchObject({ reportAttempts: 3, perNumber: { count: 3, windowSeconds: 3600 }, fallback: 'inbound_call' });
+    const c = loadConfig({ env: {}, file: writeYaml('outbound:\n  reportAttempts: 5\n  perNumber: { count: 1 }\n  fallback: none\n  reportWindowSeconds: 45\n') });
+    expect(c.outbound).toMatchObject({ reportAttempts: 5, perNumber: { count: 1, windowSeconds: 3600 }, fallback: 'none', reportWindowSeconds: 45 });
+    expect(loadConfig({ env: {} }).outbound).toMatchObject({ reportAttempts: 3, perNumber: { count: 3, windowSeconds: 3600 }, fallback: 'inbound_call', reportWindowSeconds: 20 });
+    expectInvalid({ env: {}, file: writeYaml('outbound:\n  reportWindowSeconds: 0\n') }, 'outbound.reportWindowSeconds', 'must be an integer from 1');
     expectInvalid({ env: {}, file: writeYaml('outbound:\n  reportAttempts: 0\n') }, 'outbound.reportAttempts', 'must be an integer from 1');
     expectInvalid({ env: {}, file: writeYaml('outbound:\n  perNumber: { count: -1 }\n') }, 'outbound.perNumber.count', 'must be an integer');
     expectInvalid({ env: {}, file: writeYaml('outbound:\n  fallback: sms\n') }, 'outbound.fallback', 'must be "inbound_call" or "none"');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/defaults.js';
 import { cliPatterns, codeLengthOf, flashWaitSeconds } from '../../src/verify/flash-session.js';
 import { toVerification } from '../../src/verify/session-record.js';
-import { fallbackReason } from '../../src/verify/webhook-events.js';
+import { fallbackReason, inboundFallbackReason } from '../../src/verify/webhook-events.js';
 
 /** The flash-call part of a session (issue #12): patterns, the masked history, the expiry reason. */
 const outbound = {
@@ -62,9 +62,16 @@ describe('flash-call sessions', () => {
     const reason = (over: Record<string, string>): string => fallbackReason(toVerification(hash({ status: 'expired', ...over }))!);
     expect(reason({})).toBe('the flash call was not reported before expiresAt');
     expect(reason({ flashState: 'answered' })).toBe('the flash call was not reported before expiresAt');
+    expect(reason({ flashState: 'rang', callTo: '+15550100001' })).toBe('the flash call was not reported and no call to callTo came before expiresAt');
     expect(reason({ flashState: 'queued', flashAttempts: '' })).toBe('no flash call rang before expiresAt');
     expect(reason({ flashState: 'failed', flashClass: 'unreachable' })).toBe('the flash call failed (unreachable)');
     expect(reason({ flashState: 'failed', flashClass: 'busy', callTo: '+15550100001' })).toBe('the flash call failed (busy) and no call to callTo came before expiresAt');
     expect(fallbackReason(toVerification(hash({ method: '', status: 'expired', callTo: '+15550100001' }))!)).toBe('no call received before expiresAt');
+  });
+
+  it('says in the fallback event why the session now takes a call to callTo', () => {
+    const reason = (over: Record<string, string>): string => inboundFallbackReason(toVerification(hash({ status: 'pending', callTo: '+15550100001', ...over }))!);
+    expect(reason({ flashState: 'failed', flashClass: 'busy' })).toBe('the flash call failed (busy)');
+    expect(reason({ flashState: 'rang' })).toBe('the flash call was not reported within outbound.reportWindowSeconds');
   });
 });

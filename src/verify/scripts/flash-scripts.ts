@@ -1,6 +1,24 @@
 import type { LuaScript } from './lua-script.js';
 
 /**
+ * The fallback to the inbound flow (outbound.fallback inbound_call), written once for both its
+ * causes (a failed call, a call not reported in time): the DID becomes the session's callTo, and the
+ * match key and the pending set (with its announcement to the edges) are written as a creation
+ * writes them, so the user's call to the DID verifies the session until expiresAt.
+ * Lua expressions in: the DID, the cause, the session's number and id, now, the pending-set score,
+ * the pending channel. KEYS: 1 session hash, 2 match key, 3 pending numbers.
+ */
+function fallbackLua(e: { did: string; reason: string; number: string; id: string; now: string; score: string; channel: string }): string {
+  return `
+  redis.call('HSET', KEYS[1], 'callTo', ${e.did}, 'flashFallback', 'inbound_call', 'flashFallbackReason', ${e.reason}, 'flashFallbackAt', ${e.now}, 'updatedAt', ${e.now})
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('SET', KEYS[2], ${e.id}, 'PX', ttl) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ${e.now})
+  redis.call('ZADD', KEYS[3], 'GT', ${e.score}, ${e.number})
+  redis.call('PUBLISH', ${e.channel}, ${e.number} .. ' ' .. ${e.score})`;
+}
+
+/**
  * The flash-call session's transitions (issue #12), each one script so that the worker placing the
  * call, the API taking reports and the expiry worker never overwrite each other's decisions.
  */
@@ -48,10 +66,8 @@ return redis.call('HGETALL', KEYS[1])
 
 /**
  * The call's outcome and SIP history. A failed call turns a still-pending session into an inbound
- * one when a fallback DID is given (outbound.fallback): the DID becomes its callTo, and the match
- * key and the pending set (with its announcement to the edges) are written as a creation writes
- * them, so the user's call to the DID verifies it until expiresAt. Without one, the session expires
- * at once: nothing can verify it any more.
+ * one when a fallback DID is given (outbound.fallback, see fallbackLua). Without one, the session
+ * expires at once: nothing can verify it any more.
  *
  * KEYS: 1 session hash, 2 the match key (DID, number) or any key when no DID, 3 pending numbers
  * ARGV: 1 now ms, 2 retention s, 3 state (rang, answered, failed), 4 failure class or '',
@@ -70,12 +86,7 @@ redis.call('HSET', KEYS[1], 'flashState', ARGV[3], 'flashAttempts', ARGV[5], 'up
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'flashClass', ARGV[4]) end
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'flashCli', ARGV[6]) end
 if ARGV[3] == 'failed' and status == 'pending' and ARGV[7] ~= '' then
-  redis.call('HSET', KEYS[1], 'callTo', ARGV[7], 'flashFallback', 'inbound_call')
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl > 0 then redis.call('SET', KEYS[2], f[3], 'PX', ttl) end
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[1])
-  redis.call('ZADD', KEYS[3], 'GT', ARGV[8], f[2])
-  redis.call('PUBLISH', ARGV[9], f[2] .. ' ' .. ARGV[8])
+${fallbackLua({ did: 'ARGV[7]', reason: "'failed'", number: 'f[2]', id: 'f[3]', now: 'ARGV[1]', score: 'ARGV[8]', channel: 'ARGV[9]' })}
   return {'fallback', redis.call('HGETALL', KEYS[1])}
 end
 if ARGV[3] == 'failed' and status == 'pending' then
@@ -84,6 +95,33 @@ if ARGV[3] == 'failed' and status == 'pending' then
   return {'expired', redis.call('HGETALL', KEYS[1])}
 end
 return {'recorded', redis.call('HGETALL', KEYS[1])}
+`,
+};
+
+/**
+ * The fallback of a call that rang (or was answered) but got no correct report within
+ * outbound.reportWindowSeconds (the delayed 'fallback' job of the flash queue): a session still
+ * pending, rung, not fallen back yet and inside its window gets the DID as a failed call does. At
+ * most once: a run again (a retried job) finds flashFallback set and answers 'already', so the
+ * caller re-sends the same webhook (same event id) without a second transition or audit entry.
+ *
+ * KEYS: 1 session hash, 2 the match key (DID, number), 3 pending numbers
+ * ARGV: 1 now ms, 2 DID, 3 ms added to expiresAt for the pending-set score, 4 pending channel
+ * Returns {'fallback' | 'already', HGETALL} or {'skip', why}.
+ */
+export const flashUnreportedScript: LuaScript = {
+  name: 'rpFlashUnreported',
+  numberOfKeys: 3,
+  lua: `
+local f = redis.call('HMGET', KEYS[1], 'status', 'phoneNumber', 'id', 'flashState', 'expiresAt', 'flashFallback')
+if not f[1] then return {'skip', 'missing'} end
+if f[6] and f[6] ~= '' then return {'already', redis.call('HGETALL', KEYS[1])} end
+if f[1] ~= 'pending' then return {'skip', f[1]} end
+if f[4] ~= 'rang' and f[4] ~= 'answered' then return {'skip', f[4] or ''} end
+if tonumber(ARGV[1]) >= tonumber(f[5]) then return {'skip', 'window_over'} end
+local score = string.format('%.0f', tonumber(f[5]) + tonumber(ARGV[3]))
+${fallbackLua({ did: 'ARGV[2]', reason: "'unreported'", number: 'f[2]', id: 'f[3]', now: 'ARGV[1]', score: 'score', channel: 'ARGV[4]' })}
+return {'fallback', redis.call('HGETALL', KEYS[1])}
 `,
 };
 
