@@ -25,7 +25,7 @@ import { publishReport } from './lib/report-common.mjs';
 import { chooseScenario } from './lib/scenario.mjs';
 import { runSoak } from './lib/soak-run.mjs';
 import { measureStep, settle } from './lib/step.mjs';
-import { startReference, startRingproof } from './lib/targets.mjs';
+import { startReference, startRingproof, startRingproofAbuse } from './lib/targets.mjs';
 import { cpuRatio, verdicts } from './lib/verdicts.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -120,10 +120,13 @@ async function main() {
     ...(opts.targets.includes('reference') ? [{ name: 'reference' }] : []),
     ...(kamailio ? [{ name: 'kamailio' }] : []),
     ...(opts.targets.includes('ringproof') ? opts.engines.map((engine) => ({ name: engine === 'native' ? 'ringproof' : `ringproof-${engine}`, engine })) : []),
+    ...['ringproof-abuse-off', 'ringproof-abuse-on'].filter((n) => opts.targets.includes(n)).map((name) => ({ name, abuse: name.endsWith('-on') })),
   ];
-  for (const { name, engine } of order) {
+  for (const { name, engine, abuse } of order) {
     try {
-      const t = engine
+      const t = abuse !== undefined
+        ? await startRingproofAbuse({ root, on: abuse, cpuProfDir: opts.cpuProf })
+        : engine
         ? await startRingproof({ root, engine, role: opts.role, cpuProfDir: opts.cpuProf, drachtio: engine === 'drachtio' ? drachtioTarget(opts) : undefined })
         : name === 'kamailio'
           ? await startKamailio({ root, transport: opts.transport, bin: opts.kamailioBin })
@@ -176,7 +179,8 @@ async function main() {
   if (verdictList.length === 0) verdictList.push(...verdicts(results));
   // Issue #8's edge target (role edge vs Kamailio) is judged here; the others need the product modes.
   const issueList = opts.role === 'edge' && opts.engines.includes('native') ? issueVerdicts({ edge: { results, kamailioNA } }).filter((v) => v.name.includes('role edge')) : [];
-  const md = renderReport({ info, opts, scenario, results, verdictList: [...verdictList, ...issueList], idle, problems, startedAt, finishedAt, labels, kamailioNA, argv });
+  const md = renderReport({ info, opts, scenario, results, verdictList: [...verdictList, ...issueList], idle, problems, startedAt, finishedAt, labels, kamailioNA, argv })
+    + abuseSection(results, opts.rates);
   const outPath = publishReport({ root, opts, prefix: 'bench', startedAt, md });
   for (const v of [...verdictList, ...issueList]) log(`${v.status.padEnd(4)} ${v.name} — ${v.detail}`);
   for (const rate of opts.rates) {
@@ -186,8 +190,27 @@ async function main() {
         if (Number.isFinite(ratio)) log(`     CPU ratio ${name}/${ref} at ${rate}/s: ${ratio.toFixed(2)}x`);
       }
     }
+    // Issue #10: the SIP path's CPU per call may rise by at most 10 % with every protection on.
+    const abuseRatio = cpuRatio(results, rate, 'ringproof-abuse-on', 'ringproof-abuse-off');
+    if (Number.isFinite(abuseRatio)) log(`     CPU ratio protections on/off at ${rate}/s: ${abuseRatio.toFixed(3)}x (${((abuseRatio - 1) * 100).toFixed(1)} %; the target is at most +10 %)`);
   }
   log(`bench: report written to ${outPath}${opts.keep ? `; SIPp files kept in ${workRoot}` : ''}`);
+}
+
+/** Issue #10's acceptance, when both abuse targets ran: CPU per call with every protection on against off. */
+function abuseSection(results, rates) {
+  const rows = rates.map((rate) => {
+    const on = results.find((r) => r.target === 'ringproof-abuse-on' && r.rate === rate);
+    const off = results.find((r) => r.target === 'ringproof-abuse-off' && r.rate === rate);
+    if (!on || !off) return undefined;
+    const ratio = on.cpuUsPerCall / off.cpuUsPerCall;
+    const verdict = ratio <= 1.1 ? 'PASS' : 'MISS';
+    return `| ${rate} | ${off.cpuUsPerCall.toFixed(1)} | ${on.cpuUsPerCall.toFixed(1)} | ${ratio.toFixed(3)}× (${((ratio - 1) * 100).toFixed(1)} %) | ${verdict} |`;
+  }).filter((r) => r !== undefined);
+  if (rows.length === 0) return '';
+  return ['', '## Protections on against off (issue #10: at most +10 % CPU per call)', '',
+    'CPU per call of every process of the target (the edge, and with the protections on its embedded redis-server), same run, same rates.', '',
+    '| calls/s | off µs/call | on µs/call | on/off | ≤ +10 % |', '|---|---|---|---|---|', ...rows, ''].join('\n');
 }
 
 main().then(

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { daemonProcs } from './e2e-daemon.mjs';
 import { cleanEnv, spawnTail, stopChild } from './child-process.mjs';
 import { startDaemonProcess } from './daemon-process.mjs';
 import { freePort } from './free-port.mjs';
@@ -48,6 +51,50 @@ export async function startRingproof({ root, engine, cpuProfDir, drachtio, role 
     output: d.output,
     alive: d.alive,
     stop: d.stop,
+  };
+}
+
+/**
+ * The SIP edge with issue #10's protections all off or all on, for their cost per call at socket level.
+ * off: the edge alone (log sink, no Redis), flood guard, hammering and enumeration off.
+ * on: the edge with the queue sink and its embedded redis-server (whose CPU is counted with it): the
+ * blocklist copy checked on every call, the exact pre-filter deciding the unsolicited calls at the
+ * edge, the flood guard counting every source (the loopback trunk given a limit of its own, far
+ * above the bench's rates, so it is counted rather than exempt), and the hammering and enumeration
+ * detectors told of every call. The bench's sequential CLIs sweep number blocks, so the enumeration
+ * detector blocks them as it would a real sweep; blocked calls are still answered.
+ */
+export async function startRingproofAbuse({ root, on, cpuProfDir }) {
+  const dir = mkdtempSync(join(tmpdir(), 'ringproof-bench-abuse-'));
+  const file = join(dir, 'abuse.yaml');
+  writeFileSync(file, on
+    ? 'abuse:\n  floodGuard: { enabled: true, trunkMaxRequests: 10000000, windowMs: 2000 }\n  hammering: { enabled: true }\n  enumeration: { enabled: true }\n'
+    : 'abuse:\n  floodGuard: { enabled: false }\n  hammering: { enabled: false }\n  enumeration: { enabled: false }\n');
+  const env = { RINGPROOF_ROLE: 'edge', RINGPROOF_EVENT_SINK: on ? 'queue' : 'log', RINGPROOF_SIP_ENGINE: 'native', RINGPROOF_CONFIG: file };
+  const name = on ? 'ringproof-abuse-on' : 'ringproof-abuse-off';
+  let d;
+  try {
+    d = await startDaemonProcess({ root, env, sip: true, what: name, timeoutMs: 40_000, cpuProfDir });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    name,
+    engine: 'native',
+    label: on ? 'ringproof edge, every protection on (embedded redis-server counted)' : 'ringproof edge, every protection off (no Redis)',
+    pid: d.pid,
+    procs: () => daemonProcs(d.pid, name),
+    sipHost: '127.0.0.1',
+    sipPort: d.sipPort,
+    httpPort: d.httpPort,
+    minSettleS: 0,
+    output: d.output,
+    alive: d.alive,
+    stop: async () => {
+      await d.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
