@@ -461,8 +461,9 @@ ${trunkYaml(port2)}`,
     try {
       const job = await queue.add('fallback', { id }, { jobId: `fb_again_${id}` });
       const outcome = await waitUntil('the fallback job run again', async () => {
-        const j = await queue.getJob(job.id!);
-        return (await j?.getState()) === 'completed' ? j!.returnvalue : undefined;
+        // Read the job after it is seen completed: a job read before holds no return value yet.
+        if ((await queue.getJobState(job.id!)) !== 'completed') return undefined;
+        return (await queue.getJob(job.id!))?.returnvalue ?? undefined;
       }, 10_000, 50);
       expect(outcome).toBe('skipped');
     } finally {
