@@ -209,7 +209,7 @@ function abuseSection(results, rates) {
   }).filter((r) => r !== undefined);
   if (rows.length === 0) return '';
   return ['', '## Protections on against off (issue #10: at most +10 % CPU per call)', '',
-    'CPU per call of every process of the target (the edge, and with the protections on its embedded redis-server), same run, same rates.', '',
+    'CPU per call of every process of the target (the edge and its embedded redis-server, both times), same run, same rates.', '',
     '| calls/s | off µs/call | on µs/call | on/off | ≤ +10 % |', '|---|---|---|---|---|', ...rows, ''].join('\n');
 }
 

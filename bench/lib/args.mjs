@@ -31,9 +31,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --drachtio-pid <pid> drachtio-server's pid, for its CPU (default: the process listening on the admin port)
   --targets <list>     ringproof,reference,kamailio             (default all three; kamailio only when installed,
                        the report says N/A otherwise; sip and product modes). Also
-                       ringproof-abuse-off,ringproof-abuse-on: the edge with every protection off (no
-                       Redis, flood guard off) and on (embedded Redis: blocklist copy, pre-filter, flood
-                       guard, hammering and enumeration detectors); CPU counts its redis-server too
+                       ringproof-abuse-off,ringproof-abuse-on: the edge as users run it (queue sink,
+                       pre-filter, blocklist copy, embedded Redis) with the flood guard, hammering and
+                       enumeration detectors off, then on; CPU counts its redis-server too
   --kamailio <bin>     the kamailio binary                      (default kamailio on PATH)
   --role edge|all      ringproof's role in sip mode: edge = the SIP-only edge, no Redis (default);
                        all = also the embedded Redis, workers and API, idle beside the edge
