@@ -16,6 +16,7 @@ import { DRACHTIO_BIN_ENV, findDrachtioBinary, startDrachtioServer } from '../sc
 import { runE2e } from './lib/e2e-run.mjs';
 import { runFloodMemory } from './lib/flood-memory-run.mjs';
 import { kamailioVersion, startKamailio } from './lib/kamailio.mjs';
+import { medianRounds, roundsSection } from './lib/rounds.mjs';
 import { machineInfo } from './lib/machine-info.mjs';
 import { clockTicks } from './lib/proc-stats.mjs';
 import { idleBaseline } from './lib/process-cpu.mjs';
@@ -143,7 +144,7 @@ async function main() {
     }
   }
 
-  const results = [];
+  let results = [];
   let idle = [];
   try {
     // Warm-up, not reported: lets V8 optimise the hot paths so the first rung is not charged for JIT.
@@ -154,18 +155,21 @@ async function main() {
     for (const t of targets) if (t.httpPort) await settle(t, opts.settle);
     idle = targets.length ? await idleBaseline(targets, ticksPerS) : [];
     const idleOf = new Map(idle.map((i) => [i.target, Number.isFinite(i.usPerS) ? i.usPerS : 0]));
-    for (const rate of opts.rates) {
-      for (const target of targets) {
-        if (!target.alive()) continue;
-        const r = await measureStep({ target, rate, opts, scenario, workRoot, ticksPerS, idleUsPerS: idleOf.get(target.name) });
-        results.push(r);
-        log(progressLine(r));
-        if (r.sipp.exitCode !== 0 && r.sipp.exitCode !== 1) {
-          problems.push(`${target.name} at ${rate}/s: SIPp exit code ${r.sipp.exitCode}${r.sipp.stderr ? `: ${r.sipp.stderr.split('\n').slice(-3).join(' / ')}` : ''}`);
+    for (let round = 1; round <= opts.repeat; round++) {
+      if (opts.repeat > 1) log(`bench: round ${round} of ${opts.repeat}`);
+      for (const rate of opts.rates) {
+        for (const target of targets) {
+          if (!target.alive()) continue;
+          const r = { ...(await measureStep({ target, rate, opts, scenario, workRoot, ticksPerS, idleUsPerS: idleOf.get(target.name) })), round };
+          results.push(r);
+          log(progressLine(r));
+          if (r.sipp.exitCode !== 0 && r.sipp.exitCode !== 1) {
+            problems.push(`${target.name} at ${rate}/s: SIPp exit code ${r.sipp.exitCode}${r.sipp.stderr ? `: ${r.sipp.stderr.split('\n').slice(-3).join(' / ')}` : ''}`);
+          }
+          if (r.sipp.errorSample) problems.push(`${target.name} at ${rate}/s: SIPp errors, first lines: ${r.sipp.errorSample.split('\n').join(' / ').slice(0, 400)}`);
+          if (!r.alive) problems.push(`${target.name} died during the ${rate}/s step: ${target.output().split('\n').slice(-5).join(' / ')}`);
+          if (r.daemon && r.openAfter > 0) problems.push(`${target.name} at ${rate}/s: ${r.openAfter} transactions still open after the ${opts.settle} s settle limit`);
         }
-        if (r.sipp.errorSample) problems.push(`${target.name} at ${rate}/s: SIPp errors, first lines: ${r.sipp.errorSample.split('\n').join(' / ').slice(0, 400)}`);
-        if (!r.alive) problems.push(`${target.name} died during the ${rate}/s step: ${target.output().split('\n').slice(-5).join(' / ')}`);
-        if (r.daemon && r.openAfter > 0) problems.push(`${target.name} at ${rate}/s: ${r.openAfter} transactions still open after the ${opts.settle} s settle limit`);
       }
     }
   } finally {
@@ -175,12 +179,15 @@ async function main() {
   if (!opts.keep) rmSync(workRoot, { recursive: true, force: true });
 
   const finishedAt = new Date();
+  // With --repeat, everything below judges each target's median round; the last section lists them all.
+  const allRounds = results;
+  results = opts.repeat > 1 ? medianRounds(allRounds) : allRounds;
   const verdictList = [...new Set(results.map((r) => r.target).filter((t) => t.startsWith('ringproof')))].flatMap((t) => verdicts(results, t));
   if (verdictList.length === 0) verdictList.push(...verdicts(results));
   // Issue #8's edge target (role edge vs Kamailio) is judged here; the others need the product modes.
   const issueList = opts.role === 'edge' && opts.engines.includes('native') ? issueVerdicts({ edge: { results, kamailioNA } }).filter((v) => v.name.includes('role edge')) : [];
   const md = renderReport({ info, opts, scenario, results, verdictList: [...verdictList, ...issueList], idle, problems, startedAt, finishedAt, labels, kamailioNA, argv })
-    + abuseSection(results, opts.rates);
+    + abuseSection(results, opts.rates) + roundsSection(allRounds, opts.rates);
   const outPath = publishReport({ root, opts, prefix: 'bench', startedAt, md });
   for (const v of [...verdictList, ...issueList]) log(`${v.status.padEnd(4)} ${v.name} — ${v.detail}`);
   for (const rate of opts.rates) {

@@ -40,6 +40,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --scenario <which>   auto|shared|bench|<file.xml>: auto = sipp-scenarios/uac-reject.xml + callers.csv
                        when present, else bench/uac-load.xml   (default auto)
   --quick              short run: rates ${QUICK_RATES.join(',')}, 4 s each
+  --repeat <n>         sip mode: run the whole ladder n times, targets interleaved at each rate; the
+                       tables, ratios and verdicts use each target's median round, and a table lists
+                       every round (default 1; 3 or 5 on a noisy machine)
   --settle <s>         max seconds to wait after each ringproof step for its transactions to drain (default 7)
   --cpu-prof <dir>     run the daemon under node --cpu-prof, profiles written to <dir>
   --out <file>         report path (default bench/reports/bench-<date>.md)
@@ -100,6 +103,7 @@ export function parseArgs(argv, env = process.env) {
     targets: [...DEFAULT_TARGETS],
     quick: false,
     settle: 7,
+    repeat: 1,
     cpuProf: undefined,
     out: undefined,
     keep: false,
@@ -216,6 +220,12 @@ export function parseArgs(argv, env = process.env) {
       case '--quick':
         o.quick = true;
         break;
+      case '--repeat': {
+        const n = positiveNumber('--repeat', value());
+        if (!Number.isInteger(n)) throw new Error(`--repeat: "${n}" is not a whole number`);
+        o.repeat = n;
+        break;
+      }
       case '--settle':
         o.settle = positiveNumber('--settle', value());
         break;
@@ -252,6 +262,7 @@ export function parseArgs(argv, env = process.env) {
       o.drachtioSip ??= { host: o.drachtio.host, port: 5060 };
     }
   }
+  if (o.mode !== 'sip' && o.repeat !== 1) throw new Error(`--repeat is for --mode sip (the other modes run long steps once)`);
   if (o.mode !== 'sip' && o.engines.some((e) => e !== 'native')) throw new Error(`--mode ${o.mode} runs the native engine only`);
   const product = o.mode === 'product';
   const single = o.mode === 'flood-memory' || o.mode === 'soak';

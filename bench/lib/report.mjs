@@ -103,7 +103,7 @@ export function renderReport({ info, opts, scenario, results, verdictList, idle,
     out.push(`## ${labels[name] ?? name}`, '', targetTable(results, name), '');
   }
   out.push('## Run', '');
-  out.push(`- rates ${opts.rates.join(', ')} calls/s, ${opts.duration} s each, transport ${opts.transport}, engine ${opts.engine}, role ${opts.role ?? 'edge'}, targets ${opts.targets.join(', ')}`);
+  out.push(`- rates ${opts.rates.join(', ')} calls/s, ${opts.duration} s each, transport ${opts.transport}, engine ${opts.engine}, role ${opts.role ?? 'edge'}, targets ${opts.targets.join(', ')}${(opts.repeat ?? 1) > 1 ? `; ${opts.repeat} rounds of the whole ladder, each target's median round in the tables and verdicts` : ''}`);
   out.push(`- scenario \`${scenario.label}\``);
   if (kamailioNA) out.push(`- Kamailio: ${kamailioNA}`);
   if (opts.engines?.includes('drachtio')) {

@@ -77,6 +77,39 @@ describe('bench flags', () => {
   });
 });
 
+describe('bench rounds (--repeat)', () => {
+  it('parses --repeat for sip mode only, a whole number', async () => {
+    const { parseArgs } = await bench('args.mjs');
+    expect(parseArgs(['--repeat', '3'], {}).repeat).toBe(3);
+    expect(parseArgs([], {}).repeat).toBe(1);
+    expect(() => parseArgs(['--repeat', '2.5'], {})).toThrow(/--repeat/);
+    expect(() => parseArgs(['--repeat', '0'], {})).toThrow(/--repeat/);
+    expect(() => parseArgs(['--mode', 'product', '--repeat', '3'], {})).toThrow(/--repeat/);
+  });
+
+  it('judges each target on its median round, a whole step, and lists every round', async () => {
+    const { medianRounds, roundsSection } = await bench('rounds.mjs');
+    const row = (target: string, rate: number, round: number, cpuUsPerCall: number) => ({ target, rate, round, cpuUsPerCall, achieved: round });
+    const all = [
+      row('kamailio', 8000, 1, 40), row('ringproof', 8000, 1, 75),
+      row('kamailio', 8000, 2, 36), row('ringproof', 8000, 2, 48),
+      row('kamailio', 8000, 3, 38), row('ringproof', 8000, 3, 55),
+      row('ringproof', 16000, 1, Number.NaN), row('ringproof', 16000, 2, 41),
+    ];
+    const med = medianRounds(all);
+    expect(med).toHaveLength(3);
+    expect(med.find((r: any) => r.target === 'ringproof' && r.rate === 8000)).toMatchObject({ cpuUsPerCall: 55, round: 3, achieved: 3, rounds: 3 });
+    expect(med.find((r: any) => r.target === 'kamailio')).toMatchObject({ cpuUsPerCall: 38, round: 3 });
+    // A step without a figure (the target died) sorts last, so it is the median only when nothing else is.
+    expect(med.find((r: any) => r.rate === 16000)).toMatchObject({ cpuUsPerCall: 41, round: 2 });
+    const md = roundsSection(all, [8000, 16000]);
+    expect(md).toContain('## Every round (3 rounds');
+    expect(md).toContain('| 8000 | 1 | 40.0 | 75.0 | 1.88 |');
+    expect(md).toContain('| 16000 | 1 | – | – | – |');
+    expect(roundsSection(all.filter((r) => r.round === 1), [8000])).toBe('');
+  });
+});
+
 describe('bench verdicts', () => {
   it('judges the role-all targets against Kamailio measured in the same run', async () => {
     const { issueVerdicts } = await bench('acceptance.mjs');
