@@ -1,3 +1,15 @@
+/** V8 makes a substring of this many characters or more a view into its parent (SlicedString). */
+const SLICE_MIN_LENGTH = 13;
+
+/**
+ * `key` as a string of its own. A CLI is a slice of the INVITE's text, and a map key that is a slice
+ * keeps the whole message (~700 bytes) alive as long as the key is held. Slicing a concatenation first
+ * copies it into one fresh string, so the result refers to that 14-character copy only.
+ */
+function ownKey(key: string): string {
+  return key.length < SLICE_MIN_LENGTH ? key : (' ' + key).slice(1);
+}
+
 /**
  * The bounded counter map of the edge's anomaly detectors: at most `max` keys, least recently used
  * first out. Once full, a new key is admitted one time in `admitOneIn` (evicting the least recently
@@ -26,7 +38,7 @@ export class SampledLru<V> {
   }
 
   put(key: string, value: V): void {
-    this.map.set(key, value);
+    this.map.set(ownKey(key), value);
   }
 
   /** Adds a key not held: at once while there is room, else if it wins the admission draw. */
@@ -37,6 +49,6 @@ export class SampledLru<V> {
       if (!oldest.done) this.map.delete(oldest.value);
       this.onEvict();
     }
-    this.map.set(key, value);
+    this.map.set(ownKey(key), value);
   }
 }
