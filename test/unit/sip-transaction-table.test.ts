@@ -25,7 +25,7 @@ describe('TransactionTable', () => {
     const retransmits: InviteTransaction[] = [];
     const table = new TransactionTable(
       { t1Ms: 50, t2Ms: 400, t4Ms: 200, maxTransactions: 100, tickMs: 10 },
-      { retransmit: (t) => retransmits.push(t), ackTimeout: () => undefined },
+      { retransmit: (t) => retransmits.push(t), retransmitShed: () => undefined, ackTimeout: () => undefined },
     );
     table.start();
     const sent: string[] = [];
@@ -56,7 +56,7 @@ describe('TransactionTable', () => {
     const timeouts: InviteTransaction[] = [];
     const table = new TransactionTable(
       { t1Ms: 20, t2Ms: 40, t4Ms: 50, maxTransactions: 100, tickMs: 5 },
-      { retransmit: (t) => { retransmits.push(t); t.reply.send(Buffer.from(t.response, 'latin1')); }, ackTimeout: (t) => timeouts.push(t) },
+      { retransmit: (t) => { retransmits.push(t); t.reply.send(Buffer.from(t.response, 'latin1')); }, retransmitShed: () => undefined, ackTimeout: (t) => timeouts.push(t) },
     );
     table.start();
     const sent: string[] = [];
@@ -70,10 +70,33 @@ describe('TransactionTable', () => {
     table.stop();
   });
 
+  it('caps timer G at its budget (a burst, then a tenth of the INVITEs answered plus a floor) and keeps the back-off of a shed resend', () => {
+    let resent = 0;
+    let shed = 0;
+    const table = new TransactionTable(
+      { t1Ms: 500, t2Ms: 4000, t4Ms: 5000, maxTransactions: 10_000 },
+      { retransmit: () => { resent++; }, retransmitShed: () => { shed++; }, ackTimeout: () => undefined },
+    );
+    // Driven by hand (sweep(now) with made-up times); not started, so no interval runs.
+    const opened = [];
+    for (let n = 0; n < 3000; n++) opened.push(table.open(tx(n, 'udp', []), 0));
+    table.sweep(500);
+    // The burst allowance: 2,000 resent at once, the other 1,000 shed.
+    expect(resent).toBe(2000);
+    expect(shed).toBe(1000);
+    // Every transaction, resent or not, backs off to 2 x T1 and is still waiting for its ACK.
+    expect(opened.every((t) => t.gInterval === 1000 && t.state === TxState.Completed)).toBe(true);
+    // Spent, the budget grows by a tenth of each INVITE answered and by the floor (50/s).
+    for (let n = 3000; n < 4000; n++) table.open(tx(n, 'udp', []), 600);
+    table.sweep(1500);
+    expect(resent).toBe(2000 + 100 + 50);
+    expect(resent + shed).toBe(3000 + 3000 + 1000);
+  });
+
   it('ends a TCP transaction at its ACK, and counts live Call-IDs', () => {
     const table = new TransactionTable(
       { t1Ms: 500, t2Ms: 4000, t4Ms: 5000, maxTransactions: 2 },
-      { retransmit: () => undefined, ackTimeout: () => undefined },
+      { retransmit: () => undefined, retransmitShed: () => undefined, ackTimeout: () => undefined },
     );
     table.start();
     const a = table.open(tx(3, 'tcp', []), 0);

@@ -45,9 +45,27 @@ export interface TransactionTimersConfig {
 export interface TransactionEvents {
   /** Timer G fired: the final response goes out again. */
   retransmit(tx: InviteTransaction): void;
+  /** Timer G fired with its budget spent: the response is not sent again this time (see G_BUDGET_SHARE). */
+  retransmitShed(tx: InviteTransaction): void;
   /** Timer H fired: the ACK never came. */
   ackTimeout(tx: InviteTransaction): void;
 }
+
+/**
+ * Timer G's budget. An overloaded edge reads its ACKs late (they wait in the socket's receive
+ * queue), so timer G fires for calls that were in fact acknowledged, and every 486 resent brings
+ * another ACK to read: at 16,000 calls/s on a busy 2-core box that spiral sent 350,000 needless
+ * retransmissions for 160,000 calls and failed 22,000 of them. Retransmissions are therefore capped
+ * at a tenth of the INVITEs answered plus a floor, with a burst allowance. One that is shed is not
+ * lost: the transaction keeps its back-off and timer H, and the caller's own INVITE retransmission
+ * (timer A) is still answered from the transaction, which is how a stateless UAS is reliable
+ * (RFC 3261 §8.2.7). On a healthy trunk, ACKs are rarely lost and the budget is never reached.
+ */
+// Counted in tenths of a retransmission, so that the share adds up exactly.
+const G_BUDGET_SHARE = 1;
+const G_BUDGET_COST = 10;
+const G_BUDGET_FLOOR_PER_MS = (50 * G_BUDGET_COST) / 1000;
+const G_BUDGET_BURST = 2000 * G_BUDGET_COST;
 
 /**
  * INVITE server transactions with their timers. One interval sweeps a handful of FIFO delay queues
@@ -78,6 +96,9 @@ export class TransactionTable {
   /** True while `timer` is the sweep's interval (not a one-off rotation timeout). */
   private ticking = false;
   private enabled = false;
+  /** Timer G retransmissions that may go out now (G_BUDGET_*), and when the floor last refilled it. */
+  private gBudget = G_BUDGET_BURST;
+  private gBudgetAt = 0;
 
   constructor(
     private readonly cfg: TransactionTimersConfig,
@@ -186,6 +207,7 @@ export class TransactionTable {
     };
     this.byKey.set(key, tx);
     this.callIds.set(callId, liveCalls + 1);
+    this.gBudget += G_BUDGET_SHARE;
     if (udp) this.confirmed.stamp(callId, key, tx);
     this.arm();
     tx.ticket = udp ? this.gQueue(tx.gInterval).push(tx, now) : this.hQueue.push(tx, now);
@@ -215,6 +237,8 @@ export class TransactionTable {
   }
 
   sweep(now: number): void {
+    this.gBudget = Math.min(G_BUDGET_BURST, this.gBudget + Math.max(0, now - this.gBudgetAt) * G_BUDGET_FLOOR_PER_MS);
+    this.gBudgetAt = now;
     for (const q of this.gQueues.values()) {
       q.expire(now, (tx) => {
         if (tx.state !== TxState.Completed) return;
@@ -223,7 +247,10 @@ export class TransactionTable {
           this.remove(tx);
           return;
         }
-        this.events.retransmit(tx);
+        if (this.gBudget >= G_BUDGET_COST) {
+          this.gBudget -= G_BUDGET_COST;
+          this.events.retransmit(tx);
+        } else this.events.retransmitShed(tx);
         tx.gInterval = Math.min(tx.gInterval * 2, this.cfg.t2Ms);
         tx.ticket = this.gQueue(tx.gInterval).push(tx, now);
       });

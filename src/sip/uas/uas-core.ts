@@ -49,6 +49,7 @@ export class UasCore {
         this.counters.retransmission('response_out', tx.reply.transport);
         this.counters.response(tx.code, tx.reply.transport);
       },
+      retransmitShed: (tx) => this.counters.retransmission('response_out_shed', tx.reply.transport),
       ackTimeout: (tx) => this.counters.drop(DropReasons.ACK_TIMEOUT, tx.reply.transport),
     });
   }
