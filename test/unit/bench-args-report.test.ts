@@ -108,6 +108,23 @@ describe('bench rounds (--repeat)', () => {
     expect(md).toContain('| 16000 | 1 | – | – | – |');
     expect(roundsSection(all.filter((r) => r.round === 1), [8000])).toBe('');
   });
+
+  it('pairs the protections on/off steps of each round, and takes the median of those ratios', async () => {
+    const { pairedRatios, median, roundsSection } = await bench('rounds.mjs');
+    const row = (target: string, round: number, cpuUsPerCall: number) => ({ target, rate: 8000, round, cpuUsPerCall });
+    const all = [
+      row('ringproof-abuse-off', 1, 60), row('ringproof-abuse-on', 1, 63),
+      row('ringproof-abuse-off', 2, 80), row('ringproof-abuse-on', 2, 84),
+      row('ringproof-abuse-off', 3, 50), row('ringproof-abuse-on', 3, 80),
+      row('ringproof-abuse-on', 4, 70),
+    ];
+    const paired = pairedRatios(all, 8000, 'ringproof-abuse-on', 'ringproof-abuse-off');
+    expect(paired).toEqual([1.05, 1.05, 1.6]);
+    expect(median(paired)).toBe(1.05);
+    expect(median([1, 2, 3, 4])).toBe(2.5);
+    expect(Number.isNaN(median([]))).toBe(true);
+    expect(roundsSection(all, [8000])).toContain('| 8000 | 3 | 50.0 | 80.0 | 1.600 |');
+  });
 });
 
 describe('bench verdicts', () => {
