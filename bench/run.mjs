@@ -227,3 +227,8 @@ function abuseSection(results, rates, allRounds = results) {
     'CPU per call of every process of the target (the edge and its embedded redis-server, both times), same run, same rates.', '',
     '| calls/s | off µs/call | on µs/call | on/off | how | ≤ +10 % |', '|---|---|---|---|---|---|', ...rows, ''].join('\n');
 }
+
+main().then(
+  () => process.exit(0),
+  (err) => fail(err.stack ?? String(err)),
+);
