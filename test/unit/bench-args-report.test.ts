@@ -44,6 +44,16 @@ function productStep(over: Record<string, unknown> = {}): Record<string, any> {
 
 const kamailioRow = (rate: number, us: number) => ({ target: 'kamailio', rate, cpuUsPerCall: us, netCpuUsPerCall: us, cpuPctLoad: 10, rssMb: 6, sippCpuPct: 20, otherCores: 0.1, sipp: { achievedCps: rate, failed: 0 } });
 
+describe('bench entry point', () => {
+  it('runs: `node bench/run.mjs --help` prints the usage and exits 0', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, [new URL('../../bench/run.mjs', import.meta.url).pathname, '--help'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('usage: npm run bench -- [options]');
+    expect(r.stdout).toContain('--repeat <n>');
+  });
+});
+
 describe('bench flags', () => {
   it('gives the product mode its own ladder and the legitimate stream', async () => {
     const { parseArgs, PRODUCT_RATES } = await bench('args.mjs');
