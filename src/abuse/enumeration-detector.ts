@@ -3,14 +3,14 @@ import type { EnumerationConfig } from '../config/config-types.js';
 import type { CandidateFilter } from '../queue/pending-numbers.js';
 import { reuseMetric } from '../metrics/reuse-metric.js';
 import type { AutoBlocker } from './auto-blocker.js';
-import { SampledLru } from './sampled-lru.js';
+import { SampledLru, type LruSlot } from './sampled-lru.js';
 
 export const ENUMERATION_REASON = 'auto:enumeration';
 
-interface Window {
+interface Window extends LruSlot {
   start: number;
-  /** Distinct CLIs of the block seen in this window (at most maxDistinct). */
-  clis: Set<string>;
+  /** Distinct CLIs of the block seen in this window (at most maxDistinct), by their suffix digits' value. */
+  clis: Set<number | string>;
 }
 
 export interface EnumerationDetectorOptions {
@@ -36,7 +36,7 @@ export interface EnumerationDetectorOptions {
  * most `maxDistinct` numbers.
  */
 export class EnumerationDetector {
-  private readonly blocks: SampledLru<Window>;
+  private readonly blocks: SampledLru<number | string, Window>;
   private readonly windowMs: number;
 
   constructor(private readonly opts: EnumerationDetectorOptions) {
@@ -54,22 +54,34 @@ export class EnumerationDetector {
 
   /** One answered call from `cli` that is not blocked. */
   observe(cli: string, now: number): void {
-    const { candidates, config } = this.opts;
-    // "+" and at least one digit of block; shorter numbers are not swept in blocks.
-    if (cli.length < config.suffixDigits + 3 || !candidates.synced || candidates.has(cli)) return;
-    const block = cli.slice(0, cli.length - config.suffixDigits);
-    let w = this.blocks.take(block);
+    const candidates = this.opts.candidates;
+    if (!candidates.synced || candidates.has(cli)) return;
+    this.count(cli, now);
+  }
+
+  /** observe() once the pre-filter was asked: the pre-filter is in sync and `cli` has no session. */
+  count(cli: string, now: number): void {
+    const config = this.opts.config;
+    const cut = cli.length - config.suffixDigits;
+    // "+" and at least two digits of block; shorter numbers are not swept in blocks.
+    if (cut < 3) return;
+    const key = blockKey(cli, cut);
+    const suffix = key === undefined ? cli : suffixValue(cli, cut);
+    const block = key ?? cli.slice(0, cut);
+    const w = this.blocks.get(block);
     if (w === undefined) {
-      this.blocks.admit(block, { start: now, clis: new Set([cli]) });
+      this.blocks.admit(block, { start: now, clis: new Set([suffix]), lruSeq: 0 });
       return;
     }
-    if (now - w.start >= this.windowMs) w = { start: now, clis: new Set() };
-    w.clis.add(cli);
+    if (now - w.start >= this.windowMs) {
+      w.start = now;
+      w.clis.clear();
+    }
+    w.clis.add(suffix);
     if (w.clis.size >= config.maxDistinct) {
-      this.flag(block, w.clis.size, now);
-      return;
+      this.blocks.delete(block);
+      this.flag(cli.slice(0, cut), w.clis.size, now);
     }
-    this.blocks.put(block, w);
   }
 
   private flag(block: string, distinct: number, now: number): void {
@@ -87,4 +99,31 @@ export class EnumerationDetector {
       message: 'automatic block: a number block is being enumerated',
     }, now);
   }
+}
+
+/**
+ * The block of an E.164 number ("+", then digits, the first not 0) as a number: its digits' value,
+ * unique among such blocks, hashed and compared without building the block string per call.
+ * undefined for anything else (then the block string is the key).
+ */
+function blockKey(cli: string, cut: number): number | undefined {
+  if (cli.charCodeAt(0) !== 0x2b || cli.charCodeAt(1) === 0x30 || cut > 16) return undefined;
+  let v = 0;
+  for (let i = 1; i < cut; i++) {
+    const d = cli.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** The value of the suffix digits (at most 8: suffixDigits' limit), or the CLI itself if one is no digit. */
+function suffixValue(cli: string, cut: number): number | string {
+  let v = 0;
+  for (let i = cut; i < cli.length; i++) {
+    const d = cli.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return cli;
+    v = v * 10 + d;
+  }
+  return v;
 }
