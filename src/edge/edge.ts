@@ -215,6 +215,9 @@ export class Edge implements EdgeHandler {
       userAgent: invite.header('user-agent') ?? null,
       rejectCode: code,
       receivedAt: invite.receivedAt,
+      // Set by checkBlocklist; in the literal so that marking a call keeps the event's shape (no
+      // hidden-class transition, no out-of-object property store per blocked call).
+      blocked: undefined,
     };
   }
 
