@@ -98,7 +98,7 @@ export function renderReport({ info, opts, scenario, results, verdictList, idle,
   out.push('');
   const both = sideBySide(results);
   if (both) out.push('## native vs drachtio engine', '', both, '');
-  for (const name of ['ringproof', 'ringproof-drachtio', 'reference', 'kamailio']) {
+  for (const name of ['ringproof', 'ringproof-drachtio', 'ringproof-abuse-off', 'ringproof-abuse-on', 'reference', 'kamailio']) {
     if (!results.some((r) => r.target === name)) continue;
     out.push(`## ${labels[name] ?? name}`, '', targetTable(results, name), '');
   }

@@ -3,26 +3,20 @@ import type { EnumerationConfig } from '../config/config-types.js';
 import type { CandidateFilter } from '../queue/pending-numbers.js';
 import { reuseMetric } from '../metrics/reuse-metric.js';
 import type { AutoBlocker } from './auto-blocker.js';
-import { SampledLru } from './sampled-lru.js';
+import { SampledLru, type LruSlot } from './sampled-lru.js';
+import { detachString } from '../v8/detach-string.js';
 
 export const ENUMERATION_REASON = 'auto:enumeration';
 
-interface Window {
+interface Window extends LruSlot {
   start: number;
   /**
-   * Distinct numbers of the block seen in this window (at most maxDistinct), as the value of their
-   * last suffixDigits digits: a small integer, not the CLI string, which is a slice of the INVITE's
-   * text and would keep the whole message alive for up to windowSeconds (10,000 blocks × 19 CLIs
-   * held ~190,000 INVITEs, ~120 MB, under a random-CLI flood).
+   * Distinct CLIs of the block seen in this window (at most maxDistinct), by their suffix digits'
+   * value: a number, not the CLI string, which is a slice of the INVITE's text and would keep the
+   * whole message alive for up to windowSeconds (10,000 blocks × 19 CLIs held ~190,000 INVITEs, ~120
+   * MB, under a random-CLI flood). A CLI that is not all digits is kept as a string of its own.
    */
-  suffixes: Set<number>;
-}
-
-/** The last `digits` characters of an E.164 "+digits" CLI as a number (CLIs are digits after "+"). */
-function suffixValue(cli: string, digits: number): number {
-  let v = 0;
-  for (let i = cli.length - digits; i < cli.length; i++) v = v * 10 + (cli.charCodeAt(i) - 48);
-  return v;
+  clis: Set<number | string>;
 }
 
 export interface EnumerationDetectorOptions {
@@ -48,7 +42,7 @@ export interface EnumerationDetectorOptions {
  * most `maxDistinct` numbers.
  */
 export class EnumerationDetector {
-  private readonly blocks: SampledLru<Window>;
+  private readonly blocks: SampledLru<number | string, Window>;
   private readonly windowMs: number;
 
   constructor(private readonly opts: EnumerationDetectorOptions) {
@@ -66,23 +60,34 @@ export class EnumerationDetector {
 
   /** One answered call from `cli` that is not blocked. */
   observe(cli: string, now: number): void {
-    const { candidates, config } = this.opts;
-    // "+" and at least one digit of block; shorter numbers are not swept in blocks.
-    if (cli.length < config.suffixDigits + 3 || !candidates.synced || candidates.has(cli)) return;
-    const block = cli.slice(0, cli.length - config.suffixDigits);
-    const suffix = suffixValue(cli, config.suffixDigits);
-    let w = this.blocks.take(block);
+    const candidates = this.opts.candidates;
+    if (!candidates.synced || candidates.has(cli)) return;
+    this.count(cli, now);
+  }
+
+  /** observe() once the pre-filter was asked: the pre-filter is in sync and `cli` has no session. */
+  count(cli: string, now: number): void {
+    const config = this.opts.config;
+    const cut = cli.length - config.suffixDigits;
+    // "+" and at least two digits of block; shorter numbers are not swept in blocks.
+    if (cut < 3) return;
+    const key = blockKey(cli, cut);
+    const suffix = key === undefined ? detachString(cli) : suffixValue(cli, cut);
+    const block = key ?? cli.slice(0, cut);
+    const w = this.blocks.get(block);
     if (w === undefined) {
-      this.blocks.admit(block, { start: now, suffixes: new Set([suffix]) });
+      this.blocks.admit(block, { start: now, clis: new Set([suffix]), lruSeq: 0 });
       return;
     }
-    if (now - w.start >= this.windowMs) w = { start: now, suffixes: new Set() };
-    w.suffixes.add(suffix);
-    if (w.suffixes.size >= config.maxDistinct) {
-      this.flag(block, w.suffixes.size, now);
-      return;
+    if (now - w.start >= this.windowMs) {
+      w.start = now;
+      w.clis.clear();
     }
-    this.blocks.put(block, w);
+    w.clis.add(suffix);
+    if (w.clis.size >= config.maxDistinct) {
+      this.blocks.delete(block);
+      this.flag(cli.slice(0, cut), w.clis.size, now);
+    }
   }
 
   private flag(block: string, distinct: number, now: number): void {
@@ -100,4 +105,31 @@ export class EnumerationDetector {
       message: 'automatic block: a number block is being enumerated',
     }, now);
   }
+}
+
+/**
+ * The block of an E.164 number ("+", then digits, the first not 0) as a number: its digits' value,
+ * unique among such blocks, hashed and compared without building the block string per call.
+ * undefined for anything else (then the block string is the key).
+ */
+function blockKey(cli: string, cut: number): number | undefined {
+  if (cli.charCodeAt(0) !== 0x2b || cli.charCodeAt(1) === 0x30 || cut > 16) return undefined;
+  let v = 0;
+  for (let i = 1; i < cut; i++) {
+    const d = cli.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** The value of the suffix digits (at most 8: suffixDigits' limit), or the CLI as a string of its own if one is no digit. */
+function suffixValue(cli: string, cut: number): number | string {
+  let v = 0;
+  for (let i = cut; i < cli.length; i++) {
+    const d = cli.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return detachString(cli);
+    v = v * 10 + d;
+  }
+  return v;
 }

@@ -4,11 +4,11 @@ import { maskNumber } from '../log/mask.js';
 import type { CandidateFilter } from '../queue/pending-numbers.js';
 import { reuseMetric } from '../metrics/reuse-metric.js';
 import type { AutoBlocker } from './auto-blocker.js';
-import { SampledLru } from './sampled-lru.js';
+import { SampledLru, type LruSlot } from './sampled-lru.js';
 
 export const HAMMERING_REASON = 'auto:hammering';
 
-interface Window {
+interface Window extends LruSlot {
   start: number;
   count: number;
 }
@@ -30,14 +30,14 @@ export interface HammerDetectorOptions {
  *
  * Counted only while the pre-filter is in sync (otherwise "no pending session" cannot be told), and
  * only for calls not already blocked. Memory is bounded: at most `maxTracked` CLIs, kept in
- * least-recently-called order (a hit moves a CLI to the end). Once full, a CLI not yet counted is
+ * least-recently-called order (SampledLru). Once full, a CLI not yet counted is
  * admitted one time in 16 and the least recently called one goes (counted in
  * ringproof_hammering_evictions_total), so a random-CLI flood churns the map 16 times slower and a
  * CLI that really hammers still gets in after a few more calls. Counts are exact from admission:
  * a flood can delay a block but never cause a wrong one.
  */
 export class HammerDetector {
-  private readonly counts: SampledLru<Window>;
+  private readonly counts: SampledLru<string, Window>;
   private readonly windowMs: number;
 
   constructor(private readonly opts: HammerDetectorOptions) {
@@ -57,19 +57,24 @@ export class HammerDetector {
   observe(cli: string, now: number): void {
     const candidates = this.opts.candidates;
     if (!candidates.synced || candidates.has(cli)) return;
-    const w = this.counts.take(cli);
+    this.count(cli, now);
+  }
+
+  /** observe() once the pre-filter was asked: the pre-filter is in sync and `cli` has no session. */
+  count(cli: string, now: number): void {
+    const w = this.counts.get(cli);
     if (w === undefined) {
-      this.counts.admit(cli, { start: now, count: 1 });
+      this.counts.admit(cli, { start: now, count: 1, lruSeq: 0 });
       return;
     }
     if (now - w.start >= this.windowMs) {
       w.start = now;
       w.count = 1;
     } else if (++w.count >= this.opts.config.maxCalls) {
+      // Blocked: the edge tells no more of its calls, so it is forgotten here.
+      this.counts.delete(cli);
       this.block(cli, w.count, now);
-      return;
     }
-    this.counts.put(cli, w);
   }
 
   private block(cli: string, calls: number, now: number): void {

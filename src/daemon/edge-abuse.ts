@@ -4,17 +4,12 @@ import { BlocklistMirror } from '../abuse/blocklist-mirror.js';
 import { createBlocklistMetrics } from '../abuse/blocklist-metrics.js';
 import { BlocklistStore } from '../abuse/blocklist-store.js';
 import { AutoBlocker } from '../abuse/auto-blocker.js';
-import { EnumerationDetector } from '../abuse/enumeration-detector.js';
-import { HammerDetector } from '../abuse/hammer-detector.js';
-import type { AbuseConfig, RingproofConfig } from '../config/config-types.js';
+import { AnomalyDetectors } from '../abuse/anomaly-detectors.js';
+import type { RingproofConfig } from '../config/config-types.js';
 import type { EdgeOptions } from '../edge/edge.js';
 import type { CandidateFilter } from '../queue/pending-numbers.js';
 import { createRedis, type RedisConnection } from '../redis/redis-connection.js';
 import { createAbuseEventSink } from './abuse-event-sink.js';
-
-type Detector = { observe(cli: string, now: number): void };
-type DetectorKind = 'hammering' | 'enumeration';
-const DETECTOR_KINDS: readonly DetectorKind[] = ['hammering', 'enumeration'];
 
 /**
  * The edge's abuse parts that need Redis: its copy of the shared blocklist (a subscriber
@@ -36,27 +31,14 @@ export function startEdgeAbuse(
   });
   const events = createAbuseEventSink(config, shared, prefix, registry, logger);
   const blocker = new AutoBlocker({ add: (input) => store.add(input, 'auto'), putLocal: (e) => mirror.current.put(e), events, logger, registry });
-  // One detector per kind; SIGHUP replaces the one whose settings changed (it starts counting afresh).
-  const detectorFor = (kind: DetectorKind, a: AbuseConfig): Detector | undefined => {
-    if (candidates === undefined || !a[kind].enabled) return undefined;
-    return kind === 'hammering'
-      ? new HammerDetector({ config: a.hammering, candidates, blocker, registry })
-      : new EnumerationDetector({ config: a.enumeration, candidates, blocker, registry });
-  };
-  let settings = config.abuse;
-  const byKind = new Map(DETECTOR_KINDS.map((k) => [k, detectorFor(k, settings)]));
-  const inForce = (): Detector[] => [...byKind.values()].filter((d): d is Detector => d !== undefined);
-  let detectors = inForce();
   // Without a candidate filter nothing can be detected; with one the hook stays even with no
   // detector on, so a reload can turn one on.
-  const anomaly = candidates === undefined ? undefined : { observe: (cli: string, now: number): void => { for (const d of detectors) d.observe(cli, now); } };
+  const anomaly = candidates === undefined ? undefined : new AnomalyDetectors({ settings: config.abuse, candidates, blocker, registry });
+  let settings = config.abuse;
   const reload = (next: RingproofConfig): void => {
-    for (const kind of DETECTOR_KINDS) {
-      if (JSON.stringify(next.abuse[kind]) !== JSON.stringify(settings[kind])) byKind.set(kind, detectorFor(kind, next.abuse));
-    }
+    anomaly?.reconfigure(next.abuse);
     if (next.abuse.blocklist.reloadSeconds !== settings.blocklist.reloadSeconds) mirror.setReloadMs(next.abuse.blocklist.reloadSeconds * 1000);
     settings = next.abuse;
-    detectors = inForce();
   };
   return {
     reload,

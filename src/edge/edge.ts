@@ -7,11 +7,11 @@ import type { BlocklistMetrics } from '../abuse/blocklist-metrics.js';
 import type { FloodGuard } from '../abuse/flood-guard.js';
 import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { CountBatch, type PendingCount } from '../metrics/count-batch.js';
+import { CountBatch, type CounterChild, type PendingCount } from '../metrics/count-batch.js';
 import { type AdmitDecision, DropReasons, type EdgeHandler, type InboundInvite, type SourceAddress } from '../sip/contract/index.js';
 import { parseNameAddr } from '../sip/wire/index.js';
 import { classifyVerstat } from '../trust/verstat.js';
-import type { CallEvent } from './call-event.js';
+import type { CallBlock, CallEvent } from './call-event.js';
 import { extractCli } from './cli-extract.js';
 import { extractDid } from './did-extract.js';
 import type { EventSink } from './event-sink.js';
@@ -77,6 +77,7 @@ export class Edge implements EdgeHandler {
   private readonly floodGuard: FloodGuard | undefined;
   private readonly blocklist: EdgeOptions['blocklist'];
   private readonly anomaly: EdgeOptions['anomaly'];
+  private readonly blockOf = new WeakMap<BlocklistEntry, { block: CallBlock; count: CounterChild }>();
 
   constructor(opts: EdgeOptions) {
     this.floodGuard = opts.floodGuard;
@@ -214,6 +215,9 @@ export class Edge implements EdgeHandler {
       userAgent: invite.header('user-agent') ?? null,
       rejectCode: code,
       receivedAt: invite.receivedAt,
+      // Set by checkBlocklist; in the literal so that marking a call keeps the event's shape (no
+      // hidden-class transition, no out-of-object property store per blocked call).
+      blocked: undefined,
     };
   }
 
@@ -233,8 +237,15 @@ export class Edge implements EdgeHandler {
       }
     }
     if (hit === undefined) return;
-    event.blocked = { kind: hit.kind, value: hit.value, reason: hit.reason };
-    metrics.blocked(hit.kind, hit.reason).inc();
+    // Per entry once: the event's (frozen, shared) block and its counter slot; a flood of blocked
+    // calls then allocates nothing here.
+    let b = this.blockOf.get(hit);
+    if (b === undefined) {
+      b = { block: Object.freeze({ kind: hit.kind, value: hit.value, reason: hit.reason }), count: metrics.blocked(hit.kind, hit.reason) };
+      this.blockOf.set(hit, b);
+    }
+    event.blocked = b.block;
+    b.count.inc();
   }
 
   private failed(invite: InboundInvite, err: unknown): void {

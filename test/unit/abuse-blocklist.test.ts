@@ -230,22 +230,28 @@ describe('/v1/blocklist', () => {
 });
 
 describe('Edge with a blocklist', () => {
-  it('marks the call event blocked (number, prefix, From display name) and counts it with its reason; other calls pass unmarked', async () => {
+  /** `edges` edges on one metrics registry, one sink and one blocklist copy; call(i, from) answers an INVITE on edge i. */
+  async function edgeRig(index: BlocklistIndex, edges = 1) {
     const { Edge } = await import('../../src/edge/edge.js');
     const { createMetrics } = await import('../../src/metrics/metrics.js');
     const { createBlocklistMetrics } = await import('../../src/abuse/blocklist-metrics.js');
     const { CollectingSink } = await import('../helpers/collecting-sink.js');
     const metrics = createMetrics({ defaults: false });
     const sink = new CollectingSink();
-    const index = new BlocklistIndex([entry('number', '+12025550123', 'fraud'), entry('prefix', '+1303', 'irsf'), entry('name', 'Robo Dialer', 'cnam')]);
-    const edge = new Edge({
+    const all = Array.from({ length: edges }, () => new Edge({
       config: { trunks: [{ name: 'carrier', sources: ['192.0.2.0/24'], defaultCountry: 'US', rejectCode: 486, cliSources: ['pai', 'from'] }], sip: { scannerUserAgents: [], unknownSource: 'reject' } },
       metrics, logger: logCapture('info').logger, sink, blocklist: { source: { current: index }, metrics: createBlocklistMetrics(metrics.registry) },
-    });
-    const call = (from: string, callId: string): void => edge.onInviteAnswered({
+    }));
+    const call = (i: number, from: string, callId: string): void => all[i]!.onInviteAnswered({
       source: { address: '192.0.2.1', port: 5060, transport: 'udp' }, callId, requestUri: 'sip:+15550100001@edge', receivedAt: Date.now(),
       headerValues: (n) => (n === 'from' ? [from] : []), header: (n) => (n === 'from' ? from : undefined),
     }, 'carrier', 486);
+    return { metrics, sink, call };
+  }
+
+  it('marks the call event blocked (number, prefix, From display name) and counts it with its reason; other calls pass unmarked', async () => {
+    const { metrics, sink, call: callOn } = await edgeRig(new BlocklistIndex([entry('number', '+12025550123', 'fraud'), entry('prefix', '+1303', 'irsf'), entry('name', 'Robo Dialer', 'cnam')]));
+    const call = (from: string, callId: string): void => callOn(0, from, callId);
     call('<sip:+12025550123@carrier>;tag=1', 'a');
     call('<sip:+13035550100@carrier>;tag=1', 'b');
     call('"robo  DIALER" <sip:+12065550100@carrier>;tag=1', 'c');
@@ -262,5 +268,20 @@ describe('Edge with a blocklist', () => {
     ]);
     const counted = (await metrics.registry.getSingleMetric('ringproof_blocked_calls_total')!.get()).values;
     expect(counted.map((v) => [v.labels.kind, v.labels.reason, v.value])).toEqual([['number', 'fraud', 1], ['prefix', 'irsf', 1], ['name', 'cnam', 2]]);
+  });
+
+  it('counts blocked calls of several edges on one registry exactly at every read (counted in plain numbers between reads), and shares the event\'s block per entry', async () => {
+    const { metrics, sink, call: callOn } = await edgeRig(new BlocklistIndex([entry('prefix', '+1303', 'irsf')]), 2);
+    const call = (edge: number, i: number): void => callOn(edge, `<sip:+1303555${String(i).padStart(4, '0')}@carrier>;tag=1`, `c${i}`);
+    const text = async (): Promise<string | undefined> => (await metrics.registry.metrics()).split('\n').find((l) => l.startsWith('ringproof_blocked_calls_total{'));
+    for (let i = 0; i < 3; i++) call(0, i);
+    call(1, 3);
+    expect(await text()).toBe('ringproof_blocked_calls_total{kind="prefix",reason="irsf"} 4');
+    expect(await text()).toBe('ringproof_blocked_calls_total{kind="prefix",reason="irsf"} 4');
+    call(1, 4);
+    const counted = (await metrics.registry.getSingleMetric('ringproof_blocked_calls_total')!.get()).values;
+    expect(counted.map((v) => v.value)).toEqual([5]);
+    expect(sink.events.map((e) => e.blocked)).toEqual(Array(5).fill({ kind: 'prefix', value: '+1303', reason: 'irsf' }));
+    expect(sink.events[1]!.blocked).toBe(sink.events[2]!.blocked);
   });
 });

@@ -70,6 +70,62 @@ describe('EnumerationDetector', () => {
   });
 });
 
+describe('EnumerationDetector keys', () => {
+  it('tells blocks apart by their digits and length, counts odd numbers by their text, and a suffix once', () => {
+    const r = rig({ config: { maxDistinct: 3 } });
+    // Blocks of different lengths whose digits read alike, and a block with a leading 0 (no E.164).
+    const blocks = ['+1202555', '+12025550', '+01202555', '+1202555a'];
+    for (const b of blocks) for (let i = 0; i < 2; i++) r.detector.observe(`${b}${String(i).padStart(4, '0')}`, i);
+    // Suffixes that are no digits count by their text, next to numeric ones.
+    r.detector.observe('+1303555000x', 3);
+    r.detector.observe('+130355500x0', 4);
+    r.detector.observe('+1303555000x', 5);
+    expect(r.local).toEqual([]);
+    expect(r.detector.tracked).toBe(5);
+    r.detector.observe('+01202555' + '0009', 6);
+    r.detector.observe('+12025550' + '0009', 7);
+    r.detector.observe('+1303555' + '0000', 8);
+    expect(r.local.map((e) => e.value)).toEqual(['+01202555', '+12025550', '+1303555']);
+    expect(r.detector.tracked).toBe(2);
+    // A 15-digit number counts; a number too short for a block of two digits does not.
+    r.detector.observe('+123456789012345', 9);
+    r.detector.observe('+1234', 10);
+    expect(r.detector.tracked).toBe(3);
+  });
+});
+
+describe('AnomalyDetectors', () => {
+  it('asks the pre-filter once per call for both detectors, and SIGHUP turns a detector on or off', async () => {
+    const { AnomalyDetectors } = await import('../../src/abuse/anomaly-detectors.js');
+    const { defaultAbuseConfig } = await import('../../src/abuse/abuse-defaults.js');
+    const asked = { synced: 0, has: 0 };
+    const candidates = {
+      get synced() { asked.synced++; return true; },
+      has: (cli: string) => { asked.has++; return cli === '+12025550100'; },
+    };
+    const r = autoBlockerRig();
+    const a = defaultAbuseConfig();
+    const settings = { ...a, hammering: { ...a.hammering, maxCalls: 3 }, enumeration: { ...a.enumeration, maxDistinct: 3 } };
+    const d = new AnomalyDetectors({ settings, candidates, blocker: r.blocker, registry: r.registry });
+    for (let i = 0; i < 3; i++) d.observe('+12025550100', i);
+    expect(asked).toEqual({ synced: 3, has: 3 });
+    // Hammering: 3 calls of one number; the same block's next two numbers complete an enumeration.
+    for (let i = 0; i < 3; i++) d.observe('+12025550101', i);
+    d.observe('+12025550102', 4);
+    expect(r.local.map((e) => [e.reason, e.value])).toEqual([['auto:hammering', '+12025550101']]);
+    d.observe('+12025550103', 5);
+    expect(r.local.map((e) => [e.reason, e.value])).toEqual([['auto:hammering', '+12025550101'], ['auto:enumeration', '+1202555']]);
+    expect(asked).toEqual({ synced: 8, has: 8 });
+    // Both off: nothing is asked any more; on again: counting starts afresh.
+    d.reconfigure({ ...settings, hammering: { ...settings.hammering, enabled: false }, enumeration: { ...settings.enumeration, enabled: false } });
+    for (let i = 0; i < 5; i++) d.observe('+12025550201', 10 + i);
+    expect(asked).toEqual({ synced: 8, has: 8 });
+    d.reconfigure(settings);
+    for (let i = 0; i < 3; i++) d.observe('+12025550201', 20 + i);
+    expect(r.local.map((e) => e.value)).toEqual(['+12025550101', '+1202555', '+12025550201']);
+  });
+});
+
 describe('abuse.enumeration configuration', () => {
   it('has documented defaults and names the key of a bad value', async () => {
     const { loadConfig } = await import('../../src/config/load-config.js');

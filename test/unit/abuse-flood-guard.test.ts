@@ -80,6 +80,27 @@ describe('FloodGuard', () => {
     r.close();
   });
 
+  it('evicts the stalest window: one whose window restarted goes to the back, across sweeps', async () => {
+    const r = rig({ maxSources: 3 });
+    for (const a of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) r.guard.check(a, false);
+    r.advance(1000);
+    // .1's window restarts: now the newest. .2 goes first, then .3.
+    r.guard.check('10.0.0.1', false);
+    r.guard.check('10.0.0.4', false);
+    r.guard.check('10.0.0.5', false);
+    expect(await r.value('ringproof_flood_guard_evictions_total')).toBe(2);
+    // .1 (restarted), .4 and .5 are tracked: each counts on from where it was.
+    for (let i = 0; i < 4; i++) expect(r.guard.check('10.0.0.1', false)).toBe(false);
+    expect(r.guard.check('10.0.0.1', false)).toBe(true);
+    r.advance(1000);
+    r.guard.sweep();
+    expect(r.guard.trackedSources).toBe(0);
+    for (let i = 6; i < 12; i++) r.guard.check(`10.0.0.${i}`, false);
+    expect(r.guard.trackedSources).toBe(3);
+    expect(await r.value('ringproof_flood_guard_evictions_total')).toBe(5);
+    r.close();
+  });
+
   it('forgets finished windows in the sweep', () => {
     const r = rig();
     for (let i = 0; i < 50; i++) r.guard.check(`10.0.0.${i}`, false);

@@ -204,6 +204,26 @@ describe('bench reports', () => {
     expect(md).toContain('**PASS** — #8 role all: CPU per call');
   });
 
+  it('gives each issue #10 target (protections off, on) its own step table, other load included', async () => {
+    const { renderReport } = await bench('report.mjs');
+    const row = (target: string, us: number) => ({
+      target, rate: 8000, alive: true, cpuUsPerCall: us, netCpuUsPerCall: us - 2, cpuPctLoad: 90, rssMb: 100, hwmMb: 110, udpRcvbufDrops: 0, sippCpuPct: 30, otherCores: 0.42,
+      parts: [{ name: target, usPerCall: us - 10, pctLoad: 80, rssMb: 90 }, { name: 'redis-server', usPerCall: 10, pctLoad: 10, rssMb: 10 }],
+      sipp: { achievedCps: 7900, successful: 80_000, failed: 0, retransmissions: 0, rtt: { p50: 0, p90: 4, p99: 8, quantumMs: 4 } },
+      daemon: { p50: 0.0001, p99: 0.0002, timerG: 0, retransIn: 0, drops: 0 },
+    });
+    const md: string = renderReport({
+      info: { nproc: 2, model: 'test cpu', memGb: 4, kernel: 'Linux', node: 'v24', sipp: 'SIPp v3.6', ringproof: '0.1.0', loadAvg: [0, 0, 0] },
+      opts: { rates: [8000], duration: 10, transport: 'udp', engine: 'native', targets: ['ringproof-abuse-off', 'ringproof-abuse-on'] },
+      scenario: { label: 'uac-reject.xml' }, results: [row('ringproof-abuse-off', 100), row('ringproof-abuse-on', 104)], verdictList: [], idle: [], problems: [],
+      startedAt: new Date(0), finishedAt: new Date(60_000), labels: { 'ringproof-abuse-off': 'protections off', 'ringproof-abuse-on': 'protections on' }, kamailioNA: 'not installed',
+    });
+    for (const label of ['protections off', 'protections on']) expect(md).toContain(`## ${label}`);
+    expect(md).toContain('other load (cores)');
+    expect(md).toContain('| 0.42 |');
+    expect(md).toContain('ringproof-abuse-on 94.0 + redis-server 10.0');
+  });
+
   it('quotes the command line and measures RSS drift between two windows', async () => {
     const { commandLine } = await bench('report-common.mjs');
     expect(commandLine([])).toBe('npm run bench');
