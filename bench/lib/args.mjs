@@ -66,6 +66,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --calls <n>          flood-memory: unsolicited calls to send (default 1000000)
   --after <s>          flood-memory: seconds to watch Redis memory after the flood (default 60)
   --soak <s>           soak: seconds of load (default 600; implies --mode soak)
+  --soak-warm <s>      soak: seconds of unreported flood at the soak rate first, so the bounded caches
+                       (transactions, detectors, number cache) and V8's heap reach their steady size
+                       before the first window (default 0)
   -h, --help           this text`;
 
 function positiveNumber(flag, text) {
@@ -94,6 +97,7 @@ export function parseArgs(argv, env = process.env) {
     calls: 1_000_000,
     after: 60,
     soak: 600,
+    soakWarm: 0,
     kamailioBin: 'kamailio',
     rates: undefined,
     duration: undefined,
@@ -111,6 +115,7 @@ export function parseArgs(argv, env = process.env) {
     help: false,
   };
   let soakGiven = false;
+  let soakWarmGiven = false;
   let modeGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -198,6 +203,13 @@ export function parseArgs(argv, env = process.env) {
       case '--after':
         o.after = positiveNumber('--after', value());
         break;
+      case '--soak-warm': {
+        const w = Number(value());
+        if (!Number.isFinite(w) || w < 0) throw new Error(`--soak-warm: not a number of seconds >= 0`);
+        o.soakWarm = w;
+        soakWarmGiven = true;
+        break;
+      }
       case '--soak':
         o.soak = positiveNumber('--soak', value());
         soakGiven = true;
@@ -250,6 +262,7 @@ export function parseArgs(argv, env = process.env) {
     }
   }
   if (soakGiven && !modeGiven) o.mode = 'soak';
+  if (soakWarmGiven && o.mode !== 'soak') throw new Error(`--soak-warm is for --mode soak, not ${o.mode}`);
   if (soakGiven && o.mode !== 'soak') throw new Error(`--soak is for --mode soak, not ${o.mode}`);
   if (o.layouts.length === 0) throw new Error('--layout: no layout given');
   if (o.engines.length === 0) throw new Error('--engine: no engine given');

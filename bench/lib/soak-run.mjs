@@ -30,6 +30,11 @@ export async function runSoak({ root, opts, log, argv }) {
     const w = await runProductStep({ target: t, rate: PRODUCT_WARMUP.rate, opts: { ...opts, duration: PRODUCT_WARMUP.seconds, drain: PRODUCT_WARMUP.drain }, flood, workRoot: h.workRoot, ticksPerS, receiver: h.receiver, uac: h.uac, cliOf: h.cliOf, firstCli: 0, tag: '-warmup' });
     h.takeClis(w.legit.started);
     log(`  warm-up: ${w.sipp.successful}/${w.sipp.calls} calls ok — ${w.what}`);
+    if (opts.soakWarm > 0) {
+      // Unreported: the caps of the bounded state fill and V8 sizes its heap, so the first window is steady state.
+      const ws = await runSipp({ ...flood, targetHost: t.sipHost, targetPort: t.sipPort, rate, duration: opts.soakWarm, transport: opts.transport, localPort: await freePort(), workDir: h.workRoot, rtt: false });
+      log(`  soak warm-up: ${ws.successful}/${ws.calls} calls ok at ${rate}/s for ${opts.soakWarm} s`);
+    }
     const procs = t.procs();
     const start = await readMemory(t);
     const cpu0 = cpuSnapshot(procs);
@@ -94,7 +99,7 @@ export function renderSoakReport({ info, opts, argv, r, verdictList, problems, s
     ['t s', ...names.map((x) => `${x} RSS MB`), 'Redis used MB', 'backlog'],
     r.samples.filter((_, i) => i % every === 0).map((s) => [f(s.t), ...names.map((x) => f(s.rss[x], 1)), mb(s.redis.usedBytes), n(s.backlog)]),
   ), '');
-  out.push('## Run', '', `- layout ${r.layout}, ${r.rate} calls/s for ${r.seconds} s after a warm-up of ${PRODUCT_WARMUP.rate} calls/s × ${PRODUCT_WARMUP.seconds} s; ${opts.dids} DIDs`, `- duration ${f((finishedAt - startedAt) / 1000)} s in all`);
+  out.push('## Run', '', `- layout ${r.layout}, ${r.rate} calls/s for ${r.seconds} s after a warm-up of ${PRODUCT_WARMUP.rate} calls/s × ${PRODUCT_WARMUP.seconds} s${opts.soakWarm > 0 ? ` and ${opts.soakWarm} s of unreported flood at ${r.rate} calls/s (--soak-warm: bounded caches and V8's heap at their steady size before the first window)` : ''}; ${opts.dids} DIDs`, `- duration ${f((finishedAt - startedAt) / 1000)} s in all`);
   out.push('', '## Machine', '', ...machineLines(info));
   out.push('', '## How to read this', '', '- **RSS** = VmRSS of each process (node, the embedded redis-server; each role process in the split layout), sampled every 5 s while SIPp sends. The issue\'s target is the last window within ± 10 % of the first. **CPU µs/call** covers the load only (no drain).');
   if (problems.length) out.push('', '## Problems seen', '', ...problems.map((p) => `- ${p}`));

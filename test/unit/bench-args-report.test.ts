@@ -75,6 +75,9 @@ describe('bench flags', () => {
     expect(parseArgs(['--soak', '30'], {})).toMatchObject({ mode: 'soak', soak: 30, rates: [4000] });
     expect(() => parseArgs(['--mode', 'soak', '--rates', '1000,2000'], {})).toThrow(/one rate/);
     expect(() => parseArgs(['--mode', 'product', '--soak', '30'], {})).toThrow(/--mode soak/);
+    expect(parseArgs(['--soak', '600', '--soak-warm', '120'], {})).toMatchObject({ mode: 'soak', soakWarm: 120 });
+    expect(parseArgs(['--soak', '600'], {}).soakWarm).toBe(0);
+    expect(() => parseArgs(['--mode', 'product', '--soak-warm', '60'], {})).toThrow(/--soak-warm/);
   });
 
   it('refuses bad values with the flag named', async () => {
