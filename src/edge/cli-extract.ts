@@ -95,7 +95,11 @@ type Verdict =
   | { kind: 'withheld'; na: NameAddr }
   | { kind: 'other'; raw: string | null; na: NameAddr };
 
-function parseAll(values: readonly string[]): NameAddr[] {
+/** Shared result for an absent header: parseAll allocates nothing then. */
+const NO_NAME_ADDRS: readonly NameAddr[] = Object.freeze([]);
+
+function parseAll(values: readonly string[]): readonly NameAddr[] {
+  if (values.length === 0) return NO_NAME_ADDRS;
   const out: NameAddr[] = [];
   for (const v of values) {
     const na = parseNameAddr(v);
@@ -104,15 +108,20 @@ function parseAll(values: readonly string[]): NameAddr[] {
   return out;
 }
 
+type Normalize = Pick<PhoneNormalizer, 'normalize'>;
+
 /** Picks the best of several values: tel number, then sip number, then anonymous, then anything. */
-function judge(candidates: readonly NameAddr[], normalize: (raw: string) => string | null): Verdict | undefined {
+function judge(candidates: readonly NameAddr[], normalizer: Normalize): Verdict | undefined {
+  // One value (a From, a single PAI) is judged alone: no loop state.
+  if (candidates.length === 1) return judgeOne(candidates[0] as NameAddr, normalizer);
   let sipNumber: Verdict | undefined;
   let anonymous: NameAddr | undefined;
   let other: NameAddr | undefined;
   for (const na of candidates) {
     const number = uriPhoneNumber(na.uri);
-    if (number !== undefined && !isAnonymous(na)) {
-      const cli = normalize(number);
+    const anon = isAnonymous(na);
+    if (number !== undefined && !anon) {
+      const cli = normalizer.normalize(number);
       if (cli !== null) {
         const v: Verdict = { kind: 'number', cli, raw: na.uri.user ?? number, na };
         if (na.uri.scheme === 'tel') return v;
@@ -120,13 +129,24 @@ function judge(candidates: readonly NameAddr[], normalize: (raw: string) => stri
         continue;
       }
     }
-    if (isAnonymous(na)) anonymous ??= na;
+    if (anon) anonymous ??= na;
     else other ??= na;
   }
   if (sipNumber !== undefined) return sipNumber;
   if (anonymous !== undefined) return { kind: 'withheld', na: anonymous };
   if (other !== undefined) return { kind: 'other', raw: other.uri.user ?? null, na: other };
   return undefined;
+}
+
+/** judge() of a single value. */
+function judgeOne(na: NameAddr, normalizer: Normalize): Verdict {
+  const number = uriPhoneNumber(na.uri);
+  const anon = isAnonymous(na);
+  if (number !== undefined && !anon) {
+    const cli = normalizer.normalize(number);
+    if (cli !== null) return { kind: 'number', cli, raw: na.uri.user ?? number, na };
+  }
+  return anon ? { kind: 'withheld', na } : { kind: 'other', raw: na.uri.user ?? null, na };
 }
 
 function rpidCandidates(values: readonly NameAddr[]): { usable: NameAddr[]; privacyWithheld: NameAddr | undefined } {
@@ -145,67 +165,83 @@ function rpidCandidates(values: readonly NameAddr[]): { usable: NameAddr[]; priv
   return { usable, privacyWithheld };
 }
 
-export function extractCli(
-  headers: HeaderSource,
-  sources: readonly CliSource[],
-  normalizer: Pick<PhoneNormalizer, 'normalize'>,
-): CliResult {
-  const normalize = (raw: string): string | null => normalizer.normalize(raw);
-  let pai: NameAddr[] | undefined;
-  const paiValues = (): NameAddr[] => (pai ??= parseAll(headers.headerValues('p-asserted-identity')));
-  let from: NameAddr | null | undefined;
-  const fromValue = (): NameAddr | null => {
-    if (from === undefined) {
-      const f = headers.header('from');
-      from = (f === undefined ? undefined : parseNameAddr(f)) ?? null;
-    }
-    return from;
-  };
+/**
+ * The identity headers of one extraction, each parsed at most once and only when asked for. A plain
+ * object with functions beside it rather than closures: extraction runs once per call.
+ */
+interface Parsed {
+  headers: HeaderSource;
+  pai: readonly NameAddr[] | undefined;
+  /** undefined: not read yet; null: absent or not a name-addr. */
+  from: NameAddr | null | undefined;
+}
 
-  const findVerstat = (chosen: NameAddr | undefined): Verstat | null => {
-    const pais = paiValues();
-    for (const na of pais) {
-      if (na.uri.scheme !== 'tel') continue;
-      const v = verstatOf(na);
-      if (v !== undefined) return v;
-    }
-    for (const na of pais) {
-      if (na.uri.scheme === 'tel') continue;
-      const v = verstatOf(na);
-      if (v !== undefined) return v;
-    }
-    const f = fromValue();
-    return (f !== null ? verstatOf(f) : undefined) ?? (chosen !== undefined ? verstatOf(chosen) : undefined) ?? null;
-  };
+function paiValues(p: Parsed): readonly NameAddr[] {
+  return (p.pai ??= parseAll(p.headers.headerValues('p-asserted-identity')));
+}
+
+function fromValue(p: Parsed): NameAddr | null {
+  if (p.from === undefined) {
+    const f = p.headers.header('from');
+    p.from = (f === undefined ? undefined : parseNameAddr(f)) ?? null;
+  }
+  return p.from;
+}
+
+function findVerstat(p: Parsed, chosen: NameAddr | undefined): Verstat | null {
+  const pais = paiValues(p);
+  for (const na of pais) {
+    if (na.uri.scheme !== 'tel') continue;
+    const v = verstatOf(na);
+    if (v !== undefined) return v;
+  }
+  for (const na of pais) {
+    if (na.uri.scheme === 'tel') continue;
+    const v = verstatOf(na);
+    if (v !== undefined) return v;
+  }
+  const f = fromValue(p);
+  if (f !== null) {
+    const v = verstatOf(f);
+    if (v !== undefined) return v;
+  }
+  // The CLI usually came from the From just read: no second look at the same parameters.
+  return chosen !== undefined && chosen !== f ? (verstatOf(chosen) ?? null) : null;
+}
+
+export function extractCli(headers: HeaderSource, sources: readonly CliSource[], normalizer: Normalize): CliResult {
+  const p: Parsed = { headers, pai: undefined, from: undefined };
 
   if (privacyWithholds(headers.headerValues('privacy'))) {
-    return { cli: null, origin: 'withheld', raw: null, verstat: findVerstat(undefined) };
+    return { cli: null, origin: 'withheld', raw: null, verstat: findVerstat(p, undefined) };
   }
 
   let fallback: { origin: CliOrigin; raw: string | null; na: NameAddr } | undefined;
   for (const source of sources) {
     let verdict: Verdict | undefined;
     if (source === 'pai') {
-      verdict = judge(paiValues(), normalize);
+      verdict = judge(paiValues(p), normalizer);
     } else if (source === 'rpid') {
-      const { usable, privacyWithheld } = rpidCandidates(parseAll(headers.headerValues('remote-party-id')));
-      verdict = judge(usable, normalize);
+      const rpids = parseAll(headers.headerValues('remote-party-id'));
+      if (rpids.length === 0) continue;
+      const { usable, privacyWithheld } = rpidCandidates(rpids);
+      verdict = judge(usable, normalizer);
       if (privacyWithheld !== undefined && verdict?.kind !== 'number') verdict = { kind: 'withheld', na: privacyWithheld };
     } else {
-      const f = fromValue();
-      verdict = f === null ? undefined : judge([f], normalize);
+      const f = fromValue(p);
+      verdict = f === null ? undefined : judgeOne(f, normalizer);
     }
     if (verdict === undefined) continue;
     if (verdict.kind === 'number') {
-      return { cli: verdict.cli, origin: source, raw: verdict.raw, verstat: findVerstat(verdict.na) };
+      return { cli: verdict.cli, origin: source, raw: verdict.raw, verstat: findVerstat(p, verdict.na) };
     }
     if (verdict.kind === 'withheld') {
-      return { cli: null, origin: 'withheld', raw: null, verstat: findVerstat(verdict.na) };
+      return { cli: null, origin: 'withheld', raw: null, verstat: findVerstat(p, verdict.na) };
     }
     fallback ??= { origin: source, raw: verdict.raw, na: verdict.na };
   }
   if (fallback !== undefined) {
-    return { cli: null, origin: fallback.origin, raw: fallback.raw, verstat: findVerstat(fallback.na) };
+    return { cli: null, origin: fallback.origin, raw: fallback.raw, verstat: findVerstat(p, fallback.na) };
   }
-  return { cli: null, origin: sources[0] ?? 'from', raw: null, verstat: findVerstat(undefined) };
+  return { cli: null, origin: sources[0] ?? 'from', raw: null, verstat: findVerstat(p, undefined) };
 }

@@ -13,7 +13,7 @@ import { parseNameAddr } from '../sip/wire/index.js';
 import { classifyVerstat } from '../trust/verstat.js';
 import type { CallBlock, CallEvent } from './call-event.js';
 import { extractCli } from './cli-extract.js';
-import { extractDid } from './did-extract.js';
+import { DidExtractor } from './did-extract.js';
 import type { EventSink } from './event-sink.js';
 import { createPhoneNormalizer, type PhoneNormalizer } from './phone-normalize.js';
 import { compileScannerDetector, type ScannerDetector } from './scanner-detect.js';
@@ -37,6 +37,8 @@ export interface EdgeOptions {
 interface TrunkContext {
   config: TrunkConfig;
   normalizer: PhoneNormalizer;
+  /** DIDs from Request-URIs, remembered per country (shared by the trunks of one country). */
+  dids: DidExtractor;
   accept: AdmitDecision;
   /** call_events_total slots by CLI origin, counted locally and flushed when metrics are read. */
   events: Map<string, PendingCount>;
@@ -118,6 +120,7 @@ export class Edge implements EdgeHandler {
     const byConfig = new Map<TrunkConfig, TrunkContext>();
     const byName = new Map<string, TrunkContext>();
     const normalizers = new Map<string, PhoneNormalizer>();
+    const dids = new Map<string, DidExtractor>();
     acl.trunks.forEach((trunk, i) => {
       if (byName.has(trunk.name)) {
         throw new RingproofError(ErrorCodes.CONFIG_INVALID, `trunks[${i}].name: duplicate trunk name "${trunk.name}"`);
@@ -135,10 +138,12 @@ export class Edge implements EdgeHandler {
           );
         }
         normalizers.set(country, normalizer);
+        dids.set(country, new DidExtractor(normalizer));
       }
       const ctx: TrunkContext = {
         config: trunk,
         normalizer,
+        dids: dids.get(country) as DidExtractor,
         accept: Object.freeze({ kind: 'accept', trunk: trunk.name, rejectCode: trunk.rejectCode }),
         // A trunk kept across a reload keeps its counter slots.
         events: previous?.byName.get(trunk.name)?.events ?? new Map(),
@@ -194,7 +199,7 @@ export class Edge implements EdgeHandler {
 
   private buildEvent(invite: InboundInvite, ctx: TrunkContext, code: number): CallEvent {
     const cli = extractCli(invite, ctx.config.cliSources, ctx.normalizer);
-    const did = extractDid(invite.requestUri, invite, ctx.normalizer);
+    const did = ctx.dids.extract(invite.requestUri, invite);
     const identities = invite.headerValues('identity');
     return {
       v: 1,

@@ -8,6 +8,7 @@ import {
 import { ErrorCodes } from '../errors/codes.js';
 import { RingproofError } from '../errors/ringproof-error.js';
 import { isPlainNumber, stripVisualSeparators } from '../sip/wire/index.js';
+import { detachString } from '../v8/detach-string.js';
 import { LruCache } from './lru-cache.js';
 
 /**
@@ -129,16 +130,31 @@ export function isFastPathE164(s: string): boolean {
     const c = s.charCodeAt(i);
     if (c < 48 || c > 57) return false;
   }
-  const table = fastPathTable();
-  // Calling codes are prefix-free: at most one of the 1–3 digit prefixes is a code.
+  const byCode = fastPathByCode();
+  // Calling codes are prefix-free: at most one of the 1–3 digit prefixes is a code. Looked up by
+  // their digits' value (no slice, no string hashing per call).
+  let code = 0;
   for (let cc = 1; cc <= 3; cc++) {
-    const plan = table.get(s.slice(1, 1 + cc));
+    code = code * 10 + (s.charCodeAt(cc) - 48);
+    const plan = byCode[cc * 1000 + code];
     if (plan === undefined) continue;
-    const national = s.slice(1 + cc);
-    if (!plan.lengths.has(national.length)) return false;
-    return plan.prefix === undefined || !plan.prefix.test(national);
+    if (!plan.lengths.has(len - 1 - cc)) return false;
+    return plan.prefix === undefined || !plan.prefix.test(s.slice(1 + cc));
   }
   return false;
+}
+
+let fastByCode: (CallingCodePlan | undefined)[] | undefined;
+
+/** fastPathTable() indexed by digit count × 1000 + the code's value ("44" → 2044, "1" → 1001). */
+function fastPathByCode(): (CallingCodePlan | undefined)[] {
+  if (fastByCode !== undefined) return fastByCode;
+  const byCode: (CallingCodePlan | undefined)[] = new Array<CallingCodePlan | undefined>(4000).fill(undefined);
+  for (const [code, plan] of fastPathTable()) {
+    if (/^[0-9]{1,3}$/.test(code)) byCode[code.length * 1000 + Number(code)] = plan;
+  }
+  fastByCode = byCode;
+  return byCode;
 }
 
 export function createPhoneNormalizer(defaultCountry: string, opts: PhoneNormalizerOptions = {}): PhoneNormalizer {
@@ -185,9 +201,11 @@ export function createPhoneNormalizer(defaultCountry: string, opts: PhoneNormali
     const s = stripVisualSeparators(raw);
     return DIGITS_RE.test(s) ? s : null;
   };
+  // What the cache keeps is detached: `s` is usually a slice of the INVITE's text, and the library's
+  // result may be built from it; a cached slice would keep the whole datagram alive.
   const cached = (s: string): string | null => {
     const result = compute(s);
-    cache.set(s, result ?? NOT_A_NUMBER);
+    cache.set(detachString(s), result === null ? NOT_A_NUMBER : detachString(result));
     return result;
   };
 
@@ -207,8 +225,9 @@ export function createPhoneNormalizer(defaultCountry: string, opts: PhoneNormali
       const hit = cache.get(s);
       if (hit !== undefined) return hit === NOT_A_NUMBER ? null : hit;
       if (fastPath && isFastPathE164(s)) {
-        cache.set(s, s);
-        return s;
+        const kept = detachString(s);
+        cache.set(kept, kept);
+        return kept;
       }
       return cached(s);
     },

@@ -18,16 +18,31 @@ export class SipCounters {
   private readonly drops = new Map<string, Map<string, PendingCount>>();
   private readonly retrans = new Map<string, Map<string, PendingCount>>();
   private readonly finalTimers = new Map<string, HistogramSlot>();
+  /** The slots of the last transport (and trunk) counted: one Map lookup per count instead of three. */
+  private lastTransport = '';
+  private lastTrunk = '';
+  private lastByMethod: Map<string, PendingCount> | undefined;
+  private lastCodeTransport = '';
+  private lastByCode: PendingCount[] | undefined;
+  private lastTimerTransport = '';
+  private lastTimer: HistogramSlot | undefined;
 
   constructor(private readonly m: Metrics) {
     this.batch = new CountBatch(m);
   }
 
   request(method: string, transport: string, trunk: string): void {
-    let byTrunk = this.requests.get(transport);
-    if (byTrunk === undefined) this.requests.set(transport, (byTrunk = new Map()));
-    let byMethod = byTrunk.get(trunk);
-    if (byMethod === undefined) byTrunk.set(trunk, (byMethod = new Map()));
+    // Calls come by one transport from one trunk, over and over: the last pair's slots first.
+    let byMethod = this.lastByMethod;
+    if (transport !== this.lastTransport || trunk !== this.lastTrunk || byMethod === undefined) {
+      let byTrunk = this.requests.get(transport);
+      if (byTrunk === undefined) this.requests.set(transport, (byTrunk = new Map()));
+      byMethod = byTrunk.get(trunk);
+      if (byMethod === undefined) byTrunk.set(trunk, (byMethod = new Map()));
+      this.lastTransport = transport;
+      this.lastTrunk = trunk;
+      this.lastByMethod = byMethod;
+    }
     let c = byMethod.get(method);
     if (c === undefined) {
       const label = methodLabel(method);
@@ -42,8 +57,13 @@ export class SipCounters {
   }
 
   response(code: number, transport: string): void {
-    let byCode = this.responses.get(transport);
-    if (byCode === undefined) this.responses.set(transport, (byCode = []));
+    let byCode = this.lastByCode;
+    if (transport !== this.lastCodeTransport || byCode === undefined) {
+      byCode = this.responses.get(transport);
+      if (byCode === undefined) this.responses.set(transport, (byCode = []));
+      this.lastCodeTransport = transport;
+      this.lastByCode = byCode;
+    }
     const i = code >= 100 && code < 700 ? code : 0;
     let c = byCode[i];
     if (c === undefined) {
@@ -62,10 +82,15 @@ export class SipCounters {
   }
 
   inviteToFinal(seconds: number, transport: string): void {
-    let h = this.finalTimers.get(transport);
-    if (!h) {
-      h = this.m.inviteToFinal.labels(transport);
-      this.finalTimers.set(transport, h);
+    let h = transport === this.lastTimerTransport ? this.lastTimer : undefined;
+    if (h === undefined) {
+      h = this.finalTimers.get(transport);
+      if (!h) {
+        h = this.m.inviteToFinal.labels(transport);
+        this.finalTimers.set(transport, h);
+      }
+      this.lastTimerTransport = transport;
+      this.lastTimer = h;
     }
     h.observe(seconds);
   }

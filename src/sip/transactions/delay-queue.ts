@@ -16,6 +16,11 @@ export class DelayQueue<T> {
 
   /** Queues `item` to fire at now + delayMs; returns its ticket for cancel(). */
   push(item: T, now: number): number {
+    // Entries cancelled at the head are dropped here too, not only when the sweep next runs: under
+    // load nearly every entry is cancelled (the ACK comes) long before it is due.
+    const items = this.items;
+    while (this.head < items.length && items[this.head] === undefined) this.head++;
+    if (this.head > 4096 && this.head * 2 > items.length) this.compact();
     this.items.push(item);
     this.dues.push(now + this.delayMs);
     this.live++;
@@ -45,16 +50,21 @@ export class DelayQueue<T> {
       }
     }
     if (this.head > 4096 && this.head * 2 > items.length) {
-      this.items = items.slice(this.head);
-      this.dues = dues.slice(this.head);
-      this.base += this.head;
-      this.head = 0;
+      this.compact();
     } else if (this.head === items.length && this.head > 0) {
       this.items = [];
       this.dues = [];
       this.base += this.head;
       this.head = 0;
     }
+  }
+
+  /** Drops the entries before the head (fired or cancelled); tickets stay valid. */
+  private compact(): void {
+    this.items = this.items.slice(this.head);
+    this.dues = this.dues.slice(this.head);
+    this.base += this.head;
+    this.head = 0;
   }
 
   /** Entries waiting (cancelled ones excluded). */

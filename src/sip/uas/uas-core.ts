@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { SipConfig, SipTransport } from '../../config/config-types.js';
 import { type InviteTransaction, ToTagGenerator, transactionKey, TransactionTable, TxState } from '../transactions/index.js';
-import { buildResponse, fastAckKey, hasTag, parseMessage, parseTopVia, type SipMessage, type TopVia } from '../wire/index.js';
+import { buildResponse, fastAckKey, hasServedScheme, hasTag, parseMessage, parseTopVia, type SipMessage, type TopVia } from '../wire/index.js';
 import { Latin1Slab, type ReplyPath } from '../transports/index.js';
 import { DropReasons, type EdgeHandler } from '../contract/index.js';
 import { ErrorCodes } from '../../errors/codes.js';
@@ -11,7 +11,6 @@ import { ALLOW, hopsExhausted, OPTIONS_ACCEPT, rejectReason, unservedMethodCode 
 
 const ALLOW_LINE = `Allow: ${ALLOW}\r\n`;
 const OPTIONS_EXTRA = `${ALLOW_LINE}Accept: ${OPTIONS_ACCEPT}\r\n`;
-const URI_SCHEME = /^(sips?|tel):/i;
 const ANY_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 
 /**
@@ -129,7 +128,7 @@ export class UasCore {
     if (hopsExhausted(method, msg.maxForwards)) return this.respond(msg, top, reply, 483, '');
 
     // We only serve SIP and tel URIs (RFC 3261 §8.2.2.1); what is not a URI at all is a 400.
-    if (!URI_SCHEME.test(msg.requestUri)) return this.respond(msg, top, reply, ANY_SCHEME.test(msg.requestUri) ? 416 : 400, '');
+    if (!hasServedScheme(msg.requestUri)) return this.respond(msg, top, reply, ANY_SCHEME.test(msg.requestUri) ? 416 : 400, '');
 
     switch (method) {
       case 'INVITE':

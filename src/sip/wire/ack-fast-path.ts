@@ -95,7 +95,8 @@ export function fastAckKey(text: string): string | undefined {
     pos = nl + 1;
   }
   if (viaStart === -1 || !seenFrom || !seenTo || !seenCallId || !seenCSeq) return undefined;
-  return plainViaKey(text, viaStart, viaEnd);
+  // Only looked up (an ACK opens nothing): not detached from the datagram's text.
+  return plainViaKey(text, viaStart, viaEnd, false);
 }
 
 /** CSeq of an ACK as the full parser accepts it: 1-10 digits <= 2^32-1, whitespace, ACK or INVITE. */

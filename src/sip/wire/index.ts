@@ -9,6 +9,6 @@ export { canonicalHeaderName } from './header-names.js';
 export { parseNameAddr, type NameAddr } from './name-addr.js';
 export { parseMessage, type ParseProblem, type ParseResult } from './parse-message.js';
 export { SipMessage } from './sip-message.js';
-export { isPlainNumber, parseUri, stripVisualSeparators, uriPhoneNumber, type SipUri } from './sip-uri.js';
+export { hasServedScheme, isPlainNumber, parseUri, stripVisualSeparators, uriPhoneNumber, type SipUri } from './sip-uri.js';
 export { splitHeaderValues } from './split-header-values.js';
 export { isRfc3261Branch, parseTopVia, type TopVia } from './top-via.js';

@@ -1,6 +1,6 @@
 import { canonicalHeaderName, knownHeaderNameAt } from './header-names.js';
-import { hasAt, isTrimSpace, quotesBalanced } from './sip-chars.js';
-import { SipMessage } from './sip-message.js';
+import { hasAt, isTokenChar, isTrimSpace, quotesBalanced } from './sip-chars.js';
+import { rareHeaderBit, SipMessage } from './sip-message.js';
 
 /**
  * Why a message could not be used. `bad_request` messages are still answered 400 when they carry a
@@ -46,7 +46,7 @@ export function parseMessage(text: string): ParseResult {
     msg.method = startLine.slice(0, sp1);
     msg.requestUri = startLine.slice(sp1 + 1, sp2);
     const version = startLine.slice(sp2 + 1);
-    if (!TOKEN.test(msg.method)) return fail(res, 'unparseable', 'malformed method');
+    if (!isToken(msg.method)) return fail(res, 'unparseable', 'malformed method');
     if (msg.requestUri.length === 0 || version.indexOf(' ') !== -1 || msg.requestUri.indexOf(' ') !== -1) {
       res.problem = 'bad_request';
       res.detail = 'malformed request line';
@@ -106,6 +106,7 @@ export function parseMessage(text: string): ParseResult {
   }
 
   let contentLengths = 0;
+  let rare = 0;
   for (let i = 0; i < names.length; i++) {
     const v = values[i] as string;
     switch (names[i]) {
@@ -124,9 +125,13 @@ export function parseMessage(text: string): ParseResult {
         if (Number.isNaN(msg.contentLength) || contentLengths > 1) setBad(res, 'bad Content-Length');
         break;
       case 'user-agent': msg.userAgent = v; break;
+      case 'require': case 'privacy': case 'p-asserted-identity': case 'remote-party-id': case 'identity':
+        rare |= rareHeaderBit(names[i] as string);
+        break;
       default: break;
     }
   }
+  msg.rareHeaders = rare;
   if (headerBroken) setBad(res, 'malformed header line');
   if ((msg.from !== undefined && !quotesBalanced(msg.from)) || (msg.to !== undefined && !quotesBalanced(msg.to))) {
     setBad(res, 'unbalanced quotes in From/To');
@@ -145,6 +150,13 @@ export function parseMessage(text: string): ParseResult {
     }
   }
   return res;
+}
+
+/** TOKEN.test(s) by character codes (the method of every request). */
+function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) if (!isTokenChar(s.charCodeAt(i))) return false;
+  return true;
 }
 
 /**

@@ -31,14 +31,24 @@ export class SipMessage implements InboundInvite {
   source: SourceAddress = NO_SOURCE;
   receivedAt = 0;
 
+  /**
+   * Which of the rarely present headers the edge asks about on every INVITE (RARE_HEADER_BITS) the
+   * message has, as bits; -1 (all) until a parser fills it. An absent one is then answered without
+   * searching the names.
+   */
+  rareHeaders = -1;
+
   header(name: string): string | undefined {
+    const bit = rareHeaderBit(name);
+    if (bit !== 0 && (this.rareHeaders & bit) === 0) return undefined;
     const i = this.names.indexOf(name);
     return i === -1 ? undefined : this.values[i];
   }
 
   headerValues(name: string): readonly string[] {
     // Most headers asked for (PAI, RPID, Privacy, Identity) are absent: no array for those.
-    if (this.names.indexOf(name) === -1) return NONE;
+    const bit = rareHeaderBit(name);
+    if ((bit !== 0 && (this.rareHeaders & bit) === 0) || this.names.indexOf(name) === -1) return NONE;
     const out: string[] = [];
     for (let i = 0; i < this.names.length; i++) {
       if (this.names[i] === name) {
@@ -51,3 +61,18 @@ export class SipMessage implements InboundInvite {
 
 const NONE: readonly string[] = Object.freeze([]);
 const NO_SOURCE: SourceAddress = Object.freeze({ address: '', port: 0, transport: 'udp' });
+
+/**
+ * The bit of a header in SipMessage.rareHeaders, or 0 for the others (not tracked).
+ * Header names come in as string constants, so these compares are mostly pointer compares.
+ */
+export function rareHeaderBit(name: string): number {
+  switch (name) {
+    case 'require': return 1;
+    case 'privacy': return 2;
+    case 'p-asserted-identity': return 4;
+    case 'remote-party-id': return 8;
+    case 'identity': return 16;
+    default: return 0;
+  }
+}

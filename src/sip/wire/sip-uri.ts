@@ -216,3 +216,11 @@ export function uriPhoneNumber(uri: SipUri): string | undefined {
   }
   return n;
 }
+
+/** /^(sips?|tel):/i by character codes: the URI schemes a UAS here serves (RFC 3261 §8.2.2.1). */
+export function hasServedScheme(uri: string): boolean {
+  if (uri.length < 4) return false;
+  const c3 = uri.charCodeAt(3);
+  if (lowerEquals(uri, 0, 'sip')) return c3 === 0x3a || ((c3 | 0x20) === 0x73 && uri.charCodeAt(4) === 0x3a);
+  return c3 === 0x3a && lowerEquals(uri, 0, 'tel');
+}
