@@ -64,7 +64,29 @@ describe('SipMessage rare headers', () => {
 });
 
 describe('DelayQueue', () => {
-  it('drops cancelled entries at its head on push, and tickets stay valid', () => {
+  it('keeps every entry pushed onto the queue it is expiring (timer G at T2), behind thousands of cancelled ones', () => {
+    // The overload case: nearly every entry cancelled (ACKed), the rest re-queued in the same queue
+    // as they fire. A push that compacted the arrays under expire() lost them for good.
+    const q = new DelayQueue<number>(100);
+    const tickets: number[] = [];
+    for (let i = 0; i < 20_000; i++) tickets.push(q.push(i, 0));
+    for (let i = 0; i < 20_000; i++) if (i % 10 !== 0) q.cancel(tickets[i] as number);
+    expect(q.size).toBe(2000);
+    const fired: number[] = [];
+    let again = 0;
+    q.expire(100, (x) => {
+      fired.push(x);
+      if (x % 20 === 0) { q.push(x, 100); again++; }
+    });
+    expect(fired).toHaveLength(2000);
+    expect(q.size).toBe(again);
+    const late: number[] = [];
+    q.expire(200, (x) => late.push(x));
+    expect(late).toHaveLength(again);
+    expect(q.size).toBe(0);
+  });
+
+  it('compacts at expiry, and tickets stay valid', () => {
     const q = new DelayQueue<number>(100);
     let last = -1;
     for (let i = 0; i < 20_000; i++) {

@@ -16,11 +16,9 @@ export class DelayQueue<T> {
 
   /** Queues `item` to fire at now + delayMs; returns its ticket for cancel(). */
   push(item: T, now: number): number {
-    // Entries cancelled at the head are dropped here too, not only when the sweep next runs: under
-    // load nearly every entry is cancelled (the ACK comes) long before it is due.
-    const items = this.items;
-    while (this.head < items.length && items[this.head] === undefined) this.head++;
-    if (this.head > 4096 && this.head * 2 > items.length) this.compact();
+    // No compaction here: expire() may be running on this very queue (timer G at T2 queues its
+    // transaction again where it came from), and replacing the arrays under it lost entries, which
+    // left overloaded transactions without a timer for good. Cancelled entries go at expiry.
     this.items.push(item);
     this.dues.push(now + this.delayMs);
     this.live++;
