@@ -97,7 +97,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     sipRetransmissions: new Counter({
       name: 'ringproof_sip_retransmissions_total',
-      help: 'Retransmissions: kind=request_in (absorbed duplicate requests), kind=response_out (timer G)',
+      help: 'Retransmissions: kind=request_in (absorbed duplicate requests), kind=response_out (timer G), kind=response_out_shed (timer G over its budget: not sent), kind=duplicate_call (a new branch of a call already answered)',
       labelNames: ['kind', 'transport'] as const,
       registers: [registry],
       collect: flush,
