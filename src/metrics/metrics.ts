@@ -104,7 +104,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     inviteToFinal: new HotHistogram({
       name: 'ringproof_sip_invite_to_final_seconds',
-      help: 'Time from INVITE receipt to its final response handed to the socket',
+      help: 'Time from INVITE receipt to its final response handed to the transport (UDP writes it at the end of the same event-loop turn)',
       labelNames: ['transport'] as const,
       buckets: INVITE_TO_FINAL_BUCKETS,
       registers: [registry],

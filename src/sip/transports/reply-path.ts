@@ -1,5 +1,5 @@
-import type { Socket as UdpSocket } from 'node:dgram';
 import type { SipTransport } from '../../config/config-types.js';
+import type { UdpSendQueue } from './udp-send-queue.js';
 
 /**
  * Where responses to one request go: always back to the request's source (the UDP source address
@@ -15,15 +15,15 @@ export interface ReplyPath {
 export class UdpReplyPath implements ReplyPath {
   readonly transport = 'udp' as const;
   constructor(
-    private readonly socket: UdpSocket,
+    private readonly queue: UdpSendQueue,
     private readonly address: string,
     private readonly port: number,
   ) {}
 
   send(data: Buffer): boolean {
-    // Errors surface on the socket's 'error' event path; a failed UDP send is a lost datagram, which
-    // timer G covers for final responses.
-    this.socket.send(data, this.port, this.address);
+    // Sent at the end of this event-loop turn (udp-send-queue.ts). A failed UDP send is a lost
+    // datagram, which timer G covers for final responses.
+    this.queue.push(data, this.port, this.address);
     return true;
   }
 }

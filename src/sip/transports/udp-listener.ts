@@ -6,10 +6,12 @@ import { ErrorCodes } from '../../errors/codes.js';
 import { RingproofError } from '../../errors/ringproof-error.js';
 import { type ReplyPath, UdpReplyPath } from './reply-path.js';
 import type { MessageHandler } from './message-handler.js';
+import { UdpSendQueue } from './udp-send-queue.js';
 
 /** One bound UDP socket feeding datagrams to the UAS core. */
 export class UdpListener {
   private socket: Socket | undefined;
+  private queue: UdpSendQueue | undefined;
   /** Set once bound: from then on every send goes to a datagram's source address, an IP literal. */
   private bound = false;
 
@@ -45,8 +47,10 @@ export class UdpListener {
       /* best effort */
     }
     socket.on('error', this.onError);
+    const queue = new UdpSendQueue(socket, this.onError);
+    this.queue = queue;
     socket.on('message', (data, rinfo) => {
-      this.core.handle(data, new UdpReplyPath(socket, rinfo.address, rinfo.port), rinfo.address, rinfo.port);
+      this.core.handle(data, new UdpReplyPath(queue, rinfo.address, rinfo.port), rinfo.address, rinfo.port);
     });
   }
 
@@ -77,12 +81,15 @@ export class UdpListener {
 
   /** A path for requests this socket sends first (the flash-call UAC); `address` must be an IP literal. */
   pathTo(address: string, port: number): ReplyPath | undefined {
-    return this.socket ? new UdpReplyPath(this.socket, address, port) : undefined;
+    return this.queue ? new UdpReplyPath(this.queue, address, port) : undefined;
   }
 
   async stop(): Promise<void> {
     const s = this.socket;
+    // The last responses go out before the socket closes.
+    this.queue?.flush();
     this.socket = undefined;
+    this.queue = undefined;
     this.bound = false;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   }
