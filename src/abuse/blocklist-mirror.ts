@@ -50,6 +50,11 @@ export class BlocklistMirror extends RedisSyncedCopy<BlocklistIndex> {
     if (change.op === 'add') {
       const e = decodeBlocklistEntry(JSON.stringify(change.entry));
       if (e !== undefined) index.put(e);
+    } else if (change.op === 'add-many' && Array.isArray(change.entries)) {
+      for (const entry of change.entries) {
+        const e = decodeBlocklistEntry(JSON.stringify(entry));
+        if (e !== undefined) index.put(e);
+      }
     } else if (change.op === 'remove' && typeof change.field === 'string') {
       index.removeField(change.field);
     }

@@ -30,7 +30,7 @@ export function startEdgeAbuse(
     onSize: (n) => metrics.entries.set(n),
   });
   const events = createAbuseEventSink(config, shared, prefix, registry, logger);
-  const blocker = new AutoBlocker({ add: (input) => store.add(input, 'auto'), putLocal: (e) => mirror.current.put(e), events, logger, registry });
+  const blocker = new AutoBlocker({ addMany: (inputs) => store.addMany(inputs, 'auto'), putLocal: (e) => mirror.current.put(e), events, logger, registry });
   // Without a candidate filter nothing can be detected; with one the hook stays even with no
   // detector on, so a reload can turn one on.
   const anomaly = candidates === undefined ? undefined : new AnomalyDetectors({ settings: config.abuse, candidates, blocker, registry });
@@ -44,6 +44,8 @@ export function startEdgeAbuse(
     reload,
     edge: { blocklist: { source: mirror, metrics }, ...(anomaly === undefined ? {} : { anomaly }) },
     stop: async () => {
+      // The last automatic entries are written before the connections go.
+      await blocker.close();
       mirror.close();
       await events.close();
       subscriber.disconnect();

@@ -13,9 +13,9 @@ export function autoBlockerRig() {
   const registry = new Registry();
   const { lines, logger } = logCapture('info');
   const blocker = new AutoBlocker({
-    add: async (input) => { added.push(input); return { ...input, createdAt: 0, createdBy: 'auto' }; },
+    addMany: async (inputs) => { added.push(...inputs); return inputs.map((input) => ({ ...input, createdAt: 0, createdBy: 'auto' })); },
     putLocal: (e) => { local.push(e); },
-    events: sink, logger, registry,
+    events: sink, logger, registry, batchMs: 0,
   });
   return { blocker, added, local, events, lines, registry };
 }

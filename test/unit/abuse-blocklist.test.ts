@@ -120,6 +120,15 @@ describe('BlocklistStore and BlocklistMirror on a real Redis', () => {
       expect((await store.list()).map((e) => e.value)).toEqual(['+12025550123']);
       expect(await writer.hlen(store.keys.hash)).toBe(1);
       expect(await store.remove('number', '+19999999999')).toBe(false);
+      // The anomaly detectors' batches: one write, one announcement, every entry in the other copy.
+      const many = Array.from({ length: 300 }, (_, i) => ({ kind: 'prefix' as const, value: `+4479${String(i).padStart(4, '0')}`, reason: 'auto:enumeration', expiresAt: Date.now() + 60_000 }));
+      const stored = await store.addMany(many, 'auto');
+      expect(stored).toHaveLength(300);
+      expect(stored[0]).toMatchObject({ createdBy: 'auto', reason: 'auto:enumeration' });
+      await expect.poll(() => mirror.current.matchNumber('+447902991234', Date.now())?.reason, { timeout: 2000 }).toBe('auto:enumeration');
+      expect(mirror.current.matchNumber('+447900001234', Date.now())?.reason).toBe('auto:enumeration');
+      expect(await writer.hlen(store.keys.hash)).toBe(301);
+      expect(await store.addMany([], 'auto')).toEqual([]);
     } finally {
       mirror.close();
       writer.disconnect();
