@@ -45,6 +45,11 @@ export interface AuditSettings {
   noiseMaxEntries: number;
   /** One unsolicited call in this many is written to the noise trail (all are counted). */
   noiseSampleEvery: number;
+  /**
+   * Of those, an edge writes at most this many a second: under a flood the capped trail turned
+   * over within seconds, and each entry cost a JSON encoding and a stream write on the INVITE path.
+   */
+  noiseMaxPerSecond: number;
   /** Per-minute counts and hourly top talkers of unsolicited calls are kept this long. */
   aggregateRetentionHours: number;
   /** CLIs kept per hour in the top-talkers set. */
@@ -55,6 +60,7 @@ export const DEFAULT_AUDIT_SETTINGS: Readonly<AuditSettings> = Object.freeze({
   evidenceRetentionDays: 400,
   noiseMaxEntries: 10_000,
   noiseSampleEvery: 10,
+  noiseMaxPerSecond: 100,
   aggregateRetentionHours: 48,
   topTalkers: 200,
 });

@@ -116,6 +116,7 @@ export interface AuditConfig {
   evidenceRetentionDays: number;
   noiseMaxEntries: number;
   noiseSampleEvery: number;
+  noiseMaxPerSecond: number;
   aggregateRetentionHours: number;
   topTalkers: number;
 }

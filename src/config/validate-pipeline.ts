@@ -18,11 +18,12 @@ export function readPipeline(c: ConfigChecker, value: unknown, d: PipelineConfig
 /** `audit`: retention of the evidence trail, the noise trail and the aggregates of unsolicited calls. */
 export function readAudit(c: ConfigChecker, value: unknown, d: AuditConfig): AuditConfig {
   const path = ['audit'];
-  const o = c.mapping(value, path, ['evidenceRetentionDays', 'noiseMaxEntries', 'noiseSampleEvery', 'aggregateRetentionHours', 'topTalkers']);
+  const o = c.mapping(value, path, ['evidenceRetentionDays', 'noiseMaxEntries', 'noiseSampleEvery', 'noiseMaxPerSecond', 'aggregateRetentionHours', 'topTalkers']);
   return {
     evidenceRetentionDays: c.pick(o, path, 'evidenceRetentionDays', d.evidenceRetentionDays, (v, p) => c.int(v, p, 1, 3650)),
     noiseMaxEntries: c.pick(o, path, 'noiseMaxEntries', d.noiseMaxEntries, (v, p) => c.int(v, p, 100, 10_000_000)),
     noiseSampleEvery: c.pick(o, path, 'noiseSampleEvery', d.noiseSampleEvery, (v, p) => c.int(v, p, 1, 1_000_000)),
+    noiseMaxPerSecond: c.pick(o, path, 'noiseMaxPerSecond', d.noiseMaxPerSecond, (v, p) => c.int(v, p, 1, 1_000_000)),
     aggregateRetentionHours: c.pick(o, path, 'aggregateRetentionHours', d.aggregateRetentionHours, (v, p) => c.int(v, p, 1, 24 * 400)),
     topTalkers: c.pick(o, path, 'topTalkers', d.topTalkers, (v, p) => c.int(v, p, 10, 100_000)),
   };

@@ -45,7 +45,8 @@ const OUTCOME_INDEX: Readonly<Record<EdgeOutcome, number>> = { unsolicited: 0, w
  * calls the edge itself decided cannot match a session (EdgePrefilter): no per-call Redis work.
  * Same keys and formats, so `ringproof audit export`, the metrics and the docs stay true:
  * per-minute counts `{p}:agg:<minute>` (field trunk|DID|outcome), hourly top talkers (one call in
- * TALKER_SAMPLE by Call-ID, counted TALKER_SAMPLE), the noise trail (one call in noiseSampleEvery).
+ * TALKER_SAMPLE by Call-ID, counted TALKER_SAMPLE), the noise trail (one call in noiseSampleEvery,
+ * at most noiseMaxPerSecond a second).
  * Written by one pipeline per `flushMs` and on close; while Redis is away the data is kept and
  * merged into the next flush, within bounds (what passes them is dropped and counted).
  *
@@ -63,6 +64,9 @@ export class EdgeAggregate {
   private talkerEntries = 0;
   /** [at, data] of sampled calls. */
   private noise: Array<[number, string]> = [];
+  /** The second (of receivedAt) whose sampled calls are being written, and how many so far. */
+  private noiseSecond = 0;
+  private noiseInSecond = 0;
   /**
    * Call-ID (two 32-bit hashes) → first outcome, current and previous generation. Not the Call-ID
    * string itself: the parser's strings are slices of the whole message, which a map held for
@@ -122,11 +126,21 @@ export class EdgeAggregate {
       else this.counts.dropped++;
     }
     const every = this.opts.audit.noiseSampleEvery;
-    if (every <= 1 || (h >>> 3) % every === 0) {
+    if ((every <= 1 || (h >>> 3) % every === 0) && this.noiseRoom(e.receivedAt)) {
       if (this.noise.length < MAX_PENDING_NOISE) this.noise.push([Date.now(), noiseData(e, prior ?? first, prior !== undefined)]);
       else this.counts.dropped++;
     }
     return label;
+  }
+
+  /** Whether the noise trail takes one more sampled call this second (audit.noiseMaxPerSecond). */
+  private noiseRoom(receivedAt: number): boolean {
+    const second = Math.floor(receivedAt / 1000);
+    if (second !== this.noiseSecond) {
+      this.noiseSecond = second;
+      this.noiseInSecond = 0;
+    }
+    return this.noiseInSecond++ < this.opts.audit.noiseMaxPerSecond;
   }
 
   /** Writes what is pending; resolves when done (or failed: kept for the next flush). */

@@ -67,13 +67,17 @@ interface Rig {
   queued: Array<{ cli: string | null; candidate: boolean }>;
 }
 
-async function rig(opts: { staleMs?: number; noiseSampleEvery?: number } = {}): Promise<Rig> {
+async function rig(opts: { staleMs?: number; noiseSampleEvery?: number; noiseMaxPerSecond?: number } = {}): Promise<Rig> {
   const subscriber = createRedis(server.url, { role: 'client' }) as Redis;
   const reader = createRedis(server.url, { role: 'producer' });
   const filter = new PendingNumbers({ subscriber, reader, pendingKey: keys.pending, channel: keys.pendingChannel, reloadMs: 60_000, watermarkMs: 20, logger });
   const aggregate = new EdgeAggregate({
     connection: reader, keys, logger, flushMs: 60_000,
-    audit: { ...DEFAULT_AUDIT_SETTINGS, noiseSampleEvery: opts.noiseSampleEvery ?? DEFAULT_AUDIT_SETTINGS.noiseSampleEvery },
+    audit: {
+      ...DEFAULT_AUDIT_SETTINGS,
+      noiseSampleEvery: opts.noiseSampleEvery ?? DEFAULT_AUDIT_SETTINGS.noiseSampleEvery,
+      noiseMaxPerSecond: opts.noiseMaxPerSecond ?? 1_000_000,
+    },
   });
   const queued: Rig['queued'] = [];
   const prefilter = new EdgePrefilter({ filter, aggregate, staleMs: opts.staleMs ?? 5000, toQueue: (e, candidate) => queued.push({ cli: e.cli, candidate }) });
@@ -180,6 +184,24 @@ describe('edge aggregates', () => {
     expect(scores.length).toBeGreaterThan(5);
     expect(scores.length).toBeLessThan(60);
     expect(scores.every((s) => s === 8)).toBe(true);
+  });
+
+  it('writes at most audit.noiseMaxPerSecond sampled calls a second to the noise trail, and still counts every call', async () => {
+    const { prefilter, aggregate } = await rig({ noiseSampleEvery: 1, noiseMaxPerSecond: 50 });
+    // Two seconds of 120 calls each, by the calls' own receipt time.
+    const second = Math.floor(Date.now() / 1000) * 1000;
+    for (let s = 0; s < 2; s++) {
+      for (let i = 0; i < 120; i++) prefilter.offer({ ...callEvent(`+4477009${String(2000 + s * 200 + i)}`), receivedAt: second + s * 1000 + i });
+    }
+    await expect.poll(() => prefilter.held, { timeout: 5000 }).toBe(0);
+    await aggregate.flush();
+    expect(await counts()).toEqual({ [`carrier-a|${DID}|unsolicited`]: '240' });
+    const noise = await redis.xrange(keys.noise, '-', '+');
+    const clis = noise.map(([, f]) => (JSON.parse(f[f.indexOf('data') + 1] as string) as { cli: string }).cli);
+    expect(clis).toHaveLength(100);
+    // The first 50 of each second.
+    expect(clis.slice(0, 50)).toEqual(Array.from({ length: 50 }, (_, i) => `+4477009${2000 + i}`));
+    expect(clis.slice(50)).toEqual(Array.from({ length: 50 }, (_, i) => `+4477009${2200 + i}`));
   });
 
   it('a blocklisted caller with no session is counted blocked, as the worker script counts it', async () => {
