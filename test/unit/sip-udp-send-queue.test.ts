@@ -25,18 +25,23 @@ async function until(cond: () => boolean, ms = 2000): Promise<void> {
   }
 }
 
+/** A queue on one bound socket, sending to another whose datagrams land in `got`. */
+async function pair() {
+  const from = await bound();
+  const to = await bound();
+  const got = collect(to);
+  const errors: Error[] = [];
+  const q = new UdpSendQueue(from, (e) => errors.push(e));
+  return { from, got, errors, q, port: to.address().port };
+}
+
 afterEach(async () => {
   for (const s of sockets.splice(0)) await new Promise<void>((r) => s.close(() => r())).catch(() => undefined);
 });
 
 describe('UdpSendQueue', () => {
   it('holds datagrams until the end of the event-loop turn, then sends all of them in order', async () => {
-    const from = await bound();
-    const to = await bound();
-    const got = collect(to);
-    const errors: Error[] = [];
-    const q = new UdpSendQueue(from, (e) => errors.push(e));
-    const port = to.address().port;
+    const { from, got, errors, q, port } = await pair();
     // Count the socket's send() calls (the real socket still sends).
     let sends = 0;
     const send = from.send.bind(from) as (...a: unknown[]) => void;
@@ -60,12 +65,7 @@ describe('UdpSendQueue', () => {
   });
 
   it('flush() sends at once (shutdown), and a send on a closed socket is reported, not thrown', async () => {
-    const from = await bound();
-    const to = await bound();
-    const got = collect(to);
-    const errors: Error[] = [];
-    const q = new UdpSendQueue(from, (e) => errors.push(e));
-    const port = to.address().port;
+    const { from, got, errors, q, port } = await pair();
     q.push(Buffer.from('last', 'latin1'), port, '127.0.0.1');
     q.flush();
     await until(() => got.length === 1);
