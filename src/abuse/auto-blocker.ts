@@ -50,8 +50,10 @@ export class AutoBlocker {
   private readonly blocks: Counter<'reason' | 'result'>;
   private readonly batchMs: number;
   private pending: Pending[] = [];
-  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  /** Cancels the pending flush's timer; set while one is armed. */
+  private cancelFlush: (() => void) | undefined;
+  /** Writes not settled yet (close() waits for them). */
+  private readonly writing = new Set<Promise<void>>();
 
   constructor(private readonly opts: AutoBlockerOptions) {
     const name = 'ringproof_auto_blocks_total';
@@ -74,9 +76,14 @@ export class AutoBlocker {
     this.opts.putLocal({ ...input, createdAt: now, createdBy: 'auto' });
     this.pending.push({ b, now });
     if (this.pending.length >= MAX_BATCH) this.flush();
-    else if (this.timer === undefined) {
-      this.timer = this.batchMs > 0 ? setTimeout(() => this.flush(), this.batchMs) : setImmediate(() => this.flush());
-      this.timer.unref();
+    else if (this.cancelFlush === undefined) {
+      if (this.batchMs > 0) {
+        const t = setTimeout(() => this.flush(), this.batchMs).unref();
+        this.cancelFlush = () => clearTimeout(t);
+      } else {
+        const t = setImmediate(() => this.flush()).unref();
+        this.cancelFlush = () => clearImmediate(t);
+      }
     }
   }
 
@@ -91,24 +98,25 @@ export class AutoBlocker {
       timer = setTimeout(resolve, waitMs);
       timer.unref();
     });
-    await Promise.race([this.writing, gaveUp]);
+    await Promise.race([Promise.all(this.writing), gaveUp]);
     clearTimeout(timer);
   }
 
   private flush(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer as NodeJS.Timeout);
-      clearImmediate(this.timer as NodeJS.Immediate);
-      this.timer = undefined;
-    }
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
-    const write = this.opts.addMany(batch.map((p) => p.b.input)).then(
-      () => this.stored(batch),
-      (err: Error) => this.failed(batch, err),
-    );
-    this.writing = Promise.all([this.writing, write]).then(() => undefined);
+    const write = this.opts.addMany(batch.map((p) => p.b.input))
+      .then(
+        () => this.stored(batch),
+        (err: Error) => this.failed(batch, err),
+      )
+      // A throwing event sink or logger must not become an unhandled rejection.
+      .catch((err: unknown) => this.opts.logger.error({ err }, 'automatic blocks: reporting a stored batch failed'));
+    this.writing.add(write);
+    void write.finally(() => this.writing.delete(write));
   }
 
   private stored(batch: Pending[]): void {
