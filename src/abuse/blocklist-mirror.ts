@@ -47,11 +47,10 @@ export class BlocklistMirror extends RedisSyncedCopy<BlocklistIndex> {
     } catch {
       return false;
     }
-    if (change.op === 'add') {
-      const e = decodeBlocklistEntry(JSON.stringify(change.entry));
-      if (e !== undefined) index.put(e);
-    } else if (change.op === 'add-many' && Array.isArray(change.entries)) {
-      for (const entry of change.entries) {
+    const added = change.op === 'add' ? [change.entry] : change.op === 'add-many' && Array.isArray(change.entries) ? change.entries : undefined;
+    if (added !== undefined) {
+      // Decoded as a stored entry is, so a malformed one is skipped the same way.
+      for (const entry of added) {
         const e = decodeBlocklistEntry(JSON.stringify(entry));
         if (e !== undefined) index.put(e);
       }
