@@ -182,12 +182,16 @@ describe('daemon shutdown with its embedded redis-server (issue 19)', () => {
     expect(msgs.filter((m) => m === 'embedded redis started'), why).toHaveLength(1);
     expect(msgs.some((m) => m.startsWith('stopped without the embedded redis-server')), why).toBe(spooled);
     await expectNothingLeft(dir);
-    // Spooled: nothing reached a worker, so no session was verified before the restart.
-    if (spooled) expect(webhooksBySession(secret, r.received, 'verification.verified').size).toBe(0);
+    // Exit 75 says Redis went before the stop ended, not that nothing reached it: the woken Redis may
+    // take the sink's re-sent events (and a worker verify them) just before it exits. Either way no
+    // session has more than one verified webhook, and a clean stop leaves nothing spooled.
+    const verifiedBefore = webhooksBySession(secret, r.received, 'verification.verified');
+    for (const list of verifiedBefore.values()) expect(list.length, why).toBe(1);
 
-    // The next start replays the spool: every session verified, by exactly one webhook.
+    // The next start replays what is spooled: every session verified, by exactly one webhook.
     d = await startEmbedded(dir, r.url);
-    expect(logMessages(d).some((m) => m.startsWith('calls sink: spooled events from a previous run'))).toBe(spooled);
+    const replayed = logMessages(d).some((m) => m.startsWith('calls sink: spooled events from a previous run'));
+    if (!spooled) expect(replayed).toBe(false);
     await waitUntil('every session verified', async () => {
       const views = await Promise.all(sessions.map((s) => getVerification(d.baseUrl, s.id)));
       return views.every((v) => v.status === 'verified') ? true : undefined;
@@ -196,7 +200,8 @@ describe('daemon shutdown with its embedded redis-server (issue 19)', () => {
       const bySession = webhooksBySession(secret, r.received, 'verification.verified');
       return sessions.every((s) => (bySession.get(s.id)?.length ?? 0) > 0) ? true : undefined;
     }, 30_000);
-    if (spooled) expect(await metricSum([d], 'ringproof_spool_drained_total')).toBeGreaterThanOrEqual(sessions.length);
+    // Nothing verified before the restart: all of them came back from the spool.
+    if (replayed) expect(await metricSum([d], 'ringproof_spool_drained_total')).toBeGreaterThanOrEqual(verifiedBefore.size === 0 ? sessions.length : 1);
     expect(await d.stop('SIGTERM')).toBe(0);
     const bySession = webhooksBySession(secret, r.received, 'verification.verified');
     for (const s of sessions) expect(bySession.get(s.id)?.length, s.id).toBe(1);
